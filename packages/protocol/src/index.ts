@@ -1,1 +1,16 @@
-export {};
+/**
+ * @switchboard/protocol: Engine.IO v4 and Socket.IO v5 codecs, pure and browser-safe.
+ *
+ * @packageDocumentation
+ */
+export * from "./engine/index.js";
+export { ProtocolError, ProtocolErrorCode } from "./errors.js";
+export {
+  DEFAULT_DECODER_LIMITS,
+  type DecoderLimits,
+  MAX_ACK_ID_DIGITS,
+  MAX_ATTACHMENT_COUNT_DIGITS,
+  MAX_ENCODE_DEPTH,
+  resolveDecoderLimits,
+} from "./limits.js";
+export * from "./socket/index.js";

@@ -1,0 +1,14 @@
+export { decodeBase64, encodeBase64 } from "./base64.js";
+export { type HandshakeData, parseHandshake } from "./handshake.js";
+export {
+  type BinaryData,
+  decodeEnginePacket,
+  ENGINE_PACKET_TYPE_CODES,
+  ENGINE_PACKET_TYPES,
+  type EnginePacket,
+  type EnginePacketType,
+  encodeEnginePacket,
+  encodePollingPacket,
+  type RawData,
+} from "./packet.js";
+export { decodePayload, encodePayload, RECORD_SEPARATOR } from "./payload.js";

@@ -1,0 +1,17 @@
+export { deconstructBinary, hasBinary, isBinary, isBlob } from "./binary.js";
+export { SocketPacketDecoder } from "./decoder.js";
+export {
+  encodeConnectErrorPacket,
+  encodeConnectPacket,
+  encodeDisconnectPacket,
+  encodeSocketPacket,
+} from "./encoder.js";
+export {
+  type AckPacket,
+  type ConnectErrorPacket,
+  type ConnectPacket,
+  type DisconnectPacket,
+  type EventPacket,
+  type SocketPacket,
+  SocketPacketType,
+} from "./packet-type.js";
