@@ -14,3 +14,26 @@ export {
   resolveDecoderLimits,
 } from "./limits.js";
 export * from "./socket/index.js";
+export type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventNamesWithError,
+  EventNamesWithoutAck,
+  EventParams,
+  EventsMap,
+  ExpectMultipleResponses,
+  FirstNonErrorArg,
+  FirstNonErrorTuple,
+  Last,
+  MultiplyArray,
+  PrependTimeoutError,
+  RemoveAcknowledgements,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+  TypedEventBroadcaster,
+} from "./typed-events.js";
