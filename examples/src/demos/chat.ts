@@ -1,0 +1,109 @@
+import {
+  checkMessageText,
+  checkRoomName,
+  checkUsername,
+  MAX_ROOMS_PER_USER,
+  roomKey,
+  SUGGESTED_ROOMS,
+} from "../lib/chat-rules.js";
+import type { DemoNamespace, DemoSocket } from "./io-types.js";
+import { takeAck } from "./io-types.js";
+
+interface ChatData {
+  username: string;
+  chatRooms: Set<string>;
+}
+
+/**
+ * Chat on `/chat`. The username comes from `auth.username` (or the `username` query
+ * parameter); without one the middleware refuses the connection, which the client sees
+ * as `connect_error` with `err.message` and `err.data.reason`.
+ *
+ * Client → server: `message` ({text, room?}, ack), `room:join` (name, ack),
+ * `room:leave` (name, ack). Server → client: `welcome`, `users`, `user:joined`,
+ * `user:left`, `message`, `room:members`.
+ */
+export function mountChat(nsp: DemoNamespace): void {
+  const online = new Map<string, string>(); // socket id → username
+
+  const userList = () => [...online.values()].sort((a, b) => a.localeCompare(b));
+
+  nsp.use((socket: DemoSocket, next) => {
+    const raw = socket.handshake.auth?.username ?? socket.handshake.query?.username;
+    const checked = checkUsername(raw);
+    if (!checked.ok) {
+      const err = new Error(checked.error) as Error & { data?: unknown };
+      err.data = { reason: "username", detail: checked.error };
+      next(err);
+      return;
+    }
+    socket.data = { username: checked.name, chatRooms: new Set<string>() } satisfies ChatData;
+    next();
+  });
+
+  nsp.on("connection", (socket: DemoSocket) => {
+    const data = socket.data as ChatData;
+    online.set(socket.id, data.username);
+    socket.emit("welcome", { username: data.username, users: userList(), rooms: SUGGESTED_ROOMS });
+    socket.broadcast.emit("user:joined", { username: data.username, at: Date.now() });
+    nsp.emit("users", userList());
+
+    socket.on("message", (...args) => {
+      const ack = takeAck(args);
+      const payload = args[0] as { text?: unknown; room?: unknown } | undefined;
+      const text = checkMessageText(payload?.text);
+      if (text === null) return ack({ ok: false, error: "messages are 1–1000 characters" });
+      const at = Date.now();
+      if (payload?.room === undefined || payload.room === null) {
+        nsp.emit("message", { from: data.username, text, at });
+        return ack({ ok: true });
+      }
+      const room = checkRoomName(payload.room);
+      if (room === null || !data.chatRooms.has(room)) {
+        return ack({ ok: false, error: "join the room before writing to it" });
+      }
+      nsp.to(roomKey(room)).emit("message", { from: data.username, text, room, at });
+      ack({ ok: true });
+    });
+
+    socket.on("room:join", (...args) => {
+      const ack = takeAck(args);
+      const room = checkRoomName(args[0]);
+      if (room === null) return ack({ ok: false, error: "room names are a-z, 0-9 and -" });
+      if (!data.chatRooms.has(room) && data.chatRooms.size >= MAX_ROOMS_PER_USER) {
+        return ack({ ok: false, error: `at most ${MAX_ROOMS_PER_USER} rooms` });
+      }
+      data.chatRooms.add(room);
+      socket.join(roomKey(room));
+      nsp.to(roomKey(room)).emit("room:members", {
+        room,
+        event: "joined",
+        username: data.username,
+        at: Date.now(),
+      });
+      ack({ ok: true, room });
+    });
+
+    socket.on("room:leave", (...args) => {
+      const ack = takeAck(args);
+      const room = checkRoomName(args[0]);
+      if (room === null || !data.chatRooms.has(room))
+        return ack({ ok: false, error: "not in that room" });
+      data.chatRooms.delete(room);
+      socket.leave(roomKey(room));
+      nsp.to(roomKey(room)).emit("room:members", {
+        room,
+        event: "left",
+        username: data.username,
+        at: Date.now(),
+      });
+      ack({ ok: true, room });
+    });
+
+    socket.on("disconnect", () => {
+      online.delete(socket.id);
+      nsp.emit("user:left", { username: data.username, at: Date.now() });
+      nsp.emit("users", userList());
+    });
+  });
+}

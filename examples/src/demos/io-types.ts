@@ -1,0 +1,56 @@
+/**
+ * The slice of the socket.io-compatible server API the demos use. Written as small
+ * structural types so each demo module states exactly what it needs; the
+ * `@switchboard/server` Namespace and Socket satisfy them.
+ */
+
+/** An acknowledgement callback as passed by the server for `emit(..., ack)` on the client. */
+export type Ack = (response: unknown) => void;
+
+export interface Emitter {
+  // biome-ignore lint/suspicious/noExplicitAny: event arguments are whatever the demo sends
+  emit(event: string, ...args: any[]): unknown;
+}
+
+export interface DemoSocket extends Emitter {
+  readonly id: string;
+  readonly handshake: {
+    readonly auth: Record<string, unknown>;
+    // biome-ignore lint/suspicious/noExplicitAny: query values are strings or string arrays
+    readonly query: Record<string, any>;
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: socket.data is free-form per demo
+  data: any;
+  readonly rooms: ReadonlySet<string>;
+  // biome-ignore lint/suspicious/noExplicitAny: listeners receive untrusted client arguments
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  join(room: string): unknown;
+  leave(room: string): unknown;
+  to(room: string): Emitter;
+  readonly broadcast: Emitter;
+  disconnect(close?: boolean): unknown;
+}
+
+export interface DemoNamespace extends Emitter {
+  readonly name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's middleware signature
+  use(fn: (socket: any, next: (err?: Error) => void) => void): unknown;
+  // biome-ignore lint/suspicious/noExplicitAny: the connection listener receives a Socket
+  on(event: "connection", listener: (socket: any) => void): unknown;
+  to(room: string): Emitter;
+}
+
+export interface DemoServer {
+  of(name: string): DemoNamespace;
+}
+
+/** The last argument when it is a function: the client asked for an acknowledgement. */
+// biome-ignore lint/suspicious/noExplicitAny: untrusted arguments
+export function takeAck(args: any[]): Ack {
+  const last = args[args.length - 1];
+  if (typeof last === "function") {
+    args.pop();
+    return last as Ack;
+  }
+  return () => {};
+}

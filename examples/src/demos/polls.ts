@@ -1,0 +1,83 @@
+import { asRecord } from "../lib/bytes.js";
+import { ChangePublisher, type PollQuestion, PollTally } from "../lib/poll-tally.js";
+import type { DemoNamespace, DemoSocket } from "./io-types.js";
+import { takeAck } from "./io-types.js";
+
+/** The questions of the live-polls demo. */
+export const DEFAULT_QUESTIONS: readonly PollQuestion[] = [
+  {
+    id: "transport",
+    text: "Which transport do you trust in production?",
+    options: [
+      { id: "websocket", label: "WebSocket" },
+      { id: "polling", label: "Long-polling" },
+      { id: "both", label: "Both, with upgrade" },
+    ],
+  },
+  {
+    id: "language",
+    text: "Your favourite language for servers?",
+    options: [
+      { id: "ts", label: "TypeScript" },
+      { id: "go", label: "Go" },
+      { id: "rust", label: "Rust" },
+      { id: "python", label: "Python" },
+    ],
+  },
+  {
+    id: "coffee",
+    text: "Coffee or tea?",
+    options: [
+      { id: "coffee", label: "Coffee" },
+      { id: "tea", label: "Tea" },
+      { id: "neither", label: "Neither" },
+    ],
+  },
+];
+
+/**
+ * Live polls: voters on `/polls` (`polls:questions` on connect; `vote` ({question,
+ * option}, ack); `unvote` ({question}, ack)), the presenter on `/polls-admin` (`tally` on
+ * connect and whenever it changed). A server-side interval compares the tally with the
+ * last one pushed and emits only on change. Returns a stop function for the interval.
+ */
+export function mountPolls(
+  voters: DemoNamespace,
+  admins: DemoNamespace,
+  options: { questions?: readonly PollQuestion[]; intervalMs?: number } = {},
+): { stop(): void; tally: PollTally } {
+  const tally = new PollTally(options.questions ?? DEFAULT_QUESTIONS);
+  const publisher = new ChangePublisher(
+    () => tally.snapshot(),
+    (snapshot) => admins.emit("tally", snapshot),
+  );
+
+  voters.on("connection", (socket: DemoSocket) => {
+    socket.emit("polls:questions", {
+      questions: tally.questions,
+      choices: tally.choicesOf(socket.id),
+    });
+
+    socket.on("vote", (...args) => {
+      const ack = takeAck(args);
+      const input = asRecord(args[0]);
+      ack(tally.vote(socket.id, input?.question, input?.option));
+    });
+
+    socket.on("unvote", (...args) => {
+      const ack = takeAck(args);
+      const question = asRecord(args[0])?.question;
+      ack({ ok: typeof question === "string" && tally.unvote(socket.id, question) });
+    });
+
+    socket.on("disconnect", () => tally.removeVoter(socket.id));
+  });
+
+  admins.on("connection", (socket: DemoSocket) => {
+    socket.emit("tally", tally.snapshot());
+  });
+
+  const timer = setInterval(() => publisher.check(), options.intervalMs ?? 250);
+  timer.unref();
+  return { stop: () => clearInterval(timer), tally };
+}

@@ -1,0 +1,184 @@
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import express, { type Express } from "express";
+import { mountAudio } from "./demos/audio.js";
+import { mountChat } from "./demos/chat.js";
+import type { DemoServer } from "./demos/io-types.js";
+import { mountPolls } from "./demos/polls.js";
+import { mountUploads } from "./demos/uploads.js";
+import { mountWhere } from "./demos/where.js";
+import { RecordingStore } from "./lib/recording-store.js";
+import { resolveInside } from "./lib/safe-name.js";
+import { type UploadLimits, UploadStore } from "./lib/upload-store.js";
+import { createRealtime } from "./realtime.js";
+
+/** Folder of the pages, styles and the esbuild output (`public/build/`). */
+export const PUBLIC_DIR = fileURLToPath(new URL("../public", import.meta.url));
+/** Default data folder: `examples/data/` (git-ignored). */
+export const DEFAULT_DATA_DIR = fileURLToPath(new URL("../data", import.meta.url));
+
+export interface AppOptions {
+  /** TCP port; 0 picks a free one. Default 5000. */
+  port?: number;
+  /** Interface to listen on. Default: every interface. */
+  host?: string;
+  /** Where recordings and uploads are written. Default `examples/data/`. */
+  dataDir?: string;
+  /** Upload limits (see {@link UploadLimits}). */
+  uploadLimits?: Partial<UploadLimits>;
+  /** Per-recording bound on sample bytes. Default 20 MiB. */
+  maxRecordingBytes?: number;
+  /** Interval of the polls' tally task, in ms. Default 250. */
+  pollIntervalMs?: number;
+}
+
+export interface RunningApp {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly httpServer: HttpServer;
+  close(): Promise<void>;
+}
+
+export interface DemoStores {
+  recordings: RecordingStore;
+  uploads: UploadStore;
+}
+
+/** Mounts the five demos on a socket.io-compatible server. Returns their cleanup. */
+export function mountDemos(
+  io: DemoServer,
+  stores: DemoStores,
+  options: { pollIntervalMs?: number } = {},
+): { stop(): void } {
+  mountChat(io.of("/chat"));
+  mountAudio(io.of("/audio"), stores.recordings, "/data/audio");
+  mountUploads(io.of("/uploads"), stores.uploads, "/data/uploads");
+  const polls = mountPolls(io.of("/polls"), io.of("/polls-admin"), {
+    intervalMs: options.pollIntervalMs ?? 250,
+  });
+  mountWhere(io.of("/where"), io.of("/where-admin"));
+  return { stop: () => polls.stop() };
+}
+
+/** The Express part: pages, bundles, finished recordings and uploaded files. */
+export function createHttpApp(dataDir: string): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  const audioDir = path.join(dataDir, "audio");
+  const uploadDir = path.join(dataDir, "uploads");
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  app.get("/data/audio/:file", (req, res) => {
+    const file = req.params.file;
+    if (!/^rec-[\w-]+\.wav$/.test(file)) {
+      res.status(404).end();
+      return;
+    }
+    res.sendFile(
+      resolveInside(audioDir, file),
+      { headers: { "Content-Type": "audio/wav" } },
+      (err) => {
+        if (err && !res.headersSent) res.status(404).end();
+      },
+    );
+  });
+
+  // Uploaded files are whatever users sent: always downloads, never rendered as a page.
+  app.get("/data/uploads/:file", (req, res) => {
+    let full: string;
+    try {
+      full = resolveInside(uploadDir, req.params.file);
+    } catch {
+      res.status(404).end();
+      return;
+    }
+    if (full.endsWith(".part")) {
+      res.status(404).end();
+      return;
+    }
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.download(full, req.params.file.replace(/^[0-9a-f]{8}-/, ""), (err) => {
+      if (err && !res.headersSent) res.status(404).end();
+    });
+  });
+
+  app.use(express.static(PUBLIC_DIR, { extensions: ["html"] }));
+  return app;
+}
+
+/**
+ * Starts the demo app: Express for pages and files, `@switchboard/server` for the five
+ * demos, in-memory adapter, files under `dataDir`.
+ *
+ * @example
+ * const app = await createApp({ port: 0, host: "127.0.0.1", dataDir: "/tmp/demo" });
+ * console.log(app.url);
+ * await app.close();
+ */
+export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
+  const dataDir = path.resolve(options.dataDir ?? DEFAULT_DATA_DIR);
+  const stores: DemoStores = {
+    recordings: new RecordingStore(path.join(dataDir, "audio"), options.maxRecordingBytes),
+    uploads: new UploadStore(path.join(dataDir, "uploads"), options.uploadLimits),
+  };
+  const httpServer = createServer(createHttpApp(dataDir));
+  const io = await createRealtime(httpServer);
+  const demos = mountDemos(io, stores, { pollIntervalMs: options.pollIntervalMs });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(options.port ?? 5000, options.host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const shownHost =
+    !options.host || options.host === "0.0.0.0" || options.host === "::"
+      ? "localhost"
+      : options.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    dataDir,
+    httpServer,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        demos.stop();
+        io.close();
+        httpServer.closeAllConnections();
+        httpServer.close(() => resolve());
+      });
+      return closing;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const port = process.env.PORT ? Number(process.env.PORT) : 5000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a TCP port, got ${JSON.stringify(process.env.PORT)}`);
+  }
+  const app = await createApp({ port, dataDir: process.env.DATA_DIR || undefined });
+  console.log(`Switchboard demos on ${app.url} (data in ${app.dataDir})`);
+  const stop = () => {
+    void app.close().then(() => process.exit(0));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+const entry = process.argv[1];
+if (entry && import.meta.url === pathToFileURL(path.resolve(entry)).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
