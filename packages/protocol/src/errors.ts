@@ -26,7 +26,7 @@ export const ProtocolErrorCode = {
   INVALID_ATTACHMENT_COUNT: "SB_ERR_INVALID_ATTACHMENT_COUNT",
   /** A binary packet declares more attachments than `maxAttachments`. */
   TOO_MANY_ATTACHMENTS: "SB_ERR_TOO_MANY_ATTACHMENTS",
-  /** A namespace does not start with `/`. */
+  /** A namespace does not start with `/` (or, when encoding, contains a comma). */
   INVALID_NAMESPACE: "SB_ERR_INVALID_NAMESPACE",
   /** A namespace is longer than `maxNamespaceLength`. */
   NAMESPACE_TOO_LONG: "SB_ERR_NAMESPACE_TOO_LONG",

@@ -10,10 +10,11 @@ function invalidPacket(message: string): ProtocolError {
 /** `"<nsp>,"`, or nothing for the main namespace (spec: the namespace is omitted for "/"). */
 function namespacePart(nsp: unknown): string {
   if (nsp === "/") return "";
-  if (typeof nsp !== "string" || nsp.charCodeAt(0) !== 47) {
+  // the namespace is delimited by a comma with no escape sequence (spec, "Format")
+  if (typeof nsp !== "string" || nsp.charCodeAt(0) !== 47 || nsp.includes(",")) {
     throw new ProtocolError(
       ProtocolErrorCode.INVALID_NAMESPACE,
-      "namespace must be a string starting with /",
+      "namespace must be a string starting with / and without a comma",
     );
   }
   return `${nsp},`;
