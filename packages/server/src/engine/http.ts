@@ -1,0 +1,43 @@
+import type { IncomingMessage } from "node:http";
+import { deflate, gzip } from "node:zlib";
+import type { CookieOptions } from "./options.js";
+
+/** Serialises the session cookie (RFC 6265 `Set-Cookie`). */
+export function serializeCookie(options: CookieOptions & { name: string }, value: string): string {
+  let out = `${options.name}=${encodeURIComponent(value)}`;
+  if (options.maxAge !== undefined) out += `; Max-Age=${Math.floor(options.maxAge)}`;
+  if (options.domain) out += `; Domain=${options.domain}`;
+  if (options.path) out += `; Path=${options.path}`;
+  if (options.httpOnly) out += "; HttpOnly";
+  if (options.secure) out += "; Secure";
+  const sameSite = options.sameSite;
+  if (sameSite === true || sameSite === "strict") out += "; SameSite=Strict";
+  else if (sameSite === "lax") out += "; SameSite=Lax";
+  else if (sameSite === "none") out += "; SameSite=None";
+  return out;
+}
+
+/** The content coding to use for a response, from `Accept-Encoding` (gzip preferred). */
+export function pickEncoding(req: IncomingMessage): "gzip" | "deflate" | undefined {
+  const accept = req.headers["accept-encoding"];
+  if (typeof accept !== "string") return undefined;
+  let deflateOk = false;
+  for (const part of accept.split(",")) {
+    const [name = "", ...params] = part.trim().toLowerCase().split(";");
+    const q = params.find((p) => p.trim().startsWith("q="));
+    if (q !== undefined && Number(q.trim().slice(2)) === 0) continue;
+    if (name === "gzip" || name === "*") return "gzip";
+    if (name === "deflate") deflateOk = true;
+  }
+  return deflateOk ? "deflate" : undefined;
+}
+
+/** Compresses a body; "deflate" is the zlib format, as RFC 9110 section 8.4.1.2 names it. */
+export function compress(
+  encoding: "gzip" | "deflate",
+  body: Buffer,
+  callback: (err: Error | null, out: Buffer) => void,
+): void {
+  if (encoding === "gzip") gzip(body, callback);
+  else deflate(body, callback);
+}

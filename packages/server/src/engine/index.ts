@@ -1,0 +1,28 @@
+/**
+ * The Engine.IO v4 server engine: the transport layer under the socket layer.
+ * The socket layer sees it only through these exports (docs/contracts.md).
+ */
+export { HandshakeError, HandshakeErrorCode, type HandshakeErrorCodeValue } from "./errors.js";
+export {
+  type AllowRequestCallback,
+  type CookieOptions,
+  type CorsOptions,
+  type CorsOrigin,
+  DEFAULT_ENGINE_OPTIONS,
+  type EngineMiddleware,
+  type EngineServerOptions,
+  type HttpCompressionOptions,
+} from "./options.js";
+export { PreparedMessage } from "./prepared-message.js";
+export { type EngineHeaders, EngineServer } from "./server.js";
+export {
+  EngineCloseReason,
+  type EngineCloseReasonValue,
+  type EngineConnection,
+  type EngineConnectionHandler,
+  type EngineReadyState,
+  type EngineSessionId,
+  type OutgoingMessage,
+  type SendOptions,
+  type TransportName,
+} from "./types.js";

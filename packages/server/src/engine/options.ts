@@ -1,0 +1,202 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TransportName } from "./types.js";
+
+/** Result callback of {@link EngineServerOptions.allowRequest}. */
+export type AllowRequestCallback = (err: string | null | undefined, success: boolean) => void;
+
+/** A CORS origin rule: as the `cors` npm package understands it. */
+export type CorsOrigin =
+  | boolean
+  | string
+  | RegExp
+  | ReadonlyArray<string | RegExp>
+  | ((
+      origin: string | undefined,
+      callback: (
+        err: Error | null,
+        allow?: boolean | string | RegExp | Array<string | RegExp>,
+      ) => void,
+    ) => void);
+
+/** CORS options (like the `cors` npm package). */
+export interface CorsOptions {
+  /** Allowed origins. Default `"*"` when a `cors` object is given. */
+  origin?: CorsOrigin;
+  /** Send `Access-Control-Allow-Credentials: true`. Default false. */
+  credentials?: boolean;
+  /** Methods allowed in preflight answers. Default `["GET", "POST"]`. */
+  methods?: string | readonly string[];
+  /** Headers allowed in preflight answers. Default: echo `Access-Control-Request-Headers`. */
+  allowedHeaders?: string | readonly string[];
+  /** `Access-Control-Expose-Headers`. Default none. */
+  exposedHeaders?: string | readonly string[];
+  /** `Access-Control-Max-Age` in seconds. Default none. */
+  maxAge?: number;
+}
+
+/** Options of the session cookie (set on the handshake answer). */
+export interface CookieOptions {
+  /** Cookie name. Default `"io"`. */
+  name?: string;
+  /** Default `"/"`. */
+  path?: string;
+  /** Default true. */
+  httpOnly?: boolean;
+  /** Default `"lax"`. */
+  sameSite?: "strict" | "lax" | "none" | boolean;
+  /** Default false. */
+  secure?: boolean;
+  domain?: string;
+  /** Max-Age in seconds. Default none (session cookie). */
+  maxAge?: number;
+}
+
+/** Compression of long-polling responses. */
+export interface HttpCompressionOptions {
+  /** Only compress bodies of at least this many bytes. Default 1024. */
+  threshold?: number;
+}
+
+/** Connect/Express-style middleware run on handshake requests. */
+export type EngineMiddleware = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next: (err?: unknown) => void,
+) => void;
+
+/** Options of {@link EngineServer}. Every time is in milliseconds, every size in bytes. */
+export interface EngineServerOptions {
+  /** Interval between server pings, ms. Default 25000. */
+  pingInterval: number;
+  /** Time to wait for a pong after a ping before closing with "ping timeout", ms. Default 20000. */
+  pingTimeout: number;
+  /** Time for a probe WebSocket to complete the upgrade before it is closed, ms. Default 10000. */
+  upgradeTimeout: number;
+  /** Maximum size of one HTTP POST body or one WebSocket message, bytes. Default 1e6. */
+  maxHttpBufferSize: number;
+  /** Maximum bytes queued for one session and not yet written to the OS; over it the session closes with "buffer overflow". Default 4 MiB. */
+  maxBufferedBytes: number;
+  /** Maximum packets in one long-polling payload. Default 256. */
+  maxPayloadPackets: number;
+  /** Decide whether a handshake is accepted. Default: accept all. */
+  allowRequest: ((req: IncomingMessage, callback: AllowRequestCallback) => void) | undefined;
+  /** Transports accepted for handshakes, in order of preference. Default `["polling", "websocket"]`. */
+  transports: TransportName[];
+  /** Allow upgrades from polling to WebSocket. Default true. */
+  allowUpgrades: boolean;
+  /** WebSocket per-message deflate (passed to `ws`). Default false. */
+  perMessageDeflate: boolean | Record<string, unknown>;
+  /** Compression of long-polling responses; false to disable. Default `{ threshold: 1024 }`. */
+  httpCompression: boolean | HttpCompressionOptions;
+  /** CORS headers and preflight answers; false/undefined for none. Default undefined. */
+  cors: CorsOptions | undefined;
+  /** Set a cookie holding the session id on the handshake. Default false. */
+  cookie: boolean | CookieOptions;
+  /** The request path (used by `attach`). Default `"/socket.io/"`. */
+  path: string;
+}
+
+/** The documented defaults. */
+export const DEFAULT_ENGINE_OPTIONS: Readonly<EngineServerOptions> = Object.freeze({
+  pingInterval: 25_000,
+  pingTimeout: 20_000,
+  upgradeTimeout: 10_000,
+  maxHttpBufferSize: 1e6,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxPayloadPackets: 256,
+  allowRequest: undefined,
+  transports: ["polling", "websocket"] as TransportName[],
+  allowUpgrades: true,
+  perMessageDeflate: false,
+  httpCompression: { threshold: 1024 },
+  cors: undefined,
+  cookie: false,
+  path: "/socket.io/",
+});
+
+/** Options after defaults and validation. */
+export interface ResolvedEngineOptions extends EngineServerOptions {
+  compressionThreshold: number; // -1 when off
+  cookieOptions: Required<Omit<CookieOptions, "domain" | "maxAge">> & CookieOptions;
+  cookieEnabled: boolean;
+  upgrades: string[];
+}
+
+function positive(name: string, value: unknown, allowZero = false): number {
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    (!allowZero && value === 0)
+  ) {
+    throw new TypeError(
+      `option ${name} must be a ${allowZero ? "non-negative" : "positive"} finite number, got ${String(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Applies defaults and throws TypeError on invalid or contradictory options. */
+export function resolveOptions(input: Partial<EngineServerOptions> = {}): ResolvedEngineOptions {
+  const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined));
+  const o = { ...DEFAULT_ENGINE_OPTIONS, ...defined } as EngineServerOptions;
+  positive("pingInterval", o.pingInterval);
+  positive("pingTimeout", o.pingTimeout);
+  positive("upgradeTimeout", o.upgradeTimeout);
+  positive("maxHttpBufferSize", o.maxHttpBufferSize);
+  positive("maxBufferedBytes", o.maxBufferedBytes);
+  positive("maxPayloadPackets", o.maxPayloadPackets);
+  if (!Array.isArray(o.transports) || o.transports.length === 0) {
+    throw new TypeError("option transports must list at least one transport");
+  }
+  for (const t of o.transports) {
+    if (t !== "polling" && t !== "websocket") throw new TypeError(`unknown transport ${String(t)}`);
+  }
+  if (o.allowRequest !== undefined && typeof o.allowRequest !== "function") {
+    throw new TypeError("option allowRequest must be a function");
+  }
+  if (typeof o.path !== "string" || !o.path.startsWith("/")) {
+    throw new TypeError("option path must be a string starting with /");
+  }
+  let compressionThreshold = -1;
+  if (o.httpCompression === true) compressionThreshold = 1024;
+  else if (o.httpCompression && typeof o.httpCompression === "object") {
+    compressionThreshold = positive(
+      "httpCompression.threshold",
+      o.httpCompression.threshold ?? 1024,
+      true,
+    );
+  }
+  if (o.cors) {
+    const origin = o.cors.origin ?? "*";
+    if (o.cors.credentials && origin === "*") {
+      throw new TypeError('cors: credentials cannot be used with origin "*" (browsers refuse it)');
+    }
+    if (o.cors.maxAge !== undefined) positive("cors.maxAge", o.cors.maxAge, true);
+  }
+  const cookieInput = typeof o.cookie === "object" ? o.cookie : {};
+  const cookieOptions = {
+    name: "io",
+    path: "/",
+    httpOnly: true,
+    sameSite: "lax" as const,
+    secure: false,
+    ...cookieInput,
+  };
+  if (cookieOptions.sameSite === "none" && !cookieOptions.secure) {
+    throw new TypeError('cookie: sameSite "none" requires secure: true');
+  }
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(cookieOptions.name)) {
+    throw new TypeError("cookie: invalid cookie name");
+  }
+  const path = o.path.endsWith("/") ? o.path : `${o.path}/`;
+  const upgrades = o.allowUpgrades && o.transports.includes("websocket") ? ["websocket"] : [];
+  return {
+    ...o,
+    path,
+    compressionThreshold,
+    cookieOptions,
+    cookieEnabled: o.cookie !== false,
+    upgrades,
+  };
+}

@@ -1,0 +1,463 @@
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  ServerResponse,
+} from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import type { Duplex } from "node:stream";
+import createDebug from "debug";
+import { type WebSocket, WebSocketServer } from "ws";
+import { applyCors } from "./cors.js";
+import {
+  abortRequest,
+  abortUpgrade,
+  HandshakeError,
+  HandshakeErrorCode,
+  type HandshakeErrorCodeValue,
+} from "./errors.js";
+import { compress, pickEncoding, serializeCookie } from "./http.js";
+import {
+  type EngineMiddleware,
+  type EngineServerOptions,
+  type ResolvedEngineOptions,
+  resolveOptions,
+} from "./options.js";
+import { Session, type SessionHost } from "./session.js";
+import { type PollingResponder, PollingTransport } from "./transports/polling.js";
+import { WebSocketTransport } from "./transports/websocket.js";
+import { EngineCloseReason, type EngineConnection, type EngineSessionId } from "./types.js";
+
+const debug = createDebug("switchboard:engine:server");
+
+/** Headers object handed to `initial_headers` / `headers` listeners, which may add to it. */
+export type EngineHeaders = Record<string, string | string[]>;
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+interface Query {
+  transport: string | null;
+  eio: string | null;
+  sid: string | null;
+}
+
+function parseQuery(url: string | undefined): Query {
+  const q = url === undefined ? -1 : url.indexOf("?");
+  const params = new URLSearchParams(q === -1 || url === undefined ? "" : url.slice(q + 1));
+  return { transport: params.get("transport"), eio: params.get("EIO"), sid: params.get("sid") };
+}
+
+/**
+ * The Engine.IO v4 server: handshake, long-polling, WebSocket, upgrade, heartbeat, limits.
+ *
+ * Events: `"connection"` (conn), `"connection_error"` ({@link HandshakeError}: `req`, `code`,
+ * `message`, `context`), `"initial_headers"` (headers, req) on handshake answers,
+ * `"headers"` (headers, req) on every answer.
+ *
+ * @example
+ * ```ts
+ * const engine = new EngineServer({ pingInterval: 10_000 });
+ * engine.attach(httpServer);
+ * engine.on("connection", (conn) => {
+ *   conn.setHandler({ onMessage: (data) => conn.send([data]), onClose: () => {} });
+ * });
+ * ```
+ */
+export class EngineServer extends EventEmitter implements SessionHost, PollingResponder {
+  /** Resolved options (defaults applied). */
+  readonly options: ResolvedEngineOptions;
+  readonly #clients = new Map<EngineSessionId, Session>();
+  readonly #middlewares: EngineMiddleware[] = [];
+  readonly #wss: WebSocketServer;
+  readonly #upgradeIds = new WeakMap<IncomingMessage, string>();
+  #ownServer: HttpServer | null = null;
+
+  constructor(options: Partial<EngineServerOptions> = {}) {
+    super();
+    this.options = resolveOptions(options);
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: this.options.maxHttpBufferSize,
+      perMessageDeflate: this.options.perMessageDeflate,
+    });
+    this.#wss.on("headers", (lines: string[], req: IncomingMessage) => {
+      const headers: EngineHeaders = {};
+      const id = this.#upgradeIds.get(req);
+      if (id !== undefined) {
+        if (this.options.cookieEnabled) {
+          headers["Set-Cookie"] = [serializeCookie(this.options.cookieOptions, id)];
+        }
+        this.emit("initial_headers", headers, req);
+      }
+      this.emit("headers", headers, req);
+      for (const [key, value] of Object.entries(headers)) {
+        if (Array.isArray(value)) for (const v of value) lines.push(`${key}: ${v}`);
+        else lines.push(`${key}: ${value}`);
+      }
+    });
+  }
+
+  /** Live sessions by id. */
+  get clients(): ReadonlyMap<EngineSessionId, EngineConnection> {
+    return this.#clients;
+  }
+
+  get clientsCount(): number {
+    return this.#clients.size;
+  }
+
+  /** Session id for a new handshake: 20 url-safe characters from 15 random bytes. Overridable (may return a Promise). */
+  generateId(_req: IncomingMessage): string | Promise<string> {
+    return randomBytes(15).toString("base64url");
+  }
+
+  /** Adds a Connect/Express middleware, run on handshake requests (polling and WebSocket). */
+  use(middleware: EngineMiddleware): void {
+    this.#middlewares.push(middleware);
+  }
+
+  /**
+   * Handles requests under `path` on an existing server; other routes and other `upgrade`
+   * listeners keep working.
+   */
+  attach(server: HttpServer | HttpsServer, options: { path?: string } = {}): void {
+    let path = options.path ?? this.options.path;
+    if (!path.endsWith("/")) path += "/";
+    const matches = (req: IncomingMessage) => req.url?.startsWith(path) === true;
+    const others = server.listeners("request") as ((...args: unknown[]) => void)[];
+    server.removeAllListeners("request");
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      if (matches(req)) {
+        this.handleRequest(req, res);
+        return;
+      }
+      for (const listener of others) listener.call(server, req, res);
+    });
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (matches(req)) this.handleUpgrade(req, socket, head);
+      else if (server.listenerCount("upgrade") === 1) {
+        // Nobody else handles this upgrade: do not leave the socket hanging.
+        socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+      }
+    });
+    debug("attached at %s", path);
+  }
+
+  /** Creates an HTTP server on `port` that serves only the engine, and starts listening. */
+  listen(port: number, host?: string, callback?: () => void): HttpServer {
+    const server = createServer((_req, res) => {
+      res.writeHead(404).end();
+    });
+    this.attach(server);
+    this.#ownServer = server;
+    server.listen(port, host, callback);
+    return server;
+  }
+
+  /** Closes every session with "forced server close" (and the server made by `listen`). */
+  close(): void {
+    debug("closing %d sessions", this.#clients.size);
+    for (const session of [...this.#clients.values()])
+      session.destroy(EngineCloseReason.serverClose);
+    if (this.#ownServer !== null) {
+      this.#ownServer.close();
+      this.#ownServer = null;
+    }
+  }
+
+  // ---- HTTP ----
+
+  /** Handles one long-polling request (handshake, GET, POST) or a CORS preflight. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const cors = this.options.cors;
+    if (cors === undefined) {
+      this.#route(req, res);
+      return;
+    }
+    applyCors(cors, req, res, (handled) => {
+      if (!handled) this.#route(req, res);
+    });
+  }
+
+  #route(req: IncomingMessage, res: ServerResponse): void {
+    const query = parseQuery(req.url);
+    const code = this.#verify(req, query, false);
+    if (code !== null) {
+      this.#reject(req, res, new HandshakeError(code, req, this.#context(code, query)));
+      return;
+    }
+    if (query.sid !== null) {
+      const session = this.#clients.get(query.sid)!;
+      (session.transport as PollingTransport).handleRequest(req, res);
+      return;
+    }
+    this.#handshake(req, res, (id) => {
+      if (res.destroyed) return;
+      const session = new Session(this, id, req, new PollingTransport(this, this.options));
+      this.#clients.set(id, session);
+      const headers: EngineHeaders = { "Content-Type": "text/plain; charset=UTF-8" };
+      if (this.options.cookieEnabled) {
+        headers["Set-Cookie"] = [serializeCookie(this.options.cookieOptions, id)];
+      }
+      this.emit("initial_headers", headers, req);
+      this.emit("headers", headers, req);
+      this.#writeBody(req, res, headers, session.openPacket());
+      this.#opened(session);
+    });
+  }
+
+  #opened(session: Session): void {
+    debug("handshake %s over %s", session.id, session.transport.name);
+    session.start();
+    this.emit("connection", session);
+  }
+
+  /** Handles an HTTP upgrade: a WebSocket handshake, or a probe for a polling session. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // Node drops its own socket error handler before "upgrade"; keep errors from escaping.
+    socket.on("error", destroyOnError);
+    const query = parseQuery(req.url);
+    const code = this.#verify(req, query, true);
+    const refuse = (error: HandshakeError) => {
+      debug("refused upgrade %s: %s", req.url, error.message);
+      this.emit("connection_error", error);
+      abortUpgrade(socket, error);
+    };
+    if (code !== null) {
+      refuse(new HandshakeError(code, req, this.#context(code, query)));
+      return;
+    }
+    if (query.sid !== null) {
+      const session = this.#clients.get(query.sid)!;
+      this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        socket.off("error", destroyOnError);
+        session.attachProbe(new WebSocketTransport(ws, socket));
+      });
+      return;
+    }
+    this.#handshake(
+      req,
+      new ServerResponse(req),
+      (id) => {
+        if (socket.destroyed) return;
+        this.#upgradeIds.set(req, id);
+        this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+          socket.off("error", destroyOnError);
+          this.#upgradeIds.delete(req);
+          const transport = new WebSocketTransport(ws, socket);
+          const session = new Session(this, id, req, transport);
+          this.#clients.set(id, session);
+          transport.sendText(session.openPacket());
+          this.#opened(session);
+        });
+      },
+      refuse,
+    );
+  }
+
+  #context(code: HandshakeErrorCodeValue, q: Query): Record<string, unknown> {
+    if (code === HandshakeErrorCode.UNKNOWN_TRANSPORT) return { transport: q.transport };
+    if (code === HandshakeErrorCode.UNSUPPORTED_PROTOCOL_VERSION) return { protocol: q.eio };
+    if (code === HandshakeErrorCode.UNKNOWN_SID) return { sid: q.sid };
+    return {};
+  }
+
+  /** Checks transport, protocol version, sid and method (spec "Handshake"). */
+  #verify(req: IncomingMessage, q: Query, upgrade: boolean): HandshakeErrorCodeValue | null {
+    const transport = q.transport;
+    if (transport !== "polling" && transport !== "websocket")
+      return HandshakeErrorCode.UNKNOWN_TRANSPORT;
+    if (!this.options.transports.includes(transport)) return HandshakeErrorCode.UNKNOWN_TRANSPORT;
+    if (q.eio !== "4") return HandshakeErrorCode.UNSUPPORTED_PROTOCOL_VERSION;
+    if (upgrade !== (transport === "websocket")) return HandshakeErrorCode.BAD_REQUEST;
+    if (q.sid !== null) {
+      const session = this.#clients.get(q.sid);
+      if (session === undefined) return HandshakeErrorCode.UNKNOWN_SID;
+      if (!upgrade) {
+        return session.transport.name === "polling" ? null : HandshakeErrorCode.BAD_REQUEST;
+      }
+      if (
+        !this.options.allowUpgrades ||
+        session.transport.name !== "polling" ||
+        session.upgrading ||
+        session.readyState !== "open"
+      ) {
+        return HandshakeErrorCode.BAD_REQUEST;
+      }
+      return null;
+    }
+    if (req.method !== "GET") return HandshakeErrorCode.BAD_HANDSHAKE_METHOD;
+    return null;
+  }
+
+  #reject(req: IncomingMessage, res: ServerResponse, error: HandshakeError): void {
+    debug("refused %s %s: %s", req.method, req.url, error.message);
+    this.emit("connection_error", error);
+    abortRequest(res, error);
+  }
+
+  /** Runs middlewares, then allowRequest, then asks for an id. */
+  #handshake(
+    req: IncomingMessage,
+    res: ServerResponse,
+    accept: (id: string) => void,
+    refuse: (error: HandshakeError) => void = (error) => this.#reject(req, res, error),
+  ): void {
+    const middlewares = this.#middlewares;
+    let index = 0;
+    const next = (err?: unknown) => {
+      if (err !== undefined && err !== null) {
+        refuse(
+          new HandshakeError(HandshakeErrorCode.FORBIDDEN, req, {
+            name: "MIDDLEWARE_FAILURE",
+            error: err,
+          }),
+        );
+        return;
+      }
+      const middleware = middlewares[index++];
+      if (middleware !== undefined) {
+        try {
+          middleware(req, res, next);
+        } catch (thrown) {
+          next(thrown ?? new Error("middleware threw"));
+        }
+        return;
+      }
+      this.#allow(req, accept, refuse);
+    };
+    next();
+  }
+
+  #allow(
+    req: IncomingMessage,
+    accept: (id: string) => void,
+    refuse: (error: HandshakeError) => void,
+  ): void {
+    const withId = () => {
+      let id: string | Promise<string>;
+      try {
+        id = this.generateId(req);
+      } catch (err) {
+        refuse(
+          new HandshakeError(HandshakeErrorCode.BAD_REQUEST, req, {
+            name: "ID_GENERATION_ERROR",
+            error: err,
+          }),
+        );
+        return;
+      }
+      if (typeof id === "string") accept(id);
+      else
+        id.then(accept, (err: unknown) =>
+          refuse(
+            new HandshakeError(HandshakeErrorCode.BAD_REQUEST, req, {
+              name: "ID_GENERATION_ERROR",
+              error: err,
+            }),
+          ),
+        );
+    };
+    const allowRequest = this.options.allowRequest;
+    if (allowRequest === undefined) {
+      withId();
+      return;
+    }
+    let answered = false;
+    allowRequest(req, (err, success) => {
+      if (answered) return;
+      answered = true;
+      if (success) withId();
+      else {
+        refuse(
+          new HandshakeError(
+            HandshakeErrorCode.FORBIDDEN,
+            req,
+            { name: "FORBIDDEN", message: err },
+            typeof err === "string" && err !== "" ? err : undefined,
+          ),
+        );
+      }
+    });
+  }
+
+  // ---- PollingResponder ----
+
+  writePayload(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const headers: EngineHeaders = { "Content-Type": "text/plain; charset=UTF-8" };
+    this.emit("headers", headers, req);
+    this.#writeBody(req, res, headers, body);
+  }
+
+  #writeBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    headers: EngineHeaders,
+    body: string,
+  ): void {
+    const bytes = Buffer.from(body, "utf8");
+    const threshold = this.options.compressionThreshold;
+    const encoding = threshold >= 0 && bytes.length >= threshold ? pickEncoding(req) : undefined;
+    if (encoding === undefined) {
+      headers["Content-Length"] = String(bytes.length);
+      res.writeHead(200, headers);
+      res.end(bytes);
+      return;
+    }
+    compress(encoding, bytes, (err, out) => {
+      if (res.destroyed) return;
+      if (err) {
+        headers["Content-Length"] = String(bytes.length);
+        res.writeHead(200, headers);
+        res.end(bytes);
+        return;
+      }
+      headers["Content-Encoding"] = encoding;
+      headers["Content-Length"] = String(out.length);
+      headers.Vary = "Accept-Encoding";
+      res.writeHead(200, headers);
+      res.end(out);
+    });
+  }
+
+  writeOk(req: IncomingMessage, res: ServerResponse): void {
+    const headers: EngineHeaders = {
+      "Content-Type": "text/html",
+      "Content-Length": "2",
+    };
+    this.emit("headers", headers, req);
+    res.writeHead(200, headers);
+    res.end("ok");
+  }
+
+  abort(req: IncomingMessage, res: ServerResponse, code: HandshakeErrorCodeValue): void {
+    this.#reject(req, res, new HandshakeError(code, req));
+  }
+
+  tooLarge(req: IncomingMessage, res: ServerResponse): void {
+    debug("payload too large from %s", req.socket.remoteAddress);
+    if (!res.headersSent) {
+      res.writeHead(413, { "Content-Length": 0, Connection: "close" });
+      res.end();
+    }
+    // Drop the rest of the body without buffering it; past a bound, cut the connection.
+    let discarded = 0;
+    const limit = Math.max(this.options.maxHttpBufferSize, 1 << 20);
+    req.on("data", (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > limit) req.socket.destroy();
+    });
+    req.resume();
+  }
+
+  // ---- SessionHost ----
+
+  onSessionClosed(session: Session): void {
+    if (this.#clients.get(session.id) === session) this.#clients.delete(session.id);
+  }
+}

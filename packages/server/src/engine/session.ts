@@ -1,0 +1,487 @@
+import { EventEmitter } from "node:events";
+import type { IncomingMessage } from "node:http";
+import { decodeEnginePacket, type EnginePacket } from "@switchboard/protocol";
+import createDebug from "debug";
+import { engineStats } from "./internal.js";
+import type { ResolvedEngineOptions } from "./options.js";
+import { controlPacket, frameSize, PreparedMessage, pollingForm } from "./prepared-message.js";
+import type { PollingOwner, PollingTransport } from "./transports/polling.js";
+import type { WebSocketOwner, WebSocketTransport } from "./transports/websocket.js";
+import {
+  EngineCloseReason,
+  type EngineConnection,
+  type EngineConnectionHandler,
+  type EngineReadyState,
+  type EngineSessionId,
+  type OutgoingMessage,
+  type SendOptions,
+} from "./types.js";
+
+const debug = createDebug("switchboard:engine:session");
+
+const PING = controlPacket("2");
+const NOOP = controlPacket("6");
+const CLOSE = controlPacket("1");
+const SEPARATOR = "\x1e";
+
+/** What a session needs from its server. */
+export interface SessionHost {
+  readonly options: ResolvedEngineOptions;
+  onSessionClosed(session: Session): void;
+}
+
+type Transport = PollingTransport | WebSocketTransport;
+
+/** Upgrade progress: none, probe WebSocket open, "3probe" sent and waiting for "5". */
+type UpgradeState = "none" | "probing" | "probed";
+
+// One microtask flushes every session written to in this tick (no per-message scheduling).
+let pendingFlush: Session[] = [];
+let flushScheduled = false;
+
+function encodePollingPayload(frames: readonly PreparedMessage[]): string {
+  if (frames.length === 1) return pollingForm(frames[0]!);
+  let out = pollingForm(frames[0]!);
+  for (let i = 1; i < frames.length; i++) out += SEPARATOR + pollingForm(frames[i]!);
+  return out;
+}
+
+/**
+ * One Engine.IO session: heartbeat, upgrade, bounded write buffer, close.
+ * Implements {@link EngineConnection} for the socket layer.
+ */
+export class Session
+  extends EventEmitter
+  implements EngineConnection, PollingOwner, WebSocketOwner
+{
+  readonly id: EngineSessionId;
+  readonly request: IncomingMessage;
+  readonly protocol = 4 as const;
+  readonly remoteAddress: string;
+  #host: SessionHost;
+  #transport: Transport;
+  #probe: WebSocketTransport | null = null;
+  #upgradeState: UpgradeState = "none";
+  #upgraded = false;
+  #state: EngineReadyState = "opening";
+  #handler: EngineConnectionHandler | null = null;
+  #queue: PreparedMessage[] = [];
+  #queuedBytes = 0;
+  #compress = true;
+  #flushScheduled = false;
+  #timer: NodeJS.Timeout | null = null;
+  #awaitingPong = false;
+  #upgradeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    host: SessionHost,
+    id: EngineSessionId,
+    request: IncomingMessage,
+    transport: Transport,
+  ) {
+    super();
+    this.id = id;
+    this.request = request;
+    this.remoteAddress = request.socket.remoteAddress ?? "";
+    this.#host = host;
+    this.#transport = transport;
+    transport.owner = this;
+    engineStats.liveSessions++;
+  }
+
+  get transport(): Transport {
+    return this.#transport;
+  }
+
+  get readyState(): EngineReadyState {
+    return this.#state;
+  }
+
+  get upgraded(): boolean {
+    return this.#upgraded;
+  }
+
+  /** True while a probe WebSocket is attached and the upgrade has not completed. */
+  get upgrading(): boolean {
+    return this.#upgradeState !== "none";
+  }
+
+  get bufferedBytes(): number {
+    const t = this.#transport;
+    return this.#queuedBytes + (t.name === "websocket" ? t.bufferedAmount : 0);
+  }
+
+  setHandler(handler: EngineConnectionHandler): void {
+    this.#handler = handler;
+  }
+
+  /** The open packet body (spec "Handshake"). */
+  openPacket(): string {
+    const o = this.#host.options;
+    const upgrades = this.#transport.name === "polling" ? o.upgrades : [];
+    return `0${JSON.stringify({
+      sid: this.id,
+      upgrades,
+      pingInterval: o.pingInterval,
+      pingTimeout: o.pingTimeout,
+      maxPayload: o.maxHttpBufferSize,
+    })}`;
+  }
+
+  /** Marks the session open (after the open packet went out) and starts the heartbeat. */
+  start(): void {
+    this.#state = "open";
+    debug("%s open on %s", this.id, this.#transport.name);
+    this.#arm(this.#host.options.pingInterval);
+  }
+
+  send(messages: readonly OutgoingMessage[], options?: SendOptions): void {
+    if (this.#state !== "open") return;
+    if (options !== undefined) {
+      if (options.volatile === true && !this.#writableNow()) return;
+      this.#compress = options.compress !== false;
+    }
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (!this.#enqueue(m instanceof PreparedMessage ? m : new PreparedMessage(m))) return;
+    }
+  }
+
+  close(): void {
+    if (this.#state !== "open" && this.#state !== "opening") return;
+    debug("%s forced close", this.id);
+    this.#state = "closing";
+    this.#clearTimers();
+    const t = this.#transport;
+    if (t.name === "websocket") {
+      this.#flush();
+      this.#finish(EngineCloseReason.forcedClose, undefined, false);
+      return;
+    }
+    this.#queue.push(CLOSE);
+    if (t.hasPendingGet) {
+      this.#flush();
+      this.#finish(EngineCloseReason.forcedClose, undefined, false);
+      return;
+    }
+    // Polling with no GET held: the next GET takes the queue and the close packet.
+    this.#arm(this.#host.options.pingTimeout);
+  }
+
+  /** Closes right away (server close): no flush. */
+  destroy(reason: string): void {
+    this.#finish(reason, undefined, false);
+  }
+
+  // ---- write path ----
+
+  #writableNow(): boolean {
+    const t = this.#transport;
+    if (t.name === "websocket") return t.writable;
+    return t.hasPendingGet;
+  }
+
+  #enqueue(frame: PreparedMessage): boolean {
+    this.#queue.push(frame);
+    this.#queuedBytes += frameSize(frame);
+    if (this.listenerCount("packetCreate") > 0) {
+      this.emit("packetCreate", { type: "message", data: frame.data });
+    }
+    if (this.bufferedBytes > this.#host.options.maxBufferedBytes) {
+      debug("%s buffer overflow (%d bytes)", this.id, this.bufferedBytes);
+      this.#finish(EngineCloseReason.bufferOverflow, undefined, true);
+      return false;
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      pendingFlush.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        queueMicrotask(Session.#runFlushes);
+      }
+    }
+    return true;
+  }
+
+  static #runFlushes(): void {
+    const list = pendingFlush;
+    pendingFlush = [];
+    flushScheduled = false;
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i]!;
+      s.#flushScheduled = false;
+      s.#flush();
+    }
+  }
+
+  #flush(): void {
+    if (this.#state === "closed" || this.#queue.length === 0) return;
+    const t = this.#transport;
+    if (t.name === "polling") {
+      if (!t.hasPendingGet) return;
+      const queue = this.#queue;
+      this.#queue = [];
+      this.#queuedBytes = 0;
+      t.write(encodePollingPayload(queue));
+      this.emit("drain");
+      return;
+    }
+    const queue = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    t.sendFrames(queue, this.#compress);
+    if (t.bufferedAmount > this.#host.options.maxBufferedBytes) {
+      debug("%s buffer overflow (%d bytes unflushed)", this.id, t.bufferedAmount);
+      this.#finish(EngineCloseReason.bufferOverflow, undefined, true);
+      return;
+    }
+    if (t.writable) this.emit("drain");
+  }
+
+  // ---- timers ----
+
+  #arm(ms: number): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      engineStats.liveTimers--;
+    }
+    engineStats.liveTimers++;
+    this.#timer = setTimeout(Session.#onTimer, ms, this);
+  }
+
+  static #onTimer(s: Session): void {
+    s.#timer = null;
+    engineStats.liveTimers--;
+    if (s.#state === "closing") {
+      s.#finish(EngineCloseReason.forcedClose, undefined, false);
+    } else if (s.#awaitingPong) {
+      debug("%s ping timeout", s.id);
+      s.#finish(EngineCloseReason.pingTimeout, undefined, false);
+    } else if (s.#state === "open") {
+      s.#awaitingPong = true;
+      s.#enqueue(PING);
+      if (s.#state === "open") s.#arm(s.#host.options.pingTimeout);
+    }
+  }
+
+  static #onUpgradeTimeout(s: Session): void {
+    s.#upgradeTimer = null;
+    engineStats.liveTimers--;
+    debug("%s upgrade timeout", s.id);
+    s.#dropProbe();
+  }
+
+  #clearTimers(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+      engineStats.liveTimers--;
+    }
+    if (this.#upgradeTimer !== null) {
+      clearTimeout(this.#upgradeTimer);
+      this.#upgradeTimer = null;
+      engineStats.liveTimers--;
+    }
+  }
+
+  // ---- incoming ----
+
+  #onPacket(packet: EnginePacket): void {
+    if (this.#state !== "open") return;
+    this.emit("packet", packet);
+    switch (packet.type) {
+      case "message": {
+        let data = packet.data ?? "";
+        // Polling payloads decode base64 to a Uint8Array; hand Node users a Buffer, as ws does.
+        if (typeof data !== "string" && !Buffer.isBuffer(data)) {
+          data =
+            data instanceof ArrayBuffer
+              ? Buffer.from(data)
+              : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+        }
+        if (this.#handler !== null) this.#handler.onMessage(data);
+        else this.emit("message", data);
+        break;
+      }
+      case "pong":
+        if (this.#awaitingPong) {
+          this.#awaitingPong = false;
+          this.#arm(this.#host.options.pingInterval);
+        }
+        this.emit("heartbeat");
+        break;
+      case "close":
+        debug("%s client sent close", this.id);
+        this.#finish(EngineCloseReason.transportClose, undefined, false);
+        break;
+      default:
+        // ping (v3 clients), noop, upgrade on the current transport: nothing to do.
+        break;
+    }
+  }
+
+  onPollingPackets(packets: EnginePacket[]): void {
+    for (let i = 0; i < packets.length && this.#state === "open"; i++) this.#onPacket(packets[i]!);
+  }
+
+  onPollingGet(): void {
+    const t = this.#transport;
+    if (t.name !== "polling") return;
+    if (this.#state === "closing") {
+      this.#flush();
+      this.#finish(EngineCloseReason.forcedClose, undefined, false);
+      return;
+    }
+    // While the client pauses polling for the upgrade, a GET is answered at once (noop).
+    if (this.#upgradeState === "probed" && this.#queue.length === 0) this.#queue.push(NOOP);
+    if (this.#queue.length > 0) this.#flush();
+  }
+
+  onPollingError(reason: "transport error" | "parse error", description: unknown): void {
+    if (this.#state === "closing") {
+      this.#finish(EngineCloseReason.forcedClose, undefined, false);
+      return;
+    }
+    debug("%s polling %s: %o", this.id, reason, description);
+    this.#finish(reason, description, false);
+  }
+
+  onWebSocketFrame(t: WebSocketTransport, data: Buffer, isBinary: boolean): void {
+    let packet: EnginePacket;
+    if (isBinary) {
+      packet = { type: "message", data };
+    } else {
+      try {
+        packet = decodeEnginePacket(data.toString("utf8"));
+      } catch (err) {
+        if (t === this.#probe) this.#dropProbe();
+        else this.#finish(EngineCloseReason.parseError, err, true);
+        return;
+      }
+    }
+    if (t === this.#transport) this.#onPacket(packet);
+    else if (t === this.#probe) this.#onProbePacket(t, packet);
+  }
+
+  onWebSocketClose(t: WebSocketTransport, error: Error | undefined): void {
+    if (t === this.#probe) {
+      this.#probe = null;
+      this.#dropProbe();
+      return;
+    }
+    if (t !== this.#transport) return;
+    if (this.#state === "closing") {
+      this.#finish(EngineCloseReason.forcedClose, undefined, false);
+      return;
+    }
+    this.#finish(
+      error === undefined ? EngineCloseReason.transportClose : EngineCloseReason.transportError,
+      error,
+      false,
+    );
+  }
+
+  onWebSocketDrain(t: WebSocketTransport): void {
+    if (t === this.#transport && this.#state === "open") this.emit("drain");
+  }
+
+  // ---- upgrade (spec "Upgrade") ----
+
+  /** Takes a probe WebSocket opened with this session's sid. */
+  attachProbe(probe: WebSocketTransport): void {
+    if (
+      this.#state !== "open" ||
+      this.#upgradeState !== "none" ||
+      this.#transport.name !== "polling"
+    ) {
+      probe.terminate();
+      return;
+    }
+    debug("%s probe attached", this.id);
+    probe.owner = this;
+    this.#probe = probe;
+    this.#upgradeState = "probing";
+    engineStats.liveTimers++;
+    this.#upgradeTimer = setTimeout(
+      Session.#onUpgradeTimeout,
+      this.#host.options.upgradeTimeout,
+      this,
+    );
+  }
+
+  #onProbePacket(probe: WebSocketTransport, packet: EnginePacket): void {
+    if (packet.type === "ping" && packet.data === "probe" && this.#upgradeState === "probing") {
+      probe.sendText("3probe");
+      this.#upgradeState = "probed";
+      this.emit("upgrading", probe);
+      const t = this.#transport;
+      if (t.name === "polling" && t.hasPendingGet) {
+        if (this.#queue.length === 0) this.#queue.push(NOOP);
+        this.#flush();
+      }
+    } else if (packet.type === "upgrade" && this.#upgradeState === "probed") {
+      this.#completeUpgrade(probe);
+    } else {
+      debug("%s unexpected probe packet %s", this.id, packet.type);
+      this.#dropProbe();
+    }
+  }
+
+  #completeUpgrade(probe: WebSocketTransport): void {
+    if (this.#upgradeTimer !== null) {
+      clearTimeout(this.#upgradeTimer);
+      this.#upgradeTimer = null;
+      engineStats.liveTimers--;
+    }
+    const old = this.#transport;
+    this.#probe = null;
+    this.#upgradeState = "none";
+    this.#transport = probe;
+    this.#upgraded = true;
+    if (old.name === "polling") old.close(pollingForm(NOOP));
+    debug("%s upgraded to websocket", this.id);
+    this.emit("upgrade", probe);
+    this.#flush();
+  }
+
+  #dropProbe(): void {
+    if (this.#upgradeTimer !== null) {
+      clearTimeout(this.#upgradeTimer);
+      this.#upgradeTimer = null;
+      engineStats.liveTimers--;
+    }
+    const probe = this.#probe;
+    this.#probe = null;
+    this.#upgradeState = "none";
+    probe?.terminate();
+    // A GET that came in while the client was paused may be waiting for data again.
+  }
+
+  // ---- close ----
+
+  #finish(reason: string, description: unknown, abrupt: boolean): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    debug("%s closed: %s", this.id, reason);
+    this.#clearTimers();
+    if (this.#probe !== null) {
+      this.#probe.terminate();
+      this.#probe = null;
+    }
+    const t = this.#transport;
+    if (t.name === "websocket") {
+      if (abrupt) t.terminate();
+      else t.close();
+    } else {
+      t.close(pollingForm(CLOSE));
+    }
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    engineStats.liveSessions--;
+    this.#host.onSessionClosed(this);
+    const handler = this.#handler;
+    this.#handler = null;
+    handler?.onClose(reason, description);
+    this.emit("close", reason, description);
+  }
+}

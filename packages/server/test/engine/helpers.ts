@@ -1,0 +1,179 @@
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Socket as ClientSocket, type SocketOptions } from "engine.io-client";
+import { WebSocket } from "ws";
+import {
+  type EngineConnection,
+  EngineServer,
+  type EngineServerOptions,
+} from "../../src/engine/index.js";
+
+/** Everything opened by a test, closed in afterEach through {@link closeAll}. */
+const open: Array<() => Promise<void> | void> = [];
+
+/** Closes every server and client opened since the last call. */
+export async function closeAll(): Promise<void> {
+  const list = open.splice(0).reverse();
+  for (const close of list) await close();
+}
+
+export interface TestEngine {
+  engine: EngineServer;
+  http: HttpServer;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** `http://127.0.0.1:<port>/socket.io/?EIO=4&transport=` base for raw requests. */
+  base: string;
+}
+
+/** Starts an engine attached to a fresh HTTP server on 127.0.0.1, port 0. */
+export async function listen(
+  options: Partial<EngineServerOptions> = {},
+  setup?: (engine: EngineServer, http: HttpServer) => void,
+): Promise<TestEngine> {
+  const http = createServer((_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/plain" }).end("other route");
+  });
+  const engine = new EngineServer(options);
+  setup?.(engine, http);
+  engine.attach(http);
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const { port } = http.address() as AddressInfo;
+  open.push(
+    () =>
+      new Promise<void>((resolve) => {
+        engine.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  return { engine, http, url, base: `${url}/socket.io/?EIO=4&transport=` };
+}
+
+/** Waits for one event, failing after `ms`. Resolves with the event arguments. */
+/** Anything with Node-style or component-emitter-style `once`/`off`. */
+export interface Emitterish {
+  once(...args: never[]): unknown;
+  off(...args: never[]): unknown;
+}
+type Listener = (...args: unknown[]) => void;
+interface Callable {
+  once(event: string, listener: Listener): unknown;
+  off(event: string, listener: Listener): unknown;
+}
+
+export function once<T extends unknown[] = unknown[]>(
+  target: Emitterish,
+  event: string,
+  ms = 5000,
+): Promise<T> {
+  const emitter = target as unknown as Callable;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`timed out waiting for "${event}"`));
+    }, ms);
+    const listener = (...args: unknown[]) => {
+      clearTimeout(timer);
+      resolve(args as T);
+    };
+    emitter.once(event, listener);
+  });
+}
+
+/** Waits until `check()` is true, polling on each event-loop turn; fails after `ms`. */
+export async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Collects the server-side connection's messages and close. */
+export function record(conn: EngineConnection): { messages: unknown[]; closed: Promise<string> } {
+  const messages: unknown[] = [];
+  let resolveClose!: (reason: string) => void;
+  const closed = new Promise<string>((r) => {
+    resolveClose = r;
+  });
+  conn.setHandler({
+    onMessage: (data) => messages.push(data),
+    onClose: (reason) => resolveClose(reason),
+  });
+  return { messages, closed };
+}
+
+/** Opens an official engine.io-client socket and waits for "open". */
+export async function connectClient(
+  url: string,
+  options: Partial<SocketOptions> = {},
+): Promise<ClientSocket> {
+  const socket = new ClientSocket(url, { path: "/socket.io/", ...options });
+  open.push(() => {
+    socket.close();
+  });
+  await once(socket, "open");
+  return socket;
+}
+
+// ---- raw driver ----
+
+export interface OpenPacket {
+  sid: string;
+  upgrades: string[];
+  pingInterval: number;
+  pingTimeout: number;
+  maxPayload: number;
+}
+
+/** Polling handshake: GET, parse the open packet. */
+export async function handshake(t: TestEngine, extra = ""): Promise<OpenPacket> {
+  const res = await fetch(`${t.base}polling${extra}`);
+  const body = await res.text();
+  if (res.status !== 200 || !body.startsWith("0")) {
+    throw new Error(`handshake failed: ${res.status} ${body}`);
+  }
+  return JSON.parse(body.slice(1)) as OpenPacket;
+}
+
+/** One polling GET; returns status and body. */
+export async function poll(
+  t: TestEngine,
+  sid: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${t.base}polling&sid=${sid}`, init);
+  return { status: res.status, body: await res.text() };
+}
+
+/** One polling POST with `body`; returns status and body. */
+export async function push(
+  t: TestEngine,
+  sid: string,
+  body: string | Uint8Array<ArrayBuffer>,
+): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${t.base}polling&sid=${sid}`, { method: "POST", body });
+  return { status: res.status, body: await res.text() };
+}
+
+/** A raw WebSocket on the engine path; `query` is appended (e.g. `&sid=…`). Waits for open. */
+export async function rawWebSocket(t: TestEngine, query = ""): Promise<WebSocket> {
+  const ws = new WebSocket(`${t.base.replace("http", "ws")}websocket${query}`);
+  open.push(() => {
+    ws.terminate();
+  });
+  await once(ws, "open");
+  return ws;
+}
+
+/** Next message on a raw WebSocket, as text (or Buffer when binary). */
+export async function nextFrame(ws: WebSocket, ms = 5000): Promise<string | Buffer> {
+  const [data, isBinary] = await once<[Buffer, boolean]>(
+    ws as unknown as Emitterish,
+    "message",
+    ms,
+  );
+  return isBinary ? data : data.toString("utf8");
+}
