@@ -1,0 +1,29 @@
+// Shared shapes for scenario files (JSDoc types) and small helpers.
+
+/**
+ * @typedef {{ op: ">=" | "<=", value: number }} Target  ratio Switchboard/socket.io
+ * @typedef {{ key: string, label: string, better: "higher" | "lower", target?: Target | undefined }} Metric
+ * @typedef {{ id: string, title: string, metrics: Metric[], [k: string]: any }} Variant
+ * @typedef {{
+ *   call(cmd: string, payload?: any, timeoutMs?: number): Promise<any>,
+ * }} Peer
+ * @typedef {{ server: Peer, gen: Peer, port: number, target: string, cfg: any, quick: boolean }} Ctx
+ * @typedef {{
+ *   metrics: Record<string, number | null>,
+ *   checks: Record<string, number>,
+ *   counts?: Record<string, number>,
+ *   cpu: { server: number | null, generator: number | null },
+ * }} Measurement
+ * @typedef {{
+ *   name: string,
+ *   variants: Variant[],
+ *   config: (quick: boolean) => any,
+ *   supports?: (target: string, v: Variant) => boolean,
+ *   measure: (ctx: Ctx, v: Variant) => Promise<Measurement>,
+ * }} Scenario
+ */
+
+/** CPU use over a window as % of one core. @param {{ cpuUs: number, wallMs: number }} m */
+export function cpuPct(m) {
+  return m.wallMs > 0 ? m.cpuUs / 10 / m.wallMs : null;
+}

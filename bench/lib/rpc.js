@@ -1,0 +1,147 @@
+// Parent/child plumbing: spawn a Node process pinned to one core (taskset) and talk to it
+// over the IPC channel with request/response calls. Every child also exits by itself:
+// when the parent goes away, and after a hard lifetime limit.
+import { spawn, spawnSync } from "node:child_process";
+import os from "node:os";
+
+const HAS_TASKSET = (() => {
+  try {
+    return spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
+  } catch {
+    return false;
+  }
+})();
+
+/** True when children can be pinned to distinct cores (taskset present, >= 2 cores). */
+export const CAN_PIN = HAS_TASKSET && os.availableParallelism() >= 2;
+
+/**
+ * Spawn `node [execArgv] script [args]`, pinned to `cpu` when possible.
+ * @param {string} script
+ * @param {string[]} args
+ * @param {{ cpu?: number, execArgv?: string[], name: string }} opts
+ */
+export function startChild(script, args, opts) {
+  const nodeArgv = [...(opts.execArgv ?? []), script, ...args];
+  const pin = CAN_PIN && opts.cpu !== undefined;
+  const command = pin ? "taskset" : process.execPath;
+  const argv = pin ? ["-c", String(opts.cpu), process.execPath, ...nodeArgv] : nodeArgv;
+  const child = spawn(command, argv, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  let nextId = 1;
+  /** @type {Map<number, {resolve: (v: any) => void, reject: (e: Error) => void, timer: NodeJS.Timeout}>} */
+  const pending = new Map();
+  let exited = false;
+  /** @type {(msg: any) => void} */
+  let onReady = () => {};
+  const ready = new Promise((resolve, reject) => {
+    onReady = resolve;
+    child.once("error", reject);
+  });
+  const exit = new Promise((resolve) => {
+    child.once("exit", (code, signal) => {
+      exited = true;
+      for (const p of pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new Error(`${opts.name} exited (${code ?? signal}) during a call`));
+      }
+      pending.clear();
+      onReady({ error: `${opts.name} exited before ready (${code ?? signal})` });
+      resolve(code);
+    });
+  });
+  child.on("message", (/** @type {any} */ msg) => {
+    if (msg?.ready) {
+      onReady(msg);
+      return;
+    }
+    const p = pending.get(msg?.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.error) p.reject(new Error(`${opts.name}: ${msg.error}`));
+    else p.resolve(msg.result);
+  });
+  return {
+    name: opts.name,
+    pid: child.pid,
+    ready,
+    /**
+     * @param {string} cmd
+     * @param {any} [payload]
+     * @param {number} [timeoutMs]
+     * @returns {Promise<any>}
+     */
+    call(cmd, payload = {}, timeoutMs = 120_000) {
+      if (exited) return Promise.reject(new Error(`${opts.name} has exited`));
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          reject(new Error(`${opts.name}: ${cmd} timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
+        pending.set(id, { resolve, reject, timer });
+        child.send({ id, cmd, payload });
+      });
+    },
+    /** Ask the child to exit; kill it if it does not within 3 s. */
+    async stop() {
+      if (exited) return;
+      try {
+        child.send({ id: 0, cmd: "exit", payload: {} });
+      } catch {}
+      const t = setTimeout(() => child.kill("SIGKILL"), 3000);
+      await exit;
+      clearTimeout(t);
+    },
+  };
+}
+
+/**
+ * Child side: answer calls with `handlers[cmd](payload)`, announce readiness.
+ * @param {Record<string, (payload: any) => any>} handlers
+ * @param {Record<string, unknown>} readyInfo
+ * @param {number} [maxLifetimeMs]
+ */
+export function serveRpc(handlers, readyInfo, maxLifetimeMs = 15 * 60_000) {
+  const send = /** @type {(m: unknown) => void} */ (process.send?.bind(process));
+  if (!send) throw new Error("serveRpc: no IPC channel (start this file through bench/run.js)");
+  process.on("disconnect", () => process.exit(0));
+  setTimeout(() => process.exit(3), maxLifetimeMs).unref();
+  process.on("message", async (/** @type {any} */ msg) => {
+    if (msg.cmd === "exit") {
+      setImmediate(() => process.exit(0));
+      return;
+    }
+    const handler = handlers[msg.cmd];
+    try {
+      if (!handler) throw new Error(`unknown command ${msg.cmd}`);
+      const result = await handler(msg.payload);
+      send({ id: msg.id, result: result ?? null });
+    } catch (err) {
+      send({ id: msg.id, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    }
+  });
+  send({ ready: true, ...readyInfo });
+}
+
+/** CPU time (user+system, µs) accumulated since `start()`; wall time too. */
+export class CpuMeter {
+  /** @type {NodeJS.CpuUsage | null} */
+  #cpu = null;
+  #t0 = 0;
+  start() {
+    this.#cpu = process.cpuUsage();
+    this.#t0 = performance.now();
+    return { ok: true };
+  }
+  stop() {
+    const d = process.cpuUsage(this.#cpu ?? undefined);
+    const wallMs = performance.now() - this.#t0;
+    return { cpuUs: d.user + d.system, userUs: d.user, systemUs: d.system, wallMs };
+  }
+}
+
+/** Epoch milliseconds with sub-millisecond precision, comparable across processes. */
+export function nowMs() {
+  return performance.timeOrigin + performance.now();
+}

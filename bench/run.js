@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+// Switchboard vs socket.io vs raw ws, in one run. Every scenario runs against the three
+// servers interleaved (A, B, C, A, B, C, …): a fresh server process (core 0, --expose-gc)
+// and a fresh load-generator process (core 1) per measurement.
+//
+//   npm run bench                     full run (3 rounds)
+//   npm run bench -- --quick          every scenario briefly (CI smoke)
+//   node bench/run.js --only broadcast-20,ack-echo --rounds 5 --targets switchboard,socketio
+//   node bench/run.js --profile       also write a --cpu-prof profile of each Switchboard server
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { markdown, summarizeAll, svgChart, TARGETS } from "./lib/report.js";
+import { CAN_PIN, startChild } from "./lib/rpc.js";
+import { fmt } from "./lib/stats.js";
+import ackEcho from "./scenarios/ack-echo.js";
+import binary from "./scenarios/binary.js";
+import broadcast from "./scenarios/broadcast.js";
+import connectRate from "./scenarios/connect-rate.js";
+import idleMemory from "./scenarios/idle-memory.js";
+import longPolling from "./scenarios/long-polling.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..");
+
+/** @type {import("./lib/measure.js").Scenario[]} */
+const SCENARIOS = [broadcast, ackEcho, idleMemory, connectRate, longPolling, binary];
+
+function parseArgs(argv = process.argv.slice(2)) {
+  /** @type {Record<string, string | boolean>} */
+  const o = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = /** @type {string} */ (argv[i]);
+    if (!a.startsWith("--")) continue;
+    const [k, v] = a.slice(2).split("=", 2);
+    const nextArg = argv[i + 1];
+    if (v !== undefined) o[/** @type {string} */ (k)] = v;
+    else if (
+      nextArg !== undefined &&
+      !nextArg.startsWith("--") &&
+      !["quick", "profile", "json", "help"].includes(/** @type {string} */ (k))
+    ) {
+      o[/** @type {string} */ (k)] = nextArg;
+      i++;
+    } else o[/** @type {string} */ (k)] = true;
+  }
+  return o;
+}
+
+const args = parseArgs();
+if (args.help) {
+  console.log(
+    readFileSync(fileURLToPath(import.meta.url), "utf8")
+      .split("\n")
+      .slice(1, 10)
+      .join("\n"),
+  );
+  process.exit(0);
+}
+const quick = Boolean(args.quick);
+const rounds = Number(args.rounds ?? (quick ? 1 : 3));
+const only = typeof args.only === "string" ? args.only.split(",") : null;
+const outDir = path.resolve(typeof args.out === "string" ? args.out : path.join(here, "results"));
+const profile = Boolean(args.profile);
+let targets = typeof args.targets === "string" ? args.targets.split(",") : [...TARGETS];
+
+/** Is Switchboard's server built and exporting Server? */
+async function switchboardAvailable() {
+  try {
+    const mod = await import("@switchboard/server");
+    return typeof mod.Server === "function";
+  } catch {
+    return false;
+  }
+}
+
+const notes = [];
+if (typeof args.note === "string") notes.push(args.note);
+if (targets.includes("switchboard") && !(await switchboardAvailable())) {
+  targets = targets.filter((t) => t !== "switchboard");
+  notes.push(
+    "Switchboard's server is not available yet (@switchboard/server has no Server export); skipped.",
+  );
+  console.error(`note: ${notes.at(-1)}`);
+}
+
+const plan = SCENARIOS.flatMap((scenario) =>
+  scenario.variants
+    .filter((v) => !only || only.includes(v.id) || only.includes(scenario.name))
+    .map((variant) => ({ scenario: scenario.name, variant, def: scenario })),
+);
+
+/** @type {import("./lib/report.js").RunRecord[]} */
+const records = [];
+const started = Date.now();
+const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+mkdirSync(outDir, { recursive: true });
+const profileDir = path.join(outDir, `profiles-${stamp}`);
+
+/**
+ * One measurement: fresh server (core 0) + fresh generator (core 1).
+ * @param {(typeof plan)[number]} item
+ * @param {string} target
+ * @param {number} round
+ */
+async function measureOnce(item, target, round) {
+  const execArgv = ["--expose-gc"];
+  if (profile && target === "switchboard") {
+    mkdirSync(profileDir, { recursive: true });
+    execArgv.push(
+      "--cpu-prof",
+      `--cpu-prof-dir=${profileDir}`,
+      `--cpu-prof-name=${item.variant.id}-r${round}.cpuprofile`,
+    );
+  }
+  const server = startChild(path.join(here, "lib/server-main.js"), [target], {
+    cpu: 0,
+    execArgv,
+    name: `server(${target})`,
+  });
+  const gen = startChild(path.join(here, "lib/generator-main.js"), [], {
+    cpu: 1,
+    name: "generator",
+  });
+  /** @type {import("./lib/report.js").RunRecord} */
+  const rec = { scenario: item.scenario, variant: item.variant.id, target, round };
+  try {
+    const [sr, gr] = await Promise.all([server.ready, gen.ready]);
+    if (sr.error) throw new Error(sr.error);
+    if (gr.error) throw new Error(gr.error);
+    const cfg = item.def.config(quick);
+    const ctx = { server, gen, port: sr.port, target, cfg, quick };
+    const m = await Promise.race([
+      item.def.measure(ctx, item.variant),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error("measurement timed out (300 s)")), 300_000).unref(),
+      ),
+    ]);
+    Object.assign(rec, m);
+    await gen.call("closeAll", {}, 20_000).catch(() => {});
+  } catch (err) {
+    rec.error = err instanceof Error ? err.message : String(err);
+  } finally {
+    await Promise.all([gen.stop(), server.stop()]);
+  }
+  return rec;
+}
+
+console.error(
+  `bench: ${quick ? "quick" : "full"} mode, ${rounds} round(s), targets ${targets.join(", ")}, ` +
+    `${plan.length} scenario variants, pinning ${CAN_PIN ? "on" : "off"}`,
+);
+const jsonl = path.join(outDir, `bench-${stamp}.jsonl`);
+for (const item of plan) {
+  for (let round = 1; round <= rounds; round++) {
+    for (const target of targets) {
+      if (item.def.supports && !item.def.supports(target, item.variant)) continue;
+      const rec = await measureOnce(item, target, round);
+      records.push(rec);
+      writeFileSync(jsonl, `${JSON.stringify({ type: "run", ...rec })}\n`, { flag: "a" });
+      const summary = rec.error
+        ? `ERROR ${rec.error.split("\n")[0]}`
+        : item.variant.metrics.map((m) => `${m.label} ${fmt(rec.metrics?.[m.key])}`).join(", ") +
+          ` | cpu server ${fmt(rec.cpu?.server)}% gen ${fmt(rec.cpu?.generator)}%` +
+          (Object.values(rec.checks ?? {}).some((v) => v !== 0)
+            ? ` | CHECKS ${JSON.stringify(rec.checks)}`
+            : "");
+      console.error(`[${item.variant.id}] round ${round} ${target}: ${summary}`);
+    }
+  }
+}
+
+/** Browser bundle comparison (min+gzip) when Switchboard's bundle exists. */
+function bundleSizes() {
+  const ours = path.join(root, "packages/client/dist/bundle/socket.io.min.js");
+  const theirs = path.join(root, "node_modules/socket.io-client/dist/socket.io.min.js");
+  if (!existsSync(ours) || !existsSync(theirs)) return null;
+  const gz = (/** @type {string} */ f) => gzipSync(readFileSync(f), { level: 9 }).length;
+  return {
+    "Switchboard client (socket.io.min.js)": gz(ours),
+    "socket.io-client 4.8 (socket.io.min.js)": gz(theirs),
+  };
+}
+
+const rows = summarizeAll(plan, records);
+const machine = {
+  cpuModel: os.cpus()[0]?.model ?? "unknown",
+  nproc: os.availableParallelism(),
+  node: process.version,
+  date: new Date().toISOString(),
+  mode: quick ? "quick" : "full",
+  rounds,
+  pinned: CAN_PIN,
+  loadavg: os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" "),
+  note: notes.join(" "),
+  elapsedS: Math.round((Date.now() - started) / 1000),
+};
+const bundle = bundleSizes();
+const md = `# Switchboard bench — ${machine.date}\n\n${markdown({ plan, records, rows, machine, bundle })}\n`;
+for (const row of rows) {
+  writeFileSync(
+    jsonl,
+    `${JSON.stringify({ type: "summary", variant: row.variant.id, metric: row.metric.key, byTarget: row.byTarget, vsSocketIo: row.vsSio, vsRawWs: row.vsRaw, target: row.metric.target ?? null, met: row.met })}\n`,
+    { flag: "a" },
+  );
+}
+writeFileSync(jsonl, `${JSON.stringify({ type: "machine", ...machine, bundle })}\n`, { flag: "a" });
+const svg = svgChart(rows);
+writeFileSync(path.join(outDir, `bench-${stamp}.md`), md);
+writeFileSync(path.join(outDir, `bench-${stamp}.svg`), svg);
+writeFileSync(path.join(outDir, "latest.md"), md);
+writeFileSync(path.join(outDir, "latest.svg"), svg);
+console.log(md);
+console.error(
+  `wrote ${path.relative(process.cwd(), jsonl)}, latest.md, latest.svg in ${path.relative(process.cwd(), outDir) || "."} (${machine.elapsedS} s)`,
+);
+if (args.json) console.log(JSON.stringify({ records, machine }));

@@ -1,0 +1,60 @@
+// Scenario 6: binary echo. Clients each keep one 64 KiB binary emit-with-ack in flight;
+// the server acks with the received buffer (BINARY_EVENT in, BINARY_ACK out). Measures
+// echoed payload MB/s (one direction); each ack's length and embedded id are checked.
+import { cpuPct } from "../lib/measure.js";
+
+/** @type {import("../lib/measure.js").Scenario} */
+export default {
+  name: "binary",
+  variants: [
+    {
+      id: "binary-echo",
+      title: "Binary 64 KiB echo",
+      metrics: [
+        {
+          key: "mbPerSec",
+          label: "MB/s echoed",
+          better: "higher",
+          target: { op: ">=", value: 1.2 },
+        },
+        { key: "cpuUsPerEcho", label: "server CPU µs/echo", better: "lower" },
+      ],
+    },
+  ],
+  config: (quick) => ({
+    clients: quick ? 4 : 10,
+    size: 64 * 1024,
+    warmMs: quick ? 100 : 500,
+    ms: quick ? 300 : 3000,
+  }),
+  async measure({ server, gen, port, target, cfg }) {
+    const c = await gen.call("connect", { port, target, transport: "websocket", n: cfg.clients });
+    const warm = await gen.call("binaryEcho", {
+      clients: cfg.clients,
+      size: cfg.size,
+      durationMs: cfg.warmMs,
+    });
+    await server.call("cpuStart");
+    await gen.call("cpuStart");
+    const e = await gen.call("binaryEcho", {
+      clients: cfg.clients,
+      size: cfg.size,
+      durationMs: cfg.ms,
+    });
+    const sc = await server.call("cpuStop");
+    const gc = await gen.call("cpuStop");
+    return {
+      metrics: {
+        mbPerSec: e.bytes / 1e6 / (e.elapsedMs / 1000),
+        cpuUsPerEcho: sc.cpuUs / Math.max(1, e.completed),
+      },
+      checks: {
+        connectErrors: c.errors,
+        ackMismatches: e.mismatches + warm.mismatches,
+        lostAcks: e.lostAcks + warm.lostAcks,
+      },
+      counts: { clients: c.connected, echoes: e.completed },
+      cpu: { server: cpuPct(sc), generator: cpuPct(gc) },
+    };
+  },
+};

@@ -1,0 +1,250 @@
+// Target: a raw `ws` server doing the equivalent work with bare frames, behind the same
+// small slice of the socket.io API the bench app uses (on "connection", emit, to(room),
+// socket.join, socket.on(event, (...args, ack))). It is the practical limit: no
+// engine/socket framing, no heartbeat, no per-packet bookkeeping.
+//
+// Bare wire format (text frames are JSON):
+//   client → server  c{auth}              connect (server answers "c" + id)
+//   client → server  ["ev",...args]       event;  [id,"ev",...args]  event with ack
+//   server → client  ["ev",...args]       event;  [id,...args]       ack
+//   binary frames    u32le ack id | u8 name length | name | payload   (client → server)
+//                    u32le ack id | payload                           (server → client ack)
+// Bare long-polling on /raw-poll: POST c{auth} answers c<id>; GET ?id=<id> is held until
+// there is something to send, then answers the queued text frames joined with \x1e.
+import { WebSocketServer } from "ws";
+
+/** @typedef {import("ws").WebSocket} WebSocket */
+/** @typedef {import("node:http").IncomingMessage} IncomingMessage */
+/** @typedef {import("node:http").ServerResponse} ServerResponse */
+
+class RawSocket {
+  /** @type {Map<string, (...args: any[]) => void>} */
+  handlers = new Map();
+  /** @type {Set<string>} */
+  rooms = new Set();
+  /** @type {(() => void) | null} */
+  onDisconnect = null;
+  /**
+   * @param {RawIo} io
+   * @param {{ send(data: string | Buffer, opts?: { binary: boolean }): void }} ws
+   * @param {string} id
+   * @param {unknown} auth
+   */
+  constructor(io, ws, id, auth) {
+    this.io = io;
+    this.ws = ws;
+    this.id = id;
+    this.handshake = { auth };
+  }
+  /** Write one text frame given as string and as (shared) bytes. @param {string} _text @param {Buffer} bytes */
+  write(_text, bytes) {
+    this.ws.send(bytes, { binary: false });
+  }
+  /** @param {string} ev @param {(...args: any[]) => void} fn */
+  on(ev, fn) {
+    if (ev === "disconnect") this.onDisconnect = fn;
+    else this.handlers.set(ev, fn);
+    return this;
+  }
+  /** @param {string} room */
+  join(room) {
+    this.rooms.add(room);
+    let set = this.io.rooms.get(room);
+    if (!set) {
+      set = new Set();
+      this.io.rooms.set(room, set);
+    }
+    set.add(this);
+  }
+  /** @param {string} ev @param {...unknown} args */
+  emit(ev, ...args) {
+    this.ws.send(JSON.stringify([ev, ...args]));
+  }
+  /** @param {Buffer} data */
+  onText(data) {
+    const msg = JSON.parse(data.toString());
+    if (!Array.isArray(msg)) return;
+    if (typeof msg[0] === "number") {
+      const id = msg[0];
+      const fn = this.handlers.get(msg[1]);
+      if (!fn) return;
+      const ws = this.ws;
+      fn(...msg.slice(2), (/** @type {unknown[]} */ ...res) => {
+        ws.send(JSON.stringify([id, ...res]));
+      });
+    } else {
+      this.handlers.get(msg[0])?.(...msg.slice(1));
+    }
+  }
+  /** @param {Buffer} data */
+  onBinary(data) {
+    const id = data.readUInt32LE(0);
+    const nameLen = data[4] ?? 0;
+    const fn = this.handlers.get(data.toString("latin1", 5, 5 + nameLen));
+    if (!fn) return;
+    const ws = this.ws;
+    fn(data.subarray(5 + nameLen), (/** @type {Buffer} */ res) => {
+      const out = Buffer.allocUnsafe(4 + res.length);
+      out.writeUInt32LE(id, 0);
+      res.copy(out, 4);
+      ws.send(out);
+    });
+  }
+  close() {
+    if (!this.io.sockets.has(this)) return;
+    for (const room of this.rooms) this.io.rooms.get(room)?.delete(this);
+    this.io.sockets.delete(this);
+    this.onDisconnect?.();
+  }
+}
+
+/** A long-polling socket: frames queue until a GET is held, then go out joined. */
+class RawPollSocket extends RawSocket {
+  /** @type {string[]} */
+  queue = [];
+  /** @type {ServerResponse | null} */
+  res = null;
+  /** @param {RawIo} io @param {string} id @param {unknown} auth */
+  constructor(io, id, auth) {
+    super(io, { send: (data) => this.push(String(data)) }, id, auth);
+  }
+  /** @param {string} text */
+  write(text) {
+    this.push(text);
+  }
+  /** @param {string} text */
+  push(text) {
+    this.queue.push(text);
+    if (this.res) this.flush();
+  }
+  flush() {
+    const res = /** @type {ServerResponse} */ (this.res);
+    this.res = null;
+    const body = this.queue.join("\x1e");
+    this.queue = [];
+    res.writeHead(200, {
+      "content-type": "text/plain; charset=UTF-8",
+      "content-length": Buffer.byteLength(body),
+    });
+    res.end(body);
+  }
+}
+
+export class RawIo {
+  /** @type {Set<RawSocket>} */
+  sockets = new Set();
+  /** @type {Map<string, Set<RawSocket>>} */
+  rooms = new Map();
+  /** @type {Map<string, RawPollSocket>} */
+  polling = new Map();
+  /** @type {(socket: RawSocket) => void} */
+  onConnection = () => {};
+  #nextId = 1;
+
+  /** @param {import("node:http").Server} httpServer */
+  constructor(httpServer) {
+    this.wss = new WebSocketServer({ server: httpServer, path: "/raw", clientTracking: false });
+    this.wss.on("connection", (ws) => this.#accept(ws));
+    httpServer.on("request", (req, res) => this.#onRequest(req, res));
+  }
+
+  /** @param {IncomingMessage} req @param {ServerResponse} res */
+  #onRequest(req, res) {
+    const url = new URL(req.url ?? "/", "http://x");
+    if (url.pathname !== "/raw-poll") {
+      res.writeHead(404).end();
+      return;
+    }
+    const id = url.searchParams.get("id");
+    if (req.method === "GET") {
+      const socket = id ? this.polling.get(id) : undefined;
+      if (!socket || socket.res) {
+        res.writeHead(400).end();
+        return;
+      }
+      socket.res = res;
+      res.on("close", () => {
+        if (socket.res === res) socket.res = null;
+      });
+      if (socket.queue.length > 0) socket.flush();
+      return;
+    }
+    /** @type {Buffer[]} */
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (!id) {
+        if (body[0] !== 0x63) return res.writeHead(400).end();
+        const auth = body.length > 1 ? JSON.parse(body.toString("utf8", 1)) : {};
+        const sid = String(this.#nextId++);
+        const socket = new RawPollSocket(this, sid, auth);
+        this.polling.set(sid, socket);
+        this.sockets.add(socket);
+        res.writeHead(200, { "content-type": "text/plain; charset=UTF-8" }).end(`c${sid}`);
+        this.onConnection(socket);
+        return;
+      }
+      const socket = this.polling.get(id);
+      if (!socket) return res.writeHead(400).end();
+      for (const frame of body.toString().split("\x1e")) socket.onText(Buffer.from(frame));
+      res.writeHead(200, { "content-type": "text/plain; charset=UTF-8" }).end("ok");
+    });
+  }
+
+  /** @param {WebSocket} ws */
+  #accept(ws) {
+    /** @type {RawSocket | null} */
+    let socket = null;
+    ws.on("message", (/** @type {Buffer} */ data, isBinary) => {
+      if (socket) {
+        if (isBinary) socket.onBinary(data);
+        else socket.onText(data);
+        return;
+      }
+      // first frame: c{auth}
+      if (isBinary || data[0] !== 0x63) return ws.close(1002);
+      const auth = data.length > 1 ? JSON.parse(data.toString("utf8", 1)) : {};
+      const id = String(this.#nextId++);
+      socket = new RawSocket(this, ws, id, auth);
+      this.sockets.add(socket);
+      ws.send(`c${id}`);
+      this.onConnection(socket);
+    });
+    ws.on("close", () => socket?.close());
+    ws.on("error", () => {});
+  }
+
+  /** @param {string} ev @param {(socket: RawSocket) => void} fn */
+  on(ev, fn) {
+    if (ev === "connection") this.onConnection = fn;
+    return this;
+  }
+
+  /** Encode once, write the same bytes to every socket. @param {string} ev @param {...unknown} args */
+  emit(ev, ...args) {
+    const text = JSON.stringify([ev, ...args]);
+    const frame = Buffer.from(text);
+    for (const s of this.sockets) s.write(text, frame);
+    return true;
+  }
+
+  /** @param {string} room */
+  to(room) {
+    return {
+      emit: (/** @type {string} */ ev, /** @type {unknown[]} */ ...args) => {
+        const set = this.rooms.get(room);
+        if (!set || set.size === 0) return true;
+        const text = JSON.stringify([ev, ...args]);
+        const frame = Buffer.from(text);
+        for (const s of set) s.write(text, frame);
+        return true;
+      },
+    };
+  }
+}
+
+/** @param {import("node:http").Server} httpServer */
+export async function create(httpServer) {
+  return new RawIo(httpServer);
+}
