@@ -1,0 +1,38 @@
+/** Stable codes of the client's errors; tests branch on these, never on message text. */
+export const ClientErrorCode = {
+  /** A transport request or WebSocket failed (network error, HTTP error status). */
+  TRANSPORT: "SB_ERR_TRANSPORT",
+  /** The connection did not open within the `timeout` option. */
+  TIMEOUT: "SB_ERR_CONNECT_TIMEOUT",
+  /** The server sent data that does not decode. */
+  PARSE: "SB_ERR_PARSE",
+} as const;
+
+/** One of {@link ClientErrorCode}. */
+export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
+/**
+ * A transport-level failure. `message` is socket.io-client's reason string
+ * (`"xhr poll error"`, `"xhr post error"`, `"websocket error"`, `"timeout"`, `"parse error"`),
+ * `description` the underlying cause (HTTP status, Error, event) and `context` extra data
+ * such as the HTTP response body.
+ */
+export class TransportError extends Error {
+  /** Always `"TransportError"`, as in socket.io-client. */
+  readonly type = "TransportError";
+  readonly code: ClientErrorCode;
+  readonly description: unknown;
+  readonly context: unknown;
+
+  constructor(
+    reason: string,
+    description?: unknown,
+    context?: unknown,
+    code: ClientErrorCode = ClientErrorCode.TRANSPORT,
+  ) {
+    super(reason);
+    this.code = code;
+    this.description = description;
+    this.context = context;
+  }
+}

@@ -1,0 +1,144 @@
+import { decodePayload, type EnginePacket, encodePayload } from "@switchboard/protocol";
+import { ClientErrorCode, TransportError } from "./errors.js";
+import { Transport, type TransportState } from "./transport.js";
+
+/**
+ * HTTP long-polling over `fetch`: a GET is kept pending to receive, each batch of outgoing
+ * packets is one POST (Engine.IO v4, "HTTP long-polling"). Binary data travels as `b` + base64.
+ */
+export class PollingTransport extends Transport {
+  readonly name = "polling";
+  #polling = false;
+  #writing = false;
+  #onPause: (() => void) | undefined;
+  #abort = new AbortController();
+
+  open(): void {
+    this.#poll();
+  }
+
+  /** Waits for the pending GET and POST to finish, then calls `onPause` (before an upgrade). */
+  pause(onPause: () => void): void {
+    this.state = "pausing";
+    this.#onPause = () => {
+      if (this.#polling || this.#writing || this.state !== "pausing") return;
+      this.state = "paused";
+      this.#onPause = undefined;
+      onPause();
+    };
+    this.#onPause();
+  }
+
+  /** Cancels a pause (the upgrade failed): polling and writing go on. */
+  resume(): void {
+    if (this.state !== "pausing" && this.state !== "paused") return;
+    this.state = "open";
+    this.#onPause = undefined;
+    this.writable = !this.#writing;
+    if (!this.#polling) this.#poll();
+  }
+
+  send(packets: readonly EnginePacket[]): void {
+    this.writable = false;
+    this.#writing = true;
+    this.#request("POST", encodePayload(packets)).then(
+      () => {
+        if (this.state === "closed") return;
+        this.#writing = false;
+        this.writable = true;
+        this.emitReserved("drain");
+        this.#onPause?.();
+      },
+      (err: unknown) => this.#fail(err),
+    );
+  }
+
+  close(): void {
+    if (this.state === "closed") return;
+    const wasOpen = this.state !== "opening";
+    this.state = "closed";
+    this.writable = false;
+    if (wasOpen) {
+      // Tell the server, so it ends the session now instead of at the next ping timeout.
+      this.#request("POST", "1").catch(() => {});
+    }
+    this.#abort.abort();
+  }
+
+  #poll(): void {
+    this.#polling = true;
+    this.#request("GET").then(
+      (body) => this.#onPayload(body),
+      (err: unknown) => this.#fail(err),
+    );
+  }
+
+  #onPayload(body: string): void {
+    if (this.state === "closed") return;
+    let packets: EnginePacket[];
+    try {
+      packets = decodePayload(body);
+    } catch (err) {
+      this.#fail(new TransportError("parse error", err, body, ClientErrorCode.PARSE));
+      return;
+    }
+    for (const packet of packets) {
+      if (this.state === "opening" && packet.type === "open") {
+        this.state = "open";
+        this.writable = true;
+        this.emitReserved("open");
+      }
+      if (packet.type === "close") {
+        this.state = "closed";
+        this.emitReserved("close", { description: "transport closed by the server" });
+        return;
+      }
+      if (packet.data instanceof Uint8Array) {
+        packet.data = this.opts.platform.toBinary(packet.data);
+      }
+      this.emitReserved("packet", packet);
+      if ((this.state as TransportState) === "closed") return;
+    }
+    this.#polling = false;
+    if (this.state === "pausing") this.#onPause?.();
+    else if (this.state === "open") this.#poll();
+    else if (this.state === "opening") {
+      this.#fail(new TransportError("parse error", "no open packet", body, ClientErrorCode.PARSE));
+    }
+  }
+
+  async #request(method: "GET" | "POST", body?: string): Promise<string> {
+    const headers = this.headers();
+    if (body !== undefined) headers["content-type"] = "text/plain;charset=UTF-8";
+    const reason = method === "GET" ? "xhr poll error" : "xhr post error";
+    let response: Response;
+    try {
+      response = await fetch(this.uri("http", this.opts.timestampRequests !== false), {
+        method,
+        body,
+        headers,
+        credentials: this.opts.withCredentials ? "include" : "same-origin",
+        signal: method === "GET" ? this.#abort.signal : undefined,
+      });
+    } catch (err) {
+      throw new TransportError(reason, err);
+    }
+    this.opts.cookieJar?.store(response.headers.getSetCookie?.() ?? []);
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (err) {
+      throw new TransportError(reason, err);
+    }
+    if (!response.ok) throw new TransportError(reason, response.status, { body: text });
+    return text;
+  }
+
+  #fail(err: unknown): void {
+    if (this.state === "closed") return;
+    this.emitReserved(
+      "error",
+      err instanceof TransportError ? err : new TransportError("xhr poll error", err),
+    );
+  }
+}

@@ -1,0 +1,69 @@
+import type { EnginePacket } from "@switchboard/protocol";
+import { Emitter } from "../emitter.js";
+import type { CookieJar, Platform } from "../platform/types.js";
+
+/** Transport names, in the order socket.io-client tries them by default. */
+export type TransportName = "polling" | "websocket";
+
+/** What a transport needs to know to reach the server. */
+export interface TransportOptions {
+  /** `http:` or `https:` origin + engine path with trailing slash, e.g. `http://host:3000/socket.io/`. */
+  readonly url: string;
+  /** Query parameters, `EIO` and `transport` included. */
+  readonly query: Record<string, string>;
+  readonly extraHeaders: Record<string, string>;
+  readonly withCredentials: boolean;
+  readonly timestampRequests: boolean | undefined;
+  readonly timestampParam: string;
+  readonly cookieJar: CookieJar | undefined;
+  readonly platform: Platform;
+}
+
+/** Transport life cycle; "paused" only applies to polling while upgrading. */
+export type TransportState = "opening" | "open" | "pausing" | "paused" | "closed";
+
+let counter = 0;
+/** A short, unique-enough cache-busting value for the `t` query parameter. */
+function timestamp(): string {
+  return `${Date.now().toString(36)}${(counter++).toString(36)}`;
+}
+
+/**
+ * One way of carrying Engine.IO packets. Events: `open`, `packet` (EnginePacket),
+ * `error` (TransportError), `close` (details), `drain` (the last `send` was written).
+ */
+export abstract class Transport extends Emitter {
+  abstract readonly name: TransportName;
+  state: TransportState = "opening";
+  /** True when `send` may be called. */
+  writable = false;
+  readonly opts: TransportOptions;
+  /** The session id, once known: sent as `sid` with every request. */
+  sid: string | undefined;
+
+  constructor(opts: TransportOptions) {
+    super();
+    this.opts = opts;
+  }
+
+  abstract open(): void;
+  abstract send(packets: readonly EnginePacket[]): void;
+  abstract close(): void;
+
+  /** The request URL for `scheme` (`http`/`ws`), with the query string. */
+  uri(scheme: "http" | "ws", timestamped: boolean): string {
+    const query: Record<string, string> = { ...this.opts.query, transport: this.name };
+    if (this.sid !== undefined) query.sid = this.sid;
+    if (timestamped) query[this.opts.timestampParam] = timestamp();
+    const url = scheme === "ws" ? this.opts.url.replace(/^http/, "ws") : this.opts.url;
+    return `${url}?${new URLSearchParams(query).toString()}`;
+  }
+
+  /** Headers for a request in Node.js: the extra headers and the cookie jar's cookies. */
+  headers(): Record<string, string> {
+    const headers = { ...this.opts.extraHeaders };
+    const cookie = this.opts.cookieJar?.header();
+    if (cookie !== undefined) headers.cookie = cookie;
+    return headers;
+  }
+}

@@ -1,0 +1,89 @@
+import { decodeEnginePacket, type EnginePacket, encodeEnginePacket } from "@switchboard/protocol";
+import type { WebSocketLike } from "../platform/types.js";
+import { ClientErrorCode, TransportError } from "./errors.js";
+import { Transport } from "./transport.js";
+
+/** Engine.IO over one WebSocket: one packet per frame, binary messages as binary frames. */
+export class WebSocketTransport extends Transport {
+  readonly name = "websocket";
+  #ws: WebSocketLike | undefined;
+
+  open(): void {
+    let ws: WebSocketLike;
+    try {
+      ws = this.opts.platform.createWebSocket(
+        this.uri("ws", this.opts.timestampRequests === true),
+        this.headers(),
+      );
+    } catch (err) {
+      // The DOM constructor throws synchronously on a bad URL; report it like a failed open.
+      queueMicrotask(() => this.#fail(new TransportError("websocket error", err)));
+      return;
+    }
+    this.#ws = ws;
+    ws.binaryType = this.opts.platform.binaryType;
+    ws.onopen = () => {
+      if (this.state !== "opening") return;
+      this.state = "open";
+      this.writable = true;
+      this.emitReserved("open");
+    };
+    ws.onmessage = (event) => this.#onFrame(event.data);
+    ws.onerror = (event) => this.#fail(new TransportError("websocket error", event));
+    ws.onclose = (event) => {
+      if (this.state === "closed") return;
+      this.state = "closed";
+      this.writable = false;
+      this.emitReserved("close", { description: "websocket connection closed", context: event });
+    };
+  }
+
+  send(packets: readonly EnginePacket[]): void {
+    const ws = this.#ws;
+    if (ws === undefined) return;
+    this.writable = false;
+    try {
+      for (const packet of packets) ws.send(encodeEnginePacket(packet));
+    } catch (err) {
+      this.#fail(new TransportError("websocket error", err));
+      return;
+    }
+    // WebSocket.send only queues: consider the batch written on the next macrotask, so a
+    // burst of sends is batched and listeners run after the caller's code.
+    setTimeout(() => {
+      if (this.state === "closed") return;
+      this.writable = true;
+      this.emitReserved("drain");
+    }, 0);
+  }
+
+  close(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.writable = false;
+    const ws = this.#ws;
+    if (ws !== undefined) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.onerror = () => {};
+      ws.close();
+    }
+  }
+
+  #onFrame(frame: unknown): void {
+    if (this.state === "closed") return;
+    let packet: EnginePacket;
+    try {
+      packet = decodeEnginePacket(frame as string);
+    } catch (err) {
+      this.#fail(new TransportError("parse error", err, frame, ClientErrorCode.PARSE));
+      return;
+    }
+    if (packet.data instanceof Uint8Array) packet.data = this.opts.platform.toBinary(packet.data);
+    this.emitReserved("packet", packet);
+  }
+
+  #fail(err: TransportError): void {
+    if (this.state === "closed") return;
+    this.emitReserved("error", err);
+  }
+}

@@ -1,0 +1,33 @@
+/** The part of the WebSocket API the client uses: both the DOM `WebSocket` and `ws` have it. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: string | ArrayBuffer | ArrayBufferView | Blob): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+}
+
+/** Stores the cookies a server sets and replays them (Node.js only; browsers do it themselves). */
+export interface CookieJar {
+  /** Records every `Set-Cookie` header of a response. */
+  store(setCookieHeaders: readonly string[]): void;
+  /** The `Cookie` header value to send, or undefined when the jar is empty. */
+  header(): string | undefined;
+}
+
+/** What differs between the browser and Node.js builds; see browser.ts and node.ts. */
+export interface Platform {
+  /** Opens a WebSocket; `headers` is only honoured in Node.js (browsers cannot set them). */
+  createWebSocket(url: string, headers: Record<string, string>): WebSocketLike;
+  /** The `binaryType` to set on WebSockets. */
+  readonly binaryType: string;
+  /** Turns decoded bytes into the binary type users receive (Buffer in Node.js, ArrayBuffer in browsers). */
+  toBinary(bytes: Uint8Array): Uint8Array | ArrayBuffer;
+  /** The URL `io()` connects to when none is given (the page's origin in browsers). */
+  defaultUri(): string;
+  /** A cookie jar for `withCredentials` where the runtime has none of its own. */
+  createCookieJar(): CookieJar | undefined;
+}

@@ -1,0 +1,418 @@
+import {
+  type DefaultEventsMap,
+  type EventsMap,
+  encodeSocketPacket,
+  type RawData,
+  type SocketPacket,
+  SocketPacketDecoder,
+} from "@switchboard/protocol";
+import { platform } from "#platform";
+import { Emitter } from "../emitter.js";
+import { type EngineOptions, EngineSocket } from "../engine/engine-socket.js";
+import { ClientErrorCode, TransportError } from "../engine/errors.js";
+import { Backoff } from "./backoff.js";
+import type { Socket, SocketOptions } from "./socket.js";
+import { parseUrl } from "./url.js";
+
+/** Options of a {@link Manager} (one connection, shared by the namespaces on it). */
+export interface ManagerOptions extends EngineOptions {
+  /** Create a new Manager instead of reusing the one cached for the origin. Default `false`. */
+  forceNew: boolean;
+  /** Share one connection between namespaces of the same origin. Default `true`. */
+  multiplex: boolean;
+  /** Reconnect automatically. Default `true`. */
+  reconnection: boolean;
+  /** Attempts before giving up (`reconnect_failed`). Default `Infinity`. */
+  reconnectionAttempts: number;
+  /** First delay between attempts, in milliseconds; doubles each attempt. Default `1000`. */
+  reconnectionDelay: number;
+  /** Maximum delay between attempts, in milliseconds. Default `5000`. */
+  reconnectionDelayMax: number;
+  /** Jitter: each delay moves by up to ±this fraction. Default `0.5`. */
+  randomizationFactor: number;
+  /** Time for the connection to open, in milliseconds, or `false` for none. Default `20000`. */
+  timeout: number | false;
+  /** Connect when the Socket is created. Default `true`. */
+  autoConnect: boolean;
+}
+
+/** What `io()` and `new Manager()` accept: every option is optional; `query` may be a string. */
+export type ConnectOptions = Partial<Omit<ManagerOptions, "query"> & SocketOptions> & {
+  query?: Record<string, string | number | boolean> | string;
+};
+
+/** Events a Manager emits. */
+export interface ManagerReservedEvents {
+  open: () => void;
+  error: (err: Error) => void;
+  ping: () => void;
+  packet: (packet: SocketPacket) => void;
+  close: (reason: string, description?: unknown) => void;
+  reconnect_failed: () => void;
+  reconnect_attempt: (attempt: number) => void;
+  reconnect_error: (err: Error) => void;
+  reconnect: (attempt: number) => void;
+}
+
+/** Manager state: "closed" until `open()`, then "opening" until the engine handshake. */
+export type ManagerReadyState = "opening" | "open" | "closed";
+
+/** Module-internal access from Socket to the Manager; not re-exported by the package. */
+export interface ManagerInternals {
+  packet(manager: Manager, packet: SocketPacket, compress?: boolean): void;
+  destroy(manager: Manager, socket: Socket): void;
+  reconnecting(manager: Manager): boolean;
+  readyState(manager: Manager): ManagerReadyState;
+  createSocket(manager: Manager, nsp: string, opts: Partial<SocketOptions>): Socket;
+}
+
+export let managerInternals: ManagerInternals;
+let SocketClass: new (manager: Manager, nsp: string, opts: Partial<SocketOptions>) => Socket;
+
+/** Called by socket.ts to break the import cycle manager ↔ socket. */
+export function registerSocketClass(ctor: typeof SocketClass): void {
+  SocketClass = ctor;
+}
+
+function normaliseQuery(query: ConnectOptions["query"]): Record<string, string> {
+  if (query === undefined) return {};
+  if (typeof query === "string") return Object.fromEntries(new URLSearchParams(query));
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) out[key] = String(value);
+  return out;
+}
+
+function resolveOptions(opts: ConnectOptions, urlQuery: Record<string, string>): ManagerOptions {
+  return {
+    path: opts.path ?? "/socket.io",
+    query: { ...urlQuery, ...normaliseQuery(opts.query) },
+    transports: opts.transports ?? ["polling", "websocket"],
+    upgrade: opts.upgrade ?? true,
+    rememberUpgrade: opts.rememberUpgrade ?? false,
+    tryAllTransports: opts.tryAllTransports ?? false,
+    withCredentials: opts.withCredentials ?? false,
+    extraHeaders: opts.extraHeaders ?? {},
+    timestampRequests: opts.timestampRequests,
+    timestampParam: opts.timestampParam ?? "t",
+    addTrailingSlash: opts.addTrailingSlash ?? true,
+    closeOnBeforeunload: opts.closeOnBeforeunload ?? false,
+    autoUnref: opts.autoUnref ?? false,
+    forceNew: opts.forceNew ?? false,
+    multiplex: opts.multiplex ?? true,
+    reconnection: opts.reconnection ?? true,
+    reconnectionAttempts: opts.reconnectionAttempts ?? Number.POSITIVE_INFINITY,
+    reconnectionDelay: opts.reconnectionDelay ?? 1000,
+    reconnectionDelayMax: opts.reconnectionDelayMax ?? 5000,
+    randomizationFactor: opts.randomizationFactor ?? 0.5,
+    timeout: opts.timeout ?? 20000,
+    autoConnect: opts.autoConnect ?? true,
+  };
+}
+
+/**
+ * One Engine.IO connection, shared by the Sockets (namespaces) created from it, with
+ * automatic reconnection (exponential backoff with jitter).
+ *
+ * Events: `open`, `error` (err), `ping`, `packet`, `close` (reason, description),
+ * `reconnect_attempt` (attempt), `reconnect` (attempt), `reconnect_error` (err),
+ * `reconnect_failed`.
+ *
+ * @example
+ * ```ts
+ * const manager = new Manager("https://example.com", { reconnectionDelayMax: 10000 });
+ * const socket = manager.socket("/admin", { auth: { token: "abc" } });
+ * manager.on("reconnect_attempt", (attempt) => console.log("attempt", attempt));
+ * ```
+ */
+export class Manager<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/correctness/noUnusedVariables: socket.io-client's Manager has the same two type parameters
+  EmitEvents extends EventsMap = ListenEvents,
+> extends Emitter {
+  /** The current engine connection (replaced on reconnection). */
+  engine: EngineSocket | undefined;
+  /** The Sockets created by this Manager, by namespace. */
+  readonly nsps: Record<string, Socket> = {};
+  /** Resolved options. */
+  readonly opts: ManagerOptions;
+  /** The URL given to the constructor. */
+  readonly uri: string;
+  #origin: string;
+  #readyState: ManagerReadyState = "closed";
+  #reconnecting = false;
+  #skipReconnect = false;
+  #backoff: Backoff;
+  #subs: (() => void)[] = [];
+  #decoder = new SocketPacketDecoder();
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+
+  static {
+    managerInternals = {
+      packet: (m, packet, compress) => m.#packet(packet, compress),
+      destroy: (m, socket) => m.#destroy(socket),
+      reconnecting: (m) => m.#reconnecting,
+      readyState: (m) => m.#readyState,
+      createSocket: (m, nsp, opts) => new SocketClass(m, nsp, opts),
+    };
+  }
+
+  constructor(uri?: string | ConnectOptions, opts?: ConnectOptions) {
+    super();
+    if (typeof uri === "object") {
+      opts = uri;
+      uri = undefined;
+    }
+    opts ??= {};
+    this.uri = uri ?? platform.defaultUri();
+    const parsed = parseUrl(this.uri, platform.defaultUri(), "");
+    this.#origin = parsed.origin;
+    this.opts = resolveOptions(opts, parsed.query);
+    if (this.opts.reconnectionDelay > this.opts.reconnectionDelayMax) {
+      throw new TypeError("reconnectionDelay must not exceed reconnectionDelayMax");
+    }
+    this.#backoff = new Backoff(
+      this.opts.reconnectionDelay,
+      this.opts.reconnectionDelayMax,
+      this.opts.randomizationFactor,
+    );
+    if (this.opts.autoConnect) this.open();
+  }
+
+  /** Gets or sets `reconnection`. */
+  reconnection(): boolean;
+  reconnection(value: boolean): this;
+  reconnection(value?: boolean): boolean | this {
+    if (value === undefined) return this.opts.reconnection;
+    this.opts.reconnection = value;
+    if (!value) this.#skipReconnect = true;
+    return this;
+  }
+
+  /** Gets or sets `reconnectionAttempts`. */
+  reconnectionAttempts(): number;
+  reconnectionAttempts(value: number): this;
+  reconnectionAttempts(value?: number): number | this {
+    if (value === undefined) return this.opts.reconnectionAttempts;
+    this.opts.reconnectionAttempts = value;
+    return this;
+  }
+
+  /** Gets or sets `reconnectionDelay` (milliseconds). */
+  reconnectionDelay(): number;
+  reconnectionDelay(value: number): this;
+  reconnectionDelay(value?: number): number | this {
+    if (value === undefined) return this.opts.reconnectionDelay;
+    this.opts.reconnectionDelay = this.#backoff.min = value;
+    return this;
+  }
+
+  /** Gets or sets `reconnectionDelayMax` (milliseconds). */
+  reconnectionDelayMax(): number;
+  reconnectionDelayMax(value: number): this;
+  reconnectionDelayMax(value?: number): number | this {
+    if (value === undefined) return this.opts.reconnectionDelayMax;
+    this.opts.reconnectionDelayMax = this.#backoff.max = value;
+    return this;
+  }
+
+  /** Gets or sets `randomizationFactor`. */
+  randomizationFactor(): number;
+  randomizationFactor(value: number): this;
+  randomizationFactor(value?: number): number | this {
+    if (value === undefined) return this.opts.randomizationFactor;
+    this.opts.randomizationFactor = this.#backoff.jitter = value;
+    return this;
+  }
+
+  /** Gets or sets the connection `timeout` (milliseconds, or `false`). */
+  timeout(): number | false;
+  timeout(value: number | false): this;
+  timeout(value?: number | false): number | false | this {
+    if (value === undefined) return this.opts.timeout;
+    this.opts.timeout = value;
+    return this;
+  }
+
+  /**
+   * Opens the connection (no-op when opening or open). `callback` receives the error when
+   * this attempt fails; without it a failure starts the reconnection loop.
+   */
+  open(callback?: (err?: Error) => void): this {
+    if (this.#readyState !== "closed") return this;
+    const engine = new EngineSocket(this.#origin, this.opts, platform);
+    this.engine = engine;
+    this.#readyState = "opening";
+    this.#skipReconnect = false;
+    const onOpen = () => {
+      this.#onOpen();
+      callback?.();
+    };
+    const onError = (err: Error) => {
+      this.#cleanup();
+      this.#readyState = "closed";
+      this.emitReserved("error", err);
+      if (callback) callback(err);
+      else this.#maybeReconnectOnOpen();
+    };
+    engine.once("open", onOpen);
+    engine.once("error", onError);
+    this.#subs.push(() => {
+      engine.off("open", onOpen);
+      engine.off("error", onError);
+    });
+    const timeout = this.opts.timeout;
+    if (timeout !== false) {
+      const timer = setTimeout(() => {
+        engine.off("open", onOpen);
+        engine.off("error", onError);
+        onError(new TransportError("timeout", undefined, undefined, ClientErrorCode.TIMEOUT));
+        engine.close();
+      }, timeout);
+      if (this.opts.autoUnref) (timer as { unref?: () => void }).unref?.();
+      this.#subs.push(() => clearTimeout(timer));
+    }
+    return this;
+  }
+
+  /** Alias of {@link Manager.open}. */
+  connect(callback?: (err?: Error) => void): this {
+    return this.open(callback);
+  }
+
+  /**
+   * The Socket for namespace `nsp` on this connection (created on first use, reused after).
+   *
+   * @example
+   * ```ts
+   * const admin = manager.socket("/admin");
+   * ```
+   */
+  socket(nsp: string, opts?: Partial<SocketOptions>): Socket {
+    let socket = this.nsps[nsp];
+    if (socket === undefined) {
+      socket = managerInternals.createSocket(this, nsp, opts ?? {});
+      this.nsps[nsp] = socket;
+    } else if (this.opts.autoConnect && !socket.active) {
+      socket.connect();
+    }
+    return socket;
+  }
+
+  /** Closes the connection and stops reconnecting; the Sockets get "disconnect". */
+  disconnect(): void {
+    this.#skipReconnect = true;
+    this.#reconnecting = false;
+    this.#onClose("forced close");
+  }
+
+  /** Alias of {@link Manager.disconnect}. */
+  close(): void {
+    this.disconnect();
+  }
+
+  #onOpen(): void {
+    this.#cleanup();
+    this.#readyState = "open";
+    this.emitReserved("open");
+    const engine = this.engine!;
+    const onPing = () => this.emitReserved("ping");
+    const onData = (data: RawData) => this.#onData(data);
+    const onError = (err: Error) => this.emitReserved("error", err);
+    const onClose = (reason: string, description?: unknown) => this.#onClose(reason, description);
+    engine.on("ping", onPing);
+    engine.on("data", onData);
+    engine.on("error", onError);
+    engine.on("close", onClose);
+    this.#subs.push(() => {
+      engine.off("ping", onPing);
+      engine.off("data", onData);
+      engine.off("error", onError);
+      engine.off("close", onClose);
+    });
+  }
+
+  #onData(data: RawData): void {
+    let packet: SocketPacket | null;
+    try {
+      packet = this.#decoder.add(data);
+    } catch (err) {
+      this.#onClose("parse error", err);
+      return;
+    }
+    if (packet === null) return;
+    try {
+      this.emitReserved("packet", packet);
+    } catch (err) {
+      // A user listener threw: report it like an uncaught error without breaking the transport.
+      setTimeout(() => {
+        throw err;
+      });
+    }
+  }
+
+  #packet(packet: SocketPacket, compress?: boolean): void {
+    const engine = this.engine;
+    if (engine === undefined) return;
+    for (const message of encodeSocketPacket(packet)) engine.send(message);
+    void compress; // per-message compression is negotiated by the WebSocket itself
+  }
+
+  #destroy(socket: Socket): void {
+    for (const other of Object.values(this.nsps)) {
+      if (other !== socket && other.active) return;
+    }
+    this.disconnect();
+  }
+
+  #cleanup(): void {
+    for (const unsubscribe of this.#subs) unsubscribe();
+    this.#subs = [];
+    this.#decoder.reset();
+  }
+
+  #onClose(reason: string, description?: unknown): void {
+    this.#cleanup();
+    clearTimeout(this.#reconnectTimer);
+    this.engine?.close();
+    this.#backoff.reset();
+    this.#readyState = "closed";
+    this.emitReserved("close", reason, description);
+    if (this.opts.reconnection && !this.#skipReconnect) this.#reconnect();
+  }
+
+  #maybeReconnectOnOpen(): void {
+    if (!this.#reconnecting && this.opts.reconnection && this.#backoff.attempts === 0) {
+      this.#reconnect();
+    }
+  }
+
+  #reconnect(): void {
+    if (this.#reconnecting || this.#skipReconnect) return;
+    if (this.#backoff.attempts >= this.opts.reconnectionAttempts) {
+      this.#backoff.reset();
+      this.#reconnecting = false;
+      this.emitReserved("reconnect_failed");
+      return;
+    }
+    const delay = this.#backoff.duration();
+    this.#reconnecting = true;
+    this.#reconnectTimer = setTimeout(() => {
+      if (this.#skipReconnect) return;
+      this.emitReserved("reconnect_attempt", this.#backoff.attempts);
+      if (this.#skipReconnect) return;
+      this.open((err) => {
+        if (err) {
+          this.#reconnecting = false;
+          this.#reconnect();
+          this.emitReserved("reconnect_error", err);
+        } else {
+          const attempts = this.#backoff.attempts;
+          this.#reconnecting = false;
+          this.#backoff.reset();
+          this.emitReserved("reconnect", attempts);
+        }
+      });
+    }, delay);
+    if (this.opts.autoUnref) (this.#reconnectTimer as { unref?: () => void }).unref?.();
+  }
+}

@@ -1,0 +1,551 @@
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  Last,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
+  SocketPacket,
+} from "@switchboard/protocol";
+import { type AnyListener, Emitter } from "../emitter.js";
+import { type Manager, managerInternals, registerSocketClass } from "./manager.js";
+
+/**
+ * Why a Socket disconnected (socket.io's reason strings):
+ * - `"io server disconnect"`: the server called `socket.disconnect()`; no reconnection.
+ * - `"io client disconnect"`: `socket.disconnect()` was called; no reconnection.
+ * - `"ping timeout"`: no ping from the server within pingInterval + pingTimeout.
+ * - `"transport close"`: the connection was closed (server stopped, network change).
+ * - `"transport error"`: the connection failed (HTTP error, WebSocket error).
+ * - `"parse error"`: the server sent a packet that does not decode.
+ * - `"forced close"`: the Manager was closed with `manager.disconnect()`.
+ */
+export type DisconnectReason =
+  | "io server disconnect"
+  | "io client disconnect"
+  | "ping timeout"
+  | "transport close"
+  | "transport error"
+  | "parse error"
+  | "forced close";
+
+/** Details of a transport-level disconnection (`description` is the cause, `context` extra data). */
+export type DisconnectDescription = Error | { description: string; context?: unknown };
+
+/** Events a Socket emits locally; they cannot be emitted to the server. */
+export interface SocketReservedEvents {
+  connect: () => void;
+  connect_error: (err: Error & { data?: unknown }) => void;
+  disconnect: (reason: DisconnectReason, description?: DisconnectDescription) => void;
+}
+
+const RESERVED_EVENTS = new Set([
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+]);
+
+/** Per-Socket options. */
+export interface SocketOptions {
+  /** Sent with the CONNECT packet: an object, or a function called with a callback on each connection. Default none. */
+  auth: Record<string, unknown> | ((callback: (data: Record<string, unknown>) => void) => void);
+  /** Resend each emit until acknowledged, at most this many extra times (needs `ackTimeout`). Default `0`. */
+  retries: number;
+  /** Default acknowledgement timeout of every emit with a callback, in milliseconds. Default none. */
+  ackTimeout: number;
+}
+
+interface Flags {
+  compress?: boolean;
+  volatile?: boolean;
+  timeout?: number;
+  fromQueue?: boolean;
+}
+
+/** An ack callback; `withError` callbacks take an error (or null) first. */
+type AckCallback = AnyListener & { withError?: boolean };
+
+interface QueuedPacket {
+  tryCount: number;
+  pending: boolean;
+  args: unknown[];
+  flags: Flags;
+}
+
+/**
+ * A connection to one namespace over a {@link Manager}'s connection. `emit` sends events
+ * (buffered while disconnected, sent in order on connect), `on` listens.
+ *
+ * Events: `connect`, `connect_error` (err, with `err.data` from the server),
+ * `disconnect` (reason, description), and the server's events.
+ *
+ * @example
+ * ```ts
+ * const socket = io("https://example.com", { auth: { token: "abc" } });
+ * socket.on("connect", () => console.log(socket.id));
+ * socket.emit("hello", "world", (reply) => console.log(reply));
+ * const reply = await socket.timeout(5000).emitWithAck("question");
+ * ```
+ */
+export class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+> extends Emitter {
+  /** The Manager this Socket uses. */
+  readonly io: Manager<ListenEvents, EmitEvents>;
+  /** The namespace. */
+  readonly nsp: string;
+  /** Session id given by the server on connect; undefined while disconnected. */
+  id: string | undefined;
+  /** Whether the Socket is connected to the namespace. */
+  connected = false;
+  /** Whether the last connection recovered the previous session (connection state recovery). */
+  recovered = false;
+  /** The `auth` option; may be changed before reconnecting. */
+  auth: SocketOptions["auth"] | undefined;
+  /** Events received before `connect` was emitted. */
+  receiveBuffer: unknown[][] = [];
+  /** Packets emitted while disconnected, sent on connect. */
+  sendBuffer: SocketPacket[] = [];
+  #opts: Partial<SocketOptions>;
+  #ids = 0;
+  #acks = new Map<number, AckCallback>();
+  #flags: Flags = {};
+  #subs: (() => void)[] | undefined;
+  #anyListeners: AnyListener[] = [];
+  #anyOutgoingListeners: AnyListener[] = [];
+  #queue: QueuedPacket[] = [];
+  #pid: string | undefined;
+  #lastOffset: string | undefined;
+
+  constructor(io: Manager, nsp: string, opts: Partial<SocketOptions>) {
+    super();
+    this.io = io;
+    this.nsp = nsp;
+    this.#opts = opts;
+    this.auth = opts.auth;
+    if (io.opts.autoConnect) this.open();
+  }
+
+  /** Whether the Socket is not connected. */
+  get disconnected(): boolean {
+    return !this.connected;
+  }
+
+  /** Whether the Socket will (re)connect: true from `connect()` until `disconnect()` or a refusal. */
+  get active(): boolean {
+    return this.#subs !== undefined;
+  }
+
+  /** Connects (or reconnects after `disconnect()`); no-op when connected. */
+  connect(): this {
+    if (this.connected) return this;
+    this.#subEvents();
+    if (!managerInternals.reconnecting(this.io)) this.io.open();
+    if (managerInternals.readyState(this.io) === "open") this.#onOpen();
+    return this;
+  }
+
+  /** Alias of {@link Socket.connect}. */
+  open(): this {
+    return this.connect();
+  }
+
+  /** Emits a `"message"` event. */
+  send(...args: unknown[]): this {
+    this.emit("message" as EventNames<EmitEvents>, ...(args as EventParams<EmitEvents, never>));
+    return this;
+  }
+
+  /**
+   * Emits an event to the server. A function as last argument is the acknowledgement
+   * callback. Emits while disconnected are buffered and sent, in order, on connect.
+   *
+   * @example
+   * ```ts
+   * socket.emit("hello", "world", new Uint8Array([1, 2]));
+   * socket.emit("question", (answer) => console.log(answer));
+   * ```
+   */
+  override emit<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParams<EmitEvents, Ev>
+  ): this;
+  override emit(ev: string, ...args: unknown[]): this {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    args.unshift(ev);
+    const flags = this.#flags;
+    this.#flags = {};
+    if (this.#opts.retries && !flags.fromQueue && !flags.volatile) {
+      this.#addToQueue(args, flags);
+      return this;
+    }
+    const packet: SocketPacket & { type: 2 } = { type: 2, nsp: this.nsp, data: args };
+    const last = args[args.length - 1];
+    if (typeof last === "function") {
+      const id = this.#ids++;
+      args.pop();
+      this.#registerAck(id, last as AckCallback, flags);
+      packet.id = id;
+    }
+    const writable = this.io.engine?.transport?.writable === true;
+    if (flags.volatile && !(writable && this.connected)) return this;
+    if (this.connected) {
+      for (const listener of this.#anyOutgoingListeners.slice()) listener.apply(this, args);
+      managerInternals.packet(this.io, packet, flags.compress);
+    } else {
+      this.sendBuffer.push(packet);
+    }
+    return this;
+  }
+
+  /**
+   * Emits and resolves with the acknowledgement (rejects on timeout or disconnection).
+   *
+   * @example
+   * ```ts
+   * const answer = await socket.timeout(1000).emitWithAck("question", 42);
+   * ```
+   */
+  emitWithAck<Ev extends EventNames<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
+    return new Promise((resolve, reject) => {
+      const callback: AckCallback = (err: unknown, value: unknown) =>
+        err ? reject(err) : resolve(value as never);
+      callback.withError = true;
+      (this.emit as (ev: string, ...a: unknown[]) => this)(ev as string, ...args, callback);
+    });
+  }
+
+  /**
+   * Sets a timeout for the next emit's acknowledgement: the callback then takes an error
+   * first (`Error("operation has timed out")`).
+   *
+   * @example
+   * ```ts
+   * socket.timeout(5000).emit("hello", (err, reply) => {});
+   * ```
+   */
+  timeout(ms: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>> {
+    this.#flags.timeout = ms;
+    return this as never;
+  }
+
+  /** The next emit is dropped if it cannot be sent right now. */
+  get volatile(): this {
+    this.#flags.volatile = true;
+    return this;
+  }
+
+  /** Sets the compress flag of the next emit. */
+  compress(compress: boolean): this {
+    this.#flags.compress = compress;
+    return this;
+  }
+
+  /** Disconnects from the namespace (closing the connection when no other namespace uses it). */
+  disconnect(): this {
+    if (this.connected) managerInternals.packet(this.io, { type: 1, nsp: this.nsp });
+    this.#destroy();
+    if (this.connected) this.#onClose("io client disconnect");
+    return this;
+  }
+
+  /** Alias of {@link Socket.disconnect}. */
+  close(): this {
+    return this.disconnect();
+  }
+
+  /** Listens to a server event or a reserved event (`connect`, `connect_error`, `disconnect`). */
+  override on<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
+  ): this;
+  override on(ev: string, listener: AnyListener): this {
+    return super.on(ev, listener);
+  }
+
+  /** Listens once. */
+  override once<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
+  ): this;
+  override once(ev: string, listener: AnyListener): this {
+    return super.once(ev, listener);
+  }
+
+  /** Removes a listener, all listeners of an event, or all listeners. */
+  override off<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
+    ev?: Ev,
+    listener?: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
+  ): this;
+  override off(ev?: string, listener?: AnyListener): this {
+    return super.off(ev, listener);
+  }
+
+  /** Adds a listener called with (event, ...args) for every incoming event. */
+  onAny(listener: AnyListener): this {
+    this.#anyListeners.push(listener);
+    return this;
+  }
+
+  /** Like {@link Socket.onAny}, but first in line. */
+  prependAny(listener: AnyListener): this {
+    this.#anyListeners.unshift(listener);
+    return this;
+  }
+
+  /** Removes one catch-all listener, or all of them. */
+  offAny(listener?: AnyListener): this {
+    this.#anyListeners = listener ? this.#anyListeners.filter((l) => l !== listener) : [];
+    return this;
+  }
+
+  /** The catch-all listeners. */
+  listenersAny(): AnyListener[] {
+    return this.#anyListeners.slice();
+  }
+
+  /** Adds a listener called with (event, ...args) for every outgoing event. */
+  onAnyOutgoing(listener: AnyListener): this {
+    this.#anyOutgoingListeners.push(listener);
+    return this;
+  }
+
+  /** Like {@link Socket.onAnyOutgoing}, but first in line. */
+  prependAnyOutgoing(listener: AnyListener): this {
+    this.#anyOutgoingListeners.unshift(listener);
+    return this;
+  }
+
+  /** Removes one outgoing catch-all listener, or all of them. */
+  offAnyOutgoing(listener?: AnyListener): this {
+    this.#anyOutgoingListeners = listener
+      ? this.#anyOutgoingListeners.filter((l) => l !== listener)
+      : [];
+    return this;
+  }
+
+  /** The outgoing catch-all listeners. */
+  listenersAnyOutgoing(): AnyListener[] {
+    return this.#anyOutgoingListeners.slice();
+  }
+
+  #subEvents(): void {
+    if (this.#subs) return;
+    const io = this.io;
+    const onOpen = () => this.#onOpen();
+    const onPacket = (packet: SocketPacket) => this.#onPacket(packet);
+    const onError = (err: Error) => {
+      if (!this.connected) this.emitReserved("connect_error", err);
+    };
+    const onClose = (reason: DisconnectReason, description?: DisconnectDescription) =>
+      this.#onClose(reason, description);
+    io.on("open", onOpen);
+    io.on("packet", onPacket);
+    io.on("error", onError);
+    io.on("close", onClose);
+    this.#subs = [
+      () => io.off("open", onOpen),
+      () => io.off("packet", onPacket),
+      () => io.off("error", onError),
+      () => io.off("close", onClose),
+    ];
+  }
+
+  #onOpen(): void {
+    const auth = this.auth;
+    if (typeof auth === "function") auth((data) => this.#sendConnectPacket(data));
+    else this.#sendConnectPacket(auth);
+  }
+
+  #sendConnectPacket(data: Record<string, unknown> | undefined): void {
+    // Connection state recovery: present the previous session (Socket.IO v5, CONNECT).
+    const payload = this.#pid ? { pid: this.#pid, offset: this.#lastOffset, ...data } : data;
+    managerInternals.packet(
+      this.io,
+      payload === undefined
+        ? { type: 0, nsp: this.nsp }
+        : { type: 0, nsp: this.nsp, data: payload },
+    );
+  }
+
+  #onPacket(packet: SocketPacket): void {
+    if (packet.nsp !== this.nsp) return;
+    switch (packet.type) {
+      case 0: {
+        const data = packet.data as { sid?: unknown; pid?: unknown } | undefined;
+        if (data && typeof data.sid === "string") {
+          this.#onConnect(data.sid, typeof data.pid === "string" ? data.pid : undefined);
+        } else {
+          this.emitReserved(
+            "connect_error",
+            new Error("the server answered CONNECT without a session id (Socket.IO v2 server?)"),
+          );
+        }
+        return;
+      }
+      case 2:
+      case 5:
+        this.#onEvent(packet.data, packet.id);
+        return;
+      case 3:
+      case 6:
+        this.#onAck(packet.id, packet.data);
+        return;
+      case 1:
+        this.#destroy();
+        this.#onClose("io server disconnect");
+        return;
+      case 4: {
+        this.#destroy();
+        const data = packet.data as { message?: unknown; data?: unknown } | string;
+        const err = new Error(
+          typeof data === "string" ? data : String(data.message ?? "connection refused"),
+        ) as Error & { data?: unknown };
+        if (typeof data === "object") err.data = data.data;
+        this.emitReserved("connect_error", err);
+        return;
+      }
+    }
+  }
+
+  #onEvent(args: unknown[], id: number | undefined): void {
+    if (id !== undefined) args.push(this.#ack(id));
+    if (this.connected) this.#emitEvent(args);
+    else this.receiveBuffer.push(args);
+  }
+
+  #emitEvent(args: unknown[]): void {
+    for (const listener of this.#anyListeners.slice()) listener.apply(this, args);
+    this.emitReserved(...(args as [string, ...unknown[]]));
+    // Connection state recovery: the server appends the offset to each broadcast event.
+    const last = args[args.length - 1];
+    if (this.#pid && typeof last === "string") this.#lastOffset = last;
+  }
+
+  #ack(id: number): AnyListener {
+    let sent = false;
+    return (...args: unknown[]) => {
+      if (sent) return;
+      sent = true;
+      managerInternals.packet(this.io, { type: 3, nsp: this.nsp, id, data: args });
+    };
+  }
+
+  #onAck(id: number, args: unknown[]): void {
+    const ack = this.#acks.get(id);
+    if (ack === undefined) return;
+    this.#acks.delete(id);
+    if (ack.withError) args.unshift(null);
+    ack.apply(this, args);
+  }
+
+  #registerAck(id: number, ack: AckCallback, flags: Flags): void {
+    const timeout = flags.timeout ?? this.#opts.ackTimeout;
+    if (timeout === undefined) {
+      this.#acks.set(id, ack);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.#acks.delete(id);
+      this.sendBuffer = this.sendBuffer.filter((p) => !("id" in p && p.id === id));
+      ack.call(this, new Error("operation has timed out"));
+    }, timeout);
+    const wrapped: AckCallback = (...args: unknown[]) => {
+      clearTimeout(timer);
+      ack.apply(this, args);
+    };
+    wrapped.withError = true;
+    this.#acks.set(id, wrapped);
+  }
+
+  /** `retries`: one packet in flight at a time, resent until acknowledged or out of tries. */
+  #addToQueue(args: unknown[], flags: Flags): void {
+    const last = args[args.length - 1];
+    const ack = typeof last === "function" ? (args.pop() as AnyListener) : undefined;
+    const queued: QueuedPacket = {
+      tryCount: 0,
+      pending: false,
+      args,
+      flags: { ...flags, fromQueue: true },
+    };
+    const onResult: AckCallback = (err: unknown, ...response: unknown[]) => {
+      if (queued !== this.#queue[0]) return; // already acknowledged
+      if (err) {
+        if (queued.tryCount > (this.#opts.retries ?? 0)) {
+          this.#queue.shift();
+          ack?.(err);
+        }
+      } else {
+        this.#queue.shift();
+        ack?.(null, ...response);
+      }
+      queued.pending = false;
+      this.#drainQueue();
+    };
+    onResult.withError = true;
+    args.push(onResult);
+    this.#queue.push(queued);
+    this.#drainQueue();
+  }
+
+  #drainQueue(force = false): void {
+    const queued = this.#queue[0];
+    if (!this.connected || queued === undefined || (queued.pending && !force)) return;
+    queued.pending = true;
+    queued.tryCount++;
+    this.#flags = queued.flags;
+    (this.emit as (...a: unknown[]) => this)(...queued.args);
+  }
+
+  #onConnect(id: string, pid: string | undefined): void {
+    this.id = id;
+    this.recovered = pid !== undefined && this.#pid === pid;
+    this.#pid = pid;
+    this.connected = true;
+    for (const args of this.receiveBuffer) this.#emitEvent(args);
+    this.receiveBuffer = [];
+    for (const packet of this.sendBuffer) {
+      if (packet.type === 2) {
+        for (const listener of this.#anyOutgoingListeners.slice())
+          listener.apply(this, packet.data);
+      }
+      managerInternals.packet(this.io, packet);
+    }
+    this.sendBuffer = [];
+    this.emitReserved("connect");
+    this.#drainQueue(true);
+  }
+
+  #onClose(reason: DisconnectReason, description?: DisconnectDescription): void {
+    this.connected = false;
+    this.id = undefined;
+    this.emitReserved("disconnect", reason, description);
+    // Acks with an error path learn about the disconnection, unless their packet is still buffered.
+    for (const [id, ack] of this.#acks) {
+      if (this.sendBuffer.some((p) => "id" in p && p.id === id)) continue;
+      this.#acks.delete(id);
+      if (ack.withError) ack.call(this, new Error("socket has been disconnected"));
+    }
+  }
+
+  #destroy(): void {
+    if (this.#subs) {
+      for (const unsubscribe of this.#subs) unsubscribe();
+      this.#subs = undefined;
+    }
+    managerInternals.destroy(this.io, this);
+  }
+}
+
+registerSocketClass(Socket as never);

@@ -1,0 +1,33 @@
+/** A parsed `io()` URL. */
+export interface ParsedUrl {
+  /** `http(s)://host[:port]`: where the engine connects (ws/wss are mapped to http/https). */
+  origin: string;
+  /** Manager cache key: `scheme://hostname:port` + engine path. */
+  id: string;
+  /** The namespace: the URL's path, `/` by default. */
+  nsp: string;
+  /** The URL's query parameters. */
+  query: Record<string, string>;
+}
+
+/**
+ * Parses the URL given to `io()` like socket.io-client: relative to `base` (the page in
+ * browsers), `//host` takes the base's scheme, and a URL without a scheme gets http(s).
+ */
+export function parseUrl(uri: string, base: string, enginePath: string): ParsedUrl {
+  const baseUrl = new URL(base);
+  if (uri.startsWith("//")) uri = baseUrl.protocol + uri;
+  else if (uri.startsWith("/")) uri = baseUrl.origin + uri;
+  else if (!/^(https?|wss?):\/\//i.test(uri)) {
+    uri = `${baseUrl.protocol === "https:" ? "https" : "http"}://${uri}`;
+  }
+  const url = new URL(uri);
+  const secure = url.protocol === "https:" || url.protocol === "wss:";
+  const scheme = secure ? "https" : "http";
+  return {
+    origin: `${scheme}://${url.host}`,
+    id: `${scheme}://${url.hostname}:${url.port || (secure ? "443" : "80")}${enginePath}`,
+    nsp: decodeURIComponent(url.pathname) || "/",
+    query: Object.fromEntries(url.searchParams),
+  };
+}
