@@ -158,22 +158,70 @@ export async function push(
   return { status: res.status, body: await res.text() };
 }
 
+/** A raw WebSocket whose frames are queued from the start (none are missed). */
+export interface RawWs {
+  ws: WebSocket;
+  /** Next frame: text as a string, binary as a Buffer. */
+  next(ms?: number): Promise<string | Buffer>;
+  closed: Promise<number>;
+}
+
 /** A raw WebSocket on the engine path; `query` is appended (e.g. `&sid=…`). Waits for open. */
-export async function rawWebSocket(t: TestEngine, query = ""): Promise<WebSocket> {
+export async function rawWebSocket(t: TestEngine, query = ""): Promise<RawWs> {
   const ws = new WebSocket(`${t.base.replace("http", "ws")}websocket${query}`);
   open.push(() => {
     ws.terminate();
   });
+  const frames: Array<string | Buffer> = [];
+  const waiters: Array<(f: string | Buffer) => void> = [];
+  ws.on("message", (data: Buffer, isBinary: boolean) => {
+    const frame = isBinary ? data : data.toString("utf8");
+    const waiter = waiters.shift();
+    if (waiter) waiter(frame);
+    else frames.push(frame);
+  });
+  const closed = new Promise<number>((resolve) =>
+    ws.once("close", (code: number) => resolve(code)),
+  );
   await once(ws, "open");
-  return ws;
+  return {
+    ws,
+    closed,
+    next(ms = 5000) {
+      const frame = frames.shift();
+      if (frame !== undefined) return Promise.resolve(frame);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no frame in time")), ms);
+        waiters.push((f) => {
+          clearTimeout(timer);
+          resolve(f);
+        });
+      });
+    },
+  };
 }
 
-/** Next message on a raw WebSocket, as text (or Buffer when binary). */
-export async function nextFrame(ws: WebSocket, ms = 5000): Promise<string | Buffer> {
-  const [data, isBinary] = await once<[Buffer, boolean]>(
-    ws as unknown as Emitterish,
-    "message",
-    ms,
-  );
-  return isBinary ? data : data.toString("utf8");
+/** Tries a WebSocket upgrade that should be refused; resolves with the status and JSON body. */
+export function refusedUpgrade(
+  t: TestEngine,
+  query: string,
+): Promise<{ status: number; body: unknown }> {
+  const ws = new WebSocket(`${t.base.replace("http", "ws")}${query}`);
+  open.push(() => {
+    ws.terminate();
+  });
+  return new Promise((resolve, reject) => {
+    ws.on("open", () => reject(new Error("upgrade was accepted")));
+    ws.on("error", () => {});
+    ws.on("unexpected-response", (_req, res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, body: body ? JSON.parse(body) : null }),
+      );
+    });
+  });
 }
