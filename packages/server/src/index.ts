@@ -1,1 +1,32 @@
-export {};
+/**
+ * @switchboard/server: a Socket.IO v5 server (Engine.IO v4) for Node.js.
+ */
+export * from "./adapter/index.js";
+export {
+  EngineCloseReason,
+  type EngineConnection,
+  type EngineConnectionHandler,
+  EngineServer,
+  type EngineServerOptions,
+  type EngineSessionId,
+  PreparedMessage,
+  type TransportName,
+} from "./engine/index.js";
+export { BroadcastOperator } from "./socket/broadcast-operator.js";
+export {
+  type ExtendedError,
+  Namespace,
+  type NamespaceMiddleware,
+  type NamespaceReservedEventsMap,
+  type ServerReservedEventsMap,
+} from "./socket/namespace.js";
+export { ParentNamespace, type ParentNspNameMatchFn } from "./socket/parent-namespace.js";
+export { DisconnectReason } from "./socket/reasons.js";
+export { RemoteSocket } from "./socket/remote-socket.js";
+export { Server, type ServerOptions } from "./socket/server.js";
+export {
+  type Event,
+  Socket,
+  type SocketMiddleware,
+  type SocketReservedEventsMap,
+} from "./socket/socket.js";

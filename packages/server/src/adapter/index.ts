@@ -1,0 +1,19 @@
+export { InMemoryAdapter } from "./in-memory-adapter.js";
+export { SessionAwareAdapter } from "./session-aware-adapter.js";
+export type {
+  AckCallback,
+  Adapter,
+  AdapterConstructor,
+  AdapterNamespace,
+  AdapterSocket,
+  BroadcastFlags,
+  BroadcastOptions,
+  ConnectionStateRecoveryOptions,
+  EncodedPacket,
+  Handshake,
+  RestoredSession,
+  Room,
+  Session,
+  SocketDetails,
+  SocketId,
+} from "./types.js";

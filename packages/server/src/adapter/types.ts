@@ -1,0 +1,184 @@
+import type { EventEmitter } from "node:events";
+import type { IncomingHttpHeaders } from "node:http";
+import type { SocketPacket } from "@switchboard/protocol";
+
+/** A Socket.IO socket id (the `sid` of the CONNECT answer), distinct from the engine session id. */
+export type SocketId = string;
+/** A room name. Every socket is in the room named after its own id. */
+export type Room = string;
+
+/** Flags that travel with a broadcast. */
+export interface BroadcastFlags {
+  /** Drop the packet for recipients whose transport cannot write right now. */
+  volatile?: boolean;
+  /** Ask the transport to compress (permessage-deflate / gzip). Default `true`. */
+  compress?: boolean;
+  /** Only deliver to sockets of this node (cluster adapters skip publishing). */
+  local?: boolean;
+  /** Milliseconds to wait for acknowledgements. */
+  timeout?: number;
+  /** The ack callback expects one response, not an array (RemoteSocket#emitWithAck). */
+  expectSingleResponse?: boolean;
+}
+
+/** Who receives a broadcast: sockets in any of `rooms` (all when empty) minus those in `except`. */
+export interface BroadcastOptions {
+  rooms: ReadonlySet<Room>;
+  except?: ReadonlySet<Room>;
+  flags?: BroadcastFlags;
+}
+
+/**
+ * A packet encoded once for many recipients. Opaque to adapters: they obtain one from
+ * {@link AdapterNamespace.encode} and hand it to {@link AdapterSocket.deliver}.
+ */
+export interface EncodedPacket {
+  readonly packet: SocketPacket;
+}
+
+/**
+ * An acknowledgement callback registered on a socket. When the socket disconnects before
+ * the answer arrives, `onDisconnect` (if set) is called instead, so waiters never hang.
+ */
+export interface AckCallback {
+  (...args: unknown[]): void;
+  onDisconnect?: () => void;
+}
+
+/** The handshake details of a socket (`socket.handshake`). */
+export interface Handshake {
+  /** The headers of the handshake request (the request's own object, not a copy). */
+  headers: IncomingHttpHeaders;
+  /** Creation date, `Date#toString()`. */
+  time: string;
+  /** The remote address. */
+  address: string;
+  /** Whether the request carried an `Origin` header (cross-domain). */
+  xdomain: boolean;
+  /** Whether the connection is TLS. */
+  secure: boolean;
+  /** Creation time, milliseconds since the epoch. */
+  issued: number;
+  /** The request URL. */
+  url: string;
+  /** The parsed query string of the handshake request. */
+  query: Record<string, string | string[] | undefined>;
+  /** The auth payload of the CONNECT packet. */
+  auth: Record<string, unknown>;
+}
+
+/** How an adapter sees a socket: send prepared packets, register acks, join, leave, disconnect. */
+export interface AdapterSocket {
+  readonly id: SocketId;
+  readonly handshake: Handshake;
+  readonly data: unknown;
+  /** Write an encoded packet to this socket's connection. */
+  deliver(packet: EncodedPacket, flags: BroadcastFlags): void;
+  /** Register an ack callback for the packet id the adapter is about to deliver. */
+  registerAck(id: number, ack: AckCallback): void;
+  join(rooms: Room | readonly Room[]): unknown;
+  leave(room: Room): unknown;
+  disconnect(close?: boolean): unknown;
+}
+
+/** What an adapter may ask of its namespace. */
+export interface AdapterNamespace {
+  readonly name: string;
+  /** The connected sockets of this node. */
+  readonly sockets: ReadonlyMap<SocketId, AdapterSocket>;
+  /** Encode a packet once; the result can be delivered to any number of sockets. */
+  encode(packet: SocketPacket): EncodedPacket;
+  /** A fresh ack id, unique within the namespace. */
+  nextAckId(): number;
+  /**
+   * Deliver a server-side event coming from another node to this namespace's listeners.
+   * When the last element of `args` is a function it is the ack to call with the answer.
+   */
+  receiveServerSideEmit(args: unknown[]): void;
+  /** Connection state recovery options, when enabled. */
+  readonly connectionStateRecovery: Readonly<ConnectionStateRecoveryOptions> | undefined;
+}
+
+/** Options of connection state recovery. */
+export interface ConnectionStateRecoveryOptions {
+  /** How long a session may be restored after a disconnection, in ms. Default 120000. */
+  maxDisconnectionDuration: number;
+  /** Skip the middlewares when a session is restored. Default true. */
+  skipMiddlewares: boolean;
+  /** Most missed packets kept per namespace for replay. Default 10000. */
+  maxPackets: number;
+  /** Most disconnected sessions kept per namespace. Default 10000. */
+  maxSessions: number;
+}
+
+/** What a socket looks like across nodes (`fetchSockets`). */
+export interface SocketDetails {
+  id: SocketId;
+  handshake: Handshake;
+  rooms: Set<Room>;
+  data: unknown;
+}
+
+/** A disconnected socket's state, persisted for connection state recovery. */
+export interface Session {
+  sid: SocketId;
+  pid: string;
+  rooms: Room[];
+  data: unknown;
+}
+
+/** A restored session plus the packets (event `data` arrays) the client missed. */
+export interface RestoredSession extends Session {
+  missedPackets: unknown[][];
+}
+
+/**
+ * The seam for multi-node behaviour. The in-memory adapter is the default; a cluster
+ * adapter (Redis, …) implements the same interface, so the server never changes.
+ *
+ * Events: `create-room` (room), `delete-room` (room), `join-room` (room, id),
+ * `leave-room` (room, id).
+ */
+export interface Adapter extends EventEmitter {
+  readonly nsp: AdapterNamespace;
+  /** room → socket ids of this node. */
+  readonly rooms: ReadonlyMap<Room, ReadonlySet<SocketId>>;
+  /** socket id → rooms, for sockets of this node. */
+  readonly sids: ReadonlyMap<SocketId, ReadonlySet<Room>>;
+  init(): void | Promise<void>;
+  close(): void | Promise<void>;
+  /** Number of nodes in the cluster (1 for the in-memory adapter). */
+  serverCount(): Promise<number>;
+  addAll(id: SocketId, rooms: Iterable<Room>): void | Promise<void>;
+  del(id: SocketId, room: Room): void | Promise<void>;
+  delAll(id: SocketId): void;
+  /** Send a packet to the matching sockets, encoding it once. */
+  broadcast(packet: SocketPacket, opts: BroadcastOptions): void;
+  /**
+   * Like broadcast, expecting one answer per socket: `clientCountCallback` is called once
+   * per node with the number of recipients there, `ack` once per answer.
+   */
+  broadcastWithAck(
+    packet: SocketPacket & { id?: number },
+    opts: BroadcastOptions,
+    clientCountCallback: (clientCount: number) => void,
+    ack: (...args: unknown[]) => void,
+  ): void;
+  /** Ids of the sockets in any of `rooms` (all when empty). */
+  sockets(rooms: ReadonlySet<Room>): Promise<Set<SocketId>>;
+  socketRooms(id: SocketId): ReadonlySet<Room> | undefined;
+  fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]>;
+  addSockets(opts: BroadcastOptions, rooms: Room[]): void;
+  delSockets(opts: BroadcastOptions, rooms: Room[]): void;
+  disconnectSockets(opts: BroadcastOptions, close: boolean): void;
+  /**
+   * Send an event to the other nodes' namespaces. When the last element of `packet` is a
+   * function, it is called once as `(err, responses)`.
+   */
+  serverSideEmit(packet: unknown[]): void;
+  persistSession(session: Session): void | Promise<void>;
+  restoreSession(pid: string, offset: string): Promise<RestoredSession | null>;
+}
+
+/** Builds the adapter of a namespace (the `adapter` server option). */
+export type AdapterConstructor = new (nsp: AdapterNamespace) => Adapter;

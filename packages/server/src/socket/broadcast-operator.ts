@@ -1,0 +1,219 @@
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithError,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  Last,
+  SocketPacket,
+} from "@switchboard/protocol";
+import type { Adapter, BroadcastFlags, BroadcastOptions, Room } from "../adapter/types.js";
+import { assertNotReserved } from "./reasons.js";
+import { RemoteSocket } from "./remote-socket.js";
+
+type Ack = (...args: unknown[]) => void;
+
+/**
+ * Selects recipients (rooms, exclusions, flags) and sends them an event. Immutable: each
+ * modifier returns a new operator, so operators can be kept and reused.
+ *
+ * @example
+ * ```ts
+ * io.to("room1").except("room2").emit("news", payload);
+ * const answers = await io.timeout(5000).emitWithAck("ping");
+ * ```
+ */
+export class BroadcastOperator<
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default, so untyped apps can use data freely
+  SocketData = any,
+> {
+  readonly #adapter: Adapter;
+  readonly #rooms: ReadonlySet<Room>;
+  readonly #except: ReadonlySet<Room>;
+  readonly #flags: Readonly<BroadcastFlags>;
+
+  constructor(
+    adapter: Adapter,
+    rooms: ReadonlySet<Room> = new Set(),
+    except: ReadonlySet<Room> = new Set(),
+    flags: Readonly<BroadcastFlags> = {},
+  ) {
+    this.#adapter = adapter;
+    this.#rooms = rooms;
+    this.#except = except;
+    this.#flags = flags;
+  }
+
+  /** Target a room (or rooms); cumulative. */
+  to(room: Room | readonly Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    const rooms = new Set(this.#rooms);
+    if (typeof room === "string") rooms.add(room);
+    else for (const r of room) rooms.add(r);
+    return new BroadcastOperator(this.#adapter, rooms, this.#except, this.#flags);
+  }
+
+  /** Alias of {@link to}. */
+  in(room: Room | readonly Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    return this.to(room);
+  }
+
+  /** Exclude a room (or rooms); cumulative. */
+  except(room: Room | readonly Room[]): BroadcastOperator<EmitEvents, SocketData> {
+    const except = new Set(this.#except);
+    if (typeof room === "string") except.add(room);
+    else for (const r of room) except.add(r);
+    return new BroadcastOperator(this.#adapter, this.#rooms, except, this.#flags);
+  }
+
+  /** Whether to compress the packets. */
+  compress(compress: boolean): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#withFlags({ compress });
+  }
+
+  /** Drop the packet for clients that cannot receive it right now. */
+  get volatile(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#withFlags({ volatile: true });
+  }
+
+  /** Only sockets of this node. */
+  get local(): BroadcastOperator<EmitEvents, SocketData> {
+    return this.#withFlags({ local: true });
+  }
+
+  /** Acks get `(err, responses)`, with an error if some client did not answer in time. */
+  timeout(timeout: number): BroadcastOperator<DecorateAcknowledgements<EmitEvents>, SocketData> {
+    return this.#withFlags({ timeout }) as never;
+  }
+
+  /**
+   * Send an event to every selected socket. The packet is encoded once. A function as last
+   * argument collects every answer: `(err, responses)`.
+   */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    assertNotReserved(ev);
+    const data: unknown[] = [ev, ...args];
+    const last = data[data.length - 1];
+    const packet: SocketPacket = { type: 2, nsp: this.#adapter.nsp.name, data };
+    const opts: BroadcastOptions = { rooms: this.#rooms, except: this.#except, flags: this.#flags };
+    if (typeof last !== "function") {
+      this.#adapter.broadcast(packet, opts);
+      return true;
+    }
+    data.pop();
+    collectAcks(this.#adapter, packet, opts, last as Ack);
+    return true;
+  }
+
+  /** Emit and wait for every answer (rejects when the timeout expires first). */
+  emitWithAck<Ev extends EventNamesWithError<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
+    return new Promise((resolve, reject) => {
+      const ack = (err: unknown, responses: unknown) =>
+        err ? reject(err) : resolve(responses as never);
+      (this.emit as (ev: string, ...a: unknown[]) => boolean)(ev as string, ...args, ack);
+    });
+  }
+
+  /** The selected sockets, local or on other nodes. */
+  async fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+    const details = await this.#adapter.fetchSockets(this.#options());
+    return details.map((d) => new RemoteSocket<EmitEvents, SocketData>(this.#adapter, d));
+  }
+
+  /** Make the selected sockets join rooms. */
+  socketsJoin(room: Room | readonly Room[]): void {
+    this.#adapter.addSockets(this.#options(), typeof room === "string" ? [room] : [...room]);
+  }
+
+  /** Make the selected sockets leave rooms. */
+  socketsLeave(room: Room | readonly Room[]): void {
+    this.#adapter.delSockets(this.#options(), typeof room === "string" ? [room] : [...room]);
+  }
+
+  /** Disconnect the selected sockets; with `close`, close their whole connections. */
+  disconnectSockets(close = false): void {
+    this.#adapter.disconnectSockets(this.#options(), close);
+  }
+
+  /** Ids of the selected sockets (deprecated in socket.io; use fetchSockets). */
+  allSockets(): Promise<Set<string>> {
+    return this.#adapter.sockets(this.#rooms);
+  }
+
+  #options(): BroadcastOptions {
+    return { rooms: this.#rooms, except: this.#except, flags: this.#flags };
+  }
+
+  #withFlags(flags: BroadcastFlags): BroadcastOperator<EmitEvents, SocketData> {
+    return new BroadcastOperator(this.#adapter, this.#rooms, this.#except, {
+      ...this.#flags,
+      ...flags,
+    });
+  }
+}
+
+/**
+ * Broadcast with acks: calls `ack(err, responses)` once every recipient (on every node)
+ * answered, or when `flags.timeout` expires. A recipient that disconnects stops being
+ * waited for.
+ */
+export function collectAcks(
+  adapter: Adapter,
+  packet: SocketPacket,
+  opts: BroadcastOptions,
+  ack: Ack,
+): void {
+  const single = opts.flags?.expectSingleResponse === true;
+  const responses: unknown[] = [];
+  let expectedServers = -1;
+  let countedServers = 0;
+  let expectedClients = 0;
+  let done = false;
+  let timer: NodeJS.Timeout | undefined;
+  const finish = (err: Error | null) => {
+    if (done) return;
+    done = true;
+    if (timer !== undefined) clearTimeout(timer);
+    ack(err, single ? (responses[0] ?? null) : responses);
+  };
+  const check = () => {
+    if (expectedServers === countedServers && responses.length >= expectedClients) finish(null);
+  };
+  const timeout = opts.flags?.timeout;
+  if (timeout !== undefined) {
+    timer = setTimeout(() => finish(new Error("operation has timed out")), timeout);
+  }
+  const onResponse: Ack & { onDisconnect?: () => void } = (...args: unknown[]) => {
+    if (done) return;
+    responses.push(args[0]);
+    check();
+  };
+  onResponse.onDisconnect = () => {
+    if (done) return;
+    expectedClients--;
+    check();
+  };
+  adapter.broadcastWithAck(
+    packet,
+    opts,
+    (clientCount) => {
+      expectedClients += clientCount;
+      countedServers++;
+      check();
+    },
+    onResponse,
+  );
+  adapter.serverCount().then(
+    (count) => {
+      expectedServers = count;
+      check();
+    },
+    (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
+  );
+}

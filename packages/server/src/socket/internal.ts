@@ -1,0 +1,23 @@
+/**
+ * Symbols for collaboration between Server, Namespace, Socket and Client. Not re-exported
+ * by the package entry: they are not public API.
+ */
+
+/** Socket: handle a decoded packet addressed to it. */
+export const kOnPacket = Symbol("switchboard.onPacket");
+/** Socket: it closed (reason, description). */
+export const kOnClose = Symbol("switchboard.onClose");
+/** Socket: it was accepted; join its own room and answer CONNECT. */
+export const kOnConnect = Symbol("switchboard.onConnect");
+/** Namespace: add a socket for a CONNECT (client, auth). */
+export const kAdd = Symbol("switchboard.add");
+/** Namespace: forget a closed socket. */
+export const kRemove = Symbol("switchboard.remove");
+/** Server: find or create the namespace for a CONNECT (name, auth). */
+export const kResolveNamespace = Symbol("switchboard.resolveNamespace");
+/** Server: the resolved options. */
+export const kOptions = Symbol("switchboard.options");
+/** Server: a Client closed. */
+export const kClientClosed = Symbol("switchboard.clientClosed");
+/** Namespace: (re)create its adapter from the server's adapter option. */
+export const kInitAdapter = Symbol("switchboard.initAdapter");

@@ -1,0 +1,402 @@
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventNamesWithoutAck,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  Last,
+  RemoveAcknowledgements,
+  SocketPacket,
+} from "@switchboard/protocol";
+import { encodeSocketPacket } from "@switchboard/protocol";
+import debugModule from "debug";
+import type {
+  Adapter,
+  AdapterNamespace,
+  ConnectionStateRecoveryOptions,
+  Room,
+} from "../adapter/types.js";
+import { BroadcastOperator } from "./broadcast-operator.js";
+import type { Client } from "./client.js";
+import { kAdd, kInitAdapter, kOnConnect, kOptions, kRemove } from "./internal.js";
+import { PreparedPacket } from "./prepared-packet.js";
+import { assertNotReserved } from "./reasons.js";
+import type { RemoteSocket } from "./remote-socket.js";
+import type { Server } from "./server.js";
+import { Socket } from "./socket.js";
+import { StrictEventEmitter } from "./typed-emitter.js";
+
+const debug = debugModule("switchboard:namespace");
+
+/** The operator type the namespace, server and socket hand out (acks collect responses). */
+export type Operator<EmitEvents extends EventsMap, SocketData> = BroadcastOperator<
+  DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
+  SocketData
+>;
+
+/** Events a namespace raises itself. */
+export interface NamespaceReservedEventsMap<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  SocketData,
+> {
+  connect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
+  connection: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
+}
+
+/** Events the main namespace (and the Server) raise. */
+export interface ServerReservedEventsMap<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  SocketData,
+> extends NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+  new_namespace: (
+    namespace: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  ) => void;
+}
+
+/** Connection middleware (`io.use`, `nsp.use`): call `next(err)` to refuse the socket. */
+export type NamespaceMiddleware<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default
+  SocketData = any,
+> = (
+  socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  next: (err?: ExtendedError) => void,
+) => void;
+
+/** A middleware error: `message` and `data` reach the client's `connect_error`. */
+export interface ExtendedError extends Error {
+  data?: unknown;
+}
+
+/** Outcome of a CONNECT. */
+export type AddResult =
+  | { ok: true; socket: Socket<EventsMap, EventsMap, EventsMap, unknown>; connected: () => void }
+  | { ok: false; error: { message: string; data?: unknown } };
+
+/**
+ * A communication channel: sockets connect to it, join its rooms, and hear its
+ * broadcasts. Several namespaces share one connection.
+ *
+ * @example
+ * ```ts
+ * const admin = io.of("/admin");
+ * admin.use((socket, next) => (socket.handshake.auth.token === secret ? next() : next(new Error("forbidden"))));
+ * admin.on("connection", (socket) => socket.emit("welcome"));
+ * admin.to("ops").emit("alert", "disk full");
+ * ```
+ */
+export class Namespace<
+    ListenEvents extends EventsMap = DefaultEventsMap,
+    EmitEvents extends EventsMap = ListenEvents,
+    ServerSideEvents extends EventsMap = DefaultEventsMap,
+    // biome-ignore lint/suspicious/noExplicitAny: socket.io's default
+    SocketData = any,
+  >
+  extends StrictEventEmitter<
+    ServerSideEvents,
+    RemoveAcknowledgements<EmitEvents>,
+    ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >
+  implements AdapterNamespace
+{
+  readonly name: string;
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The connected sockets of this node, by id. */
+  readonly sockets = new Map<
+    string,
+    Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  >();
+  adapter!: Adapter;
+  /** @internal the middlewares, shared with children of a parent namespace. */
+  protected fns: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
+  #ackId = 0;
+  #operator: Operator<EmitEvents, SocketData> | undefined;
+
+  constructor(
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    name: string,
+  ) {
+    super();
+    this.server = server;
+    this.name = name;
+    this[kInitAdapter]();
+  }
+
+  /** Create (or re-create) the adapter, from the server's `adapter` option. */
+  [kInitAdapter](): void {
+    this.resetOperator();
+    const Ctor = this.server.adapter();
+    this.adapter = new Ctor(this);
+    void this.adapter.init();
+  }
+
+  get connectionStateRecovery(): Readonly<ConnectionStateRecoveryOptions> | undefined {
+    return this.server[kOptions].connectionStateRecovery;
+  }
+
+  /** Register a connection middleware. */
+  use(fn: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
+    this.fns.push(fn);
+    return this;
+  }
+
+  /** Target a room. */
+  to(room: Room | readonly Room[]): Operator<EmitEvents, SocketData> {
+    return this.#op().to(room);
+  }
+
+  /** Alias of {@link to}. */
+  in(room: Room | readonly Room[]): Operator<EmitEvents, SocketData> {
+    return this.#op().in(room);
+  }
+
+  /** Exclude a room. */
+  except(room: Room | readonly Room[]): Operator<EmitEvents, SocketData> {
+    return this.#op().except(room);
+  }
+
+  /** Broadcast to every socket of the namespace. */
+  emit<Ev extends EventNamesWithoutAck<EmitEvents>>(
+    ev: Ev,
+    ...args: EventParams<EmitEvents, Ev>
+  ): boolean {
+    return (this.#op().emit as (ev: string, ...a: unknown[]) => boolean)(ev as string, ...args);
+  }
+
+  /** Broadcast a `message` event. */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    (this.#op().emit as (ev: string, ...a: unknown[]) => boolean)("message", ...args);
+    return this;
+  }
+
+  /** Alias of {@link send}. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  /**
+   * Send an event to the other nodes' instances of this namespace (cluster adapters). A
+   * function as last argument receives `(err, responses)`.
+   */
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<
+      DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>,
+      Ev
+    >
+  ): boolean {
+    assertNotReserved(ev);
+    if (ev === "connection" || ev === "new_namespace") {
+      throw new Error(`"${String(ev)}" is a reserved event name`);
+    }
+    this.adapter.serverSideEmit([ev, ...args]);
+    return true;
+  }
+
+  /** {@link serverSideEmit} returning a promise of every node's answer. */
+  serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
+    return new Promise((resolve, reject) => {
+      const ack = (err: unknown, responses: unknown) =>
+        err ? reject(err) : resolve(responses as never);
+      (this.serverSideEmit as (ev: string, ...a: unknown[]) => boolean)(ev as string, ...args, ack);
+    });
+  }
+
+  /** Acks of the next broadcast time out after `timeout` ms. */
+  timeout(
+    timeout: number,
+  ): BroadcastOperator<
+    DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>,
+    SocketData
+  > {
+    return this.#op().timeout(timeout);
+  }
+
+  /** The next broadcast may be compressed or not. */
+  compress(compress: boolean): Operator<EmitEvents, SocketData> {
+    return this.#op().compress(compress);
+  }
+
+  /** The next broadcast is volatile. */
+  get volatile(): Operator<EmitEvents, SocketData> {
+    return this.#op().volatile;
+  }
+
+  /** The next broadcast reaches this node only. */
+  get local(): Operator<EmitEvents, SocketData> {
+    return this.#op().local;
+  }
+
+  /** Every socket of the namespace (local and remote). */
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+    return this.#op().fetchSockets() as Promise<RemoteSocket<EmitEvents, SocketData>[]>;
+  }
+
+  /** Make every socket join rooms. */
+  socketsJoin(room: Room | readonly Room[]): void {
+    this.#op().socketsJoin(room);
+  }
+
+  /** Make every socket leave rooms. */
+  socketsLeave(room: Room | readonly Room[]): void {
+    this.#op().socketsLeave(room);
+  }
+
+  /** Disconnect every socket. */
+  disconnectSockets(close = false): void {
+    this.#op().disconnectSockets(close);
+  }
+
+  /** Ids of every socket (deprecated in socket.io; use fetchSockets). */
+  allSockets(): Promise<Set<string>> {
+    return this.#op().allSockets();
+  }
+
+  // ---- AdapterNamespace ----
+
+  encode(packet: SocketPacket): PreparedPacket {
+    return new PreparedPacket(packet, encodeSocketPacket(packet));
+  }
+
+  nextAckId(): number {
+    return this.#ackId++;
+  }
+
+  receiveServerSideEmit(args: unknown[]): void {
+    const [ev, ...rest] = args;
+    if (typeof ev !== "string") return;
+    this.emitUntyped(ev, ...rest);
+  }
+
+  /** Raise a reserved event on local listeners. */
+  override emitReserved<
+    Ev extends EventNames<
+      ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+    >,
+  >(
+    ev: Ev,
+    ...args: EventParams<
+      ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+      Ev
+    >
+  ): boolean {
+    return super.emitReserved(ev, ...args);
+  }
+
+  // ---- internal ----
+
+  async [kAdd](client: Client, auth: Record<string, unknown>): Promise<AddResult> {
+    const recovery = this.connectionStateRecovery;
+    let socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined;
+    if (recovery !== undefined && typeof auth.pid === "string" && typeof auth.offset === "string") {
+      try {
+        const session = await this.adapter.restoreSession(auth.pid, auth.offset);
+        if (session !== null) {
+          debug("session %s restored in %s", session.sid, this.name);
+          socket = new Socket(this, client, auth, session);
+        }
+      } catch (err) {
+        debug("restoreSession failed: %s", err);
+      }
+    }
+    socket ??= new Socket(this, client, auth);
+    if (!(socket.recovered && recovery?.skipMiddlewares === true)) {
+      const error = await this.#runMiddlewares(socket);
+      if (error !== undefined) {
+        if (socket.recovered) this.adapter.delAll(socket.id);
+        return {
+          ok: false,
+          error:
+            error.data === undefined
+              ? { message: error.message }
+              : { message: error.message, data: error.data },
+        };
+      }
+    }
+    const accepted = socket;
+    return {
+      ok: true,
+      socket: accepted as never,
+      connected: () => {
+        this.sockets.set(accepted.id, accepted);
+        accepted[kOnConnect]();
+        this.emitReserved("connect", accepted);
+        this.emitReserved("connection", accepted);
+      },
+    };
+  }
+
+  [kRemove](socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id);
+    this.onSocketRemoved();
+  }
+
+  /** Hook for subclasses: a socket left (child namespace cleanup). */
+  protected onSocketRemoved(): void {}
+
+  #runMiddlewares(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  ): Promise<ExtendedError | undefined> {
+    const fns = this.fns.slice();
+    if (fns.length === 0) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const run = (i: number) => {
+        const fn = fns[i];
+        if (fn === undefined) {
+          resolve(undefined);
+          return;
+        }
+        let called = false;
+        try {
+          fn(socket, (err) => {
+            if (called) return;
+            called = true;
+            if (err !== undefined && err !== null) resolve(toError(err));
+            else run(i + 1);
+          });
+        } catch (err) {
+          if (!called) {
+            called = true;
+            resolve(toError(err));
+          }
+        }
+      };
+      run(0);
+    });
+  }
+
+  #op(): Operator<EmitEvents, SocketData> {
+    this.#operator ??= new BroadcastOperator(this.adapter) as Operator<EmitEvents, SocketData>;
+    return this.#operator;
+  }
+
+  /** Drop the cached operator (after the adapter changed). */
+  protected resetOperator(): void {
+    this.#operator = undefined;
+  }
+}
+
+function toError(err: unknown): ExtendedError {
+  if (err instanceof Error) return err;
+  if (typeof err === "object" && err !== null && "message" in err) {
+    const e = new Error(String((err as { message: unknown }).message)) as ExtendedError;
+    e.data = (err as { data?: unknown }).data;
+    return e;
+  }
+  return new Error(String(err));
+}

@@ -1,0 +1,98 @@
+import type {
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventParams,
+  EventsMap,
+} from "@switchboard/protocol";
+import type {
+  Adapter,
+  BroadcastFlags,
+  Handshake,
+  Room,
+  SocketDetails,
+  SocketId,
+} from "../adapter/types.js";
+import { collectAcks } from "./broadcast-operator.js";
+import { assertNotReserved } from "./reasons.js";
+
+/**
+ * A socket as `fetchSockets()` returns it: on this node or another one. Its methods go
+ * through the adapter, so they work the same wherever the socket lives.
+ *
+ * @example
+ * ```ts
+ * for (const socket of await io.in("room1").fetchSockets()) {
+ *   socket.emit("hello");
+ *   socket.join("room2");
+ * }
+ * ```
+ */
+export class RemoteSocket<
+  EmitEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default, so untyped apps can use data freely
+  SocketData = any,
+> {
+  readonly id: SocketId;
+  readonly handshake: Handshake;
+  readonly rooms: Set<Room>;
+  readonly data: SocketData;
+  readonly #adapter: Adapter;
+  readonly #flags: BroadcastFlags;
+
+  constructor(adapter: Adapter, details: SocketDetails, flags: BroadcastFlags = {}) {
+    this.id = details.id;
+    this.handshake = details.handshake;
+    this.rooms = details.rooms;
+    this.data = details.data as SocketData;
+    this.#adapter = adapter;
+    this.#flags = flags;
+  }
+
+  /** The ack of the next emit gets `(err, answer)`, with an error after `timeout` ms. */
+  timeout(timeout: number): RemoteSocket<DecorateAcknowledgements<EmitEvents>, SocketData> {
+    return new RemoteSocket(this.#adapter, this, { ...this.#flags, timeout });
+  }
+
+  /** Send an event to this socket. */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    assertNotReserved(ev);
+    const data: unknown[] = [ev, ...args];
+    const last = data[data.length - 1];
+    const opts = { rooms: new Set([this.id]), flags: this.#flags };
+    if (typeof last === "function") {
+      data.pop();
+      collectAcks(
+        this.#adapter,
+        { type: 2, nsp: this.#adapter.nsp.name, data },
+        { ...opts, flags: { ...this.#flags, expectSingleResponse: true } },
+        last as (...a: unknown[]) => void,
+      );
+    } else {
+      this.#adapter.broadcast({ type: 2, nsp: this.#adapter.nsp.name, data }, opts);
+    }
+    return true;
+  }
+
+  /** Join rooms. */
+  join(room: Room | readonly Room[]): void {
+    this.#adapter.addSockets(
+      { rooms: new Set([this.id]) },
+      typeof room === "string" ? [room] : [...room],
+    );
+  }
+
+  /** Leave rooms. */
+  leave(room: Room | readonly Room[]): void {
+    this.#adapter.delSockets(
+      { rooms: new Set([this.id]) },
+      typeof room === "string" ? [room] : [...room],
+    );
+  }
+
+  /** Disconnect this socket; with `close`, its whole connection. */
+  disconnect(close = false): this {
+    this.#adapter.disconnectSockets({ rooms: new Set([this.id]) }, close);
+    return this;
+  }
+}

@@ -1,0 +1,586 @@
+import type { IncomingMessage } from "node:http";
+import { parse as parseQuery } from "node:querystring";
+import type {
+  AllButLast,
+  DecorateAcknowledgements,
+  DefaultEventsMap,
+  EventNames,
+  EventNamesWithAck,
+  EventParams,
+  EventsMap,
+  FirstNonErrorArg,
+  Last,
+  SocketPacket,
+} from "@switchboard/protocol";
+import { encodeSocketPacket } from "@switchboard/protocol";
+import debugModule from "debug";
+import type {
+  AckCallback,
+  Adapter,
+  AdapterSocket,
+  BroadcastFlags,
+  EncodedPacket,
+  Handshake,
+  RestoredSession,
+  Room,
+  SocketId,
+} from "../adapter/types.js";
+import type { EngineConnection } from "../engine/index.js";
+import { BroadcastOperator } from "./broadcast-operator.js";
+import type { Client } from "./client.js";
+import { kOnClose, kOnConnect, kOnPacket, kRemove } from "./internal.js";
+import type { Namespace, Operator } from "./namespace.js";
+import { PreparedPacket } from "./prepared-packet.js";
+import {
+  assertNotReserved,
+  type DisconnectReason,
+  RECOVERABLE_REASONS,
+  RESERVED_EVENTS,
+} from "./reasons.js";
+import type { Server } from "./server.js";
+import { StrictEventEmitter } from "./typed-emitter.js";
+
+const debug = debugModule("switchboard:socket");
+
+/** Events a socket raises itself. */
+export interface SocketReservedEventsMap {
+  /** The socket is about to leave its rooms (they are still readable). */
+  disconnecting: (reason: DisconnectReason, description?: unknown) => void;
+  /** The socket is gone. */
+  disconnect: (reason: DisconnectReason, description?: unknown) => void;
+  /** A `socket.use` middleware rejected a packet. */
+  error: (err: Error) => void;
+}
+
+/** A packet as `socket.use` and `onAny` listeners see it: `[event, ...args]`. */
+export type Event = [string, ...unknown[]];
+
+/** Per-packet middleware (`socket.use`). Call `next(err)` to reject the packet. */
+export type SocketMiddleware = (event: Event, next: (err?: Error) => void) => void;
+
+interface EmitFlags extends BroadcastFlags {}
+
+/** Anything a client may send as an ack answer. */
+type AnyListener = (...args: unknown[]) => void;
+
+/**
+ * One client connected to one namespace. Created by the server; get it from the
+ * `connection` event.
+ *
+ * @example
+ * ```ts
+ * io.on("connection", (socket) => {
+ *   socket.join("lobby");
+ *   socket.on("chat", (text, ack) => {
+ *     socket.to("lobby").emit("chat", socket.id, text);
+ *     ack("ok");
+ *   });
+ *   socket.on("disconnect", (reason) => console.log(socket.id, reason));
+ * });
+ * ```
+ */
+export class Socket<
+    ListenEvents extends EventsMap = DefaultEventsMap,
+    EmitEvents extends EventsMap = ListenEvents,
+    ServerSideEvents extends EventsMap = DefaultEventsMap,
+    // biome-ignore lint/suspicious/noExplicitAny: socket.io's default, so untyped apps can use data freely
+    SocketData = any,
+  >
+  extends StrictEventEmitter<ListenEvents, EmitEvents, SocketReservedEventsMap>
+  implements AdapterSocket
+{
+  /** The socket id (the `sid` the client gets), distinct from the engine session id. */
+  readonly id: SocketId;
+  /** The private session id, sent to the client when connection state recovery is on. */
+  readonly pid: string | undefined;
+  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly client: Client;
+  /** Whether this socket resumed a previous session (connection state recovery). */
+  readonly recovered: boolean;
+  /** Free storage for the app; shared with other nodes by `fetchSockets()`. */
+  data: SocketData = {} as SocketData;
+  /** Whether the socket is currently connected. */
+  connected = false;
+
+  readonly #auth: Record<string, unknown>;
+  readonly #issued = Date.now();
+  #handshake: Handshake | undefined;
+  #acks: Map<number, AckCallback> | undefined;
+  #flags: EmitFlags | undefined;
+  #fns: SocketMiddleware[] | undefined;
+  #anyListeners: AnyListener[] | undefined;
+  #anyOutgoingListeners: AnyListener[] | undefined;
+  #missedPackets: unknown[][] | undefined;
+
+  constructor(
+    nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: Client,
+    auth: Record<string, unknown>,
+    previous?: RestoredSession,
+  ) {
+    super();
+    this.nsp = nsp;
+    this.client = client;
+    this.#auth = auth;
+    if (previous !== undefined) {
+      this.id = previous.sid;
+      this.pid = previous.pid;
+      this.data = previous.data as SocketData;
+      this.recovered = true;
+      this.nsp.adapter.addAll(this.id, previous.rooms);
+      this.#missedPackets = previous.missedPackets;
+    } else {
+      this.id = nsp.server.generateSocketId();
+      this.pid = nsp.connectionStateRecovery ? nsp.server.generateSocketId() : undefined;
+      this.recovered = false;
+    }
+  }
+
+  /** The server this socket belongs to. */
+  get server(): Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+    return this.nsp.server;
+  }
+
+  /** The namespace's adapter. */
+  get adapter(): Adapter {
+    return this.nsp.adapter;
+  }
+
+  /** The engine connection (shared by every namespace of this client). */
+  get conn(): EngineConnection {
+    return this.client.conn;
+  }
+
+  /** The handshake request (the `ws` / polling request that opened the session). */
+  get request(): IncomingMessage {
+    return this.client.conn.request;
+  }
+
+  /** The handshake details, built on first access. */
+  get handshake(): Handshake {
+    if (this.#handshake === undefined) {
+      const req = this.client.conn.request;
+      const url = req.url ?? "/";
+      const q = url.indexOf("?");
+      this.#handshake = {
+        headers: req.headers,
+        time: new Date(this.#issued).toString(),
+        address: this.client.conn.remoteAddress,
+        xdomain: req.headers.origin !== undefined,
+        secure: (req.socket as { encrypted?: boolean } | null)?.encrypted === true,
+        issued: this.#issued,
+        url,
+        query: q === -1 ? {} : { ...parseQuery(url.slice(q + 1)) },
+        auth: this.#auth,
+      };
+    }
+    return this.#handshake;
+  }
+
+  /** The rooms this socket is in (a snapshot). */
+  get rooms(): Set<Room> {
+    return new Set(this.nsp.adapter.socketRooms(this.id));
+  }
+
+  /** Whether the socket is disconnected. */
+  get disconnected(): boolean {
+    return !this.connected;
+  }
+
+  /**
+   * Send an event to this client. A function as last argument asks for an
+   * acknowledgement; with {@link timeout} it is called as `(err, ...answer)`.
+   *
+   * @example
+   * ```ts
+   * socket.emit("hello", "world");
+   * socket.emit("question", 42, (answer) => console.log(answer));
+   * socket.timeout(5000).emit("question", 42, (err, answer) => {});
+   * ```
+   */
+  emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    assertNotReserved(ev);
+    const flags = this.#flags;
+    this.#flags = undefined;
+    const data: unknown[] = [ev, ...args];
+    const packet: SocketPacket = { type: 2, nsp: this.nsp.name, data };
+    const last = data[data.length - 1];
+    if (typeof last === "function") {
+      data.pop();
+      const id = this.nsp.nextAckId();
+      packet.id = id;
+      this.registerAck(id, this.#makeAck(id, last as AnyListener, flags?.timeout));
+    } else if (this.nsp.connectionStateRecovery !== undefined && flags?.volatile !== true) {
+      // Through the adapter, so the packet gets an offset and is kept for recovery.
+      this.nsp.adapter.broadcast(packet, {
+        rooms: new Set([this.id]),
+        flags: flags ?? {},
+      });
+      return true;
+    }
+    this.#notifyOutgoing(data);
+    this.#write(packet, flags);
+    return true;
+  }
+
+  /**
+   * Emit and wait for the acknowledgement. With {@link timeout}, rejects when it expires.
+   *
+   * @example
+   * ```ts
+   * const answer = await socket.timeout(5000).emitWithAck("question", 42);
+   * ```
+   */
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
+    const withErr = this.#flags?.timeout !== undefined;
+    return new Promise((resolve, reject) => {
+      const ack = withErr
+        ? (err: unknown, value: unknown) => (err ? reject(err) : resolve(value as never))
+        : (value: unknown) => resolve(value as never);
+      (this.emit as (ev: string, ...a: unknown[]) => boolean)(ev as string, ...args, ack);
+    });
+  }
+
+  /** Emit a `message` event (`socket.send("hi")`). */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    (this.emit as (ev: string, ...a: unknown[]) => boolean)("message", ...args);
+    return this;
+  }
+
+  /** Alias of {@link send}. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  /** Join one or more rooms. */
+  join(rooms: Room | readonly Room[]): void | Promise<void> {
+    return this.nsp.adapter.addAll(this.id, typeof rooms === "string" ? [rooms] : rooms);
+  }
+
+  /** Leave a room. */
+  leave(room: Room): void | Promise<void> {
+    return this.nsp.adapter.del(this.id, room);
+  }
+
+  /** Broadcast to a room, excluding this socket. */
+  to(room: Room | readonly Room[]): Operator<EmitEvents, SocketData> {
+    return this.#operator().to(room);
+  }
+
+  /** Alias of {@link to}. */
+  in(room: Room | readonly Room[]): Operator<EmitEvents, SocketData> {
+    return this.to(room);
+  }
+
+  /** Broadcast to everyone but these rooms and this socket. */
+  except(room: Room | readonly Room[]): Operator<EmitEvents, SocketData> {
+    return this.#operator().except(room);
+  }
+
+  /** Broadcast to every other socket of the namespace. */
+  get broadcast(): Operator<EmitEvents, SocketData> {
+    return this.#operator();
+  }
+
+  /** The next emit may be dropped if the client cannot receive it right now. */
+  get volatile(): this {
+    this.#setFlag("volatile", true);
+    return this;
+  }
+
+  /** Broadcast flag: only this node (the next `to()`/`broadcast` operator). */
+  get local(): Operator<EmitEvents, SocketData> {
+    return this.#operator().local;
+  }
+
+  /** Whether the next emit may be compressed. */
+  compress(compress: boolean): this {
+    this.#setFlag("compress", compress);
+    return this;
+  }
+
+  /**
+   * The ack of the next emit gets an error as first argument if the client does not
+   * answer within `timeout` ms.
+   */
+  timeout(
+    timeout: number,
+  ): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
+    this.#setFlag("timeout", timeout);
+    return this as never;
+  }
+
+  /**
+   * Disconnect this socket. With `close`, close the whole connection (every namespace).
+   */
+  disconnect(close = false): this {
+    if (!this.connected) return this;
+    if (close) {
+      this.client.disconnect();
+    } else {
+      this.#write({ type: 1, nsp: this.nsp.name }, undefined);
+      this[kOnClose]("server namespace disconnect");
+    }
+    return this;
+  }
+
+  /** Register a per-packet middleware for incoming events. */
+  use(fn: SocketMiddleware): this {
+    this.#fns ??= [];
+    this.#fns.push(fn);
+    return this;
+  }
+
+  /** Listen to every incoming event. */
+  onAny(listener: (event: string, ...args: unknown[]) => void): this {
+    this.#anyListeners ??= [];
+    this.#anyListeners.push(listener as AnyListener);
+    return this;
+  }
+
+  /** Like {@link onAny}, first in line. */
+  prependAny(listener: (event: string, ...args: unknown[]) => void): this {
+    this.#anyListeners ??= [];
+    this.#anyListeners.unshift(listener as AnyListener);
+    return this;
+  }
+
+  /** Remove one catch-all listener, or all of them. */
+  offAny(listener?: (event: string, ...args: unknown[]) => void): this {
+    this.#anyListeners = removeListener(this.#anyListeners, listener as AnyListener | undefined);
+    return this;
+  }
+
+  /** The catch-all listeners. */
+  listenersAny(): ((event: string, ...args: unknown[]) => void)[] {
+    return [...(this.#anyListeners ?? [])];
+  }
+
+  /** Listen to every outgoing event (emits and broadcasts reaching this socket). */
+  onAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
+    this.#anyOutgoingListeners ??= [];
+    this.#anyOutgoingListeners.push(listener as AnyListener);
+    return this;
+  }
+
+  /** Like {@link onAnyOutgoing}, first in line. */
+  prependAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
+    this.#anyOutgoingListeners ??= [];
+    this.#anyOutgoingListeners.unshift(listener as AnyListener);
+    return this;
+  }
+
+  /** Remove one outgoing catch-all listener, or all of them. */
+  offAnyOutgoing(listener?: (event: string, ...args: unknown[]) => void): this {
+    this.#anyOutgoingListeners = removeListener(
+      this.#anyOutgoingListeners,
+      listener as AnyListener | undefined,
+    );
+    return this;
+  }
+
+  /** The outgoing catch-all listeners. */
+  listenersAnyOutgoing(): ((event: string, ...args: unknown[]) => void)[] {
+    return [...(this.#anyOutgoingListeners ?? [])];
+  }
+
+  /** Number of acknowledgements awaited from this client. */
+  get pendingAcks(): number {
+    return this.#acks?.size ?? 0;
+  }
+
+  // ---- AdapterSocket ----
+
+  /** Write an encoded (broadcast) packet. Used by adapters. */
+  deliver(encoded: EncodedPacket, flags: BroadcastFlags): void {
+    if (!(encoded instanceof PreparedPacket)) throw new TypeError("foreign encoded packet");
+    if (this.#anyOutgoingListeners !== undefined && encoded.packet.type === 2) {
+      this.#notifyOutgoing(encoded.packet.data);
+    }
+    this.client.send(encoded.messages, flags);
+  }
+
+  /** Register an ack callback under `id`. Used by adapters and `emit`. */
+  registerAck(id: number, ack: AckCallback): void {
+    this.#acks ??= new Map();
+    this.#acks.set(id, ack);
+  }
+
+  // ---- internal ----
+
+  [kOnConnect](): void {
+    this.connected = true;
+    this.nsp.adapter.addAll(this.id, [this.id]);
+    const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
+    this.#write({ type: 0, nsp: this.nsp.name, data }, undefined);
+    const missed = this.#missedPackets;
+    if (missed !== undefined) {
+      this.#missedPackets = undefined;
+      for (const data of missed) this.#write({ type: 2, nsp: this.nsp.name, data }, undefined);
+    }
+  }
+
+  [kOnPacket](packet: SocketPacket): void {
+    if (!this.connected) return;
+    switch (packet.type) {
+      case 2:
+      case 5:
+        this.#onEvent(packet.data, packet.id);
+        return;
+      case 3:
+      case 6:
+        this.#onAck(packet.id, packet.data);
+        return;
+      case 1:
+        this[kOnClose]("client namespace disconnect");
+        return;
+      default:
+        // CONNECT for a connected namespace, or CONNECT_ERROR from a client: not valid.
+        debug("unexpected packet type %d from %s", packet.type, this.id);
+        this.client.onParseError(new Error(`unexpected packet type ${packet.type}`));
+    }
+  }
+
+  [kOnClose](reason: DisconnectReason, description?: unknown): void {
+    if (!this.connected) return;
+    debug("socket %s closing: %s", this.id, reason);
+    this.emitReserved("disconnecting", reason, description);
+    const recovery = this.nsp.connectionStateRecovery;
+    if (recovery !== undefined && this.pid !== undefined && RECOVERABLE_REASONS.has(reason)) {
+      void this.nsp.adapter.persistSession({
+        sid: this.id,
+        pid: this.pid,
+        rooms: [...(this.nsp.adapter.socketRooms(this.id) ?? [])],
+        data: this.data,
+      });
+    }
+    this.nsp.adapter.delAll(this.id);
+    this.nsp[kRemove](this);
+    this.client.remove(this);
+    this.connected = false;
+    const acks = this.#acks;
+    this.#acks = undefined;
+    if (acks !== undefined) for (const ack of acks.values()) ack.onDisconnect?.();
+    this.emitReserved("disconnect", reason, description);
+  }
+
+  #onEvent(data: unknown[], id: number | undefined): void {
+    const event = data[0];
+    if (typeof event !== "string") {
+      this.client.onParseError(new Error("event name is not a string"));
+      return;
+    }
+    if (RESERVED_EVENTS.has(event)) {
+      // socket.io's parser rejects these as an invalid payload: the connection closes.
+      this.client.onParseError(new Error(`reserved event name "${event}" from client`));
+      return;
+    }
+    if (id !== undefined) data.push(this.#ackFor(id));
+    if (this.#anyListeners !== undefined) {
+      for (const listener of [...this.#anyListeners]) listener.apply(this, data);
+    }
+    if (this.#fns === undefined) this.#dispatch(data);
+    else this.#runMiddlewares(data as Event, 0);
+  }
+
+  #runMiddlewares(event: Event, index: number): void {
+    const fns = this.#fns;
+    const fn = fns?.[index];
+    if (fn === undefined) {
+      if (this.connected) this.#dispatch(event);
+      return;
+    }
+    fn(event, (err) => {
+      if (!this.connected) return;
+      if (err) {
+        if (this.listenerCount("error") > 0) this.emitReserved("error", err);
+        else debug("packet rejected by middleware: %s", err.message);
+        return;
+      }
+      this.#runMiddlewares(event, index + 1);
+    });
+  }
+
+  #dispatch(data: unknown[]): void {
+    const event = data[0] as string;
+    // EventEmitter throws on an unhandled "error" event; a client must not crash the server.
+    if (event === "error" && this.listenerCount("error") === 0) return;
+    this.emitUntyped(event, ...data.slice(1));
+  }
+
+  #onAck(id: number, data: unknown[]): void {
+    const ack = this.#acks?.get(id);
+    if (ack === undefined) {
+      debug("ack %d for unknown id from %s", id, this.id);
+      return;
+    }
+    this.#acks?.delete(id);
+    ack.apply(this, data);
+  }
+
+  #ackFor(id: number): (...args: unknown[]) => void {
+    let sent = false;
+    return (...args: unknown[]) => {
+      if (sent || !this.connected) return;
+      sent = true;
+      this.#write({ type: 3, nsp: this.nsp.name, id, data: args }, undefined);
+    };
+  }
+
+  #notifyOutgoing(data: unknown[]): void {
+    const listeners = this.#anyOutgoingListeners;
+    if (listeners === undefined) return;
+    for (const listener of [...listeners]) listener.apply(this, data);
+  }
+
+  #write(packet: SocketPacket, flags: BroadcastFlags | undefined): void {
+    this.client.send(encodeSocketPacket(packet), flags);
+  }
+
+  /** The ack stored for an emit; with a timeout it is error-first and removes itself. */
+  #makeAck(id: number, fn: AnyListener, timeout: number | undefined): AckCallback {
+    if (timeout === undefined) return fn;
+    const timer = setTimeout(() => {
+      this.#acks?.delete(id);
+      fn.call(this, new Error("operation has timed out"));
+    }, timeout);
+    const ack: AckCallback = (...args: unknown[]) => {
+      clearTimeout(timer);
+      fn.call(this, null, ...args);
+    };
+    ack.onDisconnect = () => {
+      clearTimeout(timer);
+      fn.call(this, new Error("socket has been disconnected"));
+    };
+    return ack;
+  }
+
+  #setFlag<K extends keyof EmitFlags>(key: K, value: EmitFlags[K]): void {
+    this.#flags ??= {};
+    this.#flags[key] = value;
+  }
+
+  #operator(): Operator<EmitEvents, SocketData> {
+    const flags = this.#flags ?? {};
+    this.#flags = undefined;
+    return new BroadcastOperator(
+      this.nsp.adapter,
+      new Set(),
+      new Set([this.id]),
+      flags,
+    ) as Operator<EmitEvents, SocketData>;
+  }
+}
+
+function removeListener(
+  list: AnyListener[] | undefined,
+  listener: AnyListener | undefined,
+): AnyListener[] | undefined {
+  if (list === undefined || listener === undefined) return undefined;
+  const index = list.indexOf(listener);
+  if (index !== -1) list.splice(index, 1);
+  return list.length === 0 ? undefined : list;
+}
