@@ -1,0 +1,67 @@
+// Smoke test of the bench harness: one tiny scenario end to end (orchestrator, pinned
+// server and generator processes, lean protocol client) against all three servers.
+// Asserts counts and ordering only, never timings.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+
+const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const outDir = mkdtempSync(path.join(tmpdir(), "sb-bench-"));
+
+interface RunRecord {
+  variant: string;
+  target: string;
+  error?: string;
+  checks?: Record<string, number>;
+  counts?: Record<string, number>;
+}
+
+function runBench(args: string[]): Promise<{ records: RunRecord[] }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [path.join(benchDir, "run.js"), ...args, "--out", outDir, "--json"],
+      { timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) return reject(new Error(`${err.message}\n${stderr}`));
+        const last = stdout.trim().split("\n").at(-1) ?? "";
+        resolve(JSON.parse(last));
+      },
+    );
+  });
+}
+
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+describe("bench harness", () => {
+  it("delivers every room broadcast in order, and every ack, on all three servers", async () => {
+    const { records } = await runBench([
+      "--quick",
+      "--only",
+      "broadcast-room,ack-echo",
+      "--rounds",
+      "1",
+    ]);
+    for (const target of ["switchboard", "socketio", "raw-ws"]) {
+      const room = records.find((r) => r.variant === "broadcast-room" && r.target === target);
+      expect(room, `${target} ran the room broadcast`).toBeDefined();
+      expect(room?.error, `${target}: ${room?.error}`).toBeUndefined();
+      expect(room?.counts?.delivered).toBeGreaterThan(0);
+      expect(room?.counts?.delivered).toBe(room?.counts?.expected);
+      expect(room?.checks).toEqual({
+        connectErrors: 0,
+        lost: 0,
+        outOfOrder: 0,
+        unexpected: 0,
+        badFrames: 0,
+      });
+      const echo = records.find((r) => r.variant === "ack-echo" && r.target === target);
+      expect(echo?.error, `${target}: ${echo?.error}`).toBeUndefined();
+      expect(echo?.counts?.roundTrips).toBeGreaterThan(0);
+      expect(echo?.checks).toEqual({ connectErrors: 0, ackMismatches: 0, lostAcks: 0 });
+    }
+  }, 120_000);
+});
