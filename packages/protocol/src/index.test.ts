@@ -1,5 +1,5 @@
-import * as protocol from "@switchboard/protocol";
 import { describe, expect, it } from "vitest";
+import * as protocol from "./index.js";
 import { DEFAULT_DECODER_LIMITS, resolveDecoderLimits } from "./limits.js";
 
 describe("package entry", () => {
