@@ -230,7 +230,8 @@ const handlers = {
       /** @param {LeanWs} c */
       const send = (c) => {
         const i = c.index;
-        const id = ++ids[i];
+        const id = (ids[i] ?? 0) + 1;
+        ids[i] = id;
         t0[i] = performance.now();
         inflight++;
         c.send(
@@ -296,7 +297,8 @@ const handlers = {
       /** @param {LeanWs} c */
       const send = (c) => {
         const i = c.index;
-        const id = ++ids[i];
+        const id = (ids[i] ?? 0) + 1;
+        ids[i] = id;
         const b = /** @type {Buffer} */ (bufs[i]);
         inflight++;
         if (c.kind === "sio") {

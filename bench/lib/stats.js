@@ -5,9 +5,8 @@ export function median(xs) {
   if (xs.length === 0) return null;
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
-  return s.length % 2
-    ? /** @type {number} */ (s[mid])
-    : /** @type {number} */ (s[mid - 1] + /** @type {number} */ (s[mid])) / 2;
+  const hi = s[mid] ?? 0;
+  return s.length % 2 ? hi : ((s[mid - 1] ?? 0) + hi) / 2;
 }
 
 /** @param {readonly (number | null | undefined)[]} xs @returns {{ median: number | null, min: number | null, max: number | null, n: number }} */

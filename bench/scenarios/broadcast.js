@@ -8,7 +8,8 @@ import { cpuPct } from "../lib/measure.js";
 
 /** @param {string} id @param {string} title @param {number} perTick @param {string | null} room @param {number | null} speedTarget */
 function variant(id, title, perTick, room, speedTarget) {
-  return {
+  /** @type {import("../lib/measure.js").Variant} */
+  const v = {
     id,
     title,
     perTick,
@@ -28,6 +29,7 @@ function variant(id, title, perTick, room, speedTarget) {
       },
     ],
   };
+  return v;
 }
 
 /** @type {Scenario} */

@@ -26,7 +26,7 @@ class RawSocket {
   onDisconnect = null;
   /**
    * @param {RawIo} io
-   * @param {{ send(data: string | Buffer, opts?: { binary: boolean }): void }} ws
+   * @param {any} ws a ws WebSocket, or the polling queue's stand-in; both take send(data[, opts])
    * @param {string} id
    * @param {unknown} auth
    */
@@ -106,9 +106,9 @@ class RawPollSocket extends RawSocket {
   res = null;
   /** @param {RawIo} io @param {string} id @param {unknown} auth */
   constructor(io, id, auth) {
-    super(io, { send: (data) => this.push(String(data)) }, id, auth);
+    super(io, { send: (/** @type {string | Buffer} */ data) => this.push(String(data)) }, id, auth);
   }
-  /** @param {string} text */
+  /** @override @param {string} text */
   write(text) {
     this.push(text);
   }
