@@ -86,6 +86,7 @@ function flush(s: Session): void {
   s.pendingFrames = 0;
   s.sentBytes += merged.byteLength;
   $("#sent").textContent = formatBytes(s.sentBytes);
+  document.body.dataset.sentBytes = String(s.sentBytes);
   const answer = request<{ ok: true } | Refusal>(socket, "audio:chunk", merged.buffer).then((a) => {
     if (!a.ok && !s.failed) {
       s.failed = a.error;

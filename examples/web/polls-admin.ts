@@ -71,5 +71,7 @@ socket.on("tally", (tally: Tally) => {
     if (dataset) dataset.data = q.counts;
     chart.data.labels = q.labels;
     chart.update();
+    // What the chart now draws, for tests and curious readers of the DOM.
+    chart.canvas.dataset.counts = JSON.stringify(chart.data.datasets[0]?.data ?? []);
   }
 });

@@ -92,7 +92,12 @@ export async function createWorldMap(
       const xy = projection([pin.lon, pin.lat]);
       if (!xy) return;
       byId.get(pin.id)?.remove();
-      const g = svgEl("g", { class: "pin-group", "data-pin-id": pin.id });
+      const g = svgEl("g", {
+        class: "pin-group",
+        "data-pin-id": pin.id,
+        "data-lon": pin.lon,
+        "data-lat": pin.lat,
+      });
       const dot = svgEl("circle", { class: mine ? "pin mine" : "pin", cx: xy[0], cy: xy[1], r: 6 });
       const title = svgEl("title");
       title.textContent = `${pin.label || "someone"} (${pin.lat.toFixed(2)}, ${pin.lon.toFixed(2)})`;

@@ -52,6 +52,8 @@ interface Transfer {
   state: "open" | "closed";
 }
 
+const mebibytes = (n: number) => `${Math.round((n / 1024 / 1024) * 10) / 10} MiB`;
+
 const refuse = (code: UploadErrorCode, error: string): UploadRefusal => ({
   ok: false,
   code,
@@ -93,7 +95,7 @@ export class UploadStore {
       return refuse("bad-size", "size must be a positive integer");
     }
     if (rawSize > this.#limits.maxFileBytes) {
-      return refuse("too-large", `files over ${this.#limits.maxFileBytes} bytes are refused`);
+      return refuse("too-large", `files over ${mebibytes(this.#limits.maxFileBytes)} are refused`);
     }
     const mine = this.#byOwner.get(owner) ?? new Map<string, Transfer>();
     if (mine.size >= this.#limits.maxConcurrentPerOwner) {

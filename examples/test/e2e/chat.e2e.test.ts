@@ -1,0 +1,124 @@
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  launchBrowser,
+  openPage,
+  screenshot,
+  startApp,
+  type TestApp,
+  waitConnected,
+} from "./harness.js";
+
+let browser: Browser;
+let app: TestApp;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  [browser, app] = await Promise.all([launchBrowser(), startApp()]);
+});
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
+});
+afterAll(async () => {
+  await browser?.close();
+  await app?.close();
+});
+
+async function join(username: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const opened = await openPage(context, `${app.app.url}/chat.html`);
+  await opened.page.fill("#username", username);
+  await opened.page.click("#join");
+  await waitConnected(opened.page);
+  await opened.page.locator("#app").waitFor({ state: "visible" });
+  return opened;
+}
+
+async function send(page: Page, text: string): Promise<void> {
+  await page.fill("#text", text);
+  await page.press("#text", "Enter");
+  await expect.poll(() => page.inputValue("#text")).toBe("");
+}
+
+const visibleMessages = (page: Page) =>
+  page
+    .locator(".chat-log:not([hidden]) li.msg")
+    .evaluateAll((items) =>
+      items.map(
+        (li) =>
+          `${li.querySelector(".from")?.textContent}: ${li.querySelector(".text")?.textContent}`,
+      ),
+    );
+
+describe("chat demo in two browsers", () => {
+  it("refuses a connection without a username and shows why", async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const { page } = await openPage(context, `${app.app.url}/chat.html`);
+    await page.click("#join");
+    await expect
+      .poll(() => page.textContent("#login-error"), { timeout: 15_000 })
+      .toContain("username is required");
+    expect(await page.getAttribute("#status", "data-state")).toBe("error");
+    expect(await page.isVisible("#app")).toBe(false);
+    await screenshot(page, "chat-refused");
+  });
+
+  it("announces joins and leaves, lists who is online and broadcasts messages", async () => {
+    const ada = await join("ada");
+    const bob = await join("bob");
+    await expect
+      .poll(() => ada.page.locator("#users li").allTextContents())
+      .toEqual(["ada", "bob"]);
+    await expect.poll(() => ada.page.locator(".notice").allTextContents()).toContain("bob joined");
+
+    await send(ada.page, "hello bob");
+    await send(bob.page, "hi ada");
+    for (const { page } of [ada, bob]) {
+      await expect.poll(() => visibleMessages(page)).toEqual(["ada: hello bob", "bob: hi ada"]);
+    }
+    await screenshot(ada.page, "chat");
+
+    await bob.page.context().close();
+    await expect
+      .poll(() => ada.page.locator("#users li").allTextContents(), { timeout: 15_000 })
+      .toEqual(["ada"]);
+    await expect.poll(() => ada.page.locator(".notice").allTextContents()).toContain("bob left");
+    expect(ada.errors).toEqual([]);
+  });
+
+  it("scopes room messages to the room's members", async () => {
+    const ada = await join("ada");
+    const bob = await join("bob");
+    const cy = await join("cy");
+    for (const { page } of [ada, bob]) {
+      await page.click('#rooms li[data-room="music"] button');
+      await page.locator('.tab[data-channel="music"].active').waitFor();
+    }
+    await send(ada.page, "only for music fans");
+    await expect.poll(() => visibleMessages(bob.page)).toEqual(["ada: only for music fans"]);
+    // cy never joined: the room message must not reach them, a later broadcast does.
+    await bob.page.click('.tab[data-channel=""]');
+    await send(bob.page, "hello everyone");
+    await expect.poll(() => visibleMessages(cy.page)).toEqual(["bob: hello everyone"]);
+    expect(await cy.page.locator("li.msg[data-room='music']").count()).toBe(0);
+    await expect
+      .poll(() => ada.page.locator('.tab[data-channel=""]').getAttribute("class"))
+      .toContain("unread");
+
+    // bob leaves the room: later room messages only reach ada.
+    await bob.page.click('#rooms li[data-room="music"] button');
+    await expect.poll(() => bob.page.locator('.tab[data-channel="music"]').count()).toBe(0);
+    await send(ada.page, "still here?");
+    await expect
+      .poll(() => visibleMessages(ada.page))
+      .toEqual(["ada: only for music fans", "ada: still here?"]);
+    // cy's message arrives after ada's in every browser: once bob has it, bob would have
+    // had "still here?" too (messages of an unknown room open a log of their own).
+    await send(cy.page, "sync");
+    await expect.poll(() => visibleMessages(bob.page)).toEqual(["bob: hello everyone", "cy: sync"]);
+    expect(await bob.page.locator("li.msg").count()).toBe(2);
+    expect(await bob.page.locator("li.msg", { hasText: "still here?" }).count()).toBe(0);
+  });
+});
