@@ -1,0 +1,45 @@
+// Browser bundles of the client (run after `tsc -b`, from dist/): an unminified and a minified
+// IIFE that define the global `io` (like socket.io-client's dist), and a minified ESM build.
+// The "browser" condition picks src/platform/browser.ts, so `ws` never enters a bundle.
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outdir = join(root, "dist", "bundle");
+mkdirSync(outdir, { recursive: true });
+
+const common = {
+  bundle: true,
+  platform: "browser",
+  target: "es2022",
+  sourcemap: true,
+  legalComments: "none",
+  logLevel: "warning",
+  absWorkingDir: root,
+};
+
+// The global is the io() function itself, with Manager, Socket, … as properties.
+const iife = {
+  ...common,
+  format: "iife",
+  stdin: {
+    contents: `import io, * as api from "./dist/index.js";
+globalThis.io = Object.assign(io, api);`,
+    resolveDir: root,
+    sourcefile: "socket.io.global.js",
+  },
+};
+
+await Promise.all([
+  build({ ...iife, outfile: join(outdir, "socket.io.js") }),
+  build({ ...iife, minify: true, outfile: join(outdir, "socket.io.min.js") }),
+  build({
+    ...common,
+    format: "esm",
+    minify: true,
+    entryPoints: [join(root, "dist", "index.js")],
+    outfile: join(outdir, "socket.io.esm.min.js"),
+  }),
+]);
