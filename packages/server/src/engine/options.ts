@@ -57,12 +57,13 @@ export interface HttpCompressionOptions {
   threshold?: number;
 }
 
-/** Connect/Express-style middleware run on handshake requests. */
-export type EngineMiddleware = (
-  req: IncomingMessage,
-  res: ServerResponse,
-  next: (err?: unknown) => void,
-) => void;
+/**
+ * Connect/Express-style middleware run on handshake requests. Declared with method syntax so
+ * that middlewares typed for Express's `Request`/`Response` subclasses are accepted.
+ */
+export type EngineMiddleware = {
+  handle(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void;
+}["handle"];
 
 /** Options of {@link EngineServer}. Every time is in milliseconds, every size in bytes. */
 export interface EngineServerOptions {
