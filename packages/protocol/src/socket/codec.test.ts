@@ -145,7 +145,32 @@ describe("socket packets: malformed input", () => {
     ['51-["a",{"_placeholder":1,"num":0}]', ProtocolErrorCode.INVALID_PLACEHOLDER],
     ['51-["a",{"_placeholder":true,"num":0,"x":1}]', ProtocolErrorCode.INVALID_PLACEHOLDER],
     ['50-["a",{"_placeholder":true,"num":0}]', ProtocolErrorCode.INVALID_PLACEHOLDER],
+    ['2[null,"x"]', ProtocolErrorCode.INVALID_EVENT_NAME],
+    ['2[{"a":1}]', ProtocolErrorCode.INVALID_EVENT_NAME],
+    ['2[["a"]]', ProtocolErrorCode.INVALID_EVENT_NAME],
+    ['2"event"', ProtocolErrorCode.INVALID_PAYLOAD],
+    ["2null", ProtocolErrorCode.INVALID_PAYLOAD],
+    ['2/admin,["a"', ProtocolErrorCode.INVALID_JSON],
+    ['2["a"]x', ProtocolErrorCode.INVALID_JSON],
+    ["2/admin", ProtocolErrorCode.INVALID_PAYLOAD],
+    ['2/admin["a"]', ProtocolErrorCode.INVALID_PAYLOAD],
+    ['2-1["a"]', ProtocolErrorCode.INVALID_JSON],
+    ['31"a"', ProtocolErrorCode.INVALID_PAYLOAD],
+    ["31null", ProtocolErrorCode.INVALID_PAYLOAD],
+    ["31", ProtocolErrorCode.INVALID_PAYLOAD],
+    ['3/admin,["a"]', ProtocolErrorCode.INVALID_ACK_ID],
+    ['61-[{"_placeholder":true,"num":0}]', ProtocolErrorCode.INVALID_ACK_ID],
+    ["0null", ProtocolErrorCode.INVALID_PAYLOAD],
+    ["01{}", ProtocolErrorCode.INVALID_ACK_ID],
+    ["11", ProtocolErrorCode.INVALID_ACK_ID],
+    ["4null", ProtocolErrorCode.INVALID_PAYLOAD],
+    ["442", ProtocolErrorCode.INVALID_ACK_ID],
+    ["4true", ProtocolErrorCode.INVALID_PAYLOAD],
+    ['51-["a",{"_placeholder":true,"num":1e400}]', ProtocolErrorCode.INVALID_PLACEHOLDER],
+    ['51-["a",[[{"_placeholder":true,"num":3}]]]', ProtocolErrorCode.INVALID_PLACEHOLDER],
+    ['51-{"_placeholder":true,"num":0}', ProtocolErrorCode.INVALID_PAYLOAD],
     [`2/${"n".repeat(256)},["a"]`, ProtocolErrorCode.NAMESPACE_TOO_LONG],
+    [`2/${"n".repeat(10_000)}`, ProtocolErrorCode.NAMESPACE_TOO_LONG],
     [`2["${"e".repeat(257)}"]`, ProtocolErrorCode.EVENT_NAME_TOO_LONG],
   ])("%j -> %s", (wire, code) => {
     expect(codeOf(() => new SocketPacketDecoder().add(wire))).toBe(code);
@@ -169,6 +194,23 @@ describe("socket packets: malformed input", () => {
     expect(codeOf(() => decoder.add(123 as unknown as string))).toBe(
       ProtocolErrorCode.INVALID_MESSAGE,
     );
+  });
+
+  it("is usable again after an error, and reset() drops a half-received packet", () => {
+    const decoder = new SocketPacketDecoder();
+    expect(codeOf(() => decoder.add("2[1]"))).toBe(ProtocolErrorCode.INVALID_EVENT_NAME);
+    expect(decoder.add('2["ok"]')).toEqual({ type: 2, nsp: "/", data: ["ok"] });
+    expect(decoder.add('51-["a",{"_placeholder":true,"num":0}]')).toBeNull();
+    decoder.reset();
+    expect(decoder.awaitingAttachments).toBe(false);
+    expect(codeOf(() => decoder.add(new Uint8Array(1)))).toBe(
+      ProtocolErrorCode.UNEXPECTED_ATTACHMENT,
+    );
+  });
+
+  it("accepts a namespace without the trailing comma, and BINARY packets with 0 attachments", () => {
+    expect(decodeAll(["0/admin"])).toEqual({ type: 0, nsp: "/admin" });
+    expect(decodeAll(['50-["a"]'])).toEqual({ type: 5, nsp: "/", data: ["a"] });
   });
 
   it("applies custom limits", () => {
