@@ -13,7 +13,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { markdown, summarizeAll, svgChart, TARGETS } from "./lib/report.js";
-import { CAN_PIN, startChild } from "./lib/rpc.js";
+import { canPinCores, startChild } from "./lib/rpc.js";
 import { fmt } from "./lib/stats.js";
 import ackEcho from "./scenarios/ack-echo.js";
 import binary from "./scenarios/binary.js";
@@ -150,7 +150,7 @@ async function measureOnce(item, target, round) {
 
 console.error(
   `bench: ${quick ? "quick" : "full"} mode, ${rounds} round(s), targets ${targets.join(", ")}, ` +
-    `${plan.length} scenario variants, pinning ${CAN_PIN ? "on" : "off"}`,
+    `${plan.length} scenario variants, pinning ${canPinCores() ? "on" : "off"}`,
 );
 const jsonl = path.join(outDir, `bench-${stamp}.jsonl`);
 for (const item of plan) {
@@ -192,7 +192,7 @@ const machine = {
   date: new Date().toISOString(),
   mode: quick ? "quick" : "full",
   rounds,
-  pinned: CAN_PIN,
+  pinned: canPinCores(),
   loadavg: os
     .loadavg()
     .map((x) => x.toFixed(2))

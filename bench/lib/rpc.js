@@ -4,16 +4,19 @@
 import { spawn, spawnSync } from "node:child_process";
 import os from "node:os";
 
-const HAS_TASKSET = (() => {
-  try {
-    return spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
-  } catch {
-    return false;
-  }
-})();
-
+/** @type {boolean | null} */
+let canPin = null;
 /** True when children can be pinned to distinct cores (taskset present, >= 2 cores). */
-export const CAN_PIN = HAS_TASKSET && os.availableParallelism() >= 2;
+export function canPinCores() {
+  if (canPin === null) {
+    let hasTaskset = false;
+    try {
+      hasTaskset = spawnSync("taskset", ["-V"], { stdio: "ignore" }).status === 0;
+    } catch {}
+    canPin = hasTaskset && os.availableParallelism() >= 2;
+  }
+  return canPin;
+}
 
 /**
  * Spawn `node [execArgv] script [args]`, pinned to `cpu` when possible.
@@ -23,7 +26,7 @@ export const CAN_PIN = HAS_TASKSET && os.availableParallelism() >= 2;
  */
 export function startChild(script, args, opts) {
   const nodeArgv = [...(opts.execArgv ?? []), script, ...args];
-  const pin = CAN_PIN && opts.cpu !== undefined;
+  const pin = canPinCores() && opts.cpu !== undefined;
   const command = pin ? "taskset" : process.execPath;
   const argv = pin ? ["-c", String(opts.cpu), process.execPath, ...nodeArgv] : nodeArgv;
   const child = spawn(command, argv, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
