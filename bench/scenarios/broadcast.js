@@ -42,8 +42,8 @@ export default {
   ],
   config: (quick) => ({
     clients: quick ? 200 : 1000,
-    events: quick ? 30 : 300,
-    warm: quick ? 5 : 30,
+    events: quick ? 30 : 600,
+    warm: quick ? 5 : 40,
   }),
   async measure({ server, gen, port, target, cfg }, v) {
     const room = v.room ?? null;
