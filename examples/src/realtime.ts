@@ -1,4 +1,5 @@
 import type { Server as HttpServer } from "node:http";
+import { Server } from "@switchboard/server";
 import type { DemoServer } from "./demos/io-types.js";
 
 /** The realtime server the demos run on, as far as the app needs it. */
@@ -6,20 +7,16 @@ export interface RealtimeServer extends DemoServer {
   close(): unknown;
 }
 
-/** Engine limits sized for the demos: upload chunks are up to 1 MiB, sent as binary. */
+/**
+ * Engine options sized for the demos: upload chunks (≤ 256 KiB from the page, ≤ 1 MiB
+ * accepted) travel as binary attachments, base64-encoded when on long-polling.
+ */
 export const REALTIME_OPTIONS = {
   maxHttpBufferSize: 2 * 1024 * 1024,
-  pingInterval: 20_000,
-  pingTimeout: 20_000,
 } as const;
 
-/** Attaches a `@switchboard/server` Server to the HTTP server (its client bundle included). */
-export async function createRealtime(httpServer: HttpServer): Promise<RealtimeServer> {
-  const mod = (await import("@switchboard/server")) as unknown as {
-    Server?: new (srv: HttpServer, opts: object) => RealtimeServer;
-  };
-  if (typeof mod.Server !== "function") {
-    throw new Error("@switchboard/server does not export Server: run `npm run build` first");
-  }
-  return new mod.Server(httpServer, REALTIME_OPTIONS);
+/** Attaches a `@switchboard/server` Server (which also serves its client bundle). */
+export function createRealtime(httpServer: HttpServer): RealtimeServer {
+  const io: RealtimeServer = new Server(httpServer, REALTIME_OPTIONS);
+  return io;
 }

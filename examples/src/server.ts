@@ -128,7 +128,7 @@ export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
     uploads: new UploadStore(path.join(dataDir, "uploads"), options.uploadLimits),
   };
   const httpServer = createServer(createHttpApp(dataDir));
-  const io = await createRealtime(httpServer);
+  const io = createRealtime(httpServer);
   const demos = mountDemos(io, stores, { pollIntervalMs: options.pollIntervalMs });
 
   await new Promise<void>((resolve, reject) => {
