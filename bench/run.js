@@ -163,7 +163,7 @@ for (const item of plan) {
       const summary = rec.error
         ? `ERROR ${rec.error.split("\n")[0]}`
         : item.variant.metrics.map((m) => `${m.label} ${fmt(rec.metrics?.[m.key])}`).join(", ") +
-          ` | cpu server ${fmt(rec.cpu?.server)}% gen ${fmt(rec.cpu?.generator)}%` +
+          ` | cpu server ${fmt(rec.cpu?.server)}% gen ${fmt(rec.cpu?.generator)}% other ${fmt(rec.cpu?.other)}%` +
           (Object.values(rec.checks ?? {}).some((v) => v !== 0)
             ? ` | CHECKS ${JSON.stringify(rec.checks)}`
             : "");

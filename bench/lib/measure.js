@@ -12,7 +12,7 @@
  *   metrics: Record<string, number | null>,
  *   checks: Record<string, number>,
  *   counts?: Record<string, number>,
- *   cpu: { server: number | null, generator: number | null },
+ *   cpu: { server: number | null, generator: number | null, other?: number | null },
  * }} Measurement
  * @typedef {{
  *   name: string,
@@ -26,4 +26,21 @@
 /** CPU use over a window as % of one core. @param {{ cpuUs: number, wallMs: number }} m */
 export function cpuPct(m) {
   return m.wallMs > 0 ? m.cpuUs / 10 / m.wallMs : null;
+}
+
+/**
+ * CPU of everything else on the machine over the server's window, % of one core:
+ * machine busy time minus server and generator. Large values mean a noisy measurement.
+ * @param {{ cpuUs: number, wallMs: number, machineUs?: number | null }} server
+ * @param {{ cpuUs: number }} gen
+ */
+export function otherPct(server, gen) {
+  if (server.machineUs === null || server.machineUs === undefined || server.wallMs <= 0)
+    return null;
+  return Math.max(0, (server.machineUs - server.cpuUs - gen.cpuUs) / 10 / server.wallMs);
+}
+
+/** The `cpu` field of a measurement. @param {any} sc @param {any} gc */
+export function cpuOf(sc, gc) {
+  return { server: cpuPct(sc), generator: cpuPct(gc), other: otherPct(sc, gc) };
 }

@@ -12,7 +12,7 @@ export const TARGET_LABEL = {
  * @typedef {import("./measure.js").Variant} Variant
  * @typedef {{ scenario: string, variant: string, target: string, round: number,
  *   metrics?: Record<string, number | null>, checks?: Record<string, number>,
- *   counts?: Record<string, number>, cpu?: { server: number | null, generator: number | null },
+ *   counts?: Record<string, number>, cpu?: { server: number | null, generator: number | null, other?: number | null },
  *   error?: string }} RunRecord
  * @typedef {{ median: number | null, min: number | null, max: number | null, n: number }} Summary
  * @typedef {{ variant: Variant, scenario: string, metric: import("./measure.js").Metric,
@@ -108,7 +108,10 @@ export function markdown({ plan, records, rows, machine, bundle }) {
       const rs = records.filter((r) => r.variant === variant.id && r.target === t && !r.error);
       const s = summarize(rs.map((r) => r.cpu?.server ?? null)).median;
       const g = summarize(rs.map((r) => r.cpu?.generator ?? null)).median;
-      return s === null ? "n/a" : `${s.toFixed(0)}% / ${g === null ? "n/a" : `${g.toFixed(0)}%`}`;
+      const o = summarize(rs.map((r) => r.cpu?.other ?? null)).median;
+      /** @param {number | null} x */
+      const pct = (x) => (x === null ? "n/a" : `${x.toFixed(0)}%`);
+      return s === null ? "n/a" : `${pct(s)} / ${pct(g)} / ${pct(o)}`;
     });
     out.push(`| ${variant.title} | ${cols.join(" | ")} |`);
   }

@@ -2,6 +2,7 @@
 // over the IPC channel with request/response calls. Every child also exits by itself:
 // when the parent goes away, and after a hard lifetime limit.
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 
 /** @type {boolean | null} */
@@ -127,20 +128,41 @@ export function serveRpc(handlers, readyInfo, maxLifetimeMs = 15 * 60_000) {
   send({ ready: true, ...readyInfo });
 }
 
-/** CPU time (user+system, µs) accumulated since `start()`; wall time too. */
+/** Busy CPU time of the whole machine (all cores) in µs, from /proc/stat; null elsewhere. */
+function machineBusyUs() {
+  try {
+    const line = readFileSync("/proc/stat", "latin1").split("\n", 1)[0] ?? "";
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (USER_HZ = 100 ticks/s)
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+    return busy * 10_000;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time (user+system, µs) of this process since `start()`, the wall time, and the busy
+ * time of the whole machine over the same window (to show load from other processes).
+ */
 export class CpuMeter {
   /** @type {NodeJS.CpuUsage | null} */
   #cpu = null;
   #t0 = 0;
+  /** @type {number | null} */
+  #machine0 = null;
   start() {
     this.#cpu = process.cpuUsage();
     this.#t0 = performance.now();
+    this.#machine0 = machineBusyUs();
     return { ok: true };
   }
   stop() {
     const d = process.cpuUsage(this.#cpu ?? undefined);
     const wallMs = performance.now() - this.#t0;
-    return { cpuUs: d.user + d.system, userUs: d.user, systemUs: d.system, wallMs };
+    const m1 = machineBusyUs();
+    const machineUs = m1 !== null && this.#machine0 !== null ? m1 - this.#machine0 : null;
+    return { cpuUs: d.user + d.system, userUs: d.user, systemUs: d.system, wallMs, machineUs };
   }
 }
 

@@ -1,7 +1,7 @@
 // Scenario 2: ack echo. 50 WebSocket clients each keep one emit-with-ack in flight
 // (closed loop); the server acks with the payload. Measures round trips/s and p50/p99
 // round-trip time; every ack must carry the id and sequence number that was sent.
-import { cpuPct } from "../lib/measure.js";
+import { cpuOf } from "../lib/measure.js";
 
 /** @type {import("../lib/measure.js").Scenario} */
 export default {
@@ -47,7 +47,7 @@ export default {
         lostAcks: e.lostAcks + warm.lostAcks,
       },
       counts: { clients: c.connected, roundTrips: e.completed },
-      cpu: { server: cpuPct(sc), generator: cpuPct(gc) },
+      cpu: cpuOf(sc, gc),
     };
   },
 };

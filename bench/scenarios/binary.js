@@ -1,7 +1,7 @@
 // Scenario 6: binary echo. Clients each keep one 64 KiB binary emit-with-ack in flight;
 // the server acks with the received buffer (BINARY_EVENT in, BINARY_ACK out). Measures
 // echoed payload MB/s (one direction); each ack's length and embedded id are checked.
-import { cpuPct } from "../lib/measure.js";
+import { cpuOf } from "../lib/measure.js";
 
 /** @type {import("../lib/measure.js").Scenario} */
 export default {
@@ -54,7 +54,7 @@ export default {
         lostAcks: e.lostAcks + warm.lostAcks,
       },
       counts: { clients: c.connected, echoes: e.completed },
-      cpu: { server: cpuPct(sc), generator: cpuPct(gc) },
+      cpu: cpuOf(sc, gc),
     };
   },
 };

@@ -2,7 +2,7 @@
 // events with io.emit (or io.to(room).emit to a room holding half the clients), either
 // 20 per event-loop tick or one per tick. Measures delivered messages/s and server CPU
 // µs per delivered message; the generator checks every client got every event in order.
-import { cpuPct } from "../lib/measure.js";
+import { cpuOf } from "../lib/measure.js";
 
 /** @typedef {import("../lib/measure.js").Scenario} Scenario */
 
@@ -79,7 +79,7 @@ export default {
         badFrames: d.badFrames + warm.badFrames,
       },
       counts: { clients: c.connected, delivered: d.received, expected: d.expected },
-      cpu: { server: cpuPct(sc), generator: cpuPct(gc) },
+      cpu: cpuOf(sc, gc),
     };
   },
 };

@@ -2,7 +2,7 @@
 // namespace CONNECT answered), opened `concurrency` at a time and kept open:
 // over WebSocket directly, and over polling followed by the WebSocket upgrade
 // (2probe/3probe, the pending GET released with a noop, then 5).
-import { cpuPct } from "../lib/measure.js";
+import { cpuOf } from "../lib/measure.js";
 
 /** @type {import("../lib/measure.js").Scenario} */
 export default {
@@ -63,7 +63,7 @@ export default {
       },
       checks: { connectErrors: r.errors },
       counts: { connections: r.completed },
-      cpu: { server: cpuPct(sc), generator: cpuPct(gc) },
+      cpu: cpuOf(sc, gc),
     };
   },
 };

@@ -1,7 +1,7 @@
 // Scenario 5: long-polling throughput. N polling-only clients (HTTP keep-alive agent,
 // one GET always pending) receive broadcasts of ~100-byte events, 20 per tick.
 // Measures delivered messages/s; order and loss are checked like the WebSocket broadcast.
-import { cpuPct } from "../lib/measure.js";
+import { cpuOf } from "../lib/measure.js";
 
 /** @type {import("../lib/measure.js").Scenario} */
 export default {
@@ -56,7 +56,7 @@ export default {
         badFrames: d.badFrames + warm.badFrames,
       },
       counts: { clients: c.connected, delivered: d.received },
-      cpu: { server: cpuPct(sc), generator: cpuPct(gc) },
+      cpu: cpuOf(sc, gc),
     };
   },
 };
