@@ -13,6 +13,7 @@ export {
   type TransportName,
 } from "./engine/index.js";
 export { BroadcastOperator } from "./socket/broadcast-operator.js";
+export type { NamespaceHandler, NamespaceHandlerClass } from "./socket/class-handler.js";
 export {
   type ExtendedError,
   Namespace,

@@ -23,6 +23,7 @@ import type {
   Room,
 } from "../adapter/types.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
+import { bindHandler, handlerEventTable, type NamespaceHandler } from "./class-handler.js";
 import type { Client } from "./client.js";
 import { kAdd, kInitAdapter, kOnConnect, kOptions, kRemove } from "./internal.js";
 import { PreparedPacket } from "./prepared-packet.js";
@@ -149,6 +150,18 @@ export class Namespace<
   /** Register a connection middleware. */
   use(fn: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
     this.fns.push(fn);
+    return this;
+  }
+
+  /**
+   * Register a class-based handler: its methods handle this namespace's events (see
+   * {@link NamespaceHandler}).
+   */
+  register(
+    handler: NamespaceHandler<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>,
+  ): this {
+    const table = handlerEventTable(handler);
+    this.on("connection", (socket) => bindHandler(handler as NamespaceHandler, table, socket));
     return this;
   }
 
