@@ -7,13 +7,15 @@
 //   npm run bench -- --quick          every scenario briefly (CI smoke)
 //   node bench/run.js --only broadcast-20,ack-echo --rounds 5 --targets switchboard,socketio
 //   node bench/run.js --profile       also write a --cpu-prof profile of each Switchboard server
+//   node bench/run.js --wait-quiet 60 before each measurement wait (up to 60 s) for the machine
+//                                     to be nearly idle (< 25% of one core busy over 0.5 s)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { markdown, summarizeAll, svgChart, TARGETS } from "./lib/report.js";
-import { canPinCores, startChild } from "./lib/rpc.js";
+import { canPinCores, machineBusyUs, startChild } from "./lib/rpc.js";
 import { fmt } from "./lib/stats.js";
 import ackEcho from "./scenarios/ack-echo.js";
 import binary from "./scenarios/binary.js";
@@ -64,6 +66,7 @@ const rounds = Number(args.rounds ?? (quick ? 1 : 3));
 const only = typeof args.only === "string" ? args.only.split(",") : null;
 const outDir = path.resolve(typeof args.out === "string" ? args.out : path.join(here, "results"));
 const profile = Boolean(args.profile);
+const waitQuietS = Number(args["wait-quiet"] ?? 0);
 let targets = typeof args.targets === "string" ? args.targets.split(",") : [...TARGETS];
 
 /** Is Switchboard's server built and exporting Server? */
@@ -99,6 +102,22 @@ const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 mkdirSync(outDir, { recursive: true });
 const profileDir = path.join(outDir, `profiles-${stamp}`);
 
+/** Busy % of one core, whole machine, over `ms`. @param {number} ms */
+async function machineBusyPct(ms) {
+  const a = machineBusyUs();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = machineBusyUs();
+  return a === null || b === null ? null : (b - a) / 10 / ms;
+}
+
+/** Wait up to `--wait-quiet` seconds for other load to go away; returns the last busy %. */
+async function waitQuiet() {
+  const deadline = Date.now() + waitQuietS * 1000;
+  let busy = await machineBusyPct(500);
+  while (busy !== null && busy > 25 && Date.now() < deadline) busy = await machineBusyPct(500);
+  return busy;
+}
+
 /**
  * One measurement: fresh server (core 0) + fresh generator (core 1).
  * @param {(typeof plan)[number]} item
@@ -106,6 +125,7 @@ const profileDir = path.join(outDir, `profiles-${stamp}`);
  * @param {number} round
  */
 async function measureOnce(item, target, round) {
+  const busyBeforePct = waitQuietS > 0 ? await waitQuiet() : undefined;
   const execArgv = ["--expose-gc"];
   if (profile && target === "switchboard") {
     mkdirSync(profileDir, { recursive: true });
@@ -125,7 +145,7 @@ async function measureOnce(item, target, round) {
     name: "generator",
   });
   /** @type {import("./lib/report.js").RunRecord} */
-  const rec = { scenario: item.scenario, variant: item.variant.id, target, round };
+  const rec = { scenario: item.scenario, variant: item.variant.id, target, round, busyBeforePct };
   try {
     const [sr, gr] = await Promise.all([server.ready, gen.ready]);
     if (sr.error) throw new Error(sr.error);

@@ -13,7 +13,7 @@ export const TARGET_LABEL = {
  * @typedef {{ scenario: string, variant: string, target: string, round: number,
  *   metrics?: Record<string, number | null>, checks?: Record<string, number>,
  *   counts?: Record<string, number>, cpu?: { server: number | null, generator: number | null, other?: number | null },
- *   error?: string }} RunRecord
+ *   error?: string, busyBeforePct?: number | null }} RunRecord
  * @typedef {{ median: number | null, min: number | null, max: number | null, n: number }} Summary
  * @typedef {{ variant: Variant, scenario: string, metric: import("./measure.js").Metric,
  *   byTarget: Record<string, Summary>, vsSio: number | null, vsRaw: number | null,

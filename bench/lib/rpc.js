@@ -129,7 +129,7 @@ export function serveRpc(handlers, readyInfo, maxLifetimeMs = 15 * 60_000) {
 }
 
 /** Busy CPU time of the whole machine (all cores) in µs, from /proc/stat; null elsewhere. */
-function machineBusyUs() {
+export function machineBusyUs() {
   try {
     const line = readFileSync("/proc/stat", "latin1").split("\n", 1)[0] ?? "";
     const f = line.trim().split(/\s+/).slice(1).map(Number);
