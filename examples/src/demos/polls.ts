@@ -52,6 +52,8 @@ export function mountPolls(
     (snapshot) => admins.emit("tally", snapshot),
   );
 
+  publisher.check(); // the state before any admin connects: later pushes are changes only
+
   voters.on("connection", (socket: DemoSocket) => {
     socket.emit("polls:questions", {
       questions: tally.questions,
