@@ -17,6 +17,11 @@ export async function closeAll(): Promise<void> {
   for (const close of list) await close();
 }
 
+/** Registers a cleanup step for afterEach. */
+export function track(close: () => Promise<void> | void): void {
+  open.push(close);
+}
+
 export interface TestEngine {
   engine: EngineServer;
   http: HttpServer;
