@@ -52,6 +52,23 @@ const visibleMessages = (page: Page) =>
     );
 
 describe("chat demo in two browsers", () => {
+  it("is linked from the index page", async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const { page, errors } = await openPage(context, `${app.app.url}/`);
+    expect(await page.locator(".demo h2").allTextContents()).toEqual([
+      "Chat",
+      "Audio recording",
+      "File uploads",
+      "Live polls",
+      "Where do you live?",
+    ]);
+    await screenshot(page, "index");
+    await page.click('a[href="/chat.html"]');
+    await page.locator("#login").waitFor();
+    expect(errors).toEqual([]);
+  });
+
   it("refuses a connection without a username and shows why", async () => {
     const context = await browser.newContext();
     contexts.push(context);
