@@ -139,11 +139,10 @@ describe.each(serverKinds)("reconnection against $name server", ({ factory }) =>
   });
 });
 
-describe("connection state recovery with the official socket.io server", () => {
+describe.each(serverKinds)("connection state recovery with the $name server", ({ factory }) => {
   it("recovers the session and delivers the packets missed while offline", async () => {
-    const { officialServer } = await import("./helpers.js");
     const server = await startServer(
-      officialServer,
+      factory,
       (srv) => {
         srv.on("connection", (s: any) => {
           s.emit("recovered", s.recovered);
