@@ -28,7 +28,11 @@ async function drop(lon: number, lat: number): Promise<void> {
   map.clearPins();
   map.setPin(answer.pin, true);
   clearButton.disabled = false;
-  message.textContent = `Your pin: ${answer.pin.lat.toFixed(2)}°, ${answer.pin.lon.toFixed(2)}°. Click again to move it.`;
+  const pin = answer.pin;
+  const ns = `${Math.abs(pin.lat).toFixed(2)}° ${pin.lat >= 0 ? "N" : "S"}`;
+  const ew = `${Math.abs(pin.lon).toFixed(2)}° ${pin.lon >= 0 ? "E" : "W"}`;
+  const where = `${ns}, ${ew}`;
+  message.textContent = `Your pin: ${where}. Click again to move it.`;
 }
 
 clearButton.addEventListener("click", async () => {
