@@ -42,7 +42,7 @@ function parseArgs(argv = process.argv.slice(2)) {
     else if (
       nextArg !== undefined &&
       !nextArg.startsWith("--") &&
-      !["quick", "profile", "json", "help"].includes(/** @type {string} */ (k))
+      !["quick", "profile", "profile-gen", "json", "help"].includes(/** @type {string} */ (k))
     ) {
       o[/** @type {string} */ (k)] = nextArg;
       i++;
@@ -140,8 +140,19 @@ async function measureOnce(item, target, round) {
     execArgv,
     name: `server(${target})`,
   });
+  /** @type {string[]} */
+  const genArgv = [];
+  if (args["profile-gen"]) {
+    mkdirSync(profileDir, { recursive: true });
+    genArgv.push(
+      "--cpu-prof",
+      `--cpu-prof-dir=${profileDir}`,
+      `--cpu-prof-name=generator-${item.variant.id}-${target}-r${round}.cpuprofile`,
+    );
+  }
   const gen = startChild(path.join(here, "lib/generator-main.js"), [], {
     cpu: 1,
+    execArgv: genArgv,
     name: "generator",
   });
   /** @type {import("./lib/report.js").RunRecord} */

@@ -1,8 +1,10 @@
-// The load generator's client over raw `ws`: just enough Engine.IO v4 + Socket.IO v5 over
+// The load generator's client over a raw WebSocket (lib/ws-lite.js, or the `ws` package): just enough Engine.IO v4 + Socket.IO v5 over
 // WebSocket (open 0{…}, ping 2 → pong 3, CONNECT 40, EVENT 42[…], ACK 43N[…],
 // BINARY_EVENT 451-…, BINARY_ACK 461-…, upgrade probe) or the raw-ws target's bare frames.
 // Incoming frames stay Buffers: the generator only peeks at the bytes it must check.
-import WebSocket from "ws";
+import { openWebSocket } from "./ws-lite.js";
+
+/** @typedef {import("./ws-lite.js").GenSocket} GenSocket */
 
 const C = {
   zero: 0x30,
@@ -15,21 +17,6 @@ const C = {
   lbracket: 0x5b,
   quote: 0x22,
   c: 0x63,
-};
-
-/** A zero masking key makes client framing a copy-free no-op (the server cannot tell). */
-const zeroMask = (/** @type {Buffer} */ mask) => {
-  mask[0] = 0;
-  mask[1] = 0;
-  mask[2] = 0;
-  mask[3] = 0;
-};
-
-export const WS_OPTIONS = {
-  perMessageDeflate: false,
-  skipUTF8Validation: true,
-  generateMask: zeroMask,
-  handshakeTimeout: 20_000,
 };
 
 /**
@@ -51,6 +38,9 @@ export function intAt(buf, at) {
 const SEQ_KEY = Buffer.from('{"s":');
 /** The `s` field of the first `{"s":N` object in a frame, or -1. @param {Buffer} buf */
 export function seqOf(buf) {
+  // fast path: 42["tick",{"s":N (Socket.IO) or ["tick",{"s":N (raw) as JSON.stringify writes it
+  const at = buf[0] === 0x34 ? 15 : 13;
+  if (buf[at - 1] === 0x3a && buf[at - 4] === 0x73 && buf[at - 5] === 0x7b) return intAt(buf, at);
   const i = buf.indexOf(SEQ_KEY);
   return i < 0 ? -1 : intAt(buf, i + SEQ_KEY.length);
 }
@@ -58,7 +48,7 @@ export function seqOf(buf) {
 /** @typedef {"sio" | "raw"} Kind */
 
 export class LeanWs {
-  /** @type {WebSocket | null} */
+  /** @type {GenSocket | null} */
   ws = null;
   /** Index in the generator's client table. */
   index = 0;
@@ -89,47 +79,45 @@ export class LeanWs {
   /** Open the WebSocket and complete the namespace CONNECT. @returns {Promise<void>} */
   connect() {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url, WS_OPTIONS);
+      const ws = openWebSocket(this.url);
       this.ws = ws;
       this.#settle = (err) => {
         this.#settle = null;
         if (err) reject(err);
         else resolve();
       };
-      ws.on("message", (data, isBinary) =>
+      ws.onmessage =
         this.kind === "sio"
-          ? this.#onSio(/** @type {Buffer} */ (data), isBinary)
-          : this.#onRaw(/** @type {Buffer} */ (data), isBinary),
-      );
-      ws.on("error", (err) => this.#settle?.(err));
-      ws.on("close", () => this.#settle?.(new Error("closed before connect")));
-      if (this.kind === "raw") ws.on("open", () => ws.send(`c${this.#authJson}`));
+          ? (data, isBinary) => this.#onSio(data, isBinary)
+          : (data, isBinary) => this.#onRaw(data, isBinary);
+      ws.onerror = (err) => this.#settle?.(err);
+      ws.onclose = () => this.#settle?.(new Error("closed before connect"));
+      if (this.kind === "raw") ws.onopen = () => ws.send(`c${this.#authJson}`);
     });
   }
 
   /** @param {string | Buffer} data */
   send(data) {
-    /** @type {WebSocket} */ (this.ws).send(data);
+    /** @type {GenSocket} */ (this.ws).send(data);
   }
 
   /** Engine.IO v4 upgrade over an existing polling session: 2probe → 3probe. Caller sends "5". */
   probe() {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url, WS_OPTIONS);
+      const ws = openWebSocket(this.url);
       this.ws = ws;
       this.#settle = (err) => {
         this.#settle = null;
         if (err) reject(err);
         else resolve(undefined);
       };
-      ws.on("open", () => ws.send("2probe"));
-      ws.on("message", (data, isBinary) => {
-        const buf = /** @type {Buffer} */ (data);
+      ws.onopen = () => ws.send("2probe");
+      ws.onmessage = (buf, isBinary) => {
         if (this.#settle && !isBinary && buf.toString() === "3probe") this.#settle();
         else this.#onSio(buf, isBinary);
-      });
-      ws.on("error", (err) => this.#settle?.(err));
-      ws.on("close", () => this.#settle?.(new Error("closed during probe")));
+      };
+      ws.onerror = (err) => this.#settle?.(err);
+      ws.onclose = () => this.#settle?.(new Error("closed during probe"));
     });
   }
 
@@ -156,9 +144,9 @@ export class LeanWs {
         this.#settle?.();
       } else if (c1 === C.four) this.#settle?.(new Error(`connect_error ${buf}`));
     } else if (c0 === C.two) {
-      /** @type {WebSocket} */ (this.ws).send("3");
+      /** @type {GenSocket} */ (this.ws).send("3");
     } else if (c0 === C.zero) {
-      /** @type {WebSocket} */ (this.ws).send(`40${this.#authJson}`);
+      /** @type {GenSocket} */ (this.ws).send(`40${this.#authJson}`);
     } else if (c0 === C.one) {
       this.#settle?.(new Error("engine close"));
     }

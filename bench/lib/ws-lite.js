@@ -1,0 +1,261 @@
+// A minimal WebSocket client (RFC 6455) for the load generator: HTTP Upgrade by hand, a
+// frame parser that hands out views of the received chunks (no per-message copy unless a
+// frame spans chunks), masked sends with a zero key. It is cheaper per message than the
+// `ws` client, so the generator stays far from saturation while the servers under test
+// push hundreds of thousands of messages per second. `BENCH_GEN_WS=ws` switches the
+// generator back to the `ws` package (same interface through `openWebSocket`).
+import net from "node:net";
+import WebSocket from "ws";
+
+/**
+ * @typedef {{
+ *   onopen: () => void,
+ *   onmessage: (data: Buffer, isBinary: boolean) => void,
+ *   onerror: (err: Error) => void,
+ *   onclose: () => void,
+ *   send(data: string | Buffer): void,
+ *   terminate(): void,
+ * }} GenSocket
+ */
+
+const noop = () => {};
+const KEY = "dGhlIHNhbXBsZSBub25jZQ=="; // the server only echoes a hash of it back
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Bytes the frame at the head of `head` needs, header included (a lower bound while the
+ * header itself is incomplete).
+ * @param {Buffer} head
+ */
+function needed(head) {
+  if (head.length < 2) return 2;
+  const b1 = /** @type {number} */ (head[1]);
+  let len = b1 & 0x7f;
+  let hdr = 2;
+  if (len === 126) {
+    if (head.length < 4) return 4;
+    len = head.readUInt16BE(2);
+    hdr = 4;
+  } else if (len === 127) {
+    if (head.length < 10) return 10;
+    len = head.readUInt32BE(2) * 0x1_0000_0000 + head.readUInt32BE(6);
+    hdr = 10;
+  }
+  return hdr + (b1 & 0x80 ? 4 : 0) + len;
+}
+
+/** @implements {GenSocket} */
+export class WsLite {
+  onopen = noop;
+  /** @type {(data: Buffer, isBinary: boolean) => void} */
+  onmessage = noop;
+  /** @type {(err: Error) => void} */
+  onerror = noop;
+  onclose = noop;
+  #open = false;
+  #closed = false;
+  /** @type {Buffer[]} */
+  #chunks = [];
+  #buffered = 0;
+  /** Bytes the buffered partial frame needs before it can be parsed. */
+  #need = 0;
+  /** @type {Buffer[]} fragments of a message not finished yet (FIN = 0) */
+  #fragments = [];
+  #fragmentOpcode = 0;
+
+  /** @param {string} url ws://host:port/path?query */
+  constructor(url) {
+    const u = new URL(url);
+    this.socket = net.connect({ host: u.hostname, port: Number(u.port), noDelay: true });
+    this.socket.on("connect", () => {
+      this.socket.write(
+        `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    this.socket.on("data", (chunk) =>
+      this.#open ? this.#onData(chunk) : this.#onHandshake(chunk),
+    );
+    this.socket.on("error", (err) => this.onerror(err));
+    this.socket.on("close", () => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.onclose();
+    });
+  }
+
+  /** @param {Buffer} chunk */
+  #onHandshake(chunk) {
+    this.#chunks.push(chunk);
+    const all = Buffer.concat(this.#chunks);
+    const end = all.indexOf("\r\n\r\n");
+    if (end < 0) return;
+    this.#chunks = [];
+    const status = all.toString("latin1", 0, Math.min(end, 16));
+    if (!status.startsWith("HTTP/1.1 101")) {
+      this.onerror(
+        new Error(`upgrade refused: ${all.toString("latin1", 0, end).split("\r\n")[0]}`),
+      );
+      this.terminate();
+      return;
+    }
+    this.#open = true;
+    this.onopen();
+    if (all.length > end + 4) this.#onData(all.subarray(end + 4));
+  }
+
+  /** @param {Buffer} chunk */
+  #onData(chunk) {
+    let buf = chunk;
+    if (this.#buffered > 0) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+      if (this.#buffered < this.#need) return;
+      buf = Buffer.concat(this.#chunks, this.#buffered);
+      this.#chunks = [];
+      this.#buffered = 0;
+    }
+    let off = 0;
+    const n = buf.length;
+    while (n - off >= 2 && !this.#closed) {
+      const b0 = /** @type {number} */ (buf[off]);
+      const b1 = /** @type {number} */ (buf[off + 1]);
+      let len = b1 & 0x7f;
+      let hdr = 2;
+      if (len === 126) {
+        if (n - off < 4) break;
+        len = buf.readUInt16BE(off + 2);
+        hdr = 4;
+      } else if (len === 127) {
+        if (n - off < 10) break;
+        len = buf.readUInt32BE(off + 2) * 0x1_0000_0000 + buf.readUInt32BE(off + 6);
+        hdr = 10;
+      }
+      if (b1 & 0x80) hdr += 4; // a masked server frame is a protocol error; skip the key
+      if (n - off < hdr + len) break;
+      const payload = buf.subarray(off + hdr, off + hdr + len);
+      off += hdr + len;
+      this.#frame(b0, payload);
+    }
+    if (off < n) {
+      const rest = buf.subarray(off);
+      this.#chunks.push(rest);
+      this.#buffered = rest.length;
+      this.#need = needed(rest);
+    }
+  }
+
+  /** @param {number} b0 @param {Buffer} payload */
+  #frame(b0, payload) {
+    const opcode = b0 & 0x0f;
+    const fin = (b0 & 0x80) !== 0;
+    if (opcode === 1 || opcode === 2) {
+      if (fin) this.onmessage(payload, opcode === 2);
+      else {
+        this.#fragmentOpcode = opcode;
+        this.#fragments = [payload];
+      }
+    } else if (opcode === 0) {
+      this.#fragments.push(payload);
+      if (fin) {
+        const whole = Buffer.concat(this.#fragments);
+        this.#fragments = [];
+        this.onmessage(whole, this.#fragmentOpcode === 2);
+      }
+    } else if (opcode === 9) {
+      this.#write(0x8a, Buffer.from(payload));
+    } else if (opcode === 8) {
+      this.#write(0x88, EMPTY);
+      this.terminate();
+    }
+  }
+
+  /** @param {number} b0 @param {Buffer} payload */
+  #write(b0, payload) {
+    const len = payload.length;
+    const hdr = len < 126 ? 6 : len < 65536 ? 8 : 14;
+    if (len <= 1024) {
+      const out = Buffer.allocUnsafe(hdr + len);
+      this.#header(out, b0, len, hdr);
+      payload.copy(out, hdr);
+      this.socket.write(out);
+      return;
+    }
+    const head = Buffer.allocUnsafe(hdr);
+    this.#header(head, b0, len, hdr);
+    this.socket.cork();
+    this.socket.write(head);
+    this.socket.write(payload);
+    this.socket.uncork();
+  }
+
+  /** @param {Buffer} out @param {number} b0 @param {number} len @param {number} hdr */
+  #header(out, b0, len, hdr) {
+    out[0] = b0;
+    if (hdr === 6) out[1] = 0x80 | len;
+    else if (hdr === 8) {
+      out[1] = 0x80 | 126;
+      out.writeUInt16BE(len, 2);
+    } else {
+      out[1] = 0x80 | 127;
+      out.writeUInt32BE(0, 2);
+      out.writeUInt32BE(len, 6);
+    }
+    out.writeUInt32BE(0, hdr - 4); // zero masking key: the payload goes out unchanged
+  }
+
+  /** @param {string | Buffer} data */
+  send(data) {
+    if (typeof data === "string") this.#write(0x81, Buffer.from(data));
+    else this.#write(0x82, data);
+  }
+
+  terminate() {
+    this.#closed = true;
+    this.socket.destroy();
+  }
+}
+
+/** A zero masking key makes `ws` client framing a copy-free no-op. @param {Buffer} mask */
+const zeroMask = (mask) => {
+  mask.fill(0, 0, 4);
+};
+
+/** The same interface over the `ws` package. @implements {GenSocket} */
+class WsPackage {
+  onopen = noop;
+  /** @type {(data: Buffer, isBinary: boolean) => void} */
+  onmessage = noop;
+  /** @type {(err: Error) => void} */
+  onerror = noop;
+  onclose = noop;
+  /** @param {string} url */
+  constructor(url) {
+    this.ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      generateMask: zeroMask,
+      handshakeTimeout: 20_000,
+    });
+    this.ws.on("open", () => this.onopen());
+    this.ws.on("message", (data, isBinary) =>
+      this.onmessage(/** @type {Buffer} */ (data), isBinary),
+    );
+    this.ws.on("error", (err) => this.onerror(err));
+    this.ws.on("close", () => this.onclose());
+  }
+  /** @param {string | Buffer} data */
+  send(data) {
+    this.ws.send(data);
+  }
+  terminate() {
+    this.ws.terminate();
+  }
+}
+
+const useWsPackage = process.env.BENCH_GEN_WS === "ws";
+
+/** Open a generator WebSocket (WsLite, or the `ws` package when BENCH_GEN_WS=ws). @param {string} url @returns {GenSocket} */
+export function openWebSocket(url) {
+  return useWsPackage ? new WsPackage(url) : new WsLite(url);
+}
