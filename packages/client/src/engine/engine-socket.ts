@@ -67,7 +67,9 @@ function payloadSize(packet: EnginePacket): number {
   const data = packet.data;
   if (data === undefined) return 2;
   if (typeof data === "string") return utf8Length(data) + 2;
-  return Math.ceil(data.byteLength / 3) * 4 + 2;
+  const bytes =
+    data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : (data as Blob).size;
+  return Math.ceil(bytes / 3) * 4 + 2;
 }
 
 /**

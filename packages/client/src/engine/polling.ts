@@ -1,4 +1,4 @@
-import { decodePayload, type EnginePacket, encodePayload } from "@switchboard/protocol";
+import { decodePayload, type EnginePacket, encodePayload, isBlob } from "@switchboard/protocol";
 import { ClientErrorCode, TransportError } from "./errors.js";
 import { Transport, type TransportState } from "./transport.js";
 
@@ -41,16 +41,29 @@ export class PollingTransport extends Transport {
   send(packets: readonly EnginePacket[]): void {
     this.writable = false;
     this.#writing = true;
-    this.#request("POST", encodePayload(packets)).then(
-      () => {
-        if (this.state === "closed") return;
-        this.#writing = false;
-        this.writable = true;
-        this.emitReserved("drain");
-        this.#onPause?.();
-      },
-      (err: unknown) => this.#fail(err),
-    );
+    // A Blob can only be read asynchronously; the transport stays unwritable meanwhile, so
+    // later packets wait and the order is kept.
+    const ready = packets.some((p) => isBlob(p.data))
+      ? Promise.all(
+          packets.map(async (p) =>
+            isBlob(p.data)
+              ? { ...p, data: new Uint8Array(await (p.data as unknown as Blob).arrayBuffer()) }
+              : p,
+          ),
+        )
+      : Promise.resolve(packets);
+    ready
+      .then((list) => this.#request("POST", encodePayload(list)))
+      .then(
+        () => {
+          if (this.state === "closed") return;
+          this.#writing = false;
+          this.writable = true;
+          this.emitReserved("drain");
+          this.#onPause?.();
+        },
+        (err: unknown) => this.#fail(err),
+      );
   }
 
   close(): void {
