@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineConnection } from "../../src/engine/index.js";
 import {
@@ -159,6 +160,31 @@ describe("long-polling, raw", () => {
     expect(JSON.parse(second.body)).toEqual({ code: 3, message: "Bad request" });
     expect(await rec.closed).toBe("transport error");
     expect((await first).body).toBe("1");
+  });
+
+  it("a second concurrent POST answers 400 (code 3) and closes the session", async () => {
+    const t = await listen();
+    const connected = once<[EngineConnection]>(t.engine, "connection");
+    const { sid } = await handshake(t);
+    const rec = record((await connected)[0]);
+    const { port } = new URL(t.url);
+    const first = request({
+      host: "127.0.0.1",
+      port,
+      method: "POST",
+      path: `/socket.io/?EIO=4&transport=polling&sid=${sid}`,
+      headers: { "Transfer-Encoding": "chunked" },
+    });
+    first.on("error", () => {});
+    const seen = once(t.http, "request");
+    first.write("4partial");
+    await seen;
+    const second = await push(t, sid, "4second");
+    expect(second.status).toBe(400);
+    expect(JSON.parse(second.body)).toEqual({ code: 3, message: "Bad request" });
+    expect(await rec.closed).toBe("transport error");
+    expect(rec.messages).toEqual([]);
+    first.destroy();
   });
 
   it("a GET aborted by the client closes the session with transport error", async () => {
