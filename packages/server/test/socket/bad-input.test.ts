@@ -1,4 +1,4 @@
-import { Server } from "@switchboard/server";
+import { Server, type ServerOptions } from "@switchboard/server";
 import { TestClient, type TestSocket } from "@switchboard/server/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { listen } from "./helpers.js";
@@ -9,8 +9,8 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((io) => io.close()));
 });
 
-async function setup(options: ConstructorParameters<typeof Server>[0] = {}) {
-  const io = new Server(options as never);
+async function setup(options: Partial<ServerOptions> = {}) {
+  const io = new Server(options);
   servers.push(io);
   const reasons: string[] = [];
   io.on("connection", (socket) => {

@@ -1,7 +1,7 @@
 import type { SessionAwareAdapter, Socket } from "@switchboard/server";
 import { connectTestClient, TestClient } from "@switchboard/server/testing";
 import { describe, expect, it } from "vitest";
-import { client, connected, listen, once, TRANSPORTS } from "./helpers.js";
+import { client, listen, once, TRANSPORTS } from "./helpers.js";
 
 const RECONNECT = { reconnection: true, reconnectionDelay: 10, reconnectionDelayMax: 20 };
 

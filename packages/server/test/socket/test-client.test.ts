@@ -1,10 +1,10 @@
-import { Server } from "@switchboard/server";
+import { Server, type ServerOptions } from "@switchboard/server";
 import { connectTestClient, TestClient, TestConnectError } from "@switchboard/server/testing";
 import { afterEach, describe, expect, it } from "vitest";
 
 const servers: Server[] = [];
-function server(opts?: ConstructorParameters<typeof Server>[0]): Server {
-  const io = new Server(opts as never);
+function server(opts: Partial<ServerOptions> = {}): Server {
+  const io = new Server(opts);
   servers.push(io);
   return io;
 }
