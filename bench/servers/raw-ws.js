@@ -1,7 +1,9 @@
 // Target: a raw `ws` server doing the equivalent work with bare frames, behind the same
 // small slice of the socket.io API the bench app uses (on "connection", emit, to(room),
 // socket.join, socket.on(event, (...args, ack))). It is the practical limit: no
-// engine/socket framing, no heartbeat, no per-packet bookkeeping.
+// engine/socket framing, no heartbeat, no per-packet bookkeeping, and broadcasts build
+// the WebSocket frame bytes once and write them to each recipient's TCP socket, corked
+// until the end of the current tick (one write syscall per socket per tick).
 //
 // Bare wire format (text frames are JSON):
 //   client → server  c{auth}              connect (server answers "c" + id)
@@ -14,6 +16,34 @@
 import { WebSocketServer } from "ws";
 
 /** @typedef {import("ws").WebSocket} WebSocket */
+/** @typedef {import("node:stream").Duplex} Duplex */
+
+/** Sockets corked during this tick; uncorked together once the current JS turn ends. */
+/** @type {Set<Duplex>} */
+const corked = new Set();
+const uncorkAll = () => {
+  for (const s of corked) s.uncork();
+  corked.clear();
+};
+
+/** An unmasked server text frame around `payload` (RFC 6455 §5.2). @param {Buffer} payload */
+function textFrame(payload) {
+  const len = payload.length;
+  const hdr = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(hdr + len);
+  out[0] = 0x81;
+  if (hdr === 2) out[1] = len;
+  else if (hdr === 4) {
+    out[1] = 126;
+    out.writeUInt16BE(len, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(0, 2);
+    out.writeUInt32BE(len, 6);
+  }
+  payload.copy(out, hdr);
+  return out;
+}
 /** @typedef {import("node:http").IncomingMessage} IncomingMessage */
 /** @typedef {import("node:http").ServerResponse} ServerResponse */
 
@@ -36,9 +66,21 @@ class RawSocket {
     this.id = id;
     this.handshake = { auth };
   }
-  /** Write one text frame given as string and as (shared) bytes. @param {string} _text @param {Buffer} bytes */
-  write(_text, bytes) {
-    this.ws.send(bytes, { binary: false });
+  /** @type {Duplex | null} the TCP socket under the WebSocket (null for polling) */
+  net = null;
+  /**
+   * Write one broadcast text frame, given as text and as ready WebSocket frame bytes.
+   * @param {string} _text
+   * @param {Buffer} frame
+   */
+  write(_text, frame) {
+    const net = /** @type {Duplex} */ (this.net);
+    if (!corked.has(net)) {
+      if (corked.size === 0) process.nextTick(uncorkAll);
+      net.cork();
+      corked.add(net);
+    }
+    net.write(frame);
   }
   /** @param {string} ev @param {(...args: any[]) => void} fn */
   on(ev, fn) {
@@ -143,8 +185,11 @@ export class RawIo {
 
   /** @param {import("node:http").Server} httpServer */
   constructor(httpServer) {
-    this.wss = new WebSocketServer({ server: httpServer, path: "/raw", clientTracking: false });
-    this.wss.on("connection", (ws) => this.#accept(ws));
+    this.wss = new WebSocketServer({ noServer: true, clientTracking: false });
+    httpServer.on("upgrade", (req, net, head) => {
+      if (!req.url?.startsWith("/raw")) return;
+      this.wss.handleUpgrade(req, net, head, (ws) => this.#accept(ws, net));
+    });
     httpServer.on("request", (req, res) => this.#onRequest(req, res));
   }
 
@@ -192,8 +237,8 @@ export class RawIo {
     });
   }
 
-  /** @param {WebSocket} ws */
-  #accept(ws) {
+  /** @param {WebSocket} ws @param {Duplex} net */
+  #accept(ws, net) {
     /** @type {RawSocket | null} */
     let socket = null;
     ws.on("message", (/** @type {Buffer} */ data, isBinary) => {
@@ -207,6 +252,7 @@ export class RawIo {
       const auth = data.length > 1 ? JSON.parse(data.toString("utf8", 1)) : {};
       const id = String(this.#nextId++);
       socket = new RawSocket(this, ws, id, auth);
+      socket.net = net;
       this.sockets.add(socket);
       ws.send(`c${id}`);
       this.onConnection(socket);
@@ -224,7 +270,7 @@ export class RawIo {
   /** Encode once, write the same bytes to every socket. @param {string} ev @param {...unknown} args */
   emit(ev, ...args) {
     const text = JSON.stringify([ev, ...args]);
-    const frame = Buffer.from(text);
+    const frame = textFrame(Buffer.from(text));
     for (const s of this.sockets) s.write(text, frame);
     return true;
   }
@@ -236,7 +282,7 @@ export class RawIo {
         const set = this.rooms.get(room);
         if (!set || set.size === 0) return true;
         const text = JSON.stringify([ev, ...args]);
-        const frame = Buffer.from(text);
+        const frame = textFrame(Buffer.from(text));
         for (const s of set) s.write(text, frame);
         return true;
       },
