@@ -40,7 +40,7 @@ const SEQ_KEY = Buffer.from('{"s":');
 export function seqOf(buf) {
   // fast path: 42["tick",{"s":N (Socket.IO) or ["tick",{"s":N (raw) as JSON.stringify writes it
   const at = buf[0] === 0x34 ? 15 : 13;
-  if (buf[at - 1] === 0x3a && buf[at - 4] === 0x73 && buf[at - 5] === 0x7b) return intAt(buf, at);
+  if (buf[at - 1] === 0x3a && buf[at - 3] === 0x73 && buf[at - 5] === 0x7b) return intAt(buf, at);
   const i = buf.indexOf(SEQ_KEY);
   return i < 0 ? -1 : intAt(buf, i + SEQ_KEY.length);
 }
