@@ -352,9 +352,16 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
         );
         return;
       }
-      if (typeof id === "string") accept(id);
+      const checked = (value: string) => {
+        if (this.#clients.has(value)) {
+          refuse(
+            new HandshakeError(HandshakeErrorCode.BAD_REQUEST, req, { name: "DUPLICATE_SID" }),
+          );
+        } else accept(value);
+      };
+      if (typeof id === "string") checked(id);
       else
-        id.then(accept, (err: unknown) =>
+        id.then(checked, (err: unknown) =>
           refuse(
             new HandshakeError(HandshakeErrorCode.BAD_REQUEST, req, {
               name: "ID_GENERATION_ERROR",

@@ -155,6 +155,21 @@ describe("handshake hooks", () => {
     expect([...t.engine.clients.keys()]).toEqual(["custom-id", "async-id"]);
   });
 
+  it("refuses a generated id that is already in use (code 3)", async () => {
+    const t = await listen({}, (engine) => {
+      engine.generateId = () => "same";
+    });
+    expect((await handshake(t)).sid).toBe("same");
+    const errors: HandshakeError[] = [];
+    t.engine.on("connection_error", (e: HandshakeError) => errors.push(e));
+    expect(await get(`${t.base}polling`)).toEqual({
+      status: 400,
+      body: { code: 3, message: "Bad request" },
+    });
+    expect(errors[0]?.context).toEqual({ name: "DUPLICATE_SID" });
+    expect(t.engine.clientsCount).toBe(1);
+  });
+
   it("emits initial_headers on handshakes and headers on every answer, for both transports", async () => {
     const t = await listen({}, (engine) => {
       engine.on("initial_headers", (headers: Record<string, string>) => {
