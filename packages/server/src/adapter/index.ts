@@ -1,3 +1,9 @@
+export {
+  ClusterAdapter,
+  type ClusterAdapterOptions,
+  type ClusterMessage,
+  type SerializedOptions,
+} from "./cluster-adapter.js";
 export { InMemoryAdapter } from "./in-memory-adapter.js";
 export { SessionAwareAdapter } from "./session-aware-adapter.js";
 export type {

@@ -1,0 +1,364 @@
+import { randomBytes } from "node:crypto";
+import type { SocketPacket } from "@switchboard/protocol";
+import debugModule from "debug";
+import { InMemoryAdapter } from "./in-memory-adapter.js";
+import type {
+  AdapterNamespace,
+  BroadcastFlags,
+  BroadcastOptions,
+  Room,
+  SocketDetails,
+} from "./types.js";
+
+const debug = debugModule("switchboard:cluster-adapter");
+
+/** Broadcast options in a form that crosses process boundaries. */
+export interface SerializedOptions {
+  rooms: Room[];
+  except: Room[];
+  flags: BroadcastFlags;
+}
+
+interface Base {
+  /** The sending node. */
+  uid: string;
+  /** The namespace concerned. */
+  nsp: string;
+}
+
+/** Every message cluster nodes exchange. Responses name the request they answer. */
+export type ClusterMessage =
+  | (Base & { type: "initial-heartbeat" | "heartbeat" | "adapter-close" })
+  | (Base & {
+      type: "broadcast";
+      packet: SocketPacket;
+      opts: SerializedOptions;
+      requestId?: string;
+    })
+  | (Base & { type: "broadcast-client-count"; requestId: string; clientCount: number })
+  | (Base & { type: "broadcast-ack"; requestId: string; args: unknown[] })
+  | (Base & { type: "sockets-join" | "sockets-leave"; opts: SerializedOptions; rooms: Room[] })
+  | (Base & { type: "disconnect-sockets"; opts: SerializedOptions; close: boolean })
+  | (Base & { type: "fetch-sockets"; opts: SerializedOptions; requestId: string })
+  | (Base & { type: "fetch-sockets-response"; requestId: string; sockets: SocketDetails[] })
+  | (Base & { type: "server-side-emit"; args: unknown[]; requestId?: string })
+  | (Base & { type: "server-side-emit-response"; requestId: string; args: unknown[] });
+
+/** Options of {@link ClusterAdapter}. Times in ms. */
+export interface ClusterAdapterOptions {
+  /** Interval between heartbeats. Default 5000. */
+  heartbeatInterval: number;
+  /** A node silent for this long no longer counts. Default 10000. */
+  heartbeatTimeout: number;
+  /** How long requests (fetchSockets, serverSideEmit acks) wait for every node. Default 5000. */
+  requestsTimeout: number;
+}
+
+const DEFAULTS: ClusterAdapterOptions = {
+  heartbeatInterval: 5000,
+  heartbeatTimeout: 10_000,
+  requestsTimeout: 5000,
+};
+
+interface PendingRequest {
+  expected: number;
+  received: number;
+  timer: NodeJS.Timeout;
+  onResponse(message: ClusterMessage): void;
+}
+
+/**
+ * Base class of multi-node adapters (Redis, …): rooms live on each node, and every
+ * operation that may touch other nodes is published as a {@link ClusterMessage}. A
+ * subclass implements {@link publish} and feeds what it receives to {@link onMessage}.
+ * Nodes discover each other through heartbeats, which give {@link serverCount}.
+ *
+ * @example
+ * ```ts
+ * class BusAdapter extends ClusterAdapter {
+ *   constructor(nsp: AdapterNamespace) {
+ *     super(nsp);
+ *     bus.subscribe((message) => this.onMessage(message));
+ *   }
+ *   publish(message: ClusterMessage) { bus.publish(message); }
+ * }
+ * ```
+ */
+export abstract class ClusterAdapter extends InMemoryAdapter {
+  /** This node's id. */
+  readonly uid = randomBytes(8).toString("hex");
+  protected readonly clusterOptions: ClusterAdapterOptions;
+  readonly #nodes = new Map<string, number>();
+  readonly #requests = new Map<string, PendingRequest>();
+  readonly #ackRequests = new Map<
+    string,
+    { clientCountCallback: (n: number) => void; ack: (...args: unknown[]) => void }
+  >();
+  #heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(nsp: AdapterNamespace, options: Partial<ClusterAdapterOptions> = {}) {
+    super(nsp);
+    this.clusterOptions = { ...DEFAULTS, ...options };
+  }
+
+  /** Send a message to every other node. */
+  protected abstract publish(message: ClusterMessage): void | Promise<void>;
+
+  override init(): void {
+    this.#send({ type: "initial-heartbeat" });
+    this.#heartbeat = setInterval(
+      () => this.#send({ type: "heartbeat" }),
+      this.clusterOptions.heartbeatInterval,
+    );
+    this.#heartbeat.unref();
+  }
+
+  override close(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+    this.#send({ type: "adapter-close" });
+    for (const request of this.#requests.values()) clearTimeout(request.timer);
+    this.#requests.clear();
+    this.#ackRequests.clear();
+  }
+
+  override serverCount(): Promise<number> {
+    const limit = Date.now() - this.clusterOptions.heartbeatTimeout;
+    for (const [uid, seen] of this.#nodes) if (seen < limit) this.#nodes.delete(uid);
+    return Promise.resolve(this.#nodes.size + 1);
+  }
+
+  override broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
+    if (opts.flags?.local !== true) {
+      this.#send({ type: "broadcast", packet: copyPacket(packet), opts: serialize(opts) });
+    }
+    super.broadcast(packet, opts);
+  }
+
+  override broadcastWithAck(
+    packet: SocketPacket & { id?: number },
+    opts: BroadcastOptions,
+    clientCountCallback: (clientCount: number) => void,
+    ack: (...args: unknown[]) => void,
+  ): void {
+    if (opts.flags?.local !== true) {
+      const requestId = randomBytes(8).toString("hex");
+      this.#ackRequests.set(requestId, { clientCountCallback, ack });
+      // Answers arriving after the caller's timeout are useless: forget the request then.
+      setTimeout(
+        () => this.#ackRequests.delete(requestId),
+        opts.flags?.timeout ?? this.clusterOptions.requestsTimeout,
+      ).unref();
+      this.#send({
+        type: "broadcast",
+        packet: copyPacket(packet),
+        opts: serialize(opts),
+        requestId,
+      });
+    }
+    super.broadcastWithAck(packet, opts, clientCountCallback, ack);
+  }
+
+  override addSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    if (opts.flags?.local !== true) {
+      this.#send({ type: "sockets-join", opts: serialize(opts), rooms });
+    }
+    super.addSockets(opts, rooms);
+  }
+
+  override delSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    if (opts.flags?.local !== true) {
+      this.#send({ type: "sockets-leave", opts: serialize(opts), rooms });
+    }
+    super.delSockets(opts, rooms);
+  }
+
+  override disconnectSockets(opts: BroadcastOptions, close: boolean): void {
+    if (opts.flags?.local !== true) {
+      this.#send({ type: "disconnect-sockets", opts: serialize(opts), close });
+    }
+    super.disconnectSockets(opts, close);
+  }
+
+  override async fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]> {
+    const local = await super.fetchSockets(opts);
+    const expected = (await this.serverCount()) - 1;
+    if (opts.flags?.local === true || expected <= 0) return local;
+    const requestId = randomBytes(8).toString("hex");
+    return new Promise((resolve, reject) => {
+      const all = [...local];
+      this.#request(requestId, expected, {
+        onResponse: (message) => {
+          if (message.type === "fetch-sockets-response") all.push(...message.sockets);
+        },
+        done: (err) => (err ? reject(err) : resolve(all)),
+      });
+      this.#send({ type: "fetch-sockets", opts: serialize(opts), requestId });
+    });
+  }
+
+  override serverSideEmit(packet: unknown[]): void {
+    const last = packet[packet.length - 1];
+    if (typeof last !== "function") {
+      this.#send({ type: "server-side-emit", args: packet });
+      return;
+    }
+    const ack = last as (err: Error | null, responses: unknown[]) => void;
+    const args = packet.slice(0, -1);
+    void this.serverCount().then((count) => {
+      const expected = count - 1;
+      if (expected <= 0) {
+        ack(null, []);
+        return;
+      }
+      const requestId = randomBytes(8).toString("hex");
+      const responses: unknown[] = [];
+      this.#request(requestId, expected, {
+        onResponse: (message) => {
+          if (message.type === "server-side-emit-response") responses.push(message.args[0]);
+        },
+        done: (err) => ack(err ?? null, responses),
+      });
+      this.#send({ type: "server-side-emit", args, requestId });
+    });
+  }
+
+  /** Handle a message published by another node. */
+  onMessage(message: ClusterMessage): void {
+    if (message.uid === this.uid || message.nsp !== this.nsp.name) return;
+    if (message.type !== "adapter-close") this.#nodes.set(message.uid, Date.now());
+    switch (message.type) {
+      case "initial-heartbeat":
+        this.#send({ type: "heartbeat" });
+        return;
+      case "heartbeat":
+        return;
+      case "adapter-close":
+        this.#nodes.delete(message.uid);
+        return;
+      case "broadcast": {
+        const opts = deserialize(message.opts);
+        const requestId = message.requestId;
+        if (requestId === undefined) {
+          super.broadcast(message.packet, opts);
+          return;
+        }
+        super.broadcastWithAck(
+          message.packet,
+          opts,
+          (clientCount) => this.#send({ type: "broadcast-client-count", requestId, clientCount }),
+          (...args) => this.#send({ type: "broadcast-ack", requestId, args }),
+        );
+        return;
+      }
+      case "broadcast-client-count":
+        this.#ackRequests.get(message.requestId)?.clientCountCallback(message.clientCount);
+        return;
+      case "broadcast-ack":
+        this.#ackRequests.get(message.requestId)?.ack(...message.args);
+        return;
+      case "sockets-join":
+        super.addSockets(deserialize(message.opts), message.rooms);
+        return;
+      case "sockets-leave":
+        super.delSockets(deserialize(message.opts), message.rooms);
+        return;
+      case "disconnect-sockets":
+        super.disconnectSockets(deserialize(message.opts), message.close);
+        return;
+      case "fetch-sockets": {
+        const requestId = message.requestId;
+        void super
+          .fetchSockets(deserialize(message.opts))
+          .then((sockets) => this.#send({ type: "fetch-sockets-response", requestId, sockets }));
+        return;
+      }
+      case "server-side-emit": {
+        const requestId = message.requestId;
+        if (requestId === undefined) {
+          this.nsp.receiveServerSideEmit(message.args);
+          return;
+        }
+        let answered = false;
+        this.nsp.receiveServerSideEmit([
+          ...message.args,
+          (...args: unknown[]) => {
+            if (answered) return;
+            answered = true;
+            this.#send({ type: "server-side-emit-response", requestId, args });
+          },
+        ]);
+        return;
+      }
+      case "fetch-sockets-response":
+      case "server-side-emit-response": {
+        const request = this.#requests.get(message.requestId);
+        if (request === undefined) return;
+        request.onResponse(message);
+        request.received++;
+        if (request.received >= request.expected) {
+          clearTimeout(request.timer);
+          this.#requests.delete(message.requestId);
+          (request as PendingRequest & { done: (err?: Error) => void }).done();
+        }
+        return;
+      }
+    }
+  }
+
+  /** Number of requests awaiting answers (for leak checks). */
+  get pendingRequests(): number {
+    return this.#requests.size;
+  }
+
+  #request(
+    requestId: string,
+    expected: number,
+    handlers: { onResponse(message: ClusterMessage): void; done(err?: Error): void },
+  ): void {
+    const timer = setTimeout(() => {
+      this.#requests.delete(requestId);
+      handlers.done(new Error("timeout reached while waiting for responses from other nodes"));
+    }, this.clusterOptions.requestsTimeout);
+    timer.unref();
+    const request: PendingRequest & { done: (err?: Error) => void } = {
+      expected,
+      received: 0,
+      timer,
+      onResponse: handlers.onResponse,
+      done: handlers.done,
+    };
+    this.#requests.set(requestId, request);
+  }
+
+  #send(partial: DistributiveOmit<ClusterMessage, "uid" | "nsp">): void {
+    const message = { ...partial, uid: this.uid, nsp: this.nsp.name } as ClusterMessage;
+    try {
+      const result = this.publish(message);
+      if (result instanceof Promise)
+        result.catch((err: unknown) => debug("publish failed: %s", err));
+    } catch (err) {
+      debug("publish failed: %s", err);
+    }
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+function serialize(opts: BroadcastOptions): SerializedOptions {
+  return {
+    rooms: [...opts.rooms],
+    except: [...(opts.except ?? [])],
+    flags: { ...opts.flags },
+  };
+}
+
+function deserialize(opts: SerializedOptions): BroadcastOptions {
+  return { rooms: new Set(opts.rooms), except: new Set(opts.except), flags: opts.flags };
+}
+
+function copyPacket(packet: SocketPacket): SocketPacket {
+  return "data" in packet && Array.isArray(packet.data)
+    ? ({ ...packet, data: [...packet.data] } as SocketPacket)
+    : { ...packet };
+}
