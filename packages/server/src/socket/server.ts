@@ -41,6 +41,7 @@ import {
 } from "./namespace.js";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent-namespace.js";
 import type { RemoteSocket } from "./remote-socket.js";
+import { createClientFileHandler } from "./serve-client.js";
 import type { Socket } from "./socket.js";
 
 const debug = debugModule("switchboard:server");
@@ -566,36 +567,14 @@ export class Server<
   }
 
   #interceptClientRequests(server: HttpServer): void {
-    const prefix = `${this.#opts.path}/socket.io`;
-    const serve = serveClientHandler;
-    if (serve === undefined) return;
+    const serve = createClientFileHandler(this.#opts.path);
     const others = server.listeners("request") as Listener[];
     server.removeAllListeners("request");
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      const url = req.url ?? "";
-      if (url.startsWith(prefix) && isClientFile(url.slice(prefix.length))) {
-        serve(req, res);
-        return;
-      }
+      if (serve(req, res)) return;
       for (const listener of others) listener.call(server, req, res);
     });
   }
-}
-
-/** Set by serve-client wiring; see {@link setServeClientHandler}. */
-let serveClientHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-
-/** Install the function that serves the browser bundle (`<path>/socket.io.js`). */
-export function setServeClientHandler(
-  handler: (req: IncomingMessage, res: ServerResponse) => void,
-): void {
-  serveClientHandler = handler;
-}
-
-function isClientFile(rest: string): boolean {
-  const q = rest.indexOf("?");
-  const file = q === -1 ? rest : rest.slice(0, q);
-  return /^(\.min|\.esm\.min)?\.js(\.map)?$/.test(file);
 }
 
 function isHttpServer(value: unknown): value is HttpServer {

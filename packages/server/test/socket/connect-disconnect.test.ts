@@ -191,3 +191,22 @@ describe("raw-protocol disconnect reasons", () => {
     await expect.poll(() => io.engine.clientsCount).toBe(0);
   });
 });
+
+describe("serveClient", () => {
+  it("serves <path>/socket.io.js (or 404 when the bundle is missing) and passes other routes on", async () => {
+    const { url } = await listen();
+    const res = await fetch(`${url}/socket.io/socket.io.js`);
+    expect([200, 404]).toContain(res.status);
+    await res.arrayBuffer();
+    const other = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
+    expect(other.status).toBe(200);
+    await other.text();
+  });
+
+  it("does not intercept when serveClient is false", async () => {
+    const { url } = await listen({ serveClient: false });
+    const res = await fetch(`${url}/socket.io/socket.io.js`);
+    expect(res.status).toBe(400);
+    await res.text();
+  });
+});
