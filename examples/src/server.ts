@@ -39,7 +39,18 @@ export interface RunningApp {
   readonly port: number;
   readonly dataDir: string;
   readonly httpServer: HttpServer;
+  /** What the demos hold for connected clients (leak checks). */
+  stats(): DemoStats;
   close(): Promise<void>;
+}
+
+/** Per-connection state held by the demos; all zero once every client has left. */
+export interface DemoStats {
+  chatOnline: number;
+  uploadsOpen: number;
+  recordingsActive: number;
+  pollVoters: number;
+  pins: number;
 }
 
 export interface DemoStores {
@@ -52,15 +63,24 @@ export function mountDemos(
   io: DemoServer,
   stores: DemoStores,
   options: { pollIntervalMs?: number } = {},
-): { stop(): void } {
-  mountChat(io.of("/chat"));
+): { stop(): void; stats(): DemoStats } {
+  const chat = mountChat(io.of("/chat"));
   mountAudio(io.of("/audio"), stores.recordings, "/data/audio");
   mountUploads(io.of("/uploads"), stores.uploads, "/data/uploads");
   const polls = mountPolls(io.of("/polls"), io.of("/polls-admin"), {
     intervalMs: options.pollIntervalMs ?? 250,
   });
-  mountWhere(io.of("/where"), io.of("/where-admin"));
-  return { stop: () => polls.stop() };
+  const pins = mountWhere(io.of("/where"), io.of("/where-admin"));
+  return {
+    stop: () => polls.stop(),
+    stats: () => ({
+      chatOnline: chat.online(),
+      uploadsOpen: stores.uploads.openCount,
+      recordingsActive: stores.recordings.activeCount,
+      pollVoters: polls.tally.snapshot().voters,
+      pins: pins.size,
+    }),
+  };
 }
 
 /** The Express part: pages, bundles, finished recordings and uploaded files. */
@@ -149,6 +169,7 @@ export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
     port,
     dataDir,
     httpServer,
+    stats: () => demos.stats(),
     close() {
       closing ??= new Promise<void>((resolve) => {
         demos.stop();

@@ -23,7 +23,7 @@ interface ChatData {
  * `room:leave` (name, ack). Server → client: `welcome`, `users`, `user:joined`,
  * `user:left`, `message`, `room:members`.
  */
-export function mountChat(nsp: DemoNamespace): void {
+export function mountChat(nsp: DemoNamespace): { online(): number } {
   const online = new Map<string, string>(); // socket id → username
 
   const userList = () => [...online.values()].sort((a, b) => a.localeCompare(b));
@@ -106,4 +106,5 @@ export function mountChat(nsp: DemoNamespace): void {
       nsp.emit("users", userList());
     });
   });
+  return { online: () => online.size };
 }
