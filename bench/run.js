@@ -6,7 +6,8 @@
 //   npm run bench                     full run (3 rounds)
 //   npm run bench -- --quick          every scenario briefly (CI smoke)
 //   node bench/run.js --only broadcast-20,ack-echo --rounds 5 --targets switchboard,socketio
-//   node bench/run.js --profile       also write a --cpu-prof profile of each Switchboard server
+//   node bench/run.js --profile       also profile each Switchboard server: whole process
+//                                     (--cpu-prof) and the measured window (*.window.cpuprofile)
 //   node bench/run.js --wait-quiet 60 before each measurement wait (up to 60 s) for the machine
 //                                     to be nearly idle (< 25% of one core busy over 0.5 s)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -139,6 +140,15 @@ async function measureOnce(item, target, round) {
     cpu: 0,
     execArgv,
     name: `server(${target})`,
+    env:
+      profile && target === "switchboard"
+        ? {
+            BENCH_PROFILE_WINDOW: path.join(
+              profileDir,
+              `${item.variant.id}-r${round}.window.cpuprofile`,
+            ),
+          }
+        : undefined,
   });
   /** @type {string[]} */
   const genArgv = [];

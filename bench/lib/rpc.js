@@ -23,14 +23,17 @@ export function canPinCores() {
  * Spawn `node [execArgv] script [args]`, pinned to `cpu` when possible.
  * @param {string} script
  * @param {string[]} args
- * @param {{ cpu?: number, execArgv?: string[], name: string }} opts
+ * @param {{ cpu?: number, execArgv?: string[], name: string, env?: Record<string, string> | undefined }} opts
  */
 export function startChild(script, args, opts) {
   const nodeArgv = [...(opts.execArgv ?? []), script, ...args];
   const pin = canPinCores() && opts.cpu !== undefined;
   const command = pin ? "taskset" : process.execPath;
   const argv = pin ? ["-c", String(opts.cpu), process.execPath, ...nodeArgv] : nodeArgv;
-  const child = spawn(command, argv, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const child = spawn(command, argv, {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+  });
   let nextId = 1;
   /** @type {Map<number, {resolve: (v: any) => void, reject: (e: Error) => void, timer: NodeJS.Timeout}>} */
   const pending = new Map();

@@ -1,6 +1,8 @@
 // Server process: one target (switchboard | socketio | raw-ws) running the bench app,
 // driven by the orchestrator over IPC. Started pinned to core 0 with --expose-gc.
+import { writeFileSync } from "node:fs";
 import http from "node:http";
+import { Session } from "node:inspector";
 import { blast, installApp, state } from "./app.js";
 import { CpuMeter, serveRpc } from "./rpc.js";
 
@@ -18,6 +20,17 @@ const address = httpServer.address();
 const port = typeof address === "object" && address ? address.port : 0;
 
 const cpu = new CpuMeter();
+
+// BENCH_PROFILE_WINDOW=<file>: V8 CPU profile of the measured window only (cpuStart..cpuStop),
+// in addition to any whole-process --cpu-prof profile.
+const windowProfile = process.env.BENCH_PROFILE_WINDOW;
+const session = windowProfile ? new Session() : null;
+session?.connect();
+/** @param {string} method @param {object} [params] @returns {Promise<any>} */
+const inspect = (method, params) =>
+  new Promise((resolve, reject) =>
+    session?.post(method, params, (err, res) => (err ? reject(err) : resolve(res))),
+  );
 const gc = /** @type {(() => void) | undefined} */ (globalThis.gc);
 
 async function settleGc() {
@@ -30,8 +43,22 @@ async function settleGc() {
 
 serveRpc(
   {
-    cpuStart: () => cpu.start(),
-    cpuStop: () => cpu.stop(),
+    cpuStart: async () => {
+      if (session) {
+        await inspect("Profiler.enable");
+        await inspect("Profiler.setSamplingInterval", { interval: 200 });
+        await inspect("Profiler.start");
+      }
+      return cpu.start();
+    },
+    cpuStop: async () => {
+      const result = cpu.stop();
+      if (session && windowProfile) {
+        const { profile } = await inspect("Profiler.stop");
+        writeFileSync(windowProfile, JSON.stringify(profile));
+      }
+      return result;
+    },
     blast: (/** @type {any} */ p) => blast(io, p),
     count: () => ({ ...state }),
     mem: async () => {
