@@ -6,7 +6,11 @@ import { engineStats } from "./internal.js";
 import type { ResolvedEngineOptions } from "./options.js";
 import { controlPacket, frameSize, PreparedMessage, pollingForm } from "./prepared-message.js";
 import type { PollingOwner, PollingTransport } from "./transports/polling.js";
-import type { WebSocketOwner, WebSocketTransport } from "./transports/websocket.js";
+import {
+  clearFrameBatch,
+  type WebSocketOwner,
+  type WebSocketTransport,
+} from "./transports/websocket.js";
 import {
   EngineCloseReason,
   type EngineConnection,
@@ -47,6 +51,14 @@ function encodePollingPayload(frames: readonly PreparedMessage[]): string {
 }
 
 /**
+ * Whether anyone listens for `event`, without `listenerCount`'s argument handling (it sits
+ * on the per-message path). `_events` is EventEmitter's documented-by-use listener table.
+ */
+function hasListeners(emitter: EventEmitter, event: string): boolean {
+  return (emitter as unknown as { _events: Record<string, unknown> })._events[event] !== undefined;
+}
+
+/**
  * One Engine.IO session: heartbeat, upgrade, bounded write buffer, close.
  * Implements {@link EngineConnection} for the socket layer.
  */
@@ -67,6 +79,8 @@ export class Session
   #handler: EngineConnectionHandler | null = null;
   #queue: PreparedMessage[] = [];
   #queuedBytes = 0;
+  /** Transport backlog (bytes not yet handed to the OS) read after the last flush. */
+  #backlog = 0;
   #compress = true;
   #flushScheduled = false;
   #timer: NodeJS.Timeout | null = null;
@@ -184,10 +198,13 @@ export class Session
   #enqueue(frame: PreparedMessage): boolean {
     this.#queue.push(frame);
     this.#queuedBytes += frameSize(frame);
-    if (this.listenerCount("packetCreate") > 0) {
+    if (hasListeners(this, "packetCreate")) {
       this.emit("packetCreate", { type: "message", data: frame.data });
     }
-    if (this.bufferedBytes > this.#host.options.maxBufferedBytes) {
+    const max = this.#host.options.maxBufferedBytes;
+    // The socket backlog only shrinks between flushes, so the one read at the last flush
+    // bounds it from above: the exact (slower) read is needed only when that bound trips.
+    if (this.#queuedBytes + this.#backlog > max && this.bufferedBytes > max) {
       debug("%s buffer overflow (%d bytes)", this.id, this.bufferedBytes);
       this.#finish(EngineCloseReason.bufferOverflow, undefined, true);
       return false;
@@ -212,6 +229,7 @@ export class Session
       s.#flushScheduled = false;
       s.#flush();
     }
+    clearFrameBatch();
   }
 
   #flush(): void {
@@ -230,12 +248,14 @@ export class Session
     this.#queue = [];
     this.#queuedBytes = 0;
     t.sendFrames(queue, this.#compress);
-    if (t.bufferedAmount > this.#host.options.maxBufferedBytes) {
-      debug("%s buffer overflow (%d bytes unflushed)", this.id, t.bufferedAmount);
+    const backlog = t.bufferedAmount;
+    this.#backlog = backlog;
+    if (backlog > this.#host.options.maxBufferedBytes) {
+      debug("%s buffer overflow (%d bytes unflushed)", this.id, backlog);
       this.#finish(EngineCloseReason.bufferOverflow, undefined, true);
       return;
     }
-    if (t.writable) this.emit("drain");
+    if (hasListeners(this, "drain") && t.writable) this.emit("drain");
   }
 
   // ---- timers ----

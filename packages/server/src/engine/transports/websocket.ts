@@ -1,7 +1,13 @@
 import type { Duplex } from "node:stream";
 import createDebug from "debug";
 import type { WebSocket } from "ws";
-import { isBinaryFrame, type PreparedMessage, websocketForm } from "../prepared-message.js";
+import {
+  frameHead,
+  frameTail,
+  isBinaryFrame,
+  type PreparedMessage,
+  websocketForm,
+} from "../prepared-message.js";
 
 const debug = createDebug("switchboard:engine:websocket");
 
@@ -14,6 +20,46 @@ export interface WebSocketOwner {
 
 /** Under cork, hand what is gathered to the OS once it reaches this many bytes. */
 const CORK_FLUSH_BYTES = 64 * 1024;
+
+/** Frames of one flush are copied into one Buffer (one write syscall) up to this size. */
+const CONCAT_LIMIT = 64 * 1024;
+
+// The bytes built for the last multi-frame flush, reused when the next session flushes the
+// same prepared messages in the same order (a broadcast): N recipients, one concatenation.
+// Cleared at the end of each flush round (see clearFrameBatch) so nothing outlives the tick.
+let batchFrames: readonly PreparedMessage[] | null = null;
+let batchBytes: Buffer | null = null;
+
+/** Forgets the shared batch bytes (called once the tick's flushes are done). */
+export function clearFrameBatch(): void {
+  batchFrames = null;
+  batchBytes = null;
+}
+
+function sameFrames(a: readonly PreparedMessage[], b: readonly PreparedMessage[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** One Buffer holding every frame, or null when a frame is large or the total too big. */
+function concatFrames(frames: readonly PreparedMessage[]): Buffer | null {
+  let total = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    if (frameTail(f) !== null) return null;
+    total += frameHead(f).length;
+    if (total > CONCAT_LIMIT) return null;
+  }
+  const out = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const head = frameHead(frames[i]!);
+    head.copy(out, offset);
+    offset += head.length;
+  }
+  return out;
+}
 
 const kTransport = Symbol("switchboard.transport");
 type Tagged = { [kTransport]?: WebSocketTransport };
@@ -44,6 +90,8 @@ export class WebSocketTransport {
   owner: WebSocketOwner | null = null;
   readonly #ws: WebSocket & Tagged;
   readonly #socket: Duplex & Tagged;
+  /** No extension negotiated (no per-message deflate): frames are written to the socket directly. */
+  readonly #direct: boolean;
   #closed = false;
 
   constructor(ws: WebSocket, socket: Duplex) {
@@ -51,6 +99,7 @@ export class WebSocketTransport {
     this.#socket = socket as Duplex & Tagged;
     this.#ws[kTransport] = this;
     this.#socket[kTransport] = this;
+    this.#direct = ws.extensions === "";
     ws.on("message", onMessage);
     ws.on("error", onError);
     ws.on("close", onClose);
@@ -64,12 +113,43 @@ export class WebSocketTransport {
 
   /** Bytes accepted by `ws` and not yet written to the OS. */
   get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
+    // Direct mode: `ws`'s sender never holds bytes itself (no deflate), only the socket does.
+    return this.#direct ? this.#socket.writableLength : this.#ws.bufferedAmount;
   }
 
-  /** Writes frames together: the socket is corked so one tick's frames leave in few syscalls. */
+  /**
+   * Writes one flush's frames. Without extensions the frame bytes are pre-built once per
+   * prepared message (RFC 6455 section 5.2, unmasked) and written straight to the socket:
+   * `ws`'s sender writes synchronously when nothing is deflating, so ordering with the
+   * frames it writes itself (open packet, pong, close) is kept. Several frames go out as
+   * one Buffer (one syscall), shared by every session flushing the same messages.
+   */
   sendFrames(frames: readonly PreparedMessage[], compress: boolean): void {
     if (this.#closed) return;
+    if (this.#direct) {
+      if (this.#ws.readyState !== 1) return;
+      const socket = this.#socket;
+      if (frames.length === 1) {
+        const f = frames[0]!;
+        const tail = frameTail(f);
+        if (tail === null) socket.write(frameHead(f));
+        else this.#writeCorked(frames);
+        return;
+      }
+      if (batchBytes !== null && batchFrames !== null && sameFrames(batchFrames, frames)) {
+        socket.write(batchBytes);
+        return;
+      }
+      const bytes = concatFrames(frames);
+      if (bytes === null) {
+        this.#writeCorked(frames);
+        return;
+      }
+      batchFrames = frames;
+      batchBytes = bytes;
+      socket.write(bytes);
+      return;
+    }
     const ws = this.#ws;
     const socket = this.#socket;
     const options = { binary: false, compress };
@@ -78,6 +158,23 @@ export class WebSocketTransport {
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i]!;
       ws.send(websocketForm(frame), isBinaryFrame(frame) ? binaryOptions : options);
+      if (socket.writableLength >= CORK_FLUSH_BYTES) {
+        socket.uncork();
+        socket.cork();
+      }
+    }
+    socket.uncork();
+  }
+
+  /** Large frames: header and payload as separate chunks under cork, never copied. */
+  #writeCorked(frames: readonly PreparedMessage[]): void {
+    const socket = this.#socket;
+    socket.cork();
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      socket.write(frameHead(f));
+      const tail = frameTail(f);
+      if (tail !== null) socket.write(tail);
       if (socket.writableLength >= CORK_FLUSH_BYTES) {
         socket.uncork();
         socket.cork();
