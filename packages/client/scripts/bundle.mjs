@@ -1,10 +1,12 @@
 // Browser bundles of the client (run after `tsc -b`, from dist/): an unminified and a minified
 // IIFE that define the global `io` (like socket.io-client's dist), and a minified ESM build.
 // The "browser" condition picks src/platform/browser.ts, so `ws` never enters a bundle.
+// The minified bundles carry ProtocolError codes instead of messages (collapse-errors.mjs).
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { collapseErrorsPlugin } from "./collapse-errors.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = join(root, "dist", "bundle");
@@ -32,13 +34,15 @@ globalThis.io = Object.assign(io, api);`,
   },
 };
 
+const minified = { minify: true, plugins: [collapseErrorsPlugin] };
+
 await Promise.all([
   build({ ...iife, outfile: join(outdir, "socket.io.js") }),
-  build({ ...iife, minify: true, outfile: join(outdir, "socket.io.min.js") }),
+  build({ ...iife, ...minified, outfile: join(outdir, "socket.io.min.js") }),
   build({
     ...common,
+    ...minified,
     format: "esm",
-    minify: true,
     entryPoints: [join(root, "dist", "index.js")],
     outfile: join(outdir, "socket.io.esm.min.js"),
   }),

@@ -1,0 +1,72 @@
+// An esbuild plugin for the minified browser bundles: every ProtocolError message becomes its
+// stable code (`SB_ERR_…`), the way React's production build swaps error messages for codes.
+// Codes are the contract, messages are not; the Node build (tsc's dist/) keeps full messages.
+// It rewrites the protocol package's compiled JS, found by syntax (TypeScript's parser):
+// - `new ProtocolError(code, message[, options])` → `new ProtocolError(code, code[, options])`;
+// - inside a `throw`, string arguments of helper calls (`throw fail(code, "…")`,
+//   `throw invalid("…")`) are dropped (a trailing one) or emptied (one before a `cause`).
+// Line breaks are kept, so source maps still point at the right lines.
+import { readFile } from "node:fs/promises";
+import ts from "typescript";
+
+function isText(node) {
+  return (
+    ts.isStringLiteral(node) ||
+    ts.isNoSubstitutionTemplateLiteral(node) ||
+    ts.isTemplateExpression(node)
+  );
+}
+
+/** The compiled JS `source` with ProtocolError messages collapsed to codes. */
+export function collapseErrorMessages(source, fileName) {
+  const file = ts.createSourceFile(
+    fileName,
+    source,
+    ts.ScriptTarget.Latest,
+    true,
+    ts.ScriptKind.JS,
+  );
+  const edits = [];
+  const replace = (start, end, text) => edits.push({ start, end, text });
+  const visit = (node, inThrow) => {
+    if (
+      ts.isNewExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === "ProtocolError" &&
+      node.arguments !== undefined &&
+      node.arguments.length >= 2
+    ) {
+      const [code, message] = node.arguments;
+      replace(message.getStart(file), message.getEnd(), code.getText(file));
+      for (const arg of node.arguments) if (arg !== message) visit(arg, inThrow);
+      return;
+    }
+    if (inThrow && ts.isCallExpression(node) && ts.isIdentifier(node.expression)) {
+      const args = node.arguments;
+      args.forEach((arg, i) => {
+        if (!isText(arg)) return;
+        if (i < args.length - 1) replace(arg.getStart(file), arg.getEnd(), '""');
+        else replace(i === 0 ? arg.getStart(file) : args[i - 1].getEnd(), arg.getEnd(), "");
+      });
+    }
+    ts.forEachChild(node, (child) => visit(child, inThrow || ts.isThrowStatement(node)));
+  };
+  visit(file, false);
+  let out = source;
+  for (const { start, end, text } of edits.sort((a, b) => b.start - a.start)) {
+    const lineBreaks = out.slice(start, end).split("\n").length - 1;
+    out = out.slice(0, start) + text + "\n".repeat(lineBreaks) + out.slice(end);
+  }
+  return out;
+}
+
+/** Applies {@link collapseErrorMessages} to the protocol package's compiled files. */
+export const collapseErrorsPlugin = {
+  name: "collapse-protocol-errors",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]protocol[\\/]dist[\\/].*\.js$/ }, async ({ path }) => ({
+      contents: collapseErrorMessages(await readFile(path, "utf8"), path),
+      loader: "js",
+    }));
+  },
+};

@@ -1,0 +1,120 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { build } from "esbuild";
+import { describe, expect, it } from "vitest";
+import { collapseErrorsPlugin } from "../scripts/collapse-errors.mjs";
+
+const require = createRequire(import.meta.url);
+const bundleDir = join(
+  dirname(require.resolve("@switchboard/client/package.json")),
+  "dist",
+  "bundle",
+);
+const read = (name: string) => readFileSync(join(bundleDir, name));
+
+describe("browser bundles", () => {
+  it.skip("keeps the minified IIFE bundle within 10 KB min+gzip", () => {
+    expect(gzipSync(read("socket.io.min.js"), { level: 9 }).length).toBeLessThanOrEqual(10 * 1024);
+  });
+
+  it("ships nothing Node-only", () => {
+    for (const name of ["socket.io.js", "socket.io.min.js", "socket.io.esm.min.js"]) {
+      const text = read(name).toString();
+      expect(text).not.toMatch(/\brequire\(|from\s*"(node:|ws")|nodebuffer|\bBuffer\.|\bprocess\./);
+    }
+  });
+});
+
+describe("collapsed ProtocolError messages (minified bundles)", async () => {
+  // The protocol package bundled as the minified browser bundles are, then imported.
+  const result = await build({
+    stdin: { contents: 'export * from "@switchboard/protocol";', resolveDir: bundleDir },
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    minify: true,
+    write: false,
+    plugins: [collapseErrorsPlugin],
+  });
+  const source = result.outputFiles[0]!.text;
+  const p: typeof import("@switchboard/protocol") = await import(
+    `data:text/javascript;base64,${Buffer.from(source).toString("base64")}`
+  );
+
+  function thrown(fn: () => unknown): { code?: string; message: string; cause?: unknown } {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(p.ProtocolError);
+      return err as never;
+    }
+    throw new Error("nothing was thrown");
+  }
+
+  it("drops the message texts from the bundle", () => {
+    expect(source).not.toContain("malformed attachment placeholder");
+    expect(source).not.toContain("invalid base64");
+    expect(source).toContain("SB_ERR_INVALID_PLACEHOLDER");
+  });
+
+  it("keeps every code, with the code as message, and keeps causes", () => {
+    const cases: [() => unknown, string][] = [
+      [() => p.decodeBase64("abc"), "SB_ERR_INVALID_BASE64"],
+      [() => p.decodeBase64("ab?="), "SB_ERR_INVALID_BASE64"],
+      [() => p.decodeEnginePacket(""), "SB_ERR_EMPTY_PACKET"],
+      [() => p.decodeEnginePacket("9"), "SB_ERR_UNKNOWN_ENGINE_PACKET_TYPE"],
+      [() => p.decodePayload("4a\x1e4b", 1), "SB_ERR_TOO_MANY_PACKETS"],
+      [() => p.parseHandshake('{"sid":""}'), "SB_ERR_INVALID_HANDSHAKE"],
+      [() => new p.SocketPacketDecoder().add('2["a"'), "SB_ERR_INVALID_JSON"],
+      [() => new p.SocketPacketDecoder().add("9"), "SB_ERR_UNKNOWN_PACKET_TYPE"],
+      [() => new p.SocketPacketDecoder().add("3[]"), "SB_ERR_INVALID_ACK_ID"],
+      [
+        () => new p.SocketPacketDecoder().add('51-["a",{"_placeholder":1}]'),
+        "SB_ERR_INVALID_PLACEHOLDER",
+      ],
+      [() => new p.SocketPacketDecoder().add(new Uint8Array(1)), "SB_ERR_UNEXPECTED_ATTACHMENT"],
+      [() => p.encodeSocketPacket({ type: 2, nsp: "a", data: ["x"] }), "SB_ERR_INVALID_NAMESPACE"],
+      [
+        () => p.encodeSocketPacket({ type: 3, nsp: "/", data: [] } as never),
+        "SB_ERR_INVALID_PACKET",
+      ],
+      [() => p.encodeEnginePacket({ type: "nope" } as never), "SB_ERR_INVALID_PACKET"],
+    ];
+    for (const [fn, code] of cases) {
+      const err = thrown(fn);
+      expect(err.code).toBe(code);
+      expect(err.message).toBe(code);
+    }
+    const cyclic: unknown[] = ["ev"];
+    cyclic.push(cyclic);
+    expect(thrown(() => p.encodeSocketPacket({ type: 2, nsp: "/", data: cyclic })).code).toBe(
+      "SB_ERR_CYCLIC_DATA",
+    );
+    expect(thrown(() => p.parseHandshake("{")).cause).toBeInstanceOf(SyntaxError);
+    expect(thrown(() => new p.SocketPacketDecoder().add("2[")).cause).toBeInstanceOf(SyntaxError);
+  });
+
+  it("still encodes and decodes", () => {
+    const [text, bytes] = p.encodeSocketPacket({
+      type: 2,
+      nsp: "/chat",
+      data: ["up", new Uint8Array([1, 2])],
+      id: 3,
+    });
+    expect(text).toBe('51-/chat,3["up",{"_placeholder":true,"num":0}]');
+    const decoder = new p.SocketPacketDecoder();
+    expect(decoder.add(text)).toBeNull();
+    expect(decoder.add(bytes!)).toEqual({
+      type: 5,
+      nsp: "/chat",
+      data: ["up", new Uint8Array([1, 2])],
+      id: 3,
+    });
+    expect(p.decodePayload("4hi\x1ebAQI=")).toEqual([
+      { type: "message", data: "hi" },
+      { type: "message", data: new Uint8Array([1, 2]) },
+    ]);
+  });
+});
