@@ -8,13 +8,16 @@ import type {
   OutgoingMessage,
 } from "../engine/index.js";
 import {
+  kAccept,
   kAdd,
   kClientClosed,
   kOnClose,
   kOnPacket,
   kOptions,
+  kRemove,
   kResolveNamespace,
 } from "./internal.js";
+import type { AddResult, Namespace } from "./namespace.js";
 import type { DisconnectReason } from "./reasons.js";
 import type { Server } from "./server.js";
 import type { Socket } from "./socket.js";
@@ -25,6 +28,8 @@ const debug = debugModule("switchboard:client");
 type AnySocket = Socket<any, any, any, any>;
 // biome-ignore lint/suspicious/noExplicitAny: idem, for the server
 type AnyServer = Server<any, any, any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: idem, for namespaces
+type AnyNamespace = Namespace<any, any, any, any>;
 
 /**
  * One engine connection, multiplexed over namespaces: decodes packets, routes them to the
@@ -34,7 +39,12 @@ export class Client implements EngineConnectionHandler {
   readonly conn: EngineConnection;
   readonly server: AnyServer;
   readonly #decoder: SocketPacketDecoder;
-  readonly #sockets = new Map<string, AnySocket>();
+  /**
+   * The connected sockets: most connections join one namespace, so the first socket sits
+   * in a field and a Map is only made for a second one.
+   */
+  #socket: AnySocket | undefined;
+  #others: Map<string, AnySocket> | undefined;
   /** Namespaces with a CONNECT being processed (middlewares, dynamic namespace checks). */
   #connecting: Set<string> | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
@@ -47,7 +57,7 @@ export class Client implements EngineConnectionHandler {
     this.#decoder = new SocketPacketDecoder(opts.decoderLimits);
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = undefined;
-      if (this.#sockets.size === 0) {
+      if (this.#socket === undefined && this.#others === undefined) {
         debug("no namespace joined within connectTimeout, closing %s", conn.id);
         conn.close();
       }
@@ -57,7 +67,7 @@ export class Client implements EngineConnectionHandler {
 
   /** The connected sockets of this connection, by namespace. */
   get sockets(): ReadonlyMap<string, AnySocket> {
-    return this.#sockets;
+    return new Map(this.#list().map((socket) => [socket.nsp.name, socket]));
   }
 
   onMessage(data: RawData): void {
@@ -86,14 +96,19 @@ export class Client implements EngineConnectionHandler {
 
   /** Disconnect every namespace ("server namespace disconnect") and close the connection. */
   disconnect(): void {
-    for (const socket of [...this.#sockets.values()]) socket.disconnect();
+    for (const socket of this.#list()) socket.disconnect();
     this.#closeAll("server namespace disconnect");
     this.conn.close();
   }
 
   /** A socket closed: forget it. */
   remove(socket: AnySocket): void {
-    if (this.#sockets.get(socket.nsp.name) === socket) this.#sockets.delete(socket.nsp.name);
+    if (this.#socket === socket) {
+      this.#socket = undefined;
+    } else if (this.#others?.get(socket.nsp.name) === socket) {
+      this.#others.delete(socket.nsp.name);
+      if (this.#others.size === 0) this.#others = undefined;
+    }
   }
 
   /** Bad input: close every socket with "parse error", then the connection. */
@@ -114,7 +129,7 @@ export class Client implements EngineConnectionHandler {
       this.#connect(packet.nsp, packet.data);
       return;
     }
-    const socket = this.#sockets.get(packet.nsp);
+    const socket = this.#find(packet.nsp);
     if (socket === undefined) {
       // Can happen legitimately (a packet crossing our DISCONNECT): ignore it.
       debug("packet for unconnected namespace %s on %s", packet.nsp, this.conn.id);
@@ -128,45 +143,117 @@ export class Client implements EngineConnectionHandler {
       this.onParseError(new Error("CONNECT auth payload is not an object"));
       return;
     }
-    if (this.#sockets.has(name) || this.#connecting?.has(name)) {
+    if (this.#find(name) !== undefined || this.#connecting?.has(name)) {
       debug("duplicate CONNECT for %s on %s, ignored", name, this.conn.id);
       return;
     }
     const authObject = (auth ?? {}) as Record<string, unknown>;
-    this.#connecting ??= new Set();
-    this.#connecting.add(name);
-    this.server[kResolveNamespace](name, authObject).then(
-      async (nsp) => {
-        if (this.#closed) return;
+    // An existing namespace without middlewares is joined synchronously (no promise, no
+    // closure); dynamic namespaces and middlewares take the asynchronous path.
+    const existing = this.server.namespaces.get(name);
+    if (existing !== undefined) {
+      let result: AddResult | Promise<AddResult>;
+      try {
+        result = existing[kAdd](this, authObject);
+      } catch (err) {
+        this.#joinFailed(name, err);
+        return;
+      }
+      if (!(result instanceof Promise)) {
+        this.#joined(name, existing, result);
+        return;
+      }
+      this.#startConnecting(name);
+      result.then(
+        (r) => {
+          this.#stopConnecting(name);
+          this.#joined(name, existing, r);
+        },
+        (err: unknown) => {
+          this.#stopConnecting(name);
+          this.#joinFailed(name, err);
+        },
+      );
+      return;
+    }
+    this.#startConnecting(name);
+    this.server[kResolveNamespace](name, authObject)
+      .then(async (nsp) => {
+        if (this.#closed) {
+          // An empty dynamic child namespace made for this CONNECT must not stay behind.
+          nsp?.[kRemove]();
+          return;
+        }
         if (nsp === null) {
-          this.#connecting?.delete(name);
+          this.#stopConnecting(name);
           this.#write({ type: 4, nsp: name, data: { message: "Invalid namespace" } });
           return;
         }
         const result = await nsp[kAdd](this, authObject);
-        this.#connecting?.delete(name);
-        if (this.#closed) {
-          // Closed while middlewares ran: undo a successful join.
-          if (result.ok) result.socket[kOnClose]("transport close");
-          return;
-        }
-        if (!result.ok) {
-          this.#write({ type: 4, nsp: name, data: result.error });
-          return;
-        }
-        this.#sockets.set(name, result.socket);
-        if (this.#connectTimer !== undefined) {
-          clearTimeout(this.#connectTimer);
-          this.#connectTimer = undefined;
-        }
-        result.connected();
-      },
-      (err: unknown) => {
-        this.#connecting?.delete(name);
-        debug("namespace resolution failed: %s", err);
-        this.#write({ type: 4, nsp: name, data: { message: "Invalid namespace" } });
-      },
-    );
+        this.#stopConnecting(name);
+        this.#joined(name, nsp, result);
+      })
+      .catch((err: unknown) => {
+        this.#stopConnecting(name);
+        this.#joinFailed(name, err);
+      });
+  }
+
+  #joined(name: string, nsp: AnyNamespace, result: AddResult): void {
+    if (this.#closed) {
+      // Closed while middlewares ran: undo what a restored session joined, and drop an
+      // empty dynamic child namespace made for this CONNECT.
+      if (result.ok) nsp.adapter.delAll(result.socket.id);
+      nsp[kRemove]();
+      return;
+    }
+    if (!result.ok) {
+      this.#write({ type: 4, nsp: name, data: result.error });
+      nsp[kRemove]();
+      return;
+    }
+    const socket = result.socket as AnySocket;
+    if (this.#socket === undefined) this.#socket = socket;
+    else {
+      this.#others ??= new Map();
+      this.#others.set(name, socket);
+    }
+    if (this.#connectTimer !== undefined) {
+      clearTimeout(this.#connectTimer);
+      this.#connectTimer = undefined;
+    }
+    nsp[kAccept](socket);
+  }
+
+  #joinFailed(name: string, err: unknown): void {
+    debug("joining %s failed: %s", name, err);
+    if (!this.#closed) this.#write({ type: 4, nsp: name, data: { message: "Invalid namespace" } });
+  }
+
+  #startConnecting(name: string): void {
+    this.#connecting ??= new Set();
+    this.#connecting.add(name);
+  }
+
+  #stopConnecting(name: string): void {
+    const connecting = this.#connecting;
+    if (connecting === undefined) return;
+    connecting.delete(name);
+    if (connecting.size === 0) this.#connecting = undefined;
+  }
+
+  /** The connected socket of namespace `name`. */
+  #find(name: string): AnySocket | undefined {
+    const first = this.#socket;
+    return first?.nsp.name === name ? first : this.#others?.get(name);
+  }
+
+  /** The connected sockets (a snapshot). */
+  #list(): AnySocket[] {
+    const list: AnySocket[] = [];
+    if (this.#socket !== undefined) list.push(this.#socket);
+    if (this.#others !== undefined) for (const socket of this.#others.values()) list.push(socket);
+    return list;
   }
 
   #write(packet: SocketPacket): void {
@@ -180,8 +267,9 @@ export class Client implements EngineConnectionHandler {
       clearTimeout(this.#connectTimer);
       this.#connectTimer = undefined;
     }
-    for (const socket of [...this.#sockets.values()]) socket[kOnClose](reason, description);
-    this.#sockets.clear();
+    for (const socket of this.#list()) socket[kOnClose](reason, description);
+    this.#socket = undefined;
+    this.#others = undefined;
     this.#connecting = undefined;
     this.#decoder.reset();
     this.server[kClientClosed](this);

@@ -11,6 +11,8 @@ export const kOnClose = Symbol("switchboard.onClose");
 export const kOnConnect = Symbol("switchboard.onConnect");
 /** Namespace: add a socket for a CONNECT (client, auth). */
 export const kAdd = Symbol("switchboard.add");
+/** Namespace: a socket passed its middlewares; register it, answer CONNECT, emit connection. */
+export const kAccept = Symbol("switchboard.accept");
 /** Namespace: forget a closed socket. */
 export const kRemove = Symbol("switchboard.remove");
 /** Server: find or create the namespace for a CONNECT (name, auth). */

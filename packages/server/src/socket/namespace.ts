@@ -25,7 +25,7 @@ import type {
 import { BroadcastOperator } from "./broadcast-operator.js";
 import { bindHandler, handlerEventTable, type NamespaceHandler } from "./class-handler.js";
 import type { Client } from "./client.js";
-import { kAdd, kInitAdapter, kOnConnect, kOptions, kRemove } from "./internal.js";
+import { kAccept, kAdd, kInitAdapter, kOnConnect, kOptions, kRemove } from "./internal.js";
 import { PreparedPacket } from "./prepared-packet.js";
 import { assertNotReserved } from "./reasons.js";
 import type { RemoteSocket } from "./remote-socket.js";
@@ -81,9 +81,9 @@ export interface ExtendedError extends Error {
   data?: unknown;
 }
 
-/** Outcome of a CONNECT. */
+/** Outcome of a CONNECT: on success, the client hands the socket back through `kAccept`. */
 export type AddResult =
-  | { ok: true; socket: Socket<EventsMap, EventsMap, EventsMap, unknown>; connected: () => void }
+  | { ok: true; socket: Socket<EventsMap, EventsMap, EventsMap, unknown> }
   | { ok: false; error: { message: string; data?: unknown } };
 
 /**
@@ -313,7 +313,21 @@ export class Namespace<
 
   // ---- internal ----
 
-  async [kAdd](client: Client, auth: Record<string, unknown>): Promise<AddResult> {
+  /**
+   * Create the socket for a CONNECT. Synchronous when there is nothing to wait for (no
+   * middleware, no session to restore): the common case costs no promise.
+   */
+  [kAdd](client: Client, auth: Record<string, unknown>): AddResult | Promise<AddResult> {
+    const recovery = this.connectionStateRecovery;
+    if (recovery !== undefined && typeof auth.pid === "string" && typeof auth.offset === "string") {
+      return this.#addAsync(client, auth);
+    }
+    const socket = new Socket(this, client, auth);
+    if (this.fns.length === 0) return { ok: true, socket: socket as never };
+    return this.#admit(socket);
+  }
+
+  async #addAsync(client: Client, auth: Record<string, unknown>): Promise<AddResult> {
     const recovery = this.connectionStateRecovery;
     let socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined;
     if (recovery !== undefined && typeof auth.pid === "string" && typeof auth.offset === "string") {
@@ -328,34 +342,41 @@ export class Namespace<
       }
     }
     socket ??= new Socket(this, client, auth);
-    if (!(socket.recovered && recovery?.skipMiddlewares === true)) {
-      const error = await this.#runMiddlewares(socket);
-      if (error !== undefined) {
-        if (socket.recovered) this.adapter.delAll(socket.id);
-        return {
-          ok: false,
-          error:
-            error.data === undefined
-              ? { message: error.message }
-              : { message: error.message, data: error.data },
-        };
-      }
-    }
-    const accepted = socket;
-    return {
-      ok: true,
-      socket: accepted as never,
-      connected: () => {
-        this.sockets.set(accepted.id, accepted);
-        accepted[kOnConnect]();
-        this.emitReserved("connect", accepted);
-        this.emitReserved("connection", accepted);
-      },
-    };
+    if (socket.recovered && recovery?.skipMiddlewares === true)
+      return { ok: true, socket: socket as never };
+    return this.#admit(socket);
   }
 
-  [kRemove](socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    if (this.sockets.get(socket.id) === socket) this.sockets.delete(socket.id);
+  /** Run the connection middlewares on a new socket. */
+  async #admit(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  ): Promise<AddResult> {
+    const error = await this.#runMiddlewares(socket);
+    if (error !== undefined) {
+      if (socket.recovered) this.adapter.delAll(socket.id);
+      return {
+        ok: false,
+        error:
+          error.data === undefined
+            ? { message: error.message }
+            : { message: error.message, data: error.data },
+      };
+    }
+    return { ok: true, socket: socket as never };
+  }
+
+  [kAccept](socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    this.sockets.set(socket.id, socket);
+    socket[kOnConnect]();
+    this.emitReserved("connect", socket);
+    this.emitReserved("connection", socket);
+  }
+
+  /** A socket left; without one, a CONNECT ended with no socket joining (refused, client gone). */
+  [kRemove](socket?: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    if (socket !== undefined && this.sockets.get(socket.id) === socket) {
+      this.sockets.delete(socket.id);
+    }
     this.onSocketRemoved();
   }
 

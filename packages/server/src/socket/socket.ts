@@ -1,5 +1,5 @@
+import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
-import { parse as parseQuery } from "node:querystring";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -28,6 +28,7 @@ import type {
 import type { EngineConnection } from "../engine/index.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
+import { createHandshake } from "./handshake.js";
 import { kOnClose, kOnConnect, kOnPacket, kRemove } from "./internal.js";
 import type { Namespace, Operator } from "./namespace.js";
 import { PreparedPacket } from "./prepared-packet.js";
@@ -63,6 +64,24 @@ interface EmitFlags extends BroadcastFlags {}
 /** Anything a client may send as an ack answer. */
 type AnyListener = (...args: unknown[]) => void;
 
+const emitLocal = EventEmitter.prototype.emit as (
+  this: EventEmitter,
+  ...args: unknown[]
+) => boolean;
+
+/**
+ * What few sockets use, kept out of the Socket object itself so that an idle socket stays
+ * small (one slot instead of six).
+ */
+interface SocketExtras {
+  pid: string | undefined;
+  recovered: boolean;
+  fns: SocketMiddleware[] | undefined;
+  anyListeners: AnyListener[] | undefined;
+  anyOutgoingListeners: AnyListener[] | undefined;
+  missedPackets: unknown[][] | undefined;
+}
+
 /**
  * One client connected to one namespace. Created by the server; get it from the
  * `connection` event.
@@ -91,26 +110,18 @@ export class Socket<
 {
   /** The socket id (the `sid` the client gets), distinct from the engine session id. */
   readonly id: SocketId;
-  /** The private session id, sent to the client when connection state recovery is on. */
-  readonly pid: string | undefined;
   readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   readonly client: Client;
-  /** Whether this socket resumed a previous session (connection state recovery). */
-  readonly recovered: boolean;
-  /** Free storage for the app; shared with other nodes by `fetchSockets()`. */
-  data: SocketData = {} as SocketData;
   /** Whether the socket is currently connected. */
   connected = false;
 
-  readonly #auth: Record<string, unknown>;
-  readonly #issued = Date.now();
-  #handshake: Handshake | undefined;
+  // Every socket pays for each slot here: rarely used state lives in #extra, `data` and
+  // the ack map are created on first use, and the handshake reads the request on demand.
+  readonly #handshake: Handshake;
+  #data: SocketData | undefined;
   #acks: Map<number, AckCallback> | undefined;
   #flags: EmitFlags | undefined;
-  #fns: SocketMiddleware[] | undefined;
-  #anyListeners: AnyListener[] | undefined;
-  #anyOutgoingListeners: AnyListener[] | undefined;
-  #missedPackets: unknown[][] | undefined;
+  #extra: SocketExtras | undefined;
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -121,19 +132,38 @@ export class Socket<
     super();
     this.nsp = nsp;
     this.client = client;
-    this.#auth = auth;
+    this.#handshake = createHandshake(client.conn, auth, Date.now());
     if (previous !== undefined) {
       this.id = previous.sid;
-      this.pid = previous.pid;
-      this.data = previous.data as SocketData;
-      this.recovered = true;
+      this.#data = previous.data as SocketData;
+      this.#extras().pid = previous.pid;
+      this.#extras().recovered = true;
       this.nsp.adapter.addAll(this.id, previous.rooms);
-      this.#missedPackets = previous.missedPackets;
+      this.#extras().missedPackets = previous.missedPackets;
     } else {
       this.id = nsp.server.generateSocketId();
-      this.pid = nsp.connectionStateRecovery ? nsp.server.generateSocketId() : undefined;
-      this.recovered = false;
+      if (nsp.connectionStateRecovery) this.#extras().pid = nsp.server.generateSocketId();
     }
+  }
+
+  /** The private session id, sent to the client when connection state recovery is on. */
+  get pid(): string | undefined {
+    return this.#extra?.pid;
+  }
+
+  /** Whether this socket resumed a previous session (connection state recovery). */
+  get recovered(): boolean {
+    return this.#extra?.recovered === true;
+  }
+
+  /** Free storage for the app; shared with other nodes by `fetchSockets()`. */
+  get data(): SocketData {
+    if (this.#data === undefined) this.#data = {} as SocketData;
+    return this.#data;
+  }
+
+  set data(value: SocketData) {
+    this.#data = value;
   }
 
   /** The server this socket belongs to. */
@@ -156,24 +186,8 @@ export class Socket<
     return this.client.conn.request;
   }
 
-  /** The handshake details, built on first access. */
+  /** The handshake details (each field read from the request on first access). */
   get handshake(): Handshake {
-    if (this.#handshake === undefined) {
-      const req = this.client.conn.request;
-      const url = req.url ?? "/";
-      const q = url.indexOf("?");
-      this.#handshake = {
-        headers: req.headers,
-        time: new Date(this.#issued).toString(),
-        address: this.client.conn.remoteAddress,
-        xdomain: req.headers.origin !== undefined,
-        secure: (req.socket as { encrypted?: boolean } | null)?.encrypted === true,
-        issued: this.#issued,
-        url,
-        query: q === -1 ? {} : { ...parseQuery(url.slice(q + 1)) },
-        auth: this.#auth,
-      };
-    }
     return this.#handshake;
   }
 
@@ -329,62 +343,73 @@ export class Socket<
 
   /** Register a per-packet middleware for incoming events. */
   use(fn: SocketMiddleware): this {
-    this.#fns ??= [];
-    this.#fns.push(fn);
+    const extra = this.#extras();
+    extra.fns ??= [];
+    extra.fns.push(fn);
     return this;
   }
 
   /** Listen to every incoming event. */
   onAny(listener: (event: string, ...args: unknown[]) => void): this {
-    this.#anyListeners ??= [];
-    this.#anyListeners.push(listener as AnyListener);
+    const extra = this.#extras();
+    extra.anyListeners ??= [];
+    extra.anyListeners.push(listener as AnyListener);
     return this;
   }
 
   /** Like {@link onAny}, first in line. */
   prependAny(listener: (event: string, ...args: unknown[]) => void): this {
-    this.#anyListeners ??= [];
-    this.#anyListeners.unshift(listener as AnyListener);
+    const extra = this.#extras();
+    extra.anyListeners ??= [];
+    extra.anyListeners.unshift(listener as AnyListener);
     return this;
   }
 
   /** Remove one catch-all listener, or all of them. */
   offAny(listener?: (event: string, ...args: unknown[]) => void): this {
-    this.#anyListeners = removeListener(this.#anyListeners, listener as AnyListener | undefined);
+    const extra = this.#extra;
+    if (extra !== undefined) {
+      extra.anyListeners = removeListener(extra.anyListeners, listener as AnyListener | undefined);
+    }
     return this;
   }
 
   /** The catch-all listeners. */
   listenersAny(): ((event: string, ...args: unknown[]) => void)[] {
-    return [...(this.#anyListeners ?? [])];
+    return [...(this.#extra?.anyListeners ?? [])];
   }
 
   /** Listen to every outgoing event (emits and broadcasts reaching this socket). */
   onAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
-    this.#anyOutgoingListeners ??= [];
-    this.#anyOutgoingListeners.push(listener as AnyListener);
+    const extra = this.#extras();
+    extra.anyOutgoingListeners ??= [];
+    extra.anyOutgoingListeners.push(listener as AnyListener);
     return this;
   }
 
   /** Like {@link onAnyOutgoing}, first in line. */
   prependAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
-    this.#anyOutgoingListeners ??= [];
-    this.#anyOutgoingListeners.unshift(listener as AnyListener);
+    const extra = this.#extras();
+    extra.anyOutgoingListeners ??= [];
+    extra.anyOutgoingListeners.unshift(listener as AnyListener);
     return this;
   }
 
   /** Remove one outgoing catch-all listener, or all of them. */
   offAnyOutgoing(listener?: (event: string, ...args: unknown[]) => void): this {
-    this.#anyOutgoingListeners = removeListener(
-      this.#anyOutgoingListeners,
-      listener as AnyListener | undefined,
-    );
+    const extra = this.#extra;
+    if (extra !== undefined) {
+      extra.anyOutgoingListeners = removeListener(
+        extra.anyOutgoingListeners,
+        listener as AnyListener | undefined,
+      );
+    }
     return this;
   }
 
   /** The outgoing catch-all listeners. */
   listenersAnyOutgoing(): ((event: string, ...args: unknown[]) => void)[] {
-    return [...(this.#anyOutgoingListeners ?? [])];
+    return [...(this.#extra?.anyOutgoingListeners ?? [])];
   }
 
   /** Number of acknowledgements awaited from this client. */
@@ -397,7 +422,7 @@ export class Socket<
   /** Write an encoded (broadcast) packet. Used by adapters. */
   deliver(encoded: EncodedPacket, flags: BroadcastFlags): void {
     if (!(encoded instanceof PreparedPacket)) throw new TypeError("foreign encoded packet");
-    if (this.#anyOutgoingListeners !== undefined && encoded.packet.type === 2) {
+    if (this.#extra?.anyOutgoingListeners !== undefined && encoded.packet.type === 2) {
       this.#notifyOutgoing(encoded.packet.data);
     }
     this.client.send(encoded.messages, flags);
@@ -416,9 +441,9 @@ export class Socket<
     this.nsp.adapter.addAll(this.id, [this.id]);
     const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
     this.#write({ type: 0, nsp: this.nsp.name, data }, undefined);
-    const missed = this.#missedPackets;
+    const missed = this.#extra?.missedPackets;
     if (missed !== undefined) {
-      this.#missedPackets = undefined;
+      this.#extras().missedPackets = undefined;
       for (const data of missed) this.#write({ type: 2, nsp: this.nsp.name, data }, undefined);
     }
   }
@@ -454,7 +479,7 @@ export class Socket<
         sid: this.id,
         pid: this.pid,
         rooms: [...(this.nsp.adapter.socketRooms(this.id) ?? [])],
-        data: this.data,
+        data: this.#data ?? {},
       });
     }
     this.nsp.adapter.delAll(this.id);
@@ -479,16 +504,20 @@ export class Socket<
       return;
     }
     if (id !== undefined) data.push(this.#ackFor(id));
-    if (this.#anyListeners !== undefined) {
-      for (const listener of [...this.#anyListeners]) listener.apply(this, data);
+    const extra = this.#extra;
+    if (extra === undefined) {
+      this.#dispatch(data);
+      return;
     }
-    if (this.#fns === undefined) this.#dispatch(data);
+    if (extra.anyListeners !== undefined) {
+      for (const listener of [...extra.anyListeners]) listener.apply(this, data);
+    }
+    if (extra.fns === undefined) this.#dispatch(data);
     else this.#runMiddlewares(data as Event, 0);
   }
 
   #runMiddlewares(event: Event, index: number): void {
-    const fns = this.#fns;
-    const fn = fns?.[index];
+    const fn = this.#extra?.fns?.[index];
     if (fn === undefined) {
       if (this.connected) this.#dispatch(event);
       return;
@@ -505,10 +534,10 @@ export class Socket<
   }
 
   #dispatch(data: unknown[]): void {
-    const event = data[0] as string;
     // EventEmitter throws on an unhandled "error" event; a client must not crash the server.
-    if (event === "error" && this.listenerCount("error") === 0) return;
-    this.emitUntyped(event, ...data.slice(1));
+    if (data[0] === "error" && this.listenerCount("error") === 0) return;
+    // `data` is [event, ...args] already: no copy of the arguments.
+    emitLocal.apply(this, data);
   }
 
   #onAck(id: number, data: unknown[]): void {
@@ -531,7 +560,7 @@ export class Socket<
   }
 
   #notifyOutgoing(data: unknown[]): void {
-    const listeners = this.#anyOutgoingListeners;
+    const listeners = this.#extra?.anyOutgoingListeners;
     if (listeners === undefined) return;
     for (const listener of [...listeners]) listener.apply(this, data);
   }
@@ -556,6 +585,18 @@ export class Socket<
       fn.call(this, new Error("socket has been disconnected"));
     };
     return ack;
+  }
+
+  #extras(): SocketExtras {
+    this.#extra ??= {
+      pid: undefined,
+      recovered: false,
+      fns: undefined,
+      anyListeners: undefined,
+      anyOutgoingListeners: undefined,
+      missedPackets: undefined,
+    };
+    return this.#extra;
   }
 
   #setFlag<K extends keyof EmitFlags>(key: K, value: EmitFlags[K]): void {
