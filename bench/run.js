@@ -10,6 +10,10 @@
 //                                     (--cpu-prof) and the measured window (*.window.cpuprofile)
 //   node bench/run.js --wait-quiet 60 before each measurement wait (up to 60 s) for the machine
 //                                     to be nearly idle (< 25% of one core busy over 0.5 s)
+//   node bench/run.js --max-other 30  repeat (up to 3 times) a measurement during which other
+//                                     processes used more than 30% of a core; the discarded
+//                                     runs stay in the JSONL as type "discarded"
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -68,16 +72,23 @@ const only = typeof args.only === "string" ? args.only.split(",") : null;
 const outDir = path.resolve(typeof args.out === "string" ? args.out : path.join(here, "results"));
 const profile = Boolean(args.profile);
 const waitQuietS = Number(args["wait-quiet"] ?? 0);
+const maxOther = args["max-other"] === undefined ? null : Number(args["max-other"]);
 let targets = typeof args.targets === "string" ? args.targets.split(",") : [...TARGETS];
 
-/** Is Switchboard's server built and exporting Server? */
+/**
+ * Is Switchboard's server built and exporting Server? Checked in a child process (a failed
+ * import is cached in this one), retried for up to 60 s in case a rebuild is under way.
+ */
 async function switchboardAvailable() {
-  try {
-    const mod = await import("@switchboard/server");
-    return typeof mod.Server === "function";
-  } catch {
-    return false;
+  const probe =
+    'import("@switchboard/server").then((m) => process.exit(typeof m.Server === "function" ? 0 : 1), () => process.exit(1))';
+  for (let i = 0; i < 12; i++) {
+    if (spawnSync(process.execPath, ["-e", probe], { cwd: root, stdio: "ignore" }).status === 0)
+      return true;
+    if (i === 0) console.error("waiting for @switchboard/server to load (rebuild under way?)");
+    await new Promise((r) => setTimeout(r, 5000));
   }
+  return false;
 }
 
 const notes = [];
@@ -90,6 +101,10 @@ if (targets.includes("switchboard") && !(await switchboardAvailable())) {
   console.error(`note: ${notes.at(-1)}`);
 }
 
+if (maxOther !== null)
+  notes.push(
+    `Measurements during which other processes used more than ${maxOther}% of a core were repeated (up to 3 times).`,
+  );
 const plan = SCENARIOS.flatMap((scenario) =>
   scenario.variants
     .filter((v) => !only || only.includes(v.id) || only.includes(scenario.name))
@@ -198,7 +213,18 @@ for (const item of plan) {
   for (let round = 1; round <= rounds; round++) {
     for (const target of targets) {
       if (item.def.supports && !item.def.supports(target, item.variant)) continue;
-      const rec = await measureOnce(item, target, round);
+      let rec = await measureOnce(item, target, round);
+      for (
+        let retry = 1;
+        retry <= 3 && maxOther !== null && (rec.cpu?.other ?? 0) > maxOther;
+        retry++
+      ) {
+        console.error(
+          `[${item.variant.id}] round ${round} ${target}: other processes used ${fmt(rec.cpu?.other)}% of a core, measuring again`,
+        );
+        writeFileSync(jsonl, `${JSON.stringify({ type: "discarded", ...rec })}\n`, { flag: "a" });
+        rec = await measureOnce(item, target, round);
+      }
       records.push(rec);
       writeFileSync(jsonl, `${JSON.stringify({ type: "run", ...rec })}\n`, { flag: "a" });
       const summary = rec.error

@@ -1,7 +1,6 @@
 // Load-generator process (pinned to core 1): the same code drives every target. It holds
 // the client table and runs the workloads the orchestrator asks for, counting every
 // message and checking per-client ordering through the sequence numbers in payloads.
-import http from "node:http";
 import { PAD } from "./app.js";
 import { LeanPolling, seqOfText } from "./lean-polling.js";
 import { LeanWs, seqOf } from "./lean-ws.js";
@@ -15,7 +14,6 @@ let clients = [];
 let inRoom = [];
 /** Extra connections opened by the connect-rate workload. @type {{ close(): void }[]} */
 let extra = [];
-let agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
 const cpu = new CpuMeter();
 
 /** @param {string} target */
@@ -114,7 +112,7 @@ const handlers = {
       /** @type {Client} */
       let c;
       if (p.transport === "polling") {
-        const lp = new LeanPolling(kind, p.port, agent, auth);
+        const lp = new LeanPolling(kind, p.port, auth);
         await lp.connect();
         lp.start();
         c = lp;
@@ -162,7 +160,7 @@ const handlers = {
     });
     for (const c of clients) {
       if (c instanceof LeanWs) c.onEvent = (cl, buf) => onTick(cl.index, seqOf(buf));
-      else c.onEvent = (cl, text) => onTick(cl.index, seqOfText(text));
+      else c.onEvent = (cl, payload, at) => onTick(cl.index, seqOfText(payload, at));
     }
     return { members, expected: track.expected };
   },
@@ -346,7 +344,8 @@ const handlers = {
       p.concurrency,
       async () => {
         if (p.transport === "upgrade") {
-          const lp = new LeanPolling("sio", p.port, agent, null);
+          const lp = new LeanPolling("sio", p.port, null);
+          extra.push({ close: () => lp.stop() });
           await lp.connect();
           const pending = lp.pollOnce(); // the GET the server must release with a noop
           const ws = new LeanWs("sio", wsUrl(p.port, "sio", lp.sid), null);
@@ -376,8 +375,6 @@ const handlers = {
     clients = [];
     inRoom = [];
     extra = [];
-    agent.destroy();
-    agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
     return { ok: true };
   },
 };

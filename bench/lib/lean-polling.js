@@ -1,40 +1,20 @@
-// The load generator's HTTP long-polling client (keep-alive agent): Engine.IO v4 polling
-// handshake, CONNECT over POST, then a GET loop; payload packets are split on \x1e.
+// The load generator's HTTP long-polling client over keep-alive connections (one for the
+// GET loop, one for POSTs; lib/http-lite.js): Engine.IO v4 polling handshake, CONNECT over
+// POST, then a GET loop; payload packets are split on \x1e.
 // For the raw-ws target it speaks the bare long-polling of bench/servers/raw-ws.js.
-import http from "node:http";
+import { httpClient } from "./http-lite.js";
+
+/** @typedef {import("./http-lite.js").HttpClient} HttpClient */
 
 /**
- * @param {http.Agent} agent
- * @param {number} port
- * @param {"GET" | "POST"} method
- * @param {string} path
- * @param {string} [body]
- * @returns {Promise<{ status: number, text: string }>}
+ * The `s` field of the first `{"s":N` object in `text` at or after `from`, or -1.
+ * @param {string} text
+ * @param {number} [from]
  */
-export function request(agent, port, method, path, body) {
-  return new Promise((resolve, reject) => {
-    /** @type {http.OutgoingHttpHeaders} */
-    const headers =
-      body === undefined
-        ? {}
-        : { "content-type": "text/plain;charset=UTF-8", "content-length": Buffer.byteLength(body) };
-    const req = http.request({ host: "127.0.0.1", port, method, path, agent, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk) => {
-        text += chunk;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
-/** The `s` field of the first `{"s":N` object in a text packet, or -1. @param {string} text */
-export function seqOfText(text) {
-  const i = text.indexOf('{"s":');
+export function seqOfText(text, from = 0) {
+  // fast path: 42["tick",{"s":N (Socket.IO) or ["tick",{"s":N (raw) as JSON.stringify writes it
+  const fast = from + (text.charCodeAt(from) === 0x34 ? 10 : 8);
+  const i = text.startsWith('{"s":', fast) ? fast : text.indexOf('{"s":', from);
   if (i < 0) return -1;
   let n = 0;
   let j = i + 5;
@@ -50,23 +30,37 @@ export class LeanPolling {
   index = 0;
   sid = "";
   running = false;
-  /** @type {(client: LeanPolling, packet: string) => void} */
+  /** Called for each event packet: the payload text and the packet's start offset in it. */
+  /** @type {(client: LeanPolling, payload: string, at: number) => void} */
   onEvent = () => {};
   errors = 0;
   /** @type {Promise<void> | null} */
   loop = null;
 
+  /** @type {HttpClient | null} */
+  #post = null;
+
   /**
    * @param {"sio" | "raw"} kind
    * @param {number} port
-   * @param {http.Agent} agent
    * @param {Record<string, unknown> | null} auth
    */
-  constructor(kind, port, agent, auth) {
+  constructor(kind, port, auth) {
     this.kind = kind;
     this.port = port;
-    this.agent = agent;
     this.authJson = auth ? JSON.stringify(auth) : "";
+    this.http = httpClient(port);
+  }
+
+  /** @param {string} path @param {string} body */
+  post(path, body) {
+    this.#post ??= httpClient(this.port);
+    return this.#post.request("POST", path, body);
+  }
+
+  /** @param {string} path */
+  get(path) {
+    return this.http.request("GET", path);
   }
 
   get #base() {
@@ -78,18 +72,18 @@ export class LeanPolling {
   /** Handshake + namespace CONNECT; resolves once the CONNECT answer has been polled. */
   async connect() {
     if (this.kind === "raw") {
-      const res = await request(this.agent, this.port, "POST", "/raw-poll", `c${this.authJson}`);
+      const res = await this.post("/raw-poll", `c${this.authJson}`);
       if (res.status !== 200 || res.text[0] !== "c") throw new Error(`raw handshake ${res.status}`);
       this.sid = res.text.slice(1);
       return;
     }
-    const open = await request(this.agent, this.port, "GET", "/socket.io/?EIO=4&transport=polling");
+    const open = await this.get("/socket.io/?EIO=4&transport=polling");
     if (open.status !== 200 || open.text[0] !== "0") throw new Error(`handshake ${open.status}`);
     this.sid = JSON.parse(open.text.slice(1)).sid;
-    const post = await request(this.agent, this.port, "POST", this.#base, `40${this.authJson}`);
+    const post = await this.post(this.#base, `40${this.authJson}`);
     if (post.status !== 200) throw new Error(`connect POST ${post.status}`);
     for (let i = 0; i < 10; i++) {
-      const res = await request(this.agent, this.port, "GET", this.#base);
+      const res = await this.get(this.#base);
       if (res.status !== 200) throw new Error(`poll ${res.status}`);
       if (this.#handle(res.text)) return;
     }
@@ -98,7 +92,7 @@ export class LeanPolling {
 
   /** One GET; resolves with its packets handled. */
   async pollOnce() {
-    const res = await request(this.agent, this.port, "GET", this.#base);
+    const res = await this.get(this.#base);
     if (res.status !== 200) throw new Error(`poll ${res.status}`);
     this.#handle(res.text);
   }
@@ -120,6 +114,8 @@ export class LeanPolling {
 
   stop() {
     this.running = false;
+    this.http.close();
+    this.#post?.close();
   }
 
   /** @param {string} payload @returns {boolean} whether a CONNECT answer was seen */
@@ -131,13 +127,13 @@ export class LeanPolling {
       if (end < 0) end = payload.length;
       const c0 = payload.charCodeAt(at);
       if (this.kind === "raw") {
-        this.onEvent(this, payload.slice(at, end));
+        this.onEvent(this, payload, at);
       } else if (c0 === 0x34) {
         const c1 = payload.charCodeAt(at + 1);
-        if (c1 === 0x32) this.onEvent(this, payload.slice(at, end));
+        if (c1 === 0x32) this.onEvent(this, payload, at);
         else if (c1 === 0x30) connected = true;
       } else if (c0 === 0x32) {
-        request(this.agent, this.port, "POST", this.#base, "3").catch(() => this.errors++);
+        this.post(this.#base, "3").catch(() => this.errors++);
       } else if (c0 === 0x31) {
         this.running = false;
       }

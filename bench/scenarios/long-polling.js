@@ -23,8 +23,8 @@ export default {
   ],
   config: (quick) => ({
     clients: quick ? 20 : 100,
-    events: quick ? 40 : 2000,
-    warm: quick ? 5 : 100,
+    events: quick ? 40 : 5000,
+    warm: quick ? 5 : 200,
   }),
   async measure({ server, gen, port, target, cfg }) {
     const c = await gen.call("connect", {
