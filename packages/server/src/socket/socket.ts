@@ -555,7 +555,15 @@ export class Socket<
     return (...args: unknown[]) => {
       if (sent || !this.connected) return;
       sent = true;
-      this.#write({ type: 3, nsp: this.nsp.name, id, data: args }, undefined);
+      try {
+        this.#write({ type: 3, nsp: this.nsp.name, id, data: args }, undefined);
+      } catch (err) {
+        // Unencodable answer, e.g. a handler echoing a client's JSON nested past
+        // MAX_ENCODE_DEPTH (the decoder accepts it): drop the ack, never throw into the
+        // handler of untrusted input (it would crash the process).
+        debug("ack %d of %s not sent: %s", id, this.id, err);
+        if (this.listenerCount("error") > 0) this.emitReserved("error", err as Error);
+      }
     };
   }
 
