@@ -159,9 +159,22 @@ export class InMemoryAdapter extends EventEmitter implements Adapter {
 
   /** The cross-node description of a local socket. */
   protected describe(socket: AdapterSocket): SocketDetails {
+    // A plain copy: a socket's own handshake reads its fields on demand (prototype
+    // getters), which serialisers that walk own properties would miss.
+    const hs = socket.handshake;
     return {
       id: socket.id,
-      handshake: socket.handshake,
+      handshake: {
+        headers: hs.headers,
+        time: hs.time,
+        address: hs.address,
+        xdomain: hs.xdomain,
+        secure: hs.secure,
+        issued: hs.issued,
+        url: hs.url,
+        query: hs.query,
+        auth: hs.auth,
+      },
       rooms: new Set(this.sids.get(socket.id)),
       data: socket.data,
     };
