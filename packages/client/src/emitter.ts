@@ -88,3 +88,11 @@ export class Emitter {
     return (this.#listeners.get(event)?.length ?? 0) > 0;
   }
 }
+
+/** Adds each listener of `handlers` (event → listener) to `target`; returns what removes them. */
+export function subscribe(target: Emitter, handlers: Record<string, AnyListener>): () => void {
+  for (const event in handlers) target.on(event, handlers[event]!);
+  return () => {
+    for (const event in handlers) target.off(event, handlers[event]);
+  };
+}

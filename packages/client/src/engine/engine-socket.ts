@@ -4,7 +4,7 @@ import {
   parseHandshake,
   type RawData,
 } from "@switchboard/protocol";
-import { Emitter } from "../emitter.js";
+import { Emitter, subscribe } from "../emitter.js";
 import type { Platform } from "../platform/types.js";
 import { ClientErrorCode, TransportError } from "./errors.js";
 import { PollingTransport } from "./polling.js";
@@ -183,10 +183,12 @@ export class EngineSocket extends Emitter {
   #setTransport(transport: Transport): void {
     if (this.transport) this.transport.off();
     this.transport = transport;
-    transport.on("drain", () => this.#onDrain());
-    transport.on("packet", (packet: EnginePacket) => this.#onPacket(packet));
-    transport.on("error", (err: TransportError) => this.#onError(err));
-    transport.on("close", (details: unknown) => this.#onClose("transport close", details));
+    subscribe(transport, {
+      drain: () => this.#onDrain(),
+      packet: (packet: EnginePacket) => this.#onPacket(packet),
+      error: (err: TransportError) => this.#onError(err),
+      close: (details: unknown) => this.#onClose("transport close", details),
+    });
   }
 
   #onPacket(packet: EnginePacket): void {

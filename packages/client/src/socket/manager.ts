@@ -7,7 +7,7 @@ import {
   SocketPacketDecoder,
 } from "@switchboard/protocol";
 import { platform } from "#platform";
-import { Emitter } from "../emitter.js";
+import { Emitter, subscribe } from "../emitter.js";
 import { type EngineOptions, EngineSocket } from "../engine/engine-socket.js";
 import { ClientErrorCode, TransportError } from "../engine/errors.js";
 import { Backoff } from "./backoff.js";
@@ -243,10 +243,6 @@ export class Manager<
     this.engine = engine;
     this.#readyState = "opening";
     this.#skipReconnect = false;
-    const onOpen = () => {
-      this.#onOpen();
-      callback?.();
-    };
     const onError = (err: Error) => {
       this.#cleanup();
       this.#readyState = "closed";
@@ -254,17 +250,18 @@ export class Manager<
       if (callback) callback(err);
       else this.#maybeReconnectOnOpen();
     };
-    engine.once("open", onOpen);
-    engine.once("error", onError);
-    this.#subs.push(() => {
-      engine.off("open", onOpen);
-      engine.off("error", onError);
+    const unsubscribe = subscribe(engine, {
+      open: () => {
+        this.#onOpen();
+        callback?.();
+      },
+      error: onError,
     });
+    this.#subs.push(unsubscribe);
     const timeout = this.opts.timeout;
     if (timeout !== false) {
       const timer = setTimeout(() => {
-        engine.off("open", onOpen);
-        engine.off("error", onError);
+        unsubscribe();
         onError(new TransportError("timeout", undefined, undefined, ClientErrorCode.TIMEOUT));
         engine.close();
       }, timeout);
@@ -314,21 +311,14 @@ export class Manager<
     this.#cleanup();
     this.#readyState = "open";
     this.emitReserved("open");
-    const engine = this.engine!;
-    const onPing = () => this.emitReserved("ping");
-    const onData = (data: RawData) => this.#onData(data);
-    const onError = (err: Error) => this.emitReserved("error", err);
-    const onClose = (reason: string, description?: unknown) => this.#onClose(reason, description);
-    engine.on("ping", onPing);
-    engine.on("data", onData);
-    engine.on("error", onError);
-    engine.on("close", onClose);
-    this.#subs.push(() => {
-      engine.off("ping", onPing);
-      engine.off("data", onData);
-      engine.off("error", onError);
-      engine.off("close", onClose);
-    });
+    this.#subs.push(
+      subscribe(this.engine!, {
+        ping: () => this.emitReserved("ping"),
+        data: (data: RawData) => this.#onData(data),
+        error: (err: Error) => this.emitReserved("error", err),
+        close: (reason: string, description?: unknown) => this.#onClose(reason, description),
+      }),
+    );
   }
 
   #onData(data: RawData): void {

@@ -11,7 +11,7 @@ import type {
   ReservedOrUserListener,
   SocketPacket,
 } from "@switchboard/protocol";
-import { type AnyListener, Emitter } from "../emitter.js";
+import { type AnyListener, Emitter, subscribe } from "../emitter.js";
 import { type Manager, managerInternals, registerSocketClass } from "./manager.js";
 
 /**
@@ -79,6 +79,29 @@ interface QueuedPacket {
   flags: Flags;
 }
 
+// Typed signatures of the inherited Emitter methods (type-only: no wrapper methods in the bundle).
+export interface Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/correctness/noUnusedVariables: merged declarations need the class's type parameters
+  EmitEvents extends EventsMap = ListenEvents,
+> {
+  /** Listens to a server event or a reserved event (`connect`, `connect_error`, `disconnect`). */
+  on<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
+  ): this;
+  /** Listens once. */
+  once<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
+  ): this;
+  /** Removes a listener, all listeners of an event, or all listeners. */
+  off<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
+    ev?: Ev,
+    listener?: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
+  ): this;
+}
+
 /**
  * A connection to one namespace over a {@link Manager}'s connection. `emit` sends events
  * (buffered while disconnected, sent in order on connect), `on` listens.
@@ -94,6 +117,7 @@ interface QueuedPacket {
  * const reply = await socket.timeout(5000).emitWithAck("question");
  * ```
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface above only narrows inherited methods' types
 export class Socket<
   ListenEvents extends EventsMap = DefaultEventsMap,
   EmitEvents extends EventsMap = ListenEvents,
@@ -118,7 +142,7 @@ export class Socket<
   #ids = 0;
   #acks = new Map<number, AckCallback>();
   #flags: Flags = {};
-  #subs: (() => void)[] | undefined;
+  #subs: (() => void) | undefined;
   #anyListeners: AnyListener[] = [];
   #anyOutgoingListeners: AnyListener[] = [];
   #queue: QueuedPacket[] = [];
@@ -265,33 +289,6 @@ export class Socket<
     return this.disconnect();
   }
 
-  /** Listens to a server event or a reserved event (`connect`, `connect_error`, `disconnect`). */
-  override on<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
-    ev: Ev,
-    listener: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
-  ): this;
-  override on(ev: string, listener: AnyListener): this {
-    return super.on(ev, listener);
-  }
-
-  /** Listens once. */
-  override once<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
-    ev: Ev,
-    listener: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
-  ): this;
-  override once(ev: string, listener: AnyListener): this {
-    return super.once(ev, listener);
-  }
-
-  /** Removes a listener, all listeners of an event, or all listeners. */
-  override off<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
-    ev?: Ev,
-    listener?: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
-  ): this;
-  override off(ev?: string, listener?: AnyListener): this {
-    return super.off(ev, listener);
-  }
-
   /** Adds a listener called with (event, ...args) for every incoming event. */
   onAny(listener: AnyListener): this {
     this.#anyListeners.push(listener);
@@ -341,25 +338,15 @@ export class Socket<
   }
 
   #subEvents(): void {
-    if (this.#subs) return;
-    const io = this.io;
-    const onOpen = () => this.#onOpen();
-    const onPacket = (packet: SocketPacket) => this.#onPacket(packet);
-    const onError = (err: Error) => {
-      if (!this.connected) this.emitReserved("connect_error", err);
-    };
-    const onClose = (reason: DisconnectReason, description?: DisconnectDescription) =>
-      this.#onClose(reason, description);
-    io.on("open", onOpen);
-    io.on("packet", onPacket);
-    io.on("error", onError);
-    io.on("close", onClose);
-    this.#subs = [
-      () => io.off("open", onOpen),
-      () => io.off("packet", onPacket),
-      () => io.off("error", onError),
-      () => io.off("close", onClose),
-    ];
+    this.#subs ??= subscribe(this.io, {
+      open: () => this.#onOpen(),
+      packet: (packet: SocketPacket) => this.#onPacket(packet),
+      error: (err: Error) => {
+        if (!this.connected) this.emitReserved("connect_error", err);
+      },
+      close: (reason: DisconnectReason, description?: DisconnectDescription) =>
+        this.#onClose(reason, description),
+    });
   }
 
   #onOpen(): void {
@@ -540,10 +527,8 @@ export class Socket<
   }
 
   #destroy(): void {
-    if (this.#subs) {
-      for (const unsubscribe of this.#subs) unsubscribe();
-      this.#subs = undefined;
-    }
+    this.#subs?.();
+    this.#subs = undefined;
     managerInternals.destroy(this.io, this);
   }
 }
