@@ -236,8 +236,13 @@ export class InMemoryAdapter extends EventEmitter implements Adapter {
   }
 
   /** Ids of the sockets in the `except` rooms, or undefined when there are none. */
-  #exceptIds(except: ReadonlySet<Room> | undefined): Set<SocketId> | undefined {
+  #exceptIds(except: ReadonlySet<Room> | undefined): ReadonlySet<SocketId> | undefined {
     if (except === undefined || except.size === 0) return undefined;
+    if (except.size === 1) {
+      // One room (`socket.to(room)`, `socket.broadcast`: the sender's own room): its member
+      // set is the answer, no copy per broadcast.
+      for (const room of except) return this.rooms.get(room);
+    }
     const ids = new Set<SocketId>();
     for (const room of except) {
       const members = this.rooms.get(room);
