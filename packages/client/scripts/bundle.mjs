@@ -1,12 +1,13 @@
 // Browser bundles of the client (run after `tsc -b`, from dist/): an unminified and a minified
 // IIFE that define the global `io` (like socket.io-client's dist), and a minified ESM build.
 // The "browser" condition picks src/platform/browser.ts, so `ws` never enters a bundle.
-// The minified bundles carry ProtocolError codes instead of messages (collapse-errors.mjs).
+// The minified bundles carry ProtocolError codes instead of messages and shorten internal
+// property names (minify-options.mjs).
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { collapseErrorsPlugin } from "./collapse-errors.mjs";
+import { minified } from "./minify-options.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = join(root, "dist", "bundle");
@@ -33,8 +34,6 @@ globalThis.io = Object.assign(io, api);`,
     sourcefile: "socket.io.global.js",
   },
 };
-
-const minified = { minify: true, plugins: [collapseErrorsPlugin] };
 
 await Promise.all([
   build({ ...iife, outfile: join(outdir, "socket.io.js") }),

@@ -37,7 +37,16 @@ const withStaticFiles =
   };
 
 function setup(srv: any): void {
+  srv
+    .of("/locked")
+    .use((_s: any, next: (err: Error) => void) =>
+      next(Object.assign(new Error("locked out"), { data: { code: 4 } })),
+    );
   srv.on("connection", (s: any) => {
+    let flakyCalls = 0;
+    s.on("flaky", (ack: (n: number) => void) => {
+      if (++flakyCalls > 1) ack(flakyCalls); // the first try goes unanswered
+    });
     s.on("echo", (...args: any[]) => {
       const ack = args.pop();
       ack(...args);
@@ -151,5 +160,36 @@ describe.each(serverKinds)(
         expect(errors).toEqual([]);
       },
     );
+
+    it("retries unanswered emits, times out acks and reports a refused namespace", async () => {
+      const server = await startServer(withStaticFiles(factory), setup);
+      const errors: string[] = [];
+      current = await browser.newPage();
+      current.on("pageerror", (err) => errors.push(String(err)));
+      await current.goto(`${server.url}/`);
+      const result = await current.evaluate(async () => {
+        const io = (window as any).io;
+        const socket = io({ retries: 2, ackTimeout: 200 });
+        const flaky = await socket.emitWithAck("flaky");
+        const timedOut = await socket
+          .timeout(50)
+          .emitWithAck("nobody-listens")
+          .catch((err: Error) => err.message);
+        const locked = io("/locked");
+        const refusal = await new Promise<any>((resolve) =>
+          locked.on("connect_error", (err: any) =>
+            resolve({ message: err.message, data: err.data }),
+          ),
+        );
+        return { flaky, timedOut, refusal, active: locked.active };
+      });
+      expect(result).toEqual({
+        flaky: 2,
+        timedOut: "operation has timed out",
+        refusal: { message: "locked out", data: { code: 4 } },
+        active: false,
+      });
+      expect(errors).toEqual([]);
+    });
   },
 );

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { collapseErrorsPlugin } from "../scripts/collapse-errors.mjs";
+import { minified } from "../scripts/minify-options.mjs";
 
 const require = createRequire(import.meta.url);
 const bundleDir = join(
@@ -27,16 +27,16 @@ describe("browser bundles", () => {
   });
 });
 
-describe("collapsed ProtocolError messages (minified bundles)", async () => {
-  // The protocol package bundled as the minified browser bundles are, then imported.
+describe("the protocol codec as minified for the browser bundles", async () => {
+  // Bundled with the options of the minified bundles (codes for messages, mangled internal
+  // property names), then imported.
   const result = await build({
     stdin: { contents: 'export * from "@switchboard/protocol";', resolveDir: bundleDir },
     bundle: true,
     format: "esm",
     platform: "browser",
-    minify: true,
     write: false,
-    plugins: [collapseErrorsPlugin],
+    ...minified,
   });
   const source = result.outputFiles[0]!.text;
   const p: typeof import("@switchboard/protocol") = await import(

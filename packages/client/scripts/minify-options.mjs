@@ -1,0 +1,20 @@
+import { ProtocolErrorCode } from "@switchboard/protocol";
+import { collapseErrorsPlugin } from "./collapse-errors.mjs";
+
+// Property names that never meet user code or platform APIs, shortened in the minified bundles:
+// the keys of ProtocolErrorCode (the client does not export that table; the SB_ERR_ values stay),
+// the platform seam, module-internal records (ack queue entries, pending binary packets,
+// placeholder slots, cycle-search frames) and the Manager's internal interface for Sockets.
+// An exact list, never a pattern: a name used by a DOM API or an option must not be on it.
+const internalProps = [
+  ...Object.keys(ProtocolErrorCode),
+  ...["createWebSocket", "toBinary", "defaultUri", "createCookieJar", "cookieJar", "platform"],
+  ...["store", "header", "tryCount", "pending", "fromQueue", "withError"],
+  ...["slots", "expected", "container", "children", "reconnecting", "createSocket", "destroy"],
+];
+/** esbuild options of the minified browser bundles (also used by test/bundle.test.ts). */
+export const minified = {
+  minify: true,
+  plugins: [collapseErrorsPlugin],
+  mangleProps: new RegExp(`^(${internalProps.join("|")})$`),
+};
