@@ -31,12 +31,12 @@ describe("the protocol codec as minified for the browser bundles", async () => {
   // Bundled with the options of the minified bundles (codes for messages, mangled internal
   // property names), then imported.
   const result = await build({
+    ...minified,
     stdin: { contents: 'export * from "@switchboard/protocol";', resolveDir: bundleDir },
     bundle: true,
     format: "esm",
     platform: "browser",
     write: false,
-    ...minified,
   });
   const source = result.outputFiles[0]!.text;
   const p: typeof import("@switchboard/protocol") = await import(
