@@ -252,7 +252,17 @@ function bundleSizes() {
 }
 
 const rows = summarizeAll(plan, records);
+/** The commit measured (and whether packages/ had uncommitted changes). */
+function gitState() {
+  const run = (/** @type {string[]} */ a) =>
+    spawnSync("git", a, { cwd: root, encoding: "utf8" }).stdout?.trim() ?? "";
+  const head = run(["rev-parse", "--short", "HEAD"]);
+  const dirty = run(["status", "--porcelain", "--", "packages"]) !== "";
+  return head ? `${head}${dirty ? " + uncommitted changes in packages/" : ""}` : "unknown";
+}
+
 const machine = {
+  commit: gitState(),
   cpuModel: os.cpus()[0]?.model ?? "unknown",
   nproc: os.availableParallelism(),
   node: process.version,

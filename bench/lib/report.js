@@ -72,7 +72,7 @@ const ratioCell = (r) => (r === null ? "n/a" : `${r.toFixed(2)}×`);
 export function markdown({ plan, records, rows, machine, bundle }) {
   const out = [];
   out.push(
-    `Machine: ${machine.cpuModel} · nproc ${machine.nproc} · Node ${machine.node} · ${machine.date}`,
+    `Machine: ${machine.cpuModel} · nproc ${machine.nproc} · Node ${machine.node} · ${machine.date} · commit ${machine.commit}`,
   );
   out.push(
     `Mode: ${machine.mode}, ${machine.rounds} round(s), targets interleaved per round; ` +
