@@ -155,7 +155,7 @@ function isCyclic(root: unknown): boolean {
 }
 
 /** A binary value as sent in an attachment: Uint8Array / ArrayBuffer / Blob as is, other views as a Uint8Array over the same bytes. */
-function toAttachment(value: object): Uint8Array | ArrayBuffer {
+export function toAttachment(value: object): Uint8Array | ArrayBuffer {
   if (value instanceof Uint8Array || value instanceof ArrayBuffer) return value;
   if (ArrayBuffer.isView(value)) {
     return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
@@ -164,7 +164,8 @@ function toAttachment(value: object): Uint8Array | ArrayBuffer {
   return value as Uint8Array;
 }
 
-function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+/** `target[key] = value`, also for the key `__proto__` (which an assignment would treat as the prototype). */
+export function setOwn(target: object, key: string | number, value: unknown): void {
   if (key === "__proto__") {
     Object.defineProperty(target, key, {
       value,
@@ -173,7 +174,7 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
       configurable: true,
     });
   } else {
-    target[key] = value;
+    (target as Record<string | number, unknown>)[key] = value;
   }
 }
 

@@ -6,6 +6,7 @@ import {
   MAX_ATTACHMENT_COUNT_DIGITS,
   resolveDecoderLimits,
 } from "../limits.js";
+import { setOwn, toAttachment } from "./binary.js";
 import type { AckPacket, EventPacket, SocketPacket } from "./packet-type.js";
 
 const CHAR_0 = 48;
@@ -104,27 +105,7 @@ function visit(
 }
 
 function fillPlaceholders(slots: PlaceholderSlot[], attachments: BinaryData[]): void {
-  for (const { container, key, num } of slots) {
-    if (key === "__proto__") {
-      // a plain assignment would change the prototype instead of setting the property
-      Object.defineProperty(container, key, {
-        value: attachments[num],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      (container as Record<string | number, unknown>)[key] = attachments[num];
-    }
-  }
-}
-
-function asAttachment(message: ArrayBuffer | ArrayBufferView): BinaryData {
-  if (message instanceof Uint8Array || message instanceof ArrayBuffer) return message;
-  if (ArrayBuffer.isView(message)) {
-    return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
-  }
-  return new Uint8Array(message);
+  for (const { container, key, num } of slots) setOwn(container, key, attachments[num]);
 }
 
 /** Result of parsing one text packet. */
@@ -329,7 +310,7 @@ export class SocketPacketDecoder {
     if (pending === null) {
       throw fail(ProtocolErrorCode.UNEXPECTED_ATTACHMENT, "attachment received while none awaited");
     }
-    pending.attachments.push(asAttachment(message));
+    pending.attachments.push(toAttachment(message));
     if (pending.attachments.length < pending.expected) return null;
     this.#pending = null;
     fillPlaceholders(pending.slots, pending.attachments);
