@@ -26,8 +26,14 @@ import {
   resolveOptions,
 } from "./options.js";
 import { Session, type SessionHost } from "./session.js";
+import {
+  abortWebSocketHandshake,
+  checkWebSocketHandshake,
+  DirectWebSocketTransport,
+  switchingProtocols,
+} from "./transports/direct-websocket.js";
 import { type PollingResponder, PollingTransport } from "./transports/polling.js";
-import { WebSocketTransport } from "./transports/websocket.js";
+import { type AnyWebSocketTransport, WebSocketTransport } from "./transports/websocket.js";
 import { EngineCloseReason, type EngineConnection, type EngineSessionId } from "./types.js";
 
 const debug = createDebug("switchboard:engine:server");
@@ -86,20 +92,63 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       perMessageDeflate: this.options.perMessageDeflate,
     });
     this.#wss.on("headers", (lines: string[], req: IncomingMessage) => {
-      const headers: EngineHeaders = {};
-      const id = this.#upgradeIds.get(req);
-      if (id !== undefined) {
-        if (this.options.cookieEnabled) {
-          headers["Set-Cookie"] = [serializeCookie(this.options.cookieOptions, id)];
-        }
-        this.emit("initial_headers", headers, req);
-      }
-      this.emit("headers", headers, req);
-      for (const [key, value] of Object.entries(headers)) {
-        if (Array.isArray(value)) for (const v of value) lines.push(`${key}: ${v}`);
-        else lines.push(`${key}: ${value}`);
-      }
+      this.#upgradeHeaderLines(req, this.#upgradeIds.get(req), lines);
     });
+  }
+
+  /** Extra 101 header lines: the cookie on a handshake, then `initial_headers`/`headers`. */
+  #upgradeHeaderLines(req: IncomingMessage, id: string | undefined, lines: string[]): void {
+    const headers: EngineHeaders = {};
+    if (id !== undefined) {
+      if (this.options.cookieEnabled) {
+        headers["Set-Cookie"] = [serializeCookie(this.options.cookieOptions, id)];
+      }
+      this.emit("initial_headers", headers, req);
+    }
+    this.emit("headers", headers, req);
+    for (const key in headers) {
+      const value = headers[key]!;
+      if (Array.isArray(value)) for (const v of value) lines.push(`${key}: ${v}`);
+      else lines.push(`${key}: ${value}`);
+    }
+  }
+
+  /**
+   * Completes the WebSocket handshake and hands over the transport. Without per-message
+   * deflate the engine answers the handshake itself and frames directly
+   * ({@link DirectWebSocketTransport}, far less memory per connection); with it, `ws` does.
+   */
+  #acceptWebSocket(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    id: string | undefined,
+    done: (transport: AnyWebSocketTransport) => void,
+  ): void {
+    if (this.options.perMessageDeflate !== false) {
+      if (id !== undefined) this.#upgradeIds.set(req, id);
+      this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        socket.off("error", destroyOnError);
+        if (id !== undefined) this.#upgradeIds.delete(req);
+        done(new WebSocketTransport(ws, socket));
+      });
+      return;
+    }
+    const check = checkWebSocketHandshake(req);
+    if ("status" in check) {
+      debug("bad WebSocket handshake: %s", check.message);
+      abortWebSocketHandshake(socket, check.status, check.message, check.headers);
+      return;
+    }
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const lines: string[] = [];
+    this.#upgradeHeaderLines(req, id, lines);
+    socket.write(switchingProtocols(req, check.accept, lines));
+    socket.off("error", destroyOnError);
+    done(new DirectWebSocketTransport(socket, head, this.options.maxHttpBufferSize));
   }
 
   /** Live sessions by id. */
@@ -234,10 +283,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     }
     if (query.sid !== null) {
       const session = this.#clients.get(query.sid)!;
-      this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        socket.off("error", destroyOnError);
-        session.attachProbe(new WebSocketTransport(ws, socket));
-      });
+      this.#acceptWebSocket(req, socket, head, undefined, (t) => session.attachProbe(t));
       return;
     }
     this.#handshake(
@@ -245,11 +291,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       new ServerResponse(req),
       (id) => {
         if (socket.destroyed) return;
-        this.#upgradeIds.set(req, id);
-        this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-          socket.off("error", destroyOnError);
-          this.#upgradeIds.delete(req);
-          const transport = new WebSocketTransport(ws, socket);
+        this.#acceptWebSocket(req, socket, head, id, (transport) => {
           const session = new Session(this, id, req, transport);
           this.#clients.set(id, session);
           transport.sendText(session.openPacket());

@@ -7,9 +7,9 @@ import type { ResolvedEngineOptions } from "./options.js";
 import { controlPacket, frameSize, PreparedMessage, pollingForm } from "./prepared-message.js";
 import type { PollingOwner, PollingTransport } from "./transports/polling.js";
 import {
+  type AnyWebSocketTransport,
   clearFrameBatch,
   type WebSocketOwner,
-  type WebSocketTransport,
 } from "./transports/websocket.js";
 import {
   EngineCloseReason,
@@ -34,7 +34,7 @@ export interface SessionHost {
   onSessionClosed(session: Session): void;
 }
 
-type Transport = PollingTransport | WebSocketTransport;
+type Transport = PollingTransport | AnyWebSocketTransport;
 
 /** Upgrade progress: none, probe WebSocket open, "3probe" sent and waiting for "5". */
 type UpgradeState = "none" | "probing" | "probed";
@@ -72,7 +72,7 @@ export class Session
   readonly remoteAddress: string;
   #host: SessionHost;
   #transport: Transport;
-  #probe: WebSocketTransport | null = null;
+  #probe: AnyWebSocketTransport | null = null;
   #upgradeState: UpgradeState = "none";
   #upgraded = false;
   #state: EngineReadyState = "opening";
@@ -366,7 +366,7 @@ export class Session
     this.#finish(reason, description, false);
   }
 
-  onWebSocketFrame(t: WebSocketTransport, data: Buffer, isBinary: boolean): void {
+  onWebSocketFrame(t: AnyWebSocketTransport, data: Buffer, isBinary: boolean): void {
     let packet: EnginePacket;
     if (isBinary) {
       packet = { type: "message", data };
@@ -383,7 +383,7 @@ export class Session
     else if (t === this.#probe) this.#onProbePacket(t, packet);
   }
 
-  onWebSocketClose(t: WebSocketTransport, error: Error | undefined): void {
+  onWebSocketClose(t: AnyWebSocketTransport, error: Error | undefined): void {
     if (t === this.#probe) {
       this.#probe = null;
       this.#dropProbe();
@@ -401,14 +401,14 @@ export class Session
     );
   }
 
-  onWebSocketDrain(t: WebSocketTransport): void {
+  onWebSocketDrain(t: AnyWebSocketTransport): void {
     if (t === this.#transport && this.#state === "open") this.emit("drain");
   }
 
   // ---- upgrade (spec "Upgrade") ----
 
   /** Takes a probe WebSocket opened with this session's sid. */
-  attachProbe(probe: WebSocketTransport): void {
+  attachProbe(probe: AnyWebSocketTransport): void {
     if (
       this.#state !== "open" ||
       this.#upgradeState !== "none" ||
@@ -429,7 +429,7 @@ export class Session
     );
   }
 
-  #onProbePacket(probe: WebSocketTransport, packet: EnginePacket): void {
+  #onProbePacket(probe: AnyWebSocketTransport, packet: EnginePacket): void {
     if (packet.type === "ping" && packet.data === "probe" && this.#upgradeState === "probing") {
       probe.sendText("3probe");
       this.#upgradeState = "probed";
@@ -447,7 +447,7 @@ export class Session
     }
   }
 
-  #completeUpgrade(probe: WebSocketTransport): void {
+  #completeUpgrade(probe: AnyWebSocketTransport): void {
     if (this.#upgradeTimer !== null) {
       clearTimeout(this.#upgradeTimer);
       this.#upgradeTimer = null;

@@ -9,13 +9,18 @@ import {
   websocketForm,
 } from "../prepared-message.js";
 
+import type { DirectWebSocketTransport } from "./direct-websocket.js";
+
 const debug = createDebug("switchboard:engine:websocket");
+
+/** Either WebSocket transport: over `ws` (per-message deflate) or direct. */
+export type AnyWebSocketTransport = WebSocketTransport | DirectWebSocketTransport;
 
 /** What the WebSocket transport reports to its session. */
 export interface WebSocketOwner {
-  onWebSocketFrame(transport: WebSocketTransport, data: Buffer, isBinary: boolean): void;
-  onWebSocketClose(transport: WebSocketTransport, error: Error | undefined): void;
-  onWebSocketDrain(transport: WebSocketTransport): void;
+  onWebSocketFrame(transport: AnyWebSocketTransport, data: Buffer, isBinary: boolean): void;
+  onWebSocketClose(transport: AnyWebSocketTransport, error: Error | undefined): void;
+  onWebSocketDrain(transport: AnyWebSocketTransport): void;
 }
 
 /** Under cork, hand what is gathered to the OS once it reaches this many bytes. */
@@ -59,6 +64,48 @@ function concatFrames(frames: readonly PreparedMessage[]): Buffer | null {
     offset += head.length;
   }
   return out;
+}
+
+/** Large frames: header and payload as separate chunks under cork, never copied. */
+function writeCorked(socket: Duplex, frames: readonly PreparedMessage[]): void {
+  socket.cork();
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i]!;
+    socket.write(frameHead(f));
+    const tail = frameTail(f);
+    if (tail !== null) socket.write(tail);
+    if (socket.writableLength >= CORK_FLUSH_BYTES) {
+      socket.uncork();
+      socket.cork();
+    }
+  }
+  socket.uncork();
+}
+
+/**
+ * Writes one flush's frames as pre-built bytes (RFC 6455 section 5.2, unmasked, built once
+ * per prepared message) straight to the socket. Several frames go out as one Buffer (one
+ * syscall), shared by every session flushing the same messages in this tick.
+ */
+export function sendPreparedFrames(socket: Duplex, frames: readonly PreparedMessage[]): void {
+  if (frames.length === 1) {
+    const f = frames[0]!;
+    if (frameTail(f) === null) socket.write(frameHead(f));
+    else writeCorked(socket, frames);
+    return;
+  }
+  if (batchBytes !== null && batchFrames !== null && sameFrames(batchFrames, frames)) {
+    socket.write(batchBytes);
+    return;
+  }
+  const bytes = concatFrames(frames);
+  if (bytes === null) {
+    writeCorked(socket, frames);
+    return;
+  }
+  batchFrames = frames;
+  batchBytes = bytes;
+  socket.write(bytes);
 }
 
 const kTransport = Symbol("switchboard.transport");
@@ -118,36 +165,14 @@ export class WebSocketTransport {
   }
 
   /**
-   * Writes one flush's frames. Without extensions the frame bytes are pre-built once per
-   * prepared message (RFC 6455 section 5.2, unmasked) and written straight to the socket:
-   * `ws`'s sender writes synchronously when nothing is deflating, so ordering with the
-   * frames it writes itself (open packet, pong, close) is kept. Several frames go out as
-   * one Buffer (one syscall), shared by every session flushing the same messages.
+   * Writes one flush's frames. Without extensions they go through
+   * {@link sendPreparedFrames}: `ws`'s sender writes synchronously when nothing is
+   * deflating, so ordering with the frames it writes itself (pong, close) is kept.
    */
   sendFrames(frames: readonly PreparedMessage[], compress: boolean): void {
     if (this.#closed) return;
     if (this.#direct) {
-      if (this.#ws.readyState !== 1) return;
-      const socket = this.#socket;
-      if (frames.length === 1) {
-        const f = frames[0]!;
-        const tail = frameTail(f);
-        if (tail === null) socket.write(frameHead(f));
-        else this.#writeCorked(frames);
-        return;
-      }
-      if (batchBytes !== null && batchFrames !== null && sameFrames(batchFrames, frames)) {
-        socket.write(batchBytes);
-        return;
-      }
-      const bytes = concatFrames(frames);
-      if (bytes === null) {
-        this.#writeCorked(frames);
-        return;
-      }
-      batchFrames = frames;
-      batchBytes = bytes;
-      socket.write(bytes);
+      if (this.#ws.readyState === 1) sendPreparedFrames(this.#socket, frames);
       return;
     }
     const ws = this.#ws;
@@ -158,23 +183,6 @@ export class WebSocketTransport {
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i]!;
       ws.send(websocketForm(frame), isBinaryFrame(frame) ? binaryOptions : options);
-      if (socket.writableLength >= CORK_FLUSH_BYTES) {
-        socket.uncork();
-        socket.cork();
-      }
-    }
-    socket.uncork();
-  }
-
-  /** Large frames: header and payload as separate chunks under cork, never copied. */
-  #writeCorked(frames: readonly PreparedMessage[]): void {
-    const socket = this.#socket;
-    socket.cork();
-    for (let i = 0; i < frames.length; i++) {
-      const f = frames[i]!;
-      socket.write(frameHead(f));
-      const tail = frameTail(f);
-      if (tail !== null) socket.write(tail);
       if (socket.writableLength >= CORK_FLUSH_BYTES) {
         socket.uncork();
         socket.cork();

@@ -1,0 +1,414 @@
+import { isUtf8 } from "node:buffer";
+import { createHash } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import createDebug from "debug";
+import type { PreparedMessage } from "../prepared-message.js";
+import { sendPreparedFrames, type WebSocketOwner } from "./websocket.js";
+
+const debug = createDebug("switchboard:engine:websocket");
+
+/**
+ * WebSocket without `ws` objects, used when per-message deflate is off (the default).
+ *
+ * `ws` gives each connection a WebSocket, a Receiver (a Writable stream), a Sender and a few
+ * closures: about 1.3 KB of heap per idle connection. This transport is one small object
+ * on the socket's own events, speaking just what RFC 6455 needs of a server: the opening
+ * handshake (section 4.2), masked client frames, fragmentation, ping/pong, the close
+ * handshake, `maxPayload` (close 1009), UTF-8 checks on text (close 1007) and protocol
+ * errors (close 1002). Extensions are never negotiated here; with `perMessageDeflate` on,
+ * the engine uses `ws` instead.
+ */
+
+const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+const KEY = /^[+/0-9A-Za-z]{22}==$/;
+
+/** Bound on a peer that never answers our close frame. */
+const CLOSE_TIMEOUT = 30_000;
+
+type State = 0 | 1 | 2; // open, closing (answered the peer's close frame), closed
+
+const kTransport = Symbol("switchboard.directWebSocket");
+type Tagged = Socket & { [kTransport]?: DirectWebSocketTransport };
+
+/** RFC 6455 section 4.2.1 checks; returns the accept key, or an error status and message. */
+export function checkWebSocketHandshake(
+  req: IncomingMessage,
+): { accept: string } | { status: number; message: string; headers?: Record<string, string> } {
+  const key = req.headers["sec-websocket-key"];
+  const upgrade = req.headers.upgrade;
+  if (req.method !== "GET") return { status: 405, message: "Invalid HTTP method" };
+  if (typeof upgrade !== "string" || upgrade.toLowerCase() !== "websocket") {
+    return { status: 400, message: "Invalid Upgrade header" };
+  }
+  if (typeof key !== "string" || !KEY.test(key)) {
+    return { status: 400, message: "Missing or invalid Sec-WebSocket-Key header" };
+  }
+  const version = Number(req.headers["sec-websocket-version"]);
+  if (version !== 13 && version !== 8) {
+    return {
+      status: 400,
+      message: "Missing or invalid Sec-WebSocket-Version header",
+      headers: { "Sec-WebSocket-Version": "13, 8" },
+    };
+  }
+  return {
+    accept: createHash("sha1")
+      .update(key + GUID)
+      .digest("base64"),
+  };
+}
+
+/** Answers a WebSocket handshake that failed the RFC checks (as `ws` does) and drops the socket. */
+export function abortWebSocketHandshake(
+  socket: Duplex,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  if (socket.writable) {
+    const reason = status === 405 ? "Method Not Allowed" : "Bad Request";
+    let head = `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: ${Buffer.byteLength(message)}\r\n`;
+    for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
+    socket.write(`${head}\r\n${message}`);
+  }
+  socket.destroy();
+}
+
+/** The 101 answer; `extra` holds `Name: value` lines (cookie, `headers` listeners). */
+export function switchingProtocols(req: IncomingMessage, accept: string, extra: string[]): string {
+  let head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n`;
+  const protocols = req.headers["sec-websocket-protocol"];
+  if (typeof protocols === "string") {
+    // Like `ws` without handleProtocols: the first offered subprotocol.
+    const first = protocols.split(",")[0]?.trim();
+    if (first) head += `Sec-WebSocket-Protocol: ${first}\r\n`;
+  }
+  for (let i = 0; i < extra.length; i++) head += `${extra[i]}\r\n`;
+  return `${head}\r\n`;
+}
+
+function textFrame(text: string): Buffer {
+  const len = Buffer.byteLength(text);
+  const h = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(h + len);
+  out[0] = 0x81;
+  if (len < 126) out[1] = len;
+  else if (len < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(len, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(len / 0x100000000), 2);
+    out.writeUInt32BE(len >>> 0, 6);
+  }
+  out.write(text, h, "utf8");
+  return out;
+}
+
+function controlFrame(opcode: 0x8 | 0x9 | 0xa, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(2 + payload.length);
+  out[0] = 0x80 | opcode;
+  out[1] = payload.length;
+  payload.copy(out, 2);
+  return out;
+}
+
+function closePayload(code: number | undefined): Buffer {
+  if (code === undefined) return Buffer.alloc(0);
+  const b = Buffer.allocUnsafe(2);
+  b.writeUInt16BE(code, 0);
+  return b;
+}
+
+/** RFC 6455 section 7.4: close codes a peer may send. */
+function validCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+class FrameError extends Error {
+  constructor(
+    message: string,
+    readonly closeCode: number,
+  ) {
+    super(message);
+  }
+}
+
+function unmask(data: Buffer, start: number, end: number, mask: number): void {
+  if (mask === 0) return; // a zero key leaves the bytes unchanged
+  const m0 = mask >>> 24;
+  const m1 = (mask >>> 16) & 0xff;
+  const m2 = (mask >>> 8) & 0xff;
+  const m3 = mask & 0xff;
+  let i = start;
+  for (; i + 3 < end; i += 4) {
+    data[i] = data[i]! ^ m0;
+    data[i + 1] = data[i + 1]! ^ m1;
+    data[i + 2] = data[i + 2]! ^ m2;
+    data[i + 3] = data[i + 3]! ^ m3;
+  }
+  for (let shift = 24; i < end; i++, shift -= 8) data[i] = data[i]! ^ ((mask >>> shift) & 0xff);
+}
+
+// Shared socket listeners: the transport is found through a symbol, no per-connection closures.
+function onData(this: Tagged, chunk: Buffer): void {
+  this[kTransport]?.receive(chunk);
+}
+function onEnd(this: Tagged): void {
+  // The peer half-closed without (or after) a close frame: finish our side too.
+  this.end();
+}
+function onError(this: Tagged, err: Error): void {
+  const t = this[kTransport];
+  debug("socket error %s", err.message);
+  this.destroy();
+  t?.fail(err);
+}
+function onClose(this: Tagged): void {
+  this[kTransport]?.fail(undefined);
+}
+function onDrain(this: Tagged): void {
+  const t = this[kTransport];
+  if (t !== undefined) t.owner?.onWebSocketDrain(t);
+}
+function onCloseTimeout(this: Tagged): void {
+  this.destroy();
+}
+
+/** One WebSocket connection over a raw socket: one engine packet per frame (spec "WebSocket"). */
+export class DirectWebSocketTransport {
+  readonly name = "websocket" as const;
+  /** The session; set by the session's constructor or when attached as a probe. */
+  owner: WebSocketOwner | null = null;
+  readonly #socket: Tagged;
+  readonly #maxPayload: number;
+  #state: State = 0;
+  /** Bytes received and not yet parsed (a partial frame), or null. */
+  #pending: Buffer[] | null = null;
+  #pendingBytes = 0;
+  /** Bytes needed before the pending frame can be parsed (0: header not complete yet). */
+  #need = 0;
+  /** Fragments of a message being received (opcode in #fragOpcode), or null. */
+  #fragments: Buffer[] | null = null;
+  #fragOpcode = 0;
+  #fragBytes = 0;
+
+  constructor(socket: Duplex, head: Buffer, maxPayload: number) {
+    this.#socket = socket as Tagged;
+    this.#maxPayload = maxPayload;
+    const s = this.#socket;
+    s[kTransport] = this;
+    s.setTimeout(0);
+    s.setNoDelay(true);
+    s.on("data", onData);
+    s.on("end", onEnd);
+    s.on("error", onError);
+    s.on("close", onClose);
+    s.on("drain", onDrain);
+    if (head.length > 0) this.receive(Buffer.from(head));
+  }
+
+  /** Open and not backed up: a write now goes (almost) straight to the OS. */
+  get writable(): boolean {
+    return this.#state === 0 && !this.#socket.writableNeedDrain;
+  }
+
+  /** Bytes written and not yet handed to the OS. */
+  get bufferedAmount(): number {
+    return this.#socket.writableLength;
+  }
+
+  /** Writes one flush's frames (pre-built bytes, see {@link sendPreparedFrames}). */
+  sendFrames(frames: readonly PreparedMessage[], _compress: boolean): void {
+    if (this.#state !== 0) return;
+    sendPreparedFrames(this.#socket, frames);
+  }
+
+  /** Sends one text frame right away (open packet, "3probe"). */
+  sendText(text: string): void {
+    if (this.#state === 0) this.#socket.write(textFrame(text));
+  }
+
+  /** Graceful close: a close frame after what is queued, then the end of the stream. */
+  close(): void {
+    if (this.#state !== 0) return;
+    this.#sendClose(undefined);
+  }
+
+  /** Immediate close, dropping what is queued (slow client, errors). */
+  terminate(): void {
+    if (this.#state === 2) return;
+    this.#detach();
+    this.#socket.destroy();
+  }
+
+  /** Socket closed or failed. */
+  fail(error: Error | undefined): void {
+    if (this.#state === 2) return; // closed by us: the session already knows
+    this.#detach();
+    this.owner?.onWebSocketClose(this, error);
+  }
+
+  #sendClose(code: number | undefined, answering = false): void {
+    this.#state = 1;
+    const s = this.#socket;
+    if (!s.destroyed) {
+      s.write(controlFrame(0x8, closePayload(code)));
+      s.end();
+      // Our close first: a peer that never answers is cut after CLOSE_TIMEOUT (as `ws`
+      // does). Answering the peer's close needs no timer: it already ends its side.
+      if (!answering) s.setTimeout(CLOSE_TIMEOUT, onCloseTimeout);
+    }
+    // Answering the peer: like `ws`, the session hears of the close when the socket closes
+    // (the peer ends its side). Our own close: the session is already done with us.
+    if (answering) {
+      this.#pending = null;
+      this.#fragments = null;
+      this.#socket.off("data", onData);
+    } else this.#detach();
+  }
+
+  #detach(): void {
+    this.#state = 2;
+    this.#pending = null;
+    this.#fragments = null;
+    this.#socket[kTransport] = undefined;
+    this.#socket.off("data", onData);
+    this.#socket.off("drain", onDrain);
+    // "end", "error" and "close" stay attached; they find no transport.
+  }
+
+  /** Parses incoming bytes (called for each socket chunk). */
+  receive(chunk: Buffer): void {
+    let data = chunk;
+    const pending = this.#pending;
+    if (pending !== null) {
+      pending.push(chunk);
+      this.#pendingBytes += chunk.length;
+      if (this.#pendingBytes < this.#need) return;
+      data = Buffer.concat(pending, this.#pendingBytes);
+      this.#pending = null;
+      this.#pendingBytes = 0;
+      this.#need = 0;
+    }
+    try {
+      this.#parse(data);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      debug("protocol error: %s", err.message);
+      const owner = this.owner;
+      if (this.#state === 0) this.#sendClose(err.closeCode);
+      else this.#detach();
+      owner?.onWebSocketClose(this, err);
+    }
+  }
+
+  #parse(data: Buffer): void {
+    let offset = 0;
+    const length = data.length;
+    while (offset < length && this.#state === 0) {
+      const avail = length - offset;
+      if (avail < 2) break;
+      const b0 = data[offset]!;
+      const b1 = data[offset + 1]!;
+      if ((b0 & 0x70) !== 0) throw new FrameError("RSV bits set without an extension", 1002);
+      if ((b1 & 0x80) === 0) throw new FrameError("client frame not masked", 1002);
+      const fin = (b0 & 0x80) !== 0;
+      const opcode = b0 & 0x0f;
+      let len = b1 & 0x7f;
+      let headerLen = 6;
+      if (opcode >= 0x8) {
+        if (opcode > 0xa) throw new FrameError(`invalid opcode ${opcode}`, 1002);
+        if (!fin || len > 125) throw new FrameError("invalid control frame", 1002);
+      } else if (opcode > 0x2) {
+        throw new FrameError(`invalid opcode ${opcode}`, 1002);
+      }
+      if (len === 126) {
+        if (avail < 4) break;
+        len = data.readUInt16BE(offset + 2);
+        headerLen = 8;
+      } else if (len === 127) {
+        if (avail < 10) break;
+        const high = data.readUInt32BE(offset + 2);
+        if (high > 0x1fffff) throw new FrameError("payload length too large", 1009);
+        len = high * 0x100000000 + data.readUInt32BE(offset + 6);
+        headerLen = 14;
+      }
+      if (opcode < 0x8 && len + this.#fragBytes > this.#maxPayload) {
+        throw new FrameError("message too big", 1009);
+      }
+      const total = headerLen + len;
+      if (avail < total) {
+        this.#need = total;
+        break;
+      }
+      const start = offset + headerLen;
+      const end = offset + total;
+      unmask(data, start, end, data.readUInt32BE(start - 4));
+      offset = end;
+      const payload = data.subarray(start, end);
+      if (opcode >= 0x8) this.#onControl(opcode, payload);
+      else this.#onData(opcode, fin, payload);
+    }
+    if (offset < length && this.#state === 0) {
+      // Copy the partial frame so the (possibly large) chunk it came in is not retained.
+      this.#pending = [Buffer.from(data.subarray(offset))];
+      this.#pendingBytes = length - offset;
+      // #need was set at the break for an incomplete payload; it stays 0 for an incomplete
+      // header (then every chunk is joined until the header is readable).
+    } else {
+      this.#need = 0;
+    }
+  }
+
+  #onData(opcode: number, fin: boolean, payload: Buffer): void {
+    let message: Buffer;
+    let binary: boolean;
+    if (opcode === 0) {
+      const fragments = this.#fragments;
+      if (fragments === null) throw new FrameError("continuation without a start", 1002);
+      fragments.push(payload);
+      this.#fragBytes += payload.length;
+      if (!fin) return;
+      message = Buffer.concat(fragments, this.#fragBytes);
+      binary = this.#fragOpcode === 0x2;
+      this.#fragments = null;
+      this.#fragBytes = 0;
+    } else {
+      if (this.#fragments !== null)
+        throw new FrameError("new message inside a fragmented one", 1002);
+      if (!fin) {
+        this.#fragments = [payload];
+        this.#fragOpcode = opcode;
+        this.#fragBytes = payload.length;
+        return;
+      }
+      message = payload;
+      binary = opcode === 0x2;
+    }
+    if (!binary && !isUtf8(message)) throw new FrameError("invalid UTF-8 in a text frame", 1007);
+    this.owner?.onWebSocketFrame(this, message, binary);
+  }
+
+  #onControl(opcode: number, payload: Buffer): void {
+    if (opcode === 0x9) {
+      this.#socket.write(controlFrame(0xa, payload));
+      return;
+    }
+    if (opcode === 0xa) return;
+    // Close (section 5.5.1): check the code, answer with the same code, report the close.
+    let code: number | undefined;
+    if (payload.length === 1) throw new FrameError("invalid close frame", 1002);
+    if (payload.length >= 2) {
+      code = payload.readUInt16BE(0);
+      if (!validCloseCode(code)) throw new FrameError(`invalid close code ${code}`, 1002);
+      if (!isUtf8(payload.subarray(2))) throw new FrameError("invalid close reason", 1007);
+    }
+    this.#sendClose(code, true);
+  }
+}
