@@ -112,6 +112,13 @@ describe("a misbehaving server", () => {
     await waitFor(socket, "connect_error");
   });
 
+  it("reports connect_error 'parse error' for a ping before the handshake", async () => {
+    const url = await fakeWebSocketServer((ws) => ws.send("2"));
+    const socket = connect(url, { reconnection: false });
+    const [err] = (await waitFor(socket, "connect_error")) as [TransportError];
+    expect(err.code).toBe(ClientErrorCode.PARSE);
+  });
+
   it("rejects a CONNECT answer without a session id", async () => {
     const url = await fakeWebSocketServer((ws) => {
       ws.send(handshake());

@@ -91,9 +91,7 @@ export class EngineSocket extends Emitter {
   #writeBuffer: EnginePacket[] = [];
   #upgrading = false;
   #upgrades: string[] = [];
-  #pingInterval = 0;
-  #pingTimeout = 0;
-  #maxPayload = 0;
+  #handshake: HandshakeData | undefined;
   #pingTimer: ReturnType<typeof setTimeout> | undefined;
   #onUnload: (() => void) | undefined;
 
@@ -104,12 +102,9 @@ export class EngineSocket extends Emitter {
     let path = opts.path.replace(/\/$/, "");
     if (opts.addTrailingSlash) path += "/";
     this.#transportOpts = {
+      ...opts,
       url: origin + path,
       query: { ...opts.query, EIO: "4" },
-      extraHeaders: opts.extraHeaders,
-      withCredentials: opts.withCredentials,
-      timestampRequests: opts.timestampRequests,
-      timestampParam: opts.timestampParam,
       cookieJar: opts.withCredentials ? platform.createCookieJar() : undefined,
       platform,
     };
@@ -195,6 +190,10 @@ export class EngineSocket extends Emitter {
     if (this.readyState === "closed") return;
     this.emitReserved("packet", packet);
     this.emitReserved("heartbeat");
+    if (packet.type !== "open" && this.id === undefined) {
+      this.#onParseError(`${packet.type} packet before open`);
+      return;
+    }
     switch (packet.type) {
       case "open": {
         if (this.id !== undefined) {
@@ -218,10 +217,6 @@ export class EngineSocket extends Emitter {
         this.emitReserved("pong");
         return;
       case "message":
-        if (this.id === undefined) {
-          this.#onParseError("message before open");
-          return;
-        }
         this.emitReserved("data", packet.data);
         this.emitReserved("message", packet.data);
         return;
@@ -248,9 +243,7 @@ export class EngineSocket extends Emitter {
     this.id = data.sid;
     this.transport.sid = data.sid;
     this.#upgrades = data.upgrades.filter((u) => this.#transports.includes(u as TransportName));
-    this.#pingInterval = data.pingInterval;
-    this.#pingTimeout = data.pingTimeout;
-    this.#maxPayload = data.maxPayload;
+    this.#handshake = data;
     this.readyState = "open";
     priorWebsocketSuccess = this.transport.name === "websocket";
     this.emitReserved("open");
@@ -266,10 +259,8 @@ export class EngineSocket extends Emitter {
 
   #resetPingTimeout(): void {
     clearTimeout(this.#pingTimer);
-    this.#pingTimer = setTimeout(
-      () => this.#onClose("ping timeout"),
-      this.#pingInterval + this.#pingTimeout,
-    );
+    const { pingInterval, pingTimeout } = this.#handshake!;
+    this.#pingTimer = setTimeout(() => this.#onClose("ping timeout"), pingInterval + pingTimeout);
     if (this.opts.autoUnref) (this.#pingTimer as { unref?: () => void }).unref?.();
   }
 
@@ -343,12 +334,13 @@ export class EngineSocket extends Emitter {
       return;
     }
     let count = this.#writeBuffer.length;
-    if (this.transport.name === "polling" && this.#maxPayload > 0) {
+    const maxPayload = this.#handshake!.maxPayload;
+    if (this.transport.name === "polling" && maxPayload > 0) {
       // A polling payload must stay under maxPayload bytes (at least one packet per POST).
       let size = 0;
       for (let i = 0; i < this.#writeBuffer.length; i++) {
         size += payloadSize(this.#writeBuffer[i]!);
-        if (i > 0 && size > this.#maxPayload) {
+        if (i > 0 && size > maxPayload) {
           count = i;
           break;
         }

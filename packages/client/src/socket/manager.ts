@@ -82,31 +82,40 @@ function normaliseQuery(query: ConnectOptions["query"]): Record<string, string> 
   return out;
 }
 
+/** Defaults of every option but `query`, in fresh objects (see {@link ManagerOptions}). */
+const defaults = (): Omit<ManagerOptions, "query"> => ({
+  path: "/socket.io",
+  transports: ["polling", "websocket"],
+  upgrade: true,
+  rememberUpgrade: false,
+  tryAllTransports: false,
+  withCredentials: false,
+  extraHeaders: {},
+  timestampRequests: undefined,
+  timestampParam: "t",
+  addTrailingSlash: true,
+  closeOnBeforeunload: false,
+  autoUnref: false,
+  forceNew: false,
+  multiplex: true,
+  reconnection: true,
+  reconnectionAttempts: Number.POSITIVE_INFINITY,
+  reconnectionDelay: 1000,
+  reconnectionDelayMax: 5000,
+  randomizationFactor: 0.5,
+  timeout: 20000,
+  autoConnect: true,
+});
+
 function resolveOptions(opts: ConnectOptions, urlQuery: Record<string, string>): ManagerOptions {
-  return {
-    path: opts.path ?? "/socket.io",
-    query: { ...urlQuery, ...normaliseQuery(opts.query) },
-    transports: opts.transports ?? ["polling", "websocket"],
-    upgrade: opts.upgrade ?? true,
-    rememberUpgrade: opts.rememberUpgrade ?? false,
-    tryAllTransports: opts.tryAllTransports ?? false,
-    withCredentials: opts.withCredentials ?? false,
-    extraHeaders: opts.extraHeaders ?? {},
-    timestampRequests: opts.timestampRequests,
-    timestampParam: opts.timestampParam ?? "t",
-    addTrailingSlash: opts.addTrailingSlash ?? true,
-    closeOnBeforeunload: opts.closeOnBeforeunload ?? false,
-    autoUnref: opts.autoUnref ?? false,
-    forceNew: opts.forceNew ?? false,
-    multiplex: opts.multiplex ?? true,
-    reconnection: opts.reconnection ?? true,
-    reconnectionAttempts: opts.reconnectionAttempts ?? Number.POSITIVE_INFINITY,
-    reconnectionDelay: opts.reconnectionDelay ?? 1000,
-    reconnectionDelayMax: opts.reconnectionDelayMax ?? 5000,
-    randomizationFactor: opts.randomizationFactor ?? 0.5,
-    timeout: opts.timeout ?? 20000,
-    autoConnect: opts.autoConnect ?? true,
-  };
+  const resolved = defaults() as Record<string, unknown>;
+  for (const key in resolved) {
+    // an option given as undefined keeps its default
+    const value = opts[key as keyof ConnectOptions];
+    if (value !== undefined) resolved[key] = value;
+  }
+  resolved.query = { ...urlQuery, ...normaliseQuery(opts.query) };
+  return resolved as unknown as ManagerOptions;
 }
 
 /**
