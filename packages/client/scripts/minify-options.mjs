@@ -5,12 +5,14 @@ import { collapseErrorsPlugin } from "./collapse-errors.mjs";
 // the keys of ProtocolErrorCode (the client does not export that table; the SB_ERR_ values stay),
 // the platform seam, module-internal records (ack queue entries, pending binary packets,
 // placeholder slots, cycle-search frames) and the Manager's internal interface for Sockets.
-// An exact list, never a pattern: a name used by a DOM API or an option must not be on it.
+// An exact list, never a pattern: a name used by a DOM API, an option, a wire format, or as an
+// event name (subscribe() takes event → listener objects: "packet", "open", …) must not be on it.
 const internalProps = [
   ...Object.keys(ProtocolErrorCode),
   ...["createWebSocket", "toBinary", "defaultUri", "createCookieJar", "cookieJar", "platform"],
   ...["store", "header", "tryCount", "pending", "fromQueue", "withError"],
-  ...["slots", "expected", "container", "children", "reconnecting", "createSocket", "destroy"],
+  ...["slots", "expected", "container", "children", "index", "attachments"],
+  ...["reconnecting", "createSocket", "destroy", "attempts", "jitter", "duration"],
 ];
 /** esbuild options of the minified browser bundles (also used by test/bundle.test.ts). */
 export const minified = {

@@ -47,26 +47,13 @@ export type EngineReadyState = "opening" | "open" | "closing" | "closed";
 /** Whether a WebSocket worked in this page/process, for `rememberUpgrade` (as in socket.io-client). */
 let priorWebsocketSuccess = false;
 
-function utf8Length(text: string): number {
-  let length = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) length += 1;
-    else if (c < 0x800) length += 2;
-    else if (c < 0xd800 || c >= 0xe000) length += 3;
-    else {
-      i++;
-      length += 4;
-    }
-  }
-  return length;
-}
+const utf8 = new TextEncoder();
 
 /** Size of a packet inside a polling payload (separator included). */
 function payloadSize(packet: EnginePacket): number {
   const data = packet.data;
   if (data === undefined) return 2;
-  if (typeof data === "string") return utf8Length(data) + 2;
+  if (typeof data === "string") return utf8.encode(data).length + 2;
   const bytes =
     data instanceof ArrayBuffer || ArrayBuffer.isView(data) ? data.byteLength : (data as Blob).size;
   return Math.ceil(bytes / 3) * 4 + 2;
