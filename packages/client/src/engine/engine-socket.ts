@@ -121,25 +121,17 @@ export class EngineSocket extends Emitter {
   close(): this {
     if (this.readyState !== "opening" && this.readyState !== "open") return this;
     this.readyState = "closing";
-    const finish = () => {
-      this.#onClose("forced close");
-    };
-    const afterUpgrade = () => {
-      this.off("upgrade", afterUpgrade);
-      this.off("upgradeError", afterUpgrade);
-      finish();
-    };
-    const waitForUpgrade = () => {
-      this.on("upgrade", afterUpgrade);
-      this.on("upgradeError", afterUpgrade);
-    };
+    // after the queued packets are written, and after a running upgrade ends (either way)
+    const finish = (): unknown =>
+      this.#upgrading
+        ? this.once("upgrade", finish).once("upgradeError", finish)
+        : this.#onClose("forced close");
     if (
       this.#writeBuffer.length > 0 ||
       (this.transport.state === "open" && !this.transport.writable)
     ) {
-      this.once("drain", () => (this.#upgrading ? waitForUpgrade() : finish()));
-    } else if (this.#upgrading) waitForUpgrade();
-    else finish();
+      this.once("drain", finish);
+    } else finish();
     return this;
   }
 

@@ -67,10 +67,8 @@ export class PollingTransport extends Transport {
   }
 
   close(): void {
-    if (this.state === "closed") return;
     const wasOpen = this.state !== "opening";
-    this.state = "closed";
-    this.writable = false;
+    if (!this.markClosed()) return;
     if (wasOpen) {
       // Tell the server, so it ends the session now instead of at the next ping timeout.
       this.#request("POST", "1").catch(() => {});
@@ -96,20 +94,13 @@ export class PollingTransport extends Transport {
       return;
     }
     for (const packet of packets) {
-      if (this.state === "opening" && packet.type === "open") {
-        this.state = "open";
-        this.writable = true;
-        this.emitReserved("open");
-      }
+      if (this.state === "opening" && packet.type === "open") this.onOpen();
       if (packet.type === "close") {
         this.state = "closed";
         this.emitReserved("close", { description: "transport closed by the server" });
         return;
       }
-      if (packet.data instanceof Uint8Array) {
-        packet.data = this.opts.platform.toBinary(packet.data);
-      }
-      this.emitReserved("packet", packet);
+      this.onPacket(packet);
       if ((this.state as TransportState) === "closed") return;
     }
     this.#polling = false;
@@ -121,8 +112,8 @@ export class PollingTransport extends Transport {
   }
 
   async #request(method: "GET" | "POST", body?: string): Promise<string> {
+    // a string body goes as text/plain;charset=UTF-8 (fetch's default)
     const headers = this.headers();
-    if (body !== undefined) headers["content-type"] = "text/plain;charset=UTF-8";
     const reason = method === "GET" ? "xhr poll error" : "xhr post error";
     let response: Response;
     try {
@@ -148,10 +139,6 @@ export class PollingTransport extends Transport {
   }
 
   #fail(err: unknown): void {
-    if (this.state === "closed") return;
-    this.emitReserved(
-      "error",
-      err instanceof TransportError ? err : new TransportError("xhr poll error", err),
-    );
+    this.onError(err instanceof TransportError ? err : new TransportError("xhr poll error", err));
   }
 }

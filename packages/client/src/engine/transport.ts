@@ -1,6 +1,7 @@
 import type { EnginePacket } from "@switchboard/protocol";
 import { Emitter } from "../emitter.js";
 import type { CookieJar, Platform } from "../platform/types.js";
+import type { TransportError } from "./errors.js";
 
 /** Transport names, in the order socket.io-client tries them by default. */
 export type TransportName = "polling" | "websocket";
@@ -57,6 +58,32 @@ export abstract class Transport extends Emitter {
     if (timestamped) query[this.opts.timestampParam] = timestamp();
     const url = scheme === "ws" ? this.opts.url.replace(/^http/, "ws") : this.opts.url;
     return `${url}?${new URLSearchParams(query).toString()}`;
+  }
+
+  /** Marks the transport open and writable, and emits `open`. */
+  protected onOpen(): void {
+    this.state = "open";
+    this.writable = true;
+    this.emitReserved("open");
+  }
+
+  /** Emits a received packet, its binary data as the platform's binary type. */
+  protected onPacket(packet: EnginePacket): void {
+    if (packet.data instanceof Uint8Array) packet.data = this.opts.platform.toBinary(packet.data);
+    this.emitReserved("packet", packet);
+  }
+
+  /** Emits `error`, unless the transport is closed. */
+  protected onError(err: TransportError): void {
+    if (this.state !== "closed") this.emitReserved("error", err);
+  }
+
+  /** Marks the transport closed; false when it already was. */
+  protected markClosed(): boolean {
+    if (this.state === "closed") return false;
+    this.state = "closed";
+    this.writable = false;
+    return true;
   }
 
   /** Headers for a request in Node.js: the extra headers and the cookie jar's cookies. */

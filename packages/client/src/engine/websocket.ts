@@ -17,24 +17,20 @@ export class WebSocketTransport extends Transport {
       );
     } catch (err) {
       // The DOM constructor throws synchronously on a bad URL; report it like a failed open.
-      queueMicrotask(() => this.#fail(new TransportError("websocket error", err)));
+      queueMicrotask(() => this.onError(new TransportError("websocket error", err)));
       return;
     }
     this.#ws = ws;
     ws.binaryType = this.opts.platform.binaryType;
     ws.onopen = () => {
-      if (this.state !== "opening") return;
-      this.state = "open";
-      this.writable = true;
-      this.emitReserved("open");
+      if (this.state === "opening") this.onOpen();
     };
     ws.onmessage = (event) => this.#onFrame(event.data);
-    ws.onerror = (event) => this.#fail(new TransportError("websocket error", event));
+    ws.onerror = (event) => this.onError(new TransportError("websocket error", event));
     ws.onclose = (event) => {
-      if (this.state === "closed") return;
-      this.state = "closed";
-      this.writable = false;
-      this.emitReserved("close", { description: "websocket connection closed", context: event });
+      if (this.markClosed()) {
+        this.emitReserved("close", { description: "websocket connection closed", context: event });
+      }
     };
   }
 
@@ -45,7 +41,7 @@ export class WebSocketTransport extends Transport {
     try {
       for (const packet of packets) ws.send(encodeEnginePacket(packet));
     } catch (err) {
-      this.#fail(new TransportError("websocket error", err));
+      this.onError(new TransportError("websocket error", err));
       return;
     }
     // WebSocket.send only queues: consider the batch written on the next macrotask, so a
@@ -58,11 +54,8 @@ export class WebSocketTransport extends Transport {
   }
 
   close(): void {
-    if (this.state === "closed") return;
-    this.state = "closed";
-    this.writable = false;
     const ws = this.#ws;
-    if (ws !== undefined) {
+    if (this.markClosed() && ws !== undefined) {
       ws.onopen = ws.onmessage = ws.onclose = null;
       ws.onerror = () => {};
       ws.close();
@@ -75,15 +68,9 @@ export class WebSocketTransport extends Transport {
     try {
       packet = decodeEnginePacket(frame as string);
     } catch (err) {
-      this.#fail(new TransportError("parse error", err, frame, ClientErrorCode.PARSE));
+      this.onError(new TransportError("parse error", err, frame, ClientErrorCode.PARSE));
       return;
     }
-    if (packet.data instanceof Uint8Array) packet.data = this.opts.platform.toBinary(packet.data);
-    this.emitReserved("packet", packet);
-  }
-
-  #fail(err: TransportError): void {
-    if (this.state === "closed") return;
-    this.emitReserved("error", err);
+    this.onPacket(packet);
   }
 }

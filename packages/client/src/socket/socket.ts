@@ -376,7 +376,7 @@ export class Socket<
         } else {
           this.emitReserved(
             "connect_error",
-            new Error("the server answered CONNECT without a session id (Socket.IO v2 server?)"),
+            new Error("CONNECT answer without a session id (Socket.IO v2 server?)"),
           );
         }
         return;

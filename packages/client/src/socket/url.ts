@@ -16,12 +16,11 @@ export interface ParsedUrl {
  */
 export function parseUrl(uri: string, base: string, enginePath: string): ParsedUrl {
   const baseUrl = new URL(base);
-  if (uri.startsWith("//")) uri = baseUrl.protocol + uri;
-  else if (uri.startsWith("/")) uri = baseUrl.origin + uri;
-  else if (!/^(https?|wss?):\/\//i.test(uri)) {
+  // `//host` and `/path` resolve against the base; anything else without a scheme is a host
+  if (!/^(\/|(https?|wss?):\/\/)/i.test(uri)) {
     uri = `${baseUrl.protocol === "https:" ? "https" : "http"}://${uri}`;
   }
-  const url = new URL(uri);
+  const url = new URL(uri, baseUrl);
   const secure = url.protocol === "https:" || url.protocol === "wss:";
   const scheme = secure ? "https" : "http";
   return {
