@@ -23,13 +23,14 @@ const common = {
   absWorkingDir: root,
 };
 
-// The global is the io() function itself, with Manager, Socket, … as properties.
+// The global is the io() function itself, with every export of the package as a property (named
+// one by one: a namespace import costs an export helper; test/bundle.test.ts checks the list).
 const iife = {
   ...common,
   format: "iife",
   stdin: {
-    contents: `import io, * as api from "./dist/index.js";
-globalThis.io = Object.assign(io, api);`,
+    contents: `import io, { ClientErrorCode, Emitter, Manager, Socket, TransportError, protocol } from "./dist/index.js";
+globalThis.io = Object.assign(io, { ClientErrorCode, Emitter, Manager, Socket, TransportError, protocol, io, connect: io, default: io });`,
     resolveDir: root,
     sourcefile: "socket.io.global.js",
   },

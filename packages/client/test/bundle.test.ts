@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
@@ -17,6 +18,17 @@ const read = (name: string) => readFileSync(join(bundleDir, name));
 describe("browser bundles", () => {
   it.skip("keeps the minified IIFE bundle within 10 KB min+gzip", () => {
     expect(gzipSync(read("socket.io.min.js"), { level: 9 }).length).toBeLessThanOrEqual(10 * 1024);
+  });
+
+  it("exposes every export of the package on the IIFE global", async () => {
+    const context: { io?: Record<string, unknown>; TextEncoder: typeof TextEncoder } = {
+      TextEncoder,
+    };
+    runInNewContext(read("socket.io.min.js").toString(), context);
+    const api = await import("@switchboard/client");
+    expect(Object.keys(context.io!).sort()).toEqual(Object.keys(api).sort());
+    expect(typeof context.io).toBe("function");
+    expect(context.io!.connect).toBe(context.io);
   });
 
   it("ships nothing Node-only", () => {
