@@ -5,6 +5,7 @@ import createDebug from "debug";
 import { engineStats } from "./internal.js";
 import type { ResolvedEngineOptions } from "./options.js";
 import { controlPacket, frameSize, PreparedMessage, pollingForm } from "./prepared-message.js";
+import { TimerEntry, TimerWheel } from "./timer-wheel.js";
 import type { PollingOwner, PollingTransport } from "./transports/polling.js";
 import {
   type AnyWebSocketTransport,
@@ -27,6 +28,9 @@ const PING = controlPacket("2");
 const NOOP = controlPacket("6");
 const CLOSE = controlPacket("1");
 const SEPARATOR = "\x1e";
+
+/** Heartbeat and close-wait deadlines of every session: one Node timer per duration. */
+const heartbeats = new TimerWheel<Session>((s) => Session.onDeadline(s));
 
 /** What a session needs from its server. */
 export interface SessionHost {
@@ -68,22 +72,24 @@ export class Session
 {
   readonly id: EngineSessionId;
   readonly request: IncomingMessage;
-  readonly protocol = 4 as const;
-  readonly remoteAddress: string;
+
   #host: SessionHost;
+  #remoteAddress: string | undefined = undefined;
   #transport: Transport;
   #probe: AnyWebSocketTransport | null = null;
   #upgradeState: UpgradeState = "none";
   #upgraded = false;
   #state: EngineReadyState = "opening";
   #handler: EngineConnectionHandler | null = null;
-  #queue: PreparedMessage[] = [];
+  /** Messages queued for the next flush; allocated on first use. */
+  #queue: PreparedMessage[] | null = null;
   #queuedBytes = 0;
   /** Transport backlog (bytes not yet handed to the OS) read after the last flush. */
   #backlog = 0;
   #compress = true;
   #flushScheduled = false;
-  #timer: NodeJS.Timeout | null = null;
+  /** Heartbeat / close-wait deadline on the shared timer wheel; allocated on first arm. */
+  #deadline: TimerEntry<Session> | null = null;
   #awaitingPong = false;
   #upgradeTimer: NodeJS.Timeout | null = null;
 
@@ -96,11 +102,27 @@ export class Session
     super();
     this.id = id;
     this.request = request;
-    this.remoteAddress = request.socket.remoteAddress ?? "";
     this.#host = host;
     this.#transport = transport;
+    if (transport.name === "polling") this.#remoteAddress = request.socket.remoteAddress ?? "";
     transport.owner = this;
     engineStats.liveSessions++;
+  }
+
+  get protocol(): 4 {
+    return 4;
+  }
+
+  /**
+   * The peer's address. Over WebSocket it is read when first asked (the socket lives as
+   * long as the session; no per-connection copy before that); a polling handshake's socket
+   * may be gone by then, so polling reads it at once.
+   */
+  get remoteAddress(): string {
+    if (this.#remoteAddress === undefined) {
+      this.#remoteAddress = this.request.socket.remoteAddress ?? "";
+    }
+    return this.#remoteAddress;
   }
 
   get transport(): Transport {
@@ -172,7 +194,8 @@ export class Session
       this.#finish(EngineCloseReason.forcedClose, undefined, false);
       return;
     }
-    this.#queue.push(CLOSE);
+    if (this.#queue === null) this.#queue = [CLOSE];
+    else this.#queue.push(CLOSE);
     if (t.hasPendingGet) {
       this.#flush();
       this.#finish(EngineCloseReason.forcedClose, undefined, false);
@@ -196,7 +219,8 @@ export class Session
   }
 
   #enqueue(frame: PreparedMessage): boolean {
-    this.#queue.push(frame);
+    if (this.#queue === null) this.#queue = [frame];
+    else this.#queue.push(frame);
     this.#queuedBytes += frameSize(frame);
     if (hasListeners(this, "packetCreate")) {
       this.emit("packetCreate", { type: "message", data: frame.data });
@@ -233,19 +257,18 @@ export class Session
   }
 
   #flush(): void {
-    if (this.#state === "closed" || this.#queue.length === 0) return;
+    const queue = this.#queue;
+    if (this.#state === "closed" || queue === null || queue.length === 0) return;
     const t = this.#transport;
     if (t.name === "polling") {
       if (!t.hasPendingGet) return;
-      const queue = this.#queue;
-      this.#queue = [];
+      this.#queue = null;
       this.#queuedBytes = 0;
       t.write(encodePollingPayload(queue));
       this.emit("drain");
       return;
     }
-    const queue = this.#queue;
-    this.#queue = [];
+    this.#queue = null;
     this.#queuedBytes = 0;
     t.sendFrames(queue, this.#compress);
     const backlog = t.bufferedAmount;
@@ -261,16 +284,13 @@ export class Session
   // ---- timers ----
 
   #arm(ms: number): void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      engineStats.liveTimers--;
-    }
-    engineStats.liveTimers++;
-    this.#timer = setTimeout(Session.#onTimer, ms, this);
+    const e = (this.#deadline ??= new TimerEntry<Session>(this));
+    if (e.list === null) engineStats.liveTimers++;
+    heartbeats.arm(e, ms);
   }
 
-  static #onTimer(s: Session): void {
-    s.#timer = null;
+  /** Called by the shared timer wheel when this session's deadline is due. */
+  static onDeadline(s: Session): void {
     engineStats.liveTimers--;
     if (s.#state === "closing") {
       s.#finish(EngineCloseReason.forcedClose, undefined, false);
@@ -292,9 +312,9 @@ export class Session
   }
 
   #clearTimers(): void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
+    const e = this.#deadline;
+    if (e !== null && e.list !== null) {
+      heartbeats.disarm(e);
       engineStats.liveTimers--;
     }
     if (this.#upgradeTimer !== null) {
@@ -353,8 +373,8 @@ export class Session
       return;
     }
     // While the client pauses polling for the upgrade, a GET is answered at once (noop).
-    if (this.#upgradeState === "probed" && this.#queue.length === 0) this.#queue.push(NOOP);
-    if (this.#queue.length > 0) this.#flush();
+    if (this.#upgradeState === "probed" && this.#queue === null) this.#queue = [NOOP];
+    if (this.#queue !== null) this.#flush();
   }
 
   onPollingError(reason: "transport error" | "parse error", description: unknown): void {
@@ -436,7 +456,7 @@ export class Session
       this.emit("upgrading", probe);
       const t = this.#transport;
       if (t.name === "polling" && t.hasPendingGet) {
-        if (this.#queue.length === 0) this.#queue.push(NOOP);
+        if (this.#queue === null) this.#queue = [NOOP];
         this.#flush();
       }
     } else if (packet.type === "upgrade" && this.#upgradeState === "probed") {
@@ -495,7 +515,7 @@ export class Session
     } else {
       t.close(pollingForm(CLOSE));
     }
-    this.#queue = [];
+    this.#queue = null;
     this.#queuedBytes = 0;
     engineStats.liveSessions--;
     this.#host.onSessionClosed(this);
