@@ -12,7 +12,8 @@ const internalProps = [
   ...["createWebSocket", "toBinary", "defaultUri", "createCookieJar", "cookieJar", "platform"],
   ...["store", "header", "tryCount", "pending", "fromQueue", "withError"],
   ...["slots", "expected", "container", "children", "index", "attachments"],
-  ...["reconnecting", "createSocket", "destroy", "attempts", "jitter", "duration"],
+  ...["reconnecting", "destroy", "attempts", "jitter", "duration", "args", "flags"],
+  ...["onOpen", "onPacket", "onError", "markClosed"],
 ];
 /** esbuild options of the minified browser bundles (also used by test/bundle.test.ts). */
 export const minified = {

@@ -266,11 +266,10 @@ export class EngineSocket extends Emitter {
       this.#flush();
     };
     const onEngineClose = () => fail("socket closed");
+    // cleanup() removes every probe listener, so only the pause callback checks `done`
     probe.once("open", () => {
-      if (done) return;
       probe.send([{ type: "ping", data: "probe" }]);
       probe.once("packet", (packet: EnginePacket) => {
-        if (done) return;
         if (packet.type !== "pong" || packet.data !== "probe")
           return fail("unexpected probe answer");
         this.#upgrading = true;

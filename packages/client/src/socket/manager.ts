@@ -63,7 +63,6 @@ export interface ManagerInternals {
   destroy(manager: Manager, socket: Socket): void;
   reconnecting(manager: Manager): boolean;
   readyState(manager: Manager): ManagerReadyState;
-  createSocket(manager: Manager, nsp: string, opts: Partial<SocketOptions>): Socket;
 }
 
 export let managerInternals: ManagerInternals;
@@ -161,7 +160,6 @@ export class Manager<
       destroy: (m, socket) => m.#destroy(socket),
       reconnecting: (m) => m.#reconnecting,
       readyState: (m) => m.#readyState,
-      createSocket: (m, nsp, opts) => new SocketClass(m, nsp, opts),
     };
   }
 
@@ -296,7 +294,7 @@ export class Manager<
   socket(nsp: string, opts?: Partial<SocketOptions>): Socket {
     let socket = this.nsps[nsp];
     if (socket === undefined) {
-      socket = managerInternals.createSocket(this, nsp, opts ?? {});
+      socket = new SocketClass(this, nsp, opts ?? {});
       this.nsps[nsp] = socket;
     } else if (this.opts.autoConnect && !socket.active) {
       socket.connect();

@@ -222,8 +222,7 @@ export class Socket<
     const writable = this.io.engine?.transport?.writable === true;
     if (flags.volatile && !(writable && this.connected)) return this;
     if (this.connected) {
-      for (const listener of this.#anyOutgoingListeners.slice()) listener.apply(this, args);
-      managerInternals.packet(this.io, packet, flags.compress);
+      this.#packet(packet, flags.compress);
     } else {
       this.sendBuffer.push(packet);
     }
@@ -278,7 +277,7 @@ export class Socket<
 
   /** Disconnects from the namespace (closing the connection when no other namespace uses it). */
   disconnect(): this {
-    if (this.connected) managerInternals.packet(this.io, { type: 1, nsp: this.nsp });
+    if (this.connected) this.#packet({ type: 1, nsp: this.nsp });
     this.#destroy();
     if (this.connected) this.#onClose("io client disconnect");
     return this;
@@ -358,8 +357,7 @@ export class Socket<
   #sendConnectPacket(data: Record<string, unknown> | undefined): void {
     // Connection state recovery: present the previous session (Socket.IO v5, CONNECT).
     const payload = this.#pid ? { pid: this.#pid, offset: this.#lastOffset, ...data } : data;
-    managerInternals.packet(
-      this.io,
+    this.#packet(
       payload === undefined
         ? { type: 0, nsp: this.nsp }
         : { type: 0, nsp: this.nsp, data: payload },
@@ -425,7 +423,7 @@ export class Socket<
     return (...args: unknown[]) => {
       if (sent) return;
       sent = true;
-      managerInternals.packet(this.io, { type: 3, nsp: this.nsp, id, data: args });
+      this.#packet({ type: 3, nsp: this.nsp, id, data: args });
     };
   }
 
@@ -502,13 +500,7 @@ export class Socket<
     this.connected = true;
     for (const args of this.receiveBuffer) this.#emitEvent(args);
     this.receiveBuffer = [];
-    for (const packet of this.sendBuffer) {
-      if (packet.type === 2) {
-        for (const listener of this.#anyOutgoingListeners.slice())
-          listener.apply(this, packet.data);
-      }
-      managerInternals.packet(this.io, packet);
-    }
+    for (const packet of this.sendBuffer) this.#packet(packet);
     this.sendBuffer = [];
     this.emitReserved("connect");
     this.#drainQueue(true);
@@ -524,6 +516,14 @@ export class Socket<
       this.#acks.delete(id);
       if (ack.withError) ack.call(this, new Error("socket has been disconnected"));
     }
+  }
+
+  /** Sends a packet; the outgoing catch-all listeners see events first. */
+  #packet(packet: SocketPacket, compress?: boolean): void {
+    if (packet.type === 2) {
+      for (const listener of this.#anyOutgoingListeners.slice()) listener.apply(this, packet.data);
+    }
+    managerInternals.packet(this.io, packet, compress);
   }
 
   #destroy(): void {
