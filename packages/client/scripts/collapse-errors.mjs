@@ -2,7 +2,8 @@
 // stable code (`SB_ERR_…`), the way React's production build swaps error messages for codes.
 // Codes are the contract, messages are not; the Node build (tsc's dist/) keeps full messages.
 // It rewrites the protocol package's compiled JS, found by syntax (TypeScript's parser):
-// - `new ProtocolError(code, message[, options])` → `new ProtocolError(code, code[, options])`;
+// - `new ProtocolError(code, message[, options])` → `new ProtocolError(code[, 0, options])`, and
+//   the class passes `code` as the message to `Error`;
 // - inside a `throw`, string arguments of helper calls (`throw fail(code, "…")`,
 //   `throw invalid("…")`) are dropped (a trailing one) or emptied (one before a `cause`).
 // Line breaks are kept, so source maps still point at the right lines.
@@ -36,9 +37,29 @@ export function collapseErrorMessages(source, fileName) {
       node.arguments !== undefined &&
       node.arguments.length >= 2
     ) {
-      const [code, message] = node.arguments;
-      replace(message.getStart(file), message.getEnd(), code.getText(file));
+      const [code, message, options] = node.arguments;
+      if (options === undefined) replace(code.getEnd(), message.getEnd(), "");
+      else replace(message.getStart(file), message.getEnd(), "0");
       for (const arg of node.arguments) if (arg !== message) visit(arg, inThrow);
+      return;
+    }
+    // the class itself: `super(message, options)` → `super(code, options)`
+    if (
+      ts.isConstructorDeclaration(node) &&
+      ts.isClassDeclaration(node.parent) &&
+      node.parent.name?.text === "ProtocolError"
+    ) {
+      const superCall = node.body?.statements
+        .map((statement) => ts.isExpressionStatement(statement) && statement.expression)
+        .find(
+          (e) => e && ts.isCallExpression(e) && e.expression.kind === ts.SyntaxKind.SuperKeyword,
+        );
+      const [code, message] = node.parameters;
+      const first = superCall?.arguments[0];
+      if (!first || first.getText(file) !== message?.name.getText(file)) {
+        throw new Error(`${fileName}: ProtocolError no longer calls super(message, …)`);
+      }
+      replace(first.getStart(file), first.getEnd(), code.name.getText(file));
       return;
     }
     if (inThrow && ts.isCallExpression(node) && ts.isIdentifier(node.expression)) {

@@ -6,7 +6,7 @@ import {
 } from "@switchboard/protocol";
 import { Emitter, subscribe } from "../emitter.js";
 import type { Platform } from "../platform/types.js";
-import { ClientErrorCode, TransportError } from "./errors.js";
+import { ClientErrorCode, parseError, TransportError } from "./errors.js";
 import { PollingTransport } from "./polling.js";
 import type { Transport, TransportName, TransportOptions } from "./transport.js";
 import { WebSocketTransport } from "./websocket.js";
@@ -158,7 +158,10 @@ export class EngineSocket extends Emitter {
     if (this.transport) this.transport.off();
     this.transport = transport;
     subscribe(transport, {
-      drain: () => this.#onDrain(),
+      drain: () => {
+        if (this.#writeBuffer.length === 0) this.emitReserved("drain");
+        else this.#flush();
+      },
       packet: (packet: EnginePacket) => this.#onPacket(packet),
       error: (err: TransportError) => this.#onError(err),
       close: (details: unknown) => this.#onClose("transport close", details),
@@ -169,16 +172,14 @@ export class EngineSocket extends Emitter {
     if (this.readyState === "closed") return;
     this.emitReserved("packet", packet);
     this.emitReserved("heartbeat");
-    if (packet.type !== "open" && this.id === undefined) {
-      this.#onParseError(`${packet.type} packet before open`);
+    const type = packet.type;
+    // open comes once and first; pong and upgrade never come from a server outside a probe
+    if ((type === "open") !== (this.id === undefined) || type === "pong" || type === "upgrade") {
+      this.#onParseError(`unexpected ${type} packet`);
       return;
     }
-    switch (packet.type) {
+    switch (type) {
       case "open": {
-        if (this.id !== undefined) {
-          this.#onParseError("duplicate open packet");
-          return;
-        }
         let data: HandshakeData;
         try {
           data = parseHandshake(packet.data);
@@ -202,17 +203,12 @@ export class EngineSocket extends Emitter {
       case "close":
         this.#onClose("transport close", { description: "closed by the server" });
         return;
-      case "noop":
-        return;
-      default:
-        // pong/upgrade are never sent by a server outside a probe.
-        this.#onParseError(`unexpected ${packet.type} packet`);
-        return;
+      // noop: nothing to do
     }
   }
 
   #onParseError(cause: unknown): void {
-    const err = new TransportError("parse error", cause, undefined, ClientErrorCode.PARSE);
+    const err = parseError(cause);
     this.emitReserved("error", err);
     this.#onClose("parse error", err);
   }
@@ -327,11 +323,6 @@ export class EngineSocket extends Emitter {
     const batch = this.#writeBuffer.splice(0, count);
     this.transport.send(batch);
     this.emitReserved("flush");
-  }
-
-  #onDrain(): void {
-    if (this.#writeBuffer.length === 0) this.emitReserved("drain");
-    else this.#flush();
   }
 
   #onError(err: TransportError): void {

@@ -36,3 +36,7 @@ export class TransportError extends Error {
     this.context = context;
   }
 }
+
+/** A `"parse error"` TransportError (code `SB_ERR_PARSE`): the server sent what does not decode. */
+export const parseError = (cause: unknown, context?: unknown): TransportError =>
+  new TransportError("parse error", cause, context, ClientErrorCode.PARSE);

@@ -1,5 +1,5 @@
 import { decodePayload, type EnginePacket, encodePayload, isBlob } from "@switchboard/protocol";
-import { ClientErrorCode, TransportError } from "./errors.js";
+import { parseError, TransportError } from "./errors.js";
 import { Transport, type TransportState } from "./transport.js";
 
 /**
@@ -43,16 +43,13 @@ export class PollingTransport extends Transport {
     this.#writing = true;
     // A Blob can only be read asynchronously; the transport stays unwritable meanwhile, so
     // later packets wait and the order is kept.
-    const ready = packets.some((p) => isBlob(p.data))
-      ? Promise.all(
-          packets.map(async (p) =>
-            isBlob(p.data)
-              ? { ...p, data: new Uint8Array(await (p.data as unknown as Blob).arrayBuffer()) }
-              : p,
-          ),
-        )
-      : Promise.resolve(packets);
-    ready
+    Promise.all(
+      packets.map(async (p) =>
+        isBlob(p.data)
+          ? { ...p, data: new Uint8Array(await (p.data as unknown as Blob).arrayBuffer()) }
+          : p,
+      ),
+    )
       .then((list) => this.#request("POST", encodePayload(list)))
       .then(
         () => {
@@ -90,14 +87,14 @@ export class PollingTransport extends Transport {
     try {
       packets = decodePayload(body);
     } catch (err) {
-      this.#fail(new TransportError("parse error", err, body, ClientErrorCode.PARSE));
+      this.#fail(parseError(err, body));
       return;
     }
     for (const packet of packets) {
       if (this.state === "opening" && packet.type === "open") this.onOpen();
       if (packet.type === "close") {
         this.state = "closed";
-        this.emitReserved("close", { description: "transport closed by the server" });
+        this.emitReserved("close", { description: "closed by the server" });
         return;
       }
       this.onPacket(packet);
@@ -107,7 +104,7 @@ export class PollingTransport extends Transport {
     if (this.state === "pausing") this.#onPause?.();
     else if (this.state === "open") this.#poll();
     else if (this.state === "opening") {
-      this.#fail(new TransportError("parse error", "no open packet", body, ClientErrorCode.PARSE));
+      this.#fail(parseError("no open packet", body));
     }
   }
 
@@ -121,7 +118,7 @@ export class PollingTransport extends Transport {
         method,
         body,
         headers,
-        credentials: this.opts.withCredentials ? "include" : "same-origin",
+        credentials: this.opts.withCredentials ? "include" : undefined, // default: same-origin
         signal: method === "GET" ? this.#abort.signal : undefined,
       });
     } catch (err) {

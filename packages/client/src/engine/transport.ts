@@ -57,7 +57,7 @@ export abstract class Transport extends Emitter {
     if (this.sid !== undefined) query.sid = this.sid;
     if (timestamped) query[this.opts.timestampParam] = timestamp();
     const url = scheme === "ws" ? this.opts.url.replace(/^http/, "ws") : this.opts.url;
-    return `${url}?${new URLSearchParams(query).toString()}`;
+    return `${url}?${new URLSearchParams(query)}`;
   }
 
   /** Marks the transport open and writable, and emits `open`. */

@@ -1,6 +1,6 @@
 import { decodeEnginePacket, type EnginePacket, encodeEnginePacket } from "@switchboard/protocol";
 import type { WebSocketLike } from "../platform/types.js";
-import { ClientErrorCode, TransportError } from "./errors.js";
+import { parseError, TransportError } from "./errors.js";
 import { Transport } from "./transport.js";
 
 /** Engine.IO over one WebSocket: one packet per frame, binary messages as binary frames. */
@@ -68,7 +68,7 @@ export class WebSocketTransport extends Transport {
     try {
       packet = decodeEnginePacket(frame as string);
     } catch (err) {
-      this.onError(new TransportError("parse error", err, frame, ClientErrorCode.PARSE));
+      this.onError(parseError(err, frame));
       return;
     }
     this.onPacket(packet);

@@ -255,7 +255,10 @@ export class Manager<
       this.#readyState = "closed";
       this.emitReserved("error", err);
       if (callback) callback(err);
-      else this.#maybeReconnectOnOpen();
+      // the first connection failed: start reconnecting (a reconnection attempt has a callback)
+      else if (!this.#reconnecting && this.opts.reconnection && this.#backoff.attempts === 0) {
+        this.#reconnect();
+      }
     };
     const unsubscribe = subscribe(engine, {
       open: () => {
@@ -375,12 +378,6 @@ export class Manager<
     this.#readyState = "closed";
     this.emitReserved("close", reason, description);
     if (this.opts.reconnection && !this.#skipReconnect) this.#reconnect();
-  }
-
-  #maybeReconnectOnOpen(): void {
-    if (!this.#reconnecting && this.opts.reconnection && this.#backoff.attempts === 0) {
-      this.#reconnect();
-    }
   }
 
   #reconnect(): void {

@@ -43,14 +43,14 @@ export interface SocketReservedEvents {
   disconnect: (reason: DisconnectReason, description?: DisconnectDescription) => void;
 }
 
-const RESERVED_EVENTS = new Set([
+const RESERVED_EVENTS = [
   "connect",
   "connect_error",
   "disconnect",
   "disconnecting",
   "newListener",
   "removeListener",
-]);
+];
 
 /** Per-Socket options. */
 export interface SocketOptions {
@@ -184,8 +184,10 @@ export class Socket<
 
   /** Emits a `"message"` event. */
   send(...args: unknown[]): this {
-    this.emit("message" as EventNames<EmitEvents>, ...(args as EventParams<EmitEvents, never>));
-    return this;
+    return this.emit(
+      "message" as EventNames<EmitEvents>,
+      ...(args as EventParams<EmitEvents, never>),
+    );
   }
 
   /**
@@ -203,7 +205,7 @@ export class Socket<
     ...args: EventParams<EmitEvents, Ev>
   ): this;
   override emit(ev: string, ...args: unknown[]): this {
-    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    if (RESERVED_EVENTS.includes(ev)) throw new Error(`"${ev}" is a reserved event name`);
     args.unshift(ev);
     const flags = this.#flags;
     this.#flags = {};
@@ -374,7 +376,7 @@ export class Socket<
         } else {
           this.emitReserved(
             "connect_error",
-            new Error("CONNECT answer without a session id (Socket.IO v2 server?)"),
+            new Error("no session id in CONNECT (Socket.IO v2 server?)"),
           );
         }
         return;
