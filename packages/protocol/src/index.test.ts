@@ -61,6 +61,10 @@ describe("decoder limits", () => {
 
   it("merges overrides and rejects invalid values with TypeError", () => {
     expect(resolveDecoderLimits()).toBe(DEFAULT_DECODER_LIMITS);
+    // A resolved object is shared, not copied again (one per server, not per connection).
+    const resolved = resolveDecoderLimits({ maxAttachments: 3 });
+    expect(resolveDecoderLimits(resolved)).toBe(resolved);
+    expect(resolveDecoderLimits({ ...resolved })).not.toBe(resolved);
     expect(resolveDecoderLimits({ maxAttachments: 2, maxEventNameLength: Infinity })).toEqual({
       ...DEFAULT_DECODER_LIMITS,
       maxAttachments: 2,

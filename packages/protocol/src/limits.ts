@@ -54,12 +54,18 @@ export const MAX_ATTACHMENT_COUNT_DIGITS = 9;
  */
 export const MAX_ENCODE_DEPTH = 1000;
 
+/** Objects returned by {@link resolveDecoderLimits} (frozen, so safe to share). */
+const resolvedLimits = new WeakSet<object>();
+
 /**
  * Merge partial limits over {@link DEFAULT_DECODER_LIMITS}. Each value must be a
  * non-negative number (`Infinity` allowed); anything else throws `TypeError`.
  */
 export function resolveDecoderLimits(limits?: Partial<DecoderLimits>): Readonly<DecoderLimits> {
   if (limits === undefined) return DEFAULT_DECODER_LIMITS;
+  // Already resolved (frozen, complete): shared as is, so a server's per-connection
+  // decoders do not each hold a copy.
+  if (resolvedLimits.has(limits)) return limits as Readonly<DecoderLimits>;
   const resolved: DecoderLimits = { ...DEFAULT_DECODER_LIMITS };
   for (const key of Object.keys(DEFAULT_DECODER_LIMITS) as (keyof DecoderLimits)[]) {
     const value = limits[key];
@@ -71,5 +77,7 @@ export function resolveDecoderLimits(limits?: Partial<DecoderLimits>): Readonly<
     }
     resolved[key] = value;
   }
-  return Object.freeze(resolved);
+  Object.freeze(resolved);
+  resolvedLimits.add(resolved);
+  return resolved;
 }

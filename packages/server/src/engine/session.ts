@@ -284,7 +284,11 @@ export class Session
   // ---- timers ----
 
   #arm(ms: number): void {
-    const e = (this.#deadline ??= new TimerEntry<Session>(this));
+    let e = this.#deadline;
+    if (e === null) {
+      e = new TimerEntry<Session>(this);
+      this.#deadline = e;
+    }
     if (e.list === null) engineStats.liveTimers++;
     heartbeats.arm(e, ms);
   }

@@ -166,5 +166,8 @@ describe("WebSocket without ws objects (no per-message deflate)", () => {
     expect(await rec.closed).toBe("forced close");
     await until(() => peer.frames().length >= before + 7);
     expect([...peer.frames().subarray(before)]).toEqual([0x81, 4, 0x34, 0x62, 0x79, 0x65, 0x88, 0]);
+    // The stream ends once the peer answers with its close frame (closing handshake).
+    peer.socket.write(frame(8, Buffer.alloc(0)));
+    await peer.ended;
   });
 });

@@ -27,7 +27,11 @@ const KEY = /^[+/0-9A-Za-z]{22}==$/;
 /** Bound on a peer that never answers our close frame. */
 const CLOSE_TIMEOUT = 30_000;
 
-type State = 0 | 1 | 2; // open, closing (answered the peer's close frame), closed
+/**
+ * 0 open; 1 answered the peer's close frame (waiting for the socket to close); 3 sent our
+ * close frame (waiting for the peer's, still reading); 2 closed (detached).
+ */
+type State = 0 | 1 | 2 | 3;
 
 const kTransport = Symbol("switchboard.directWebSocket");
 type Tagged = Socket & { [kTransport]?: DirectWebSocketTransport };
@@ -180,23 +184,34 @@ function onCloseTimeout(this: Tagged): void {
   this.destroy();
 }
 
+/** Receive state beyond whole frames in one chunk: allocated only while in use. */
+interface RxState {
+  /** Bytes received and not yet parsed (a partial frame), or null. */
+  pending: Buffer[] | null;
+  pendingBytes: number;
+  /** Bytes needed before the pending frame can be parsed (0: header not complete yet). */
+  need: number;
+  /** Fragments of a message being received (opcode in fragOpcode), or null. */
+  fragments: Buffer[] | null;
+  fragOpcode: number;
+  fragBytes: number;
+}
+
+function newRx(): RxState {
+  return { pending: null, pendingBytes: 0, need: 0, fragments: null, fragOpcode: 0, fragBytes: 0 };
+}
+
 /** One WebSocket connection over a raw socket: one engine packet per frame (spec "WebSocket"). */
 export class DirectWebSocketTransport {
-  readonly name = "websocket" as const;
+  get name(): "websocket" {
+    return "websocket";
+  }
   /** The session; set by the session's constructor or when attached as a probe. */
   owner: WebSocketOwner | null = null;
   readonly #socket: Tagged;
   readonly #maxPayload: number;
   #state: State = 0;
-  /** Bytes received and not yet parsed (a partial frame), or null. */
-  #pending: Buffer[] | null = null;
-  #pendingBytes = 0;
-  /** Bytes needed before the pending frame can be parsed (0: header not complete yet). */
-  #need = 0;
-  /** Fragments of a message being received (opcode in #fragOpcode), or null. */
-  #fragments: Buffer[] | null = null;
-  #fragOpcode = 0;
-  #fragBytes = 0;
+  #rx: RxState | null = null;
 
   constructor(socket: Duplex, head: Buffer, maxPayload: number) {
     this.#socket = socket as Tagged;
@@ -237,7 +252,7 @@ export class DirectWebSocketTransport {
   /** Graceful close: a close frame after what is queued, then the end of the stream. */
   close(): void {
     if (this.#state !== 0) return;
-    this.#sendClose(undefined);
+    this.#sendClose(undefined, "initiate");
   }
 
   /** Immediate close, dropping what is queued (slow client, errors). */
@@ -249,34 +264,44 @@ export class DirectWebSocketTransport {
 
   /** Socket closed or failed. */
   fail(error: Error | undefined): void {
-    if (this.#state === 2) return; // closed by us: the session already knows
+    if (this.#state === 2) return;
+    if (this.#state === 3) {
+      // Closed by us: the session already knows.
+      this.#detach();
+      return;
+    }
     this.#detach();
     this.owner?.onWebSocketClose(this, error);
   }
 
-  #sendClose(code: number | undefined, answering = false): void {
-    this.#state = 1;
+  /**
+   * Sends a close frame (RFC 6455 section 5.5.1). "answer": the peer closed first; we end
+   * our side and, like `ws`, the session hears of the close when the socket closes.
+   * "initiate": the session closed us; like `ws`, the stream ends only once the peer's
+   * close frame arrives (so the peer reads everything before it sees the end), or after
+   * CLOSE_TIMEOUT. "error": a protocol error; the stream ends at once.
+   */
+  #sendClose(code: number | undefined, mode: "answer" | "initiate" | "error"): void {
     const s = this.#socket;
     if (!s.destroyed) {
       s.write(controlFrame(0x8, closePayload(code)));
-      s.end();
-      // Our close first: a peer that never answers is cut after CLOSE_TIMEOUT (as `ws`
-      // does). Answering the peer's close needs no timer: it already ends its side.
-      if (!answering) s.setTimeout(CLOSE_TIMEOUT, onCloseTimeout);
+      if (mode === "initiate") s.setTimeout(CLOSE_TIMEOUT, onCloseTimeout);
+      else s.end();
     }
-    // Answering the peer: like `ws`, the session hears of the close when the socket closes
-    // (the peer ends its side). Our own close: the session is already done with us.
-    if (answering) {
-      this.#pending = null;
-      this.#fragments = null;
-      this.#socket.off("data", onData);
+    this.#rx = null;
+    if (mode === "initiate") {
+      this.#state = 3;
+      return;
+    }
+    if (mode === "answer") {
+      this.#state = 1;
+      s.off("data", onData);
     } else this.#detach();
   }
 
   #detach(): void {
     this.#state = 2;
-    this.#pending = null;
-    this.#fragments = null;
+    this.#rx = null;
     this.#socket[kTransport] = undefined;
     this.#socket.off("data", onData);
     this.#socket.off("drain", onDrain);
@@ -286,15 +311,15 @@ export class DirectWebSocketTransport {
   /** Parses incoming bytes (called for each socket chunk). */
   receive(chunk: Buffer): void {
     let data = chunk;
-    const pending = this.#pending;
-    if (pending !== null) {
-      pending.push(chunk);
-      this.#pendingBytes += chunk.length;
-      if (this.#pendingBytes < this.#need) return;
-      data = Buffer.concat(pending, this.#pendingBytes);
-      this.#pending = null;
-      this.#pendingBytes = 0;
-      this.#need = 0;
+    const rx = this.#rx;
+    if (rx !== null && rx.pending !== null) {
+      rx.pending.push(chunk);
+      rx.pendingBytes += chunk.length;
+      if (rx.pendingBytes < rx.need) return;
+      data = Buffer.concat(rx.pending, rx.pendingBytes);
+      rx.pending = null;
+      rx.pendingBytes = 0;
+      rx.need = 0;
     }
     try {
       this.#parse(data);
@@ -302,16 +327,21 @@ export class DirectWebSocketTransport {
       if (!(err instanceof FrameError)) throw err;
       debug("protocol error: %s", err.message);
       const owner = this.owner;
-      if (this.#state === 0) this.#sendClose(err.closeCode);
-      else this.#detach();
+      if (this.#state === 0) this.#sendClose(err.closeCode, "error");
+      else {
+        this.#detach();
+        this.#socket.destroy();
+        return;
+      }
       owner?.onWebSocketClose(this, err);
     }
   }
 
   #parse(data: Buffer): void {
     let offset = 0;
+    let need = 0;
     const length = data.length;
-    while (offset < length && this.#state === 0) {
+    while (offset < length && (this.#state === 0 || this.#state === 3)) {
       const avail = length - offset;
       if (avail < 2) break;
       const b0 = data[offset]!;
@@ -339,12 +369,12 @@ export class DirectWebSocketTransport {
         len = high * 0x100000000 + data.readUInt32BE(offset + 6);
         headerLen = 14;
       }
-      if (opcode < 0x8 && len + this.#fragBytes > this.#maxPayload) {
+      if (opcode < 0x8 && len + (this.#rx?.fragBytes ?? 0) > this.#maxPayload) {
         throw new FrameError("message too big", 1009);
       }
       const total = headerLen + len;
       if (avail < total) {
-        this.#need = total;
+        need = total;
         break;
       }
       const start = offset + headerLen;
@@ -355,37 +385,49 @@ export class DirectWebSocketTransport {
       if (opcode >= 0x8) this.#onControl(opcode, payload);
       else this.#onData(opcode, fin, payload);
     }
-    if (offset < length && this.#state === 0) {
+    if (offset < length && (this.#state === 0 || this.#state === 3)) {
       // Copy the partial frame so the (possibly large) chunk it came in is not retained.
-      this.#pending = [Buffer.from(data.subarray(offset))];
-      this.#pendingBytes = length - offset;
-      // #need was set at the break for an incomplete payload; it stays 0 for an incomplete
-      // header (then every chunk is joined until the header is readable).
-    } else {
-      this.#need = 0;
+      let rx = this.#rx;
+      if (rx === null) {
+        rx = newRx();
+        this.#rx = rx;
+      }
+      rx.pending = [Buffer.from(data.subarray(offset))];
+      rx.pendingBytes = length - offset;
+      // `need` is set for an incomplete payload; 0 for an incomplete header (then every
+      // chunk is joined until the header is readable).
+      rx.need = need;
+    } else if (this.#rx !== null && this.#rx.fragments === null) {
+      this.#rx = null;
     }
   }
 
   #onData(opcode: number, fin: boolean, payload: Buffer): void {
+    if (this.#state === 3) return; // after our close frame: only the peer's close matters
     let message: Buffer;
     let binary: boolean;
+    const rx = this.#rx;
     if (opcode === 0) {
-      const fragments = this.#fragments;
-      if (fragments === null) throw new FrameError("continuation without a start", 1002);
-      fragments.push(payload);
-      this.#fragBytes += payload.length;
+      if (rx === null || rx.fragments === null) {
+        throw new FrameError("continuation without a start", 1002);
+      }
+      rx.fragments.push(payload);
+      rx.fragBytes += payload.length;
       if (!fin) return;
-      message = Buffer.concat(fragments, this.#fragBytes);
-      binary = this.#fragOpcode === 0x2;
-      this.#fragments = null;
-      this.#fragBytes = 0;
+      message = Buffer.concat(rx.fragments, rx.fragBytes);
+      binary = rx.fragOpcode === 0x2;
+      rx.fragments = null;
+      rx.fragBytes = 0;
     } else {
-      if (this.#fragments !== null)
+      if (rx !== null && rx.fragments !== null) {
         throw new FrameError("new message inside a fragmented one", 1002);
+      }
       if (!fin) {
-        this.#fragments = [payload];
-        this.#fragOpcode = opcode;
-        this.#fragBytes = payload.length;
+        const state = rx ?? newRx();
+        this.#rx = state;
+        state.fragments = [payload];
+        state.fragOpcode = opcode;
+        state.fragBytes = payload.length;
         return;
       }
       message = payload;
@@ -397,7 +439,7 @@ export class DirectWebSocketTransport {
 
   #onControl(opcode: number, payload: Buffer): void {
     if (opcode === 0x9) {
-      this.#socket.write(controlFrame(0xa, payload));
+      if (this.#state === 0) this.#socket.write(controlFrame(0xa, payload));
       return;
     }
     if (opcode === 0xa) return;
@@ -409,6 +451,12 @@ export class DirectWebSocketTransport {
       if (!validCloseCode(code)) throw new FrameError(`invalid close code ${code}`, 1002);
       if (!isUtf8(payload.subarray(2))) throw new FrameError("invalid close reason", 1007);
     }
-    this.#sendClose(code, true);
+    if (this.#state === 3) {
+      // The answer to our close frame: the closing handshake is complete.
+      this.#detach();
+      this.#socket.end();
+      return;
+    }
+    this.#sendClose(code, "answer");
   }
 }
