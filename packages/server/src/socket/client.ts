@@ -17,6 +17,7 @@ import {
   kRemove,
   kResolveNamespace,
 } from "./internal.js";
+import { assertJsonDepth } from "./json-depth.js";
 import type { AddResult, Namespace } from "./namespace.js";
 import type { DisconnectReason } from "./reasons.js";
 import type { Server } from "./server.js";
@@ -74,6 +75,7 @@ export class Client implements EngineConnectionHandler {
     if (this.#closed) return;
     let packet: SocketPacket | null;
     try {
+      if (typeof data === "string") assertJsonDepth(data);
       packet = this.#decoder.add(data);
     } catch (err) {
       this.onParseError(err);

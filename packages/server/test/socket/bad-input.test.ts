@@ -40,6 +40,10 @@ const CLOSING_INPUTS: [string, string | Uint8Array][] = [
   ["placeholder beyond the declared attachments", '51-["echo",{"_placeholder":true,"num":3}]'],
   ["auth payload that is a string", '0/other,"token"'],
   ["auth payload that is an array", "0/other,[1]"],
+  [
+    "data nested deeper than the encoder accepts",
+    `2["echo",${"[".repeat(1001)}${"]".repeat(1001)}]`,
+  ],
 ];
 
 describe("bad input", () => {
@@ -53,6 +57,20 @@ describe("bad input", () => {
       await stillWorks(bystander);
     },
   );
+
+  it("accepts data nested as deep as the encoder allows, and relays it", async () => {
+    const { victimSocket, reasons } = await setup();
+    const deep = JSON.parse(`${"[".repeat(998)}"x"${"]".repeat(998)}`);
+    expect(await victimSocket.emitWithAck("echo", deep)).toEqual([deep]);
+    expect(reasons).toEqual([]);
+  });
+
+  it("scans strings in deep-data checks without counting their brackets", async () => {
+    const { victimSocket, reasons } = await setup();
+    const text = "[{".repeat(3000);
+    expect(await victimSocket.emitWithAck("echo", text)).toEqual([text]);
+    expect(reasons).toEqual([]);
+  });
 
   it("ignores acks for unknown ids", async () => {
     const { victim, victimSocket, reasons } = await setup();
