@@ -56,10 +56,12 @@ function encodePollingPayload(frames: readonly PreparedMessage[]): string {
 
 /**
  * Whether anyone listens for `event`, without `listenerCount`'s argument handling (it sits
- * on the per-message path). `_events` is EventEmitter's documented-by-use listener table.
+ * on the per-message path). `_events`/`_eventsCount` are EventEmitter's long-stable internals.
  */
 function hasListeners(emitter: EventEmitter, event: string): boolean {
-  return (emitter as unknown as { _events: Record<string, unknown> })._events[event] !== undefined;
+  const e = emitter as unknown as { _events: Record<string, unknown>; _eventsCount: number };
+  // `_eventsCount` is a fast in-object load; `_events` is a dictionary (hash lookup).
+  return e._eventsCount > 0 && e._events[event] !== undefined;
 }
 
 /**

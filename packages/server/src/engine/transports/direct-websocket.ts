@@ -386,13 +386,15 @@ export class DirectWebSocketTransport {
       else this.#onData(opcode, fin, payload);
     }
     if (offset < length && (this.#state === 0 || this.#state === 3)) {
-      // Copy the partial frame so the (possibly large) chunk it came in is not retained.
       let rx = this.#rx;
       if (rx === null) {
         rx = newRx();
         this.#rx = rx;
       }
-      rx.pending = [Buffer.from(data.subarray(offset))];
+      // A small tail of a large chunk is copied so the chunk is not retained; a large
+      // tail (the start of a big frame) is kept as a view, saving a copy of its bytes.
+      const tail = data.subarray(offset);
+      rx.pending = [tail.length * 2 < length ? Buffer.from(tail) : tail];
       rx.pendingBytes = length - offset;
       // `need` is set for an incomplete payload; 0 for an incomplete header (then every
       // chunk is joined until the header is readable).
