@@ -163,10 +163,6 @@ function unmask(data: Buffer, start: number, end: number, mask: number): void {
 function onData(this: Tagged, chunk: Buffer): void {
   this[kTransport]?.receive(chunk);
 }
-function onEnd(this: Tagged): void {
-  // The peer half-closed without (or after) a close frame: finish our side too.
-  this.end();
-}
 function onError(this: Tagged, err: Error): void {
   const t = this[kTransport];
   debug("socket error %s", err.message);
@@ -221,7 +217,9 @@ export class DirectWebSocketTransport {
     s.setTimeout(0);
     s.setNoDelay(true);
     s.on("data", onData);
-    s.on("end", onEnd);
+    // The peer half-closing (with or without a close frame) ends our side too: Node does it
+    // when allowHalfOpen is off (HTTP servers turn it on), with no "end" listener of ours.
+    s.allowHalfOpen = false;
     s.on("error", onError);
     s.on("close", onClose);
     s.on("drain", onDrain);
@@ -305,7 +303,7 @@ export class DirectWebSocketTransport {
     this.#socket[kTransport] = undefined;
     this.#socket.off("data", onData);
     this.#socket.off("drain", onDrain);
-    // "end", "error" and "close" stay attached; they find no transport.
+    // "error" and "close" stay attached; they find no transport.
   }
 
   /** Parses incoming bytes (called for each socket chunk). */
