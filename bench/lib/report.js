@@ -98,7 +98,7 @@ export function markdown({ plan, records, rows, machine, bundle }) {
   }
   out.push("");
   out.push(
-    "CPU use during the measured window (median % of one core, user+system; server / generator):",
+    "CPU use during the measured window (median % of one core, user+system; server / generator / all other processes on the machine, from /proc/stat):",
   );
   out.push("");
   out.push("| Scenario | Switchboard | socket.io | raw ws |");
@@ -155,7 +155,7 @@ const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, 
  * @param {Row[]} rows
  */
 export function svgChart(rows) {
-  const labelW = 360;
+  const labelW = 430;
   const plotW = 480;
   const rowH = 34;
   const top = 50;

@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { Session } from "node:inspector";
+import { writeHeapSnapshot } from "node:v8";
 import { blast, installApp, state } from "./app.js";
 import { CpuMeter, serveRpc } from "./rpc.js";
 
@@ -61,6 +62,11 @@ serveRpc(
     },
     blast: (/** @type {any} */ p) => blast(io, p),
     count: () => ({ ...state }),
+    /** Write a heap snapshot after GC (for per-connection memory analysis). */
+    heapSnapshot: async (/** @type {{ file: string }} */ p) => {
+      await settleGc();
+      return { file: writeHeapSnapshot(p.file) };
+    },
     mem: async () => {
       await settleGc();
       const m = process.memoryUsage();
