@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
   createServer,
@@ -40,6 +40,12 @@ const debug = createDebug("switchboard:engine:server");
 
 /** Headers object handed to `initial_headers` / `headers` listeners, which may add to it. */
 export type EngineHeaders = Record<string, string | string[]>;
+
+// Session ids: 15 random bytes each, drawn from a pool refilled 64 ids at a time (one
+// CSPRNG call instead of one per handshake; the bytes are used once and never reused).
+const ID_BYTES = 15;
+const ID_POOL = Buffer.alloc(ID_BYTES * 64);
+let idOffset = ID_POOL.length;
 
 function destroyOnError(this: Duplex): void {
   this.destroy();
@@ -146,9 +152,12 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     }
     const lines: string[] = [];
     this.#upgradeHeaderLines(req, id, lines);
+    // Corked: the 101 answer and the open packet (written by `done`) leave in one syscall.
+    socket.cork();
     socket.write(switchingProtocols(req, check.accept, lines));
     socket.off("error", destroyOnError);
     done(new DirectWebSocketTransport(socket, head, this.options.maxHttpBufferSize));
+    socket.uncork();
   }
 
   /** Live sessions by id. */
@@ -162,7 +171,13 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
 
   /** Session id for a new handshake: 20 url-safe characters from 15 random bytes. Overridable (may return a Promise). */
   generateId(_req: IncomingMessage): string | Promise<string> {
-    return randomBytes(15).toString("base64url");
+    if (idOffset === ID_POOL.length) {
+      randomFillSync(ID_POOL);
+      idOffset = 0;
+    }
+    const id = ID_POOL.toString("base64url", idOffset, idOffset + ID_BYTES);
+    idOffset += ID_BYTES;
+    return id;
   }
 
   /** Adds a Connect/Express middleware, run on handshake requests (polling and WebSocket). */

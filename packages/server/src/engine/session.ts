@@ -157,13 +157,8 @@ export class Session
   openPacket(): string {
     const o = this.#host.options;
     const upgrades = this.#transport.name === "polling" ? o.upgrades : [];
-    return `0${JSON.stringify({
-      sid: this.id,
-      upgrades,
-      pingInterval: o.pingInterval,
-      pingTimeout: o.pingTimeout,
-      maxPayload: o.maxHttpBufferSize,
-    })}`;
+    // Built by hand (same JSON as JSON.stringify of the object, in the same key order).
+    return `0{"sid":${JSON.stringify(this.id)},"upgrades":${JSON.stringify(upgrades)},"pingInterval":${o.pingInterval},"pingTimeout":${o.pingTimeout},"maxPayload":${o.maxHttpBufferSize}}`;
   }
 
   /** Marks the session open (after the open packet went out) and starts the heartbeat. */

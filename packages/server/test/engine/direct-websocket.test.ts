@@ -170,4 +170,15 @@ describe("WebSocket without ws objects (no per-message deflate)", () => {
     peer.socket.write(frame(8, Buffer.alloc(0)));
     await peer.ended;
   });
+
+  it("generates 20-char url-safe session ids, unique across id-pool refills", async () => {
+    const t = await listen();
+    const ids = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const id = t.engine.generateId({} as never) as string;
+      expect(id).toMatch(/^[A-Za-z0-9_-]{20}$/);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(300);
+  });
 });
