@@ -28,6 +28,8 @@ const PING = controlPacket("2");
 const NOOP = controlPacket("6");
 const CLOSE = controlPacket("1");
 const SEPARATOR = "\x1e";
+/** Longest wait, after a polling close() flushed its messages, for the GET that takes the close packet, ms. */
+const CLOSE_WAIT_MS = 5_000;
 
 /** Heartbeat and close-wait deadlines of every session: one Node timer per duration. */
 const heartbeats = new TimerWheel<Session>((s) => Session.onDeadline(s));
@@ -191,15 +193,19 @@ export class Session
       this.#finish(EngineCloseReason.forcedClose, undefined, false);
       return;
     }
-    if (this.#queue === null) this.#queue = [CLOSE];
-    else this.#queue.push(CLOSE);
+    // Polling: pending messages and the close packet never share a payload. socket.io-client
+    // handles a payload's close packet before the messages decoded with it (it defers them),
+    // so a Socket.IO DISCONNECT sent with the close would be lost ("transport close" instead
+    // of "io server disconnect"). The messages go in one response, the close in the next.
     if (t.hasPendingGet) {
+      if (this.#queue === null || this.#queue.length === 0) {
+        this.#finish(EngineCloseReason.forcedClose, undefined, false);
+        return;
+      }
       this.#flush();
-      this.#finish(EngineCloseReason.forcedClose, undefined, false);
-      return;
     }
-    // Polling with no GET held: the next GET takes the queue and the close packet.
-    this.#arm(this.#host.options.pingTimeout);
+    // Bounded wait for the next GET: a client that never polls again is closed anyway.
+    this.#arm(Math.min(this.#host.options.pingTimeout, CLOSE_WAIT_MS));
   }
 
   /** Closes right away (server close): no flush. */
@@ -328,7 +334,13 @@ export class Session
   // ---- incoming ----
 
   #onPacket(packet: EnginePacket): void {
-    if (this.#state !== "open") return;
+    if (this.#state !== "open") {
+      // The client's own close while ours waits for its next GET ends the wait.
+      if (this.#state === "closing" && packet.type === "close") {
+        this.#finish(EngineCloseReason.forcedClose, undefined, false);
+      }
+      return;
+    }
     this.emit("packet", packet);
     switch (packet.type) {
       case "message": {
@@ -362,15 +374,17 @@ export class Session
   }
 
   onPollingPackets(packets: EnginePacket[]): void {
-    for (let i = 0; i < packets.length && this.#state === "open"; i++) this.#onPacket(packets[i]!);
+    for (let i = 0; i < packets.length && this.#state !== "closed"; i++)
+      this.#onPacket(packets[i]!);
   }
 
   onPollingGet(): void {
     const t = this.#transport;
     if (t.name !== "polling") return;
     if (this.#state === "closing") {
-      this.#flush();
-      this.#finish(EngineCloseReason.forcedClose, undefined, false);
+      // Messages queued before close() first; the close packet goes with the GET after.
+      if (this.#queue !== null && this.#queue.length > 0) this.#flush();
+      else this.#finish(EngineCloseReason.forcedClose, undefined, false);
       return;
     }
     // While the client pauses polling for the upgrade, a GET is answered at once (noop).
@@ -483,6 +497,8 @@ export class Session
     debug("%s upgraded to websocket", this.id);
     this.emit("upgrade", probe);
     this.#flush();
+    // close() came while polling was paused for the upgrade: finish as over WebSocket.
+    if (this.#state === "closing") this.#finish(EngineCloseReason.forcedClose, undefined, false);
   }
 
   #dropProbe(): void {

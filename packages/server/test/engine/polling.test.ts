@@ -104,6 +104,68 @@ describe("long-polling, raw", () => {
     expect(Buffer.from(rec.messages[2] as Uint8Array)).toEqual(Buffer.from([1, 2, 3]));
   });
 
+  it("conn.close() answers the held GET with the messages, the next GET with the close packet", async () => {
+    const t = await listen();
+    const connected = once<[EngineConnection]>(t.engine, "connection");
+    const { sid } = await handshake(t);
+    const [conn] = await connected;
+    const rec = record(conn);
+    const pending = poll(t, sid);
+    await until(
+      () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
+    );
+    conn.send(["bye", "41"]);
+    conn.close();
+    expect(await pending).toEqual({ status: 200, body: "4bye\x1e441" });
+    expect(t.engine.clientsCount).toBe(1);
+    expect(await poll(t, sid)).toEqual({ status: 200, body: "1" });
+    expect(await rec.closed).toBe("forced close");
+    expect(t.engine.clientsCount).toBe(0);
+  });
+
+  it("conn.close() with nothing queued answers the held GET with the close packet", async () => {
+    const t = await listen();
+    const connected = once<[EngineConnection]>(t.engine, "connection");
+    const { sid } = await handshake(t);
+    const [conn] = await connected;
+    const rec = record(conn);
+    const pending = poll(t, sid);
+    await until(
+      () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
+    );
+    conn.close();
+    expect(await pending).toEqual({ status: 200, body: "1" });
+    expect(await rec.closed).toBe("forced close");
+  });
+
+  it("conn.close() closes a client that takes the messages but never polls again", async () => {
+    const t = await listen({ pingInterval: 10_000, pingTimeout: 100 });
+    const connected = once<[EngineConnection]>(t.engine, "connection");
+    const { sid } = await handshake(t);
+    const [conn] = await connected;
+    const rec = record(conn);
+    conn.send(["bye"]);
+    conn.close();
+    expect(await poll(t, sid)).toEqual({ status: 200, body: "4bye" });
+    expect(await rec.closed).toBe("forced close");
+    expect(t.engine.clientsCount).toBe(0);
+    expect((await poll(t, sid)).status).toBe(400);
+  });
+
+  it("a client close packet ends the wait for the GET that takes the close packet", async () => {
+    const t = await listen();
+    const connected = once<[EngineConnection]>(t.engine, "connection");
+    const { sid } = await handshake(t);
+    const [conn] = await connected;
+    const rec = record(conn);
+    conn.send(["bye"]);
+    conn.close();
+    expect(await poll(t, sid)).toEqual({ status: 200, body: "4bye" });
+    await push(t, sid, "1");
+    expect(await rec.closed).toBe("forced close");
+    expect(t.engine.clientsCount).toBe(0);
+  });
+
   it("closes the session with transport close on a close packet", async () => {
     const t = await listen();
     const connected = once<[EngineConnection]>(t.engine, "connection");
