@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { SocketPacket } from "@switchboard/protocol";
+import { type RoomState, RoomsView, SidsView } from "./room-views.js";
 import type {
   Adapter,
   AdapterNamespace,
@@ -29,12 +30,33 @@ const NO_FLAGS: BroadcastFlags = Object.freeze({});
  */
 export class InMemoryAdapter extends EventEmitter implements Adapter {
   readonly nsp: AdapterNamespace;
-  readonly rooms = new Map<Room, Set<SocketId>>();
-  readonly sids = new Map<SocketId, Set<Room>>();
+  /**
+   * room → socket ids. Every socket is in the room of its own id, but that room is not
+   * stored (a one-member Set per connection): it is resolved through `nsp.sockets`, and
+   * this view shows it, as socket.io's map would.
+   */
+  readonly rooms: ReadonlyMap<Room, ReadonlySet<SocketId>>;
+  /** socket id → rooms (own id first), for sockets of this node. A view, see {@link rooms}. */
+  readonly sids: ReadonlyMap<SocketId, ReadonlySet<Room>>;
+  /** Rooms joined explicitly (never a socket's own-id room). */
+  readonly #rooms = new Map<Room, Set<SocketId>>();
+  /** Sockets that joined an explicit room → those rooms; created on a socket's first join. */
+  readonly #sids = new Map<SocketId, Set<Room>>();
+  /** Connected sockets that left their own-id room (`socket.leave(socket.id)`, rare). */
+  #leftOwn: Set<SocketId> | undefined;
 
   constructor(nsp: AdapterNamespace) {
     super();
     this.nsp = nsp;
+    const state: RoomState = {
+      explicit: this.#rooms,
+      joined: this.#sids,
+      sockets: nsp.sockets,
+      inOwnRoom: (id) => this.#inOwnRoom(id),
+      roomsOf: (id) => this.#roomsOf(id),
+    };
+    this.rooms = new RoomsView(state);
+    this.sids = new SidsView(state);
   }
 
   init(): void {}
@@ -46,17 +68,26 @@ export class InMemoryAdapter extends EventEmitter implements Adapter {
   }
 
   addAll(id: SocketId, rooms: Iterable<Room>): void {
-    let joined = this.sids.get(id);
-    if (joined === undefined) {
-      joined = new Set();
-      this.sids.set(id, joined);
-    }
+    let joined = this.#sids.get(id);
     for (const room of rooms) {
+      if (room === id) {
+        // The own-id room is implicit: only its events, and undoing a leave.
+        if (this.#leftOwn?.delete(id) === true && this.#leftOwn.size === 0) {
+          this.#leftOwn = undefined;
+        }
+        this.emit("create-room", room);
+        this.emit("join-room", room, id);
+        continue;
+      }
+      if (joined === undefined) {
+        joined = new Set();
+        this.#sids.set(id, joined);
+      }
       joined.add(room);
-      let members = this.rooms.get(room);
+      let members = this.#rooms.get(room);
       if (members === undefined) {
         members = new Set();
-        this.rooms.set(room, members);
+        this.#rooms.set(room, members);
         this.emit("create-room", room);
       }
       if (!members.has(id)) {
@@ -67,44 +98,86 @@ export class InMemoryAdapter extends EventEmitter implements Adapter {
   }
 
   del(id: SocketId, room: Room): void {
-    this.sids.get(id)?.delete(room);
+    if (room === id) {
+      if (!this.#inOwnRoom(id)) return;
+      this.#leftOwn ??= new Set();
+      this.#leftOwn.add(id);
+      this.emit("leave-room", room, id);
+      this.emit("delete-room", room);
+      return;
+    }
+    const joined = this.#sids.get(id);
+    if (joined?.delete(room) && joined.size === 0) this.#sids.delete(id);
     this.#leaveRoom(id, room);
   }
 
   delAll(id: SocketId): void {
-    const joined = this.sids.get(id);
+    if (this.#leftOwn?.delete(id) === true) {
+      if (this.#leftOwn.size === 0) this.#leftOwn = undefined;
+    } else if (this.nsp.sockets.has(id)) {
+      this.emit("leave-room", id, id);
+      this.emit("delete-room", id);
+    }
+    const joined = this.#sids.get(id);
     if (joined === undefined) return;
+    this.#sids.delete(id);
     for (const room of joined) this.#leaveRoom(id, room);
-    this.sids.delete(id);
   }
 
   #leaveRoom(id: SocketId, room: Room): void {
-    const members = this.rooms.get(room);
+    const members = this.#rooms.get(room);
     if (members === undefined || !members.delete(id)) return;
     this.emit("leave-room", room, id);
     if (members.size === 0) {
-      this.rooms.delete(room);
+      this.#rooms.delete(room);
       this.emit("delete-room", room);
     }
+  }
+
+  /** Whether `id` is a local socket that is in its own-id room. */
+  #inOwnRoom(id: SocketId): boolean {
+    return this.nsp.sockets.has(id) && this.#leftOwn?.has(id) !== true;
+  }
+
+  /** The rooms of socket `id`, own room first (a new Set), or undefined when in none. */
+  #roomsOf(id: SocketId): Set<Room> | undefined {
+    const joined = this.#sids.get(id);
+    if (!this.#inOwnRoom(id)) return joined === undefined ? undefined : new Set(joined);
+    const rooms = new Set<Room>([id]);
+    if (joined !== undefined) for (const room of joined) rooms.add(room);
+    return rooms;
+  }
+
+  /** The local socket whose own-id room is `room`, if it is in it. */
+  #owner(room: Room): AdapterSocket | undefined {
+    const socket = this.nsp.sockets.get(room);
+    if (socket === undefined || this.#leftOwn?.has(room) === true) return undefined;
+    return socket;
   }
 
   broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
     const flags = opts.flags ?? NO_FLAGS;
     const encoded = this.nsp.encode(packet);
-    const sockets = this.nsp.sockets;
     const except = this.#exceptIds(opts.except);
     const rooms = opts.rooms;
     if (rooms.size === 0) {
-      for (const id of this.sids.keys()) {
-        if (except?.has(id)) continue;
-        sockets.get(id)?.deliver(encoded, flags);
+      // Every socket: straight from the namespace's map, no lookup per recipient.
+      if (except === undefined) {
+        for (const socket of this.nsp.sockets.values()) socket.deliver(encoded, flags);
+      } else {
+        for (const socket of this.nsp.sockets.values()) {
+          if (!except.has(socket.id)) socket.deliver(encoded, flags);
+        }
       }
       return;
     }
+    const sockets = this.nsp.sockets;
     if (rooms.size === 1) {
       // One room: its members are distinct already, no dedupe set needed.
       for (const room of rooms) {
-        const members = this.rooms.get(room);
+        const owner = this.#owner(room);
+        if (owner !== undefined && except?.has(room) !== true) owner.deliver(encoded, flags);
+        const members = this.#rooms.get(room);
         if (members === undefined) return;
         for (const id of members) {
           if (except?.has(id)) continue;
@@ -113,16 +186,7 @@ export class InMemoryAdapter extends EventEmitter implements Adapter {
       }
       return;
     }
-    const seen = new Set<SocketId>();
-    for (const room of rooms) {
-      const members = this.rooms.get(room);
-      if (members === undefined) continue;
-      for (const id of members) {
-        if (seen.has(id) || except?.has(id)) continue;
-        seen.add(id);
-        sockets.get(id)?.deliver(encoded, flags);
-      }
-    }
+    for (const socket of this.#recipients(opts, except)) socket.deliver(encoded, flags);
   }
 
   broadcastWithAck(
@@ -150,7 +214,7 @@ export class InMemoryAdapter extends EventEmitter implements Adapter {
   }
 
   socketRooms(id: SocketId): ReadonlySet<Room> | undefined {
-    return this.sids.get(id);
+    return this.#roomsOf(id);
   }
 
   fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]> {
@@ -175,7 +239,7 @@ export class InMemoryAdapter extends EventEmitter implements Adapter {
         query: hs.query,
         auth: hs.auth,
       },
-      rooms: new Set(this.sids.get(socket.id)),
+      rooms: this.#roomsOf(socket.id) ?? new Set(),
       data: socket.data,
     };
   }
@@ -209,21 +273,26 @@ export class InMemoryAdapter extends EventEmitter implements Adapter {
   }
 
   /** The local sockets matching `opts`, each once (snapshot: safe against mutation). */
-  #recipients(opts: BroadcastOptions): AdapterSocket[] {
+  #recipients(
+    opts: BroadcastOptions,
+    except: ReadonlySet<SocketId> | undefined = this.#exceptIds(opts.except),
+  ): AdapterSocket[] {
     const result: AdapterSocket[] = [];
     const sockets = this.nsp.sockets;
-    const except = this.#exceptIds(opts.except);
     if (opts.rooms.size === 0) {
-      for (const id of this.sids.keys()) {
-        if (except?.has(id)) continue;
-        const socket = sockets.get(id);
-        if (socket !== undefined) result.push(socket);
+      for (const socket of sockets.values()) {
+        if (except?.has(socket.id) !== true) result.push(socket);
       }
       return result;
     }
     const seen = new Set<SocketId>();
     for (const room of opts.rooms) {
-      const members = this.rooms.get(room);
+      const owner = this.#owner(room);
+      if (owner !== undefined && !seen.has(room) && except?.has(room) !== true) {
+        seen.add(room);
+        result.push(owner);
+      }
+      const members = this.#rooms.get(room);
       if (members === undefined) continue;
       for (const id of members) {
         if (seen.has(id) || except?.has(id)) continue;
@@ -240,12 +309,17 @@ export class InMemoryAdapter extends EventEmitter implements Adapter {
     if (except === undefined || except.size === 0) return undefined;
     if (except.size === 1) {
       // One room (`socket.to(room)`, `socket.broadcast`: the sender's own room): its member
-      // set is the answer, no copy per broadcast.
-      for (const room of except) return this.rooms.get(room);
+      // set, or the `except` set itself for an own-id room, is the answer: no copy.
+      for (const room of except) {
+        const members = this.#rooms.get(room);
+        if (this.#owner(room) === undefined) return members;
+        if (members === undefined) return except;
+      }
     }
     const ids = new Set<SocketId>();
     for (const room of except) {
-      const members = this.rooms.get(room);
+      if (this.#owner(room) !== undefined) ids.add(room);
+      const members = this.#rooms.get(room);
       if (members !== undefined) for (const id of members) ids.add(id);
     }
     return ids;
