@@ -55,12 +55,56 @@ interface Query {
   transport: string | null;
   eio: string | null;
   sid: string | null;
+  /** The session named by `sid`, set by `#verify` (one map lookup per request). */
+  session: Session | undefined;
 }
 
+const PAYLOAD_TYPE = "text/plain; charset=UTF-8";
+
+/**
+ * `transport`, `EIO` and `sid` from the request URL, as `URLSearchParams#get` reads them
+ * (first occurrence wins). A query with no `%` and no `+` needs no decoding, so it is split
+ * by hand (every poll comes through here); anything else goes to `URLSearchParams`.
+ */
 function parseQuery(url: string | undefined): Query {
   const q = url === undefined ? -1 : url.indexOf("?");
-  const params = new URLSearchParams(q === -1 || url === undefined ? "" : url.slice(q + 1));
-  return { transport: params.get("transport"), eio: params.get("EIO"), sid: params.get("sid") };
+  if (q === -1 || url === undefined)
+    return { transport: null, eio: null, sid: null, session: undefined };
+  const end = url.length;
+  if (url.indexOf("%", q) !== -1 || url.indexOf("+", q) !== -1) {
+    const params = new URLSearchParams(url.slice(q + 1));
+    return {
+      transport: params.get("transport"),
+      eio: params.get("EIO"),
+      sid: params.get("sid"),
+      session: undefined,
+    };
+  }
+  let transport: string | null = null;
+  let eio: string | null = null;
+  let sid: string | null = null;
+  let start = q + 1;
+  if (url.charCodeAt(start) === 0x3f) start++; // URLSearchParams drops one leading "?"
+  while (start <= end) {
+    let amp = url.indexOf("&", start);
+    if (amp === -1 || amp > end) amp = end;
+    const eq = url.indexOf("=", start);
+    const keyEnd = eq === -1 || eq > amp ? amp : eq;
+    const valueStart = keyEnd === amp ? amp : keyEnd + 1;
+    switch (keyEnd - start) {
+      case 3:
+        if (eio === null && url.startsWith("EIO", start)) eio = url.slice(valueStart, amp);
+        else if (sid === null && url.startsWith("sid", start)) sid = url.slice(valueStart, amp);
+        break;
+      case 9:
+        if (transport === null && url.startsWith("transport", start)) {
+          transport = url.slice(valueStart, amp);
+        }
+        break;
+    }
+    start = amp + 1;
+  }
+  return { transport, eio, sid, session: undefined };
 }
 
 /**
@@ -87,10 +131,21 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
   readonly #wss: WebSocketServer;
   readonly #upgradeIds = new WeakMap<IncomingMessage, string>();
   #ownServer: HttpServer | null = null;
+  readonly #pollingOn: boolean;
+  readonly #websocketOn: boolean;
+  /**
+   * Headers of every polling answer while nobody listens for "headers": one object per
+   * server, its Content-Length set just before `writeHead`, which turns it into the header
+   * text at once and keeps no reference.
+   */
+  readonly #payloadHeaders: EngineHeaders = { "Content-Type": PAYLOAD_TYPE, "Content-Length": "0" };
+  readonly #okHeaders: EngineHeaders = { "Content-Type": "text/html", "Content-Length": "2" };
 
   constructor(options: Partial<EngineServerOptions> = {}) {
     super();
     this.options = resolveOptions(options);
+    this.#pollingOn = this.options.transports.includes("polling");
+    this.#websocketOn = this.options.transports.includes("websocket");
     this.#wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -256,7 +311,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       return;
     }
     if (query.sid !== null) {
-      const session = this.#clients.get(query.sid)!;
+      const session = query.session!;
       (session.transport as PollingTransport).handleRequest(req, res);
       return;
     }
@@ -264,7 +319,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       if (res.destroyed) return;
       const session = new Session(this, id, req, new PollingTransport(this, this.options));
       this.#clients.set(id, session);
-      const headers: EngineHeaders = { "Content-Type": "text/plain; charset=UTF-8" };
+      const headers: EngineHeaders = { "Content-Type": PAYLOAD_TYPE };
       if (this.options.cookieEnabled) {
         headers["Set-Cookie"] = [serializeCookie(this.options.cookieOptions, id)];
       }
@@ -297,7 +352,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       return;
     }
     if (query.sid !== null) {
-      const session = this.#clients.get(query.sid)!;
+      const session = query.session!;
       this.#acceptWebSocket(req, socket, head, undefined, (t) => session.attachProbe(t));
       return;
     }
@@ -327,14 +382,17 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
   /** Checks transport, protocol version, sid and method (spec "Handshake"). */
   #verify(req: IncomingMessage, q: Query, upgrade: boolean): HandshakeErrorCodeValue | null {
     const transport = q.transport;
-    if (transport !== "polling" && transport !== "websocket")
+    if (transport === "polling") {
+      if (!this.#pollingOn) return HandshakeErrorCode.UNKNOWN_TRANSPORT;
+    } else if (transport !== "websocket" || !this.#websocketOn) {
       return HandshakeErrorCode.UNKNOWN_TRANSPORT;
-    if (!this.options.transports.includes(transport)) return HandshakeErrorCode.UNKNOWN_TRANSPORT;
+    }
     if (q.eio !== "4") return HandshakeErrorCode.UNSUPPORTED_PROTOCOL_VERSION;
     if (upgrade !== (transport === "websocket")) return HandshakeErrorCode.BAD_REQUEST;
     if (q.sid !== null) {
       const session = this.#clients.get(q.sid);
       if (session === undefined) return HandshakeErrorCode.UNKNOWN_SID;
+      q.session = session;
       if (!upgrade) {
         return session.transport.name === "polling" ? null : HandshakeErrorCode.BAD_REQUEST;
       }
@@ -453,7 +511,11 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
   // ---- PollingResponder ----
 
   writePayload(req: IncomingMessage, res: ServerResponse, body: string): void {
-    const headers: EngineHeaders = { "Content-Type": "text/plain; charset=UTF-8" };
+    if (this.listenerCount("headers") === 0) {
+      this.#writeBody(req, res, this.#payloadHeaders, body);
+      return;
+    }
+    const headers: EngineHeaders = { "Content-Type": PAYLOAD_TYPE };
     this.emit("headers", headers, req);
     this.#writeBody(req, res, headers, body);
   }
@@ -464,15 +526,25 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     headers: EngineHeaders,
     body: string,
   ): void {
-    const bytes = Buffer.from(body, "utf8");
     const threshold = this.options.compressionThreshold;
-    const encoding = threshold >= 0 && bytes.length >= threshold ? pickEncoding(req) : undefined;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: short bodies skip measuring and the
+    // Accept-Encoding parse. The body goes to `end` as a string, which Node sends in one
+    // write with the header text (a Buffer would take a writev of two chunks).
+    let length = -1;
+    let encoding: "gzip" | "deflate" | undefined;
+    if (threshold >= 0 && body.length * 3 >= threshold) {
+      length = Buffer.byteLength(body, "utf8");
+      if (length >= threshold) encoding = pickEncoding(req);
+    }
     if (encoding === undefined) {
-      headers["Content-Length"] = String(bytes.length);
+      headers["Content-Length"] = String(length === -1 ? Buffer.byteLength(body, "utf8") : length);
       res.writeHead(200, headers);
-      res.end(bytes);
+      res.end(body);
       return;
     }
+    // The shared headers object must not be changed after this call returns.
+    if (headers === this.#payloadHeaders) headers = { "Content-Type": PAYLOAD_TYPE };
+    const bytes = Buffer.from(body, "utf8");
     compress(encoding, bytes, (err, out) => {
       if (res.destroyed) return;
       if (err) {
@@ -490,10 +562,12 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
   }
 
   writeOk(req: IncomingMessage, res: ServerResponse): void {
-    const headers: EngineHeaders = {
-      "Content-Type": "text/html",
-      "Content-Length": "2",
-    };
+    if (this.listenerCount("headers") === 0) {
+      res.writeHead(200, this.#okHeaders);
+      res.end("ok");
+      return;
+    }
+    const headers: EngineHeaders = { "Content-Type": "text/html", "Content-Length": "2" };
     this.emit("headers", headers, req);
     res.writeHead(200, headers);
     res.end("ok");

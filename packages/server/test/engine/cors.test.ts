@@ -158,6 +158,30 @@ describe("httpCompression of polling answers", () => {
     expect(gunzipSync(body).toString()).toBe(`4${"y".repeat(5000)}`);
   });
 
+  it("a compressed answer leaves the next plain answers' headers alone; multi-byte lengths", async () => {
+    const t = await listen();
+    const connected = once<[EngineConnection]>(t.engine, "connection");
+    const { sid } = await handshake(t);
+    const [conn] = await connected;
+    conn.send(["y".repeat(5000)]);
+    await until(() => conn.bufferedBytes > 0);
+    const [gz] = await rawGet(`${t.base}polling&sid=${sid}`, { "Accept-Encoding": "gzip" });
+    expect(gz.headers["content-encoding"]).toBe("gzip");
+    for (const text of ["small", "€".repeat(400), "€".repeat(300)]) {
+      conn.send([text]);
+      await until(() => conn.bufferedBytes > 0);
+      const [res, body] = await rawGet(`${t.base}polling&sid=${sid}`, {
+        "Accept-Encoding": "gzip",
+      });
+      const compressed = res.headers["content-encoding"] === "gzip";
+      // 400 euro signs are 1201 bytes (over the 1024 threshold), 300 are 901 (under it).
+      expect(compressed).toBe(text.length === 400);
+      if (!compressed) expect(res.headers.vary).toBeUndefined();
+      expect((compressed ? gunzipSync(body) : body).toString()).toBe(`4${text}`);
+      expect(res.headers["content-length"]).toBe(String(body.length));
+    }
+  });
+
   it("uses deflate when only deflate is accepted", async () => {
     const t = await listen();
     const [res, body] = await bigPoll(t, "deflate");

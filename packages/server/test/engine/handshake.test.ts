@@ -44,6 +44,20 @@ describe("handshake error answers", () => {
     expect(errors[0]!.req.url).toBe(`/socket.io/${query}`);
   });
 
+  it.each([
+    ["percent-encoded values", "?EIO=%34&transport=pol%6Cing", 200],
+    ["percent-encoded key", "?%45IO=4&transport=polling", 200],
+    ["first occurrence wins", "?EIO=4&EIO=3&transport=polling&transport=x", 200],
+    ["first occurrence wins (refused)", "?EIO=3&EIO=4&transport=polling", 400],
+    ["one leading ? dropped, as URLSearchParams does", "??EIO=4&transport=polling", 200],
+    ["plus decodes to a space", "?EIO=4&transport=polling+", 400],
+    ["empty pairs and a bare key", "?&&EIO=4&&x&transport=polling&", 200],
+    ["key prefix is not the key", "?EIOx=4&transport=polling", 400],
+  ])("reads the query as URLSearchParams would: %s", async (_name, query, status) => {
+    const t = await listen();
+    expect((await get(`${t.url}/socket.io/${query}`)).status).toBe(status);
+  });
+
   it("answers 400 code 2 to a handshake that is not a GET", async () => {
     const t = await listen();
     expect(await get(`${t.base}polling`, { method: "POST", body: "40" })).toEqual({

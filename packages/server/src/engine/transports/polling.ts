@@ -44,10 +44,23 @@ export class PollingTransport {
   #getRes: ServerResponse | null = null;
   #posting = false;
   #closed = false;
+  /** "close" listener of every held GET's response (one per transport, not per request). */
+  readonly #onGetClose: (this: ServerResponse) => void;
 
   constructor(responder: PollingResponder, limits: PollingLimits) {
     this.#responder = responder;
     this.#limits = limits;
+    const transport = this;
+    this.#onGetClose = function (this: ServerResponse) {
+      transport.#getResClosed(this);
+    };
+  }
+
+  #getResClosed(res: ServerResponse): void {
+    if (this.#getRes !== res) return;
+    this.#getReq = null;
+    this.#getRes = null;
+    this.owner?.onPollingError("transport error", "poll connection closed prematurely");
   }
 
   /** A GET is held and can take a payload now. */
@@ -74,13 +87,7 @@ export class PollingTransport {
     }
     this.#getReq = req;
     this.#getRes = res;
-    res.once("close", () => {
-      if (this.#getRes === res) {
-        this.#getReq = null;
-        this.#getRes = null;
-        this.owner?.onPollingError("transport error", "poll connection closed prematurely");
-      }
-    });
+    res.on("close", this.#onGetClose);
     this.owner?.onPollingGet();
   }
 
