@@ -32,6 +32,19 @@ type AnyServer = Server<any, any, any, any>;
 // biome-ignore lint/suspicious/noExplicitAny: idem, for namespaces
 type AnyNamespace = Namespace<any, any, any, any>;
 
+/** A connection's other namespaces and its CONNECTs in progress (rare: one object for both). */
+interface MoreSockets {
+  others: Map<string, AnySocket> | undefined;
+  /** Namespaces with a CONNECT being processed (middlewares, dynamic namespace checks). */
+  connecting: Set<string> | undefined;
+}
+
+/**
+ * Text packets leave no state in a decoder: one per set of limits (one per server) decodes
+ * them for every connection. Keyed by the resolved (frozen, shared) limits object.
+ */
+const sharedDecoders = new WeakMap<object, SocketPacketDecoder>();
+
 /**
  * One engine connection, multiplexed over namespaces: decodes packets, routes them to the
  * socket of their namespace, and closes everything on a protocol error.
@@ -39,15 +52,19 @@ type AnyNamespace = Namespace<any, any, any, any>;
 export class Client implements EngineConnectionHandler {
   readonly conn: EngineConnection;
   readonly server: AnyServer;
-  readonly #decoder: SocketPacketDecoder;
+  /**
+   * This connection's own decoder, made for its first binary packet (the only kind that
+   * leaves state behind between messages); text packets go through a decoder shared by
+   * every connection of the server.
+   */
+  #decoder: SocketPacketDecoder | undefined;
   /**
    * The connected sockets: most connections join one namespace, so the first socket sits
-   * in a field and a Map is only made for a second one.
+   * in a field, and the rest (other namespaces, CONNECTs in progress) in an object made
+   * when needed.
    */
   #socket: AnySocket | undefined;
-  #others: Map<string, AnySocket> | undefined;
-  /** Namespaces with a CONNECT being processed (middlewares, dynamic namespace checks). */
-  #connecting: Set<string> | undefined;
+  #more: MoreSockets | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -55,10 +72,9 @@ export class Client implements EngineConnectionHandler {
     this.server = server;
     this.conn = conn;
     const opts = server[kOptions];
-    this.#decoder = new SocketPacketDecoder(opts.decoderLimits);
     this.#connectTimer = setTimeout(() => {
       this.#connectTimer = undefined;
-      if (this.#socket === undefined && this.#others === undefined) {
+      if (this.#socket === undefined && this.#more?.others === undefined) {
         debug("no namespace joined within connectTimeout, closing %s", conn.id);
         conn.close();
       }
@@ -75,8 +91,15 @@ export class Client implements EngineConnectionHandler {
     if (this.#closed) return;
     let packet: SocketPacket | null;
     try {
-      if (typeof data === "string") assertJsonDepth(data);
-      packet = this.#decoder.add(data);
+      let decoder = this.#decoder;
+      if (typeof data === "string") {
+        assertJsonDepth(data);
+        // Only BINARY_EVENT (5) and BINARY_ACK (6) wait for attachments.
+        const type = data.charCodeAt(0);
+        if (decoder === undefined && type !== 53 && type !== 54) decoder = this.#sharedDecoder();
+      }
+      decoder ??= this.#decoder = new SocketPacketDecoder(this.server[kOptions].decoderLimits);
+      packet = decoder.add(data);
     } catch (err) {
       this.onParseError(err);
       return;
@@ -107,9 +130,12 @@ export class Client implements EngineConnectionHandler {
   remove(socket: AnySocket): void {
     if (this.#socket === socket) {
       this.#socket = undefined;
-    } else if (this.#others?.get(socket.nsp.name) === socket) {
-      this.#others.delete(socket.nsp.name);
-      if (this.#others.size === 0) this.#others = undefined;
+    } else {
+      const others = this.#more?.others;
+      if (others?.get(socket.nsp.name) === socket) {
+        others.delete(socket.nsp.name);
+        if (others.size === 0) this.#setMore("others", undefined);
+      }
     }
   }
 
@@ -145,7 +171,7 @@ export class Client implements EngineConnectionHandler {
       this.onParseError(new Error("CONNECT auth payload is not an object"));
       return;
     }
-    if (this.#find(name) !== undefined || this.#connecting?.has(name)) {
+    if (this.#find(name) !== undefined || this.#more?.connecting?.has(name)) {
       debug("duplicate CONNECT for %s on %s, ignored", name, this.conn.id);
       return;
     }
@@ -217,8 +243,12 @@ export class Client implements EngineConnectionHandler {
     const socket = result.socket as AnySocket;
     if (this.#socket === undefined) this.#socket = socket;
     else {
-      this.#others ??= new Map();
-      this.#others.set(name, socket);
+      let others = this.#more?.others;
+      if (others === undefined) {
+        others = new Map();
+        this.#setMore("others", others);
+      }
+      others.set(name, socket);
     }
     if (this.#connectTimer !== undefined) {
       clearTimeout(this.#connectTimer);
@@ -233,28 +263,50 @@ export class Client implements EngineConnectionHandler {
   }
 
   #startConnecting(name: string): void {
-    this.#connecting ??= new Set();
-    this.#connecting.add(name);
+    let connecting = this.#more?.connecting;
+    if (connecting === undefined) {
+      connecting = new Set();
+      this.#setMore("connecting", connecting);
+    }
+    connecting.add(name);
   }
 
   #stopConnecting(name: string): void {
-    const connecting = this.#connecting;
+    const connecting = this.#more?.connecting;
     if (connecting === undefined) return;
     connecting.delete(name);
-    if (connecting.size === 0) this.#connecting = undefined;
+    if (connecting.size === 0) this.#setMore("connecting", undefined);
+  }
+
+  /** Set one of the rarely used collections; the holder goes when both are gone. */
+  #setMore<K extends keyof MoreSockets>(key: K, value: MoreSockets[K]): void {
+    const more = this.#more ?? { others: undefined, connecting: undefined };
+    more[key] = value;
+    this.#more = more.others === undefined && more.connecting === undefined ? undefined : more;
+  }
+
+  #sharedDecoder(): SocketPacketDecoder {
+    const limits = this.server[kOptions].decoderLimits;
+    let decoder = sharedDecoders.get(limits);
+    if (decoder === undefined) {
+      decoder = new SocketPacketDecoder(limits);
+      sharedDecoders.set(limits, decoder);
+    }
+    return decoder;
   }
 
   /** The connected socket of namespace `name`. */
   #find(name: string): AnySocket | undefined {
     const first = this.#socket;
-    return first?.nsp.name === name ? first : this.#others?.get(name);
+    return first?.nsp.name === name ? first : this.#more?.others?.get(name);
   }
 
   /** The connected sockets (a snapshot). */
   #list(): AnySocket[] {
     const list: AnySocket[] = [];
     if (this.#socket !== undefined) list.push(this.#socket);
-    if (this.#others !== undefined) for (const socket of this.#others.values()) list.push(socket);
+    const others = this.#more?.others;
+    if (others !== undefined) for (const socket of others.values()) list.push(socket);
     return list;
   }
 
@@ -271,9 +323,8 @@ export class Client implements EngineConnectionHandler {
     }
     for (const socket of this.#list()) socket[kOnClose](reason, description);
     this.#socket = undefined;
-    this.#others = undefined;
-    this.#connecting = undefined;
-    this.#decoder.reset();
+    this.#more = undefined;
+    this.#decoder?.reset();
     this.server[kClientClosed](this);
   }
 }
