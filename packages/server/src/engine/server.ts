@@ -207,11 +207,18 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     }
     const lines: string[] = [];
     this.#upgradeHeaderLines(req, id, lines);
-    // Corked: the 101 answer and the open packet (written by `done`) leave in one syscall.
+    // The transport holds the 101 answer and sends it with the open packet (written by
+    // `done`) in one write; corked for the rare case where they go as two.
     socket.cork();
-    socket.write(switchingProtocols(req, check.accept, lines));
     socket.off("error", destroyOnError);
-    done(new DirectWebSocketTransport(socket, head, this.options.maxHttpBufferSize));
+    const transport = new DirectWebSocketTransport(
+      socket,
+      head,
+      this.options.maxHttpBufferSize,
+      switchingProtocols(req, check.accept, lines),
+    );
+    done(transport);
+    transport.releaseAnswer();
     socket.uncork();
   }
 

@@ -83,6 +83,26 @@ describe("WebSocket without ws objects (no per-message deflate)", () => {
     expect(peer.frames().subarray(2, 4).toString()).toBe("0{");
   });
 
+  it.each([
+    ["ASCII (answer and open packet in one write)", "abc-123"],
+    ["non-ASCII", "sid-é-€"],
+    ["long (two-byte frame length)", "x".repeat(200)],
+  ])("sends the exact open packet after the 101 for a %s sid", async (_name, id) => {
+    const t = await listen({}, (engine) => {
+      engine.generateId = () => id;
+    });
+    const { peer, conn } = await opened(t);
+    expect(conn.id).toBe(id);
+    const text = Buffer.from((conn as unknown as { openPacket(): string }).openPacket(), "utf8");
+    const h = text.length < 126 ? 2 : 4;
+    await until(() => peer.frames().length >= h + text.length);
+    const f = peer.frames();
+    expect(f[0]).toBe(0x81);
+    expect(h === 2 ? f[1] : f.readUInt16BE(2)).toBe(text.length);
+    expect(f.subarray(h, h + text.length).toString("utf8")).toBe(text.toString("utf8"));
+    expect(JSON.parse(text.toString("utf8").slice(1)).sid).toBe(id);
+  });
+
   it("refuses a bad key or version with 400, like ws", async () => {
     const t = await listen();
     const bad = await rawPeer(t, { "Sec-WebSocket-Key": "short" });

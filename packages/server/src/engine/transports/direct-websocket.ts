@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -57,11 +57,22 @@ export function checkWebSocketHandshake(
       headers: { "Sec-WebSocket-Version": "13, 8" },
     };
   }
-  return {
-    accept: createHash("sha1")
-      .update(key + GUID)
-      .digest("base64"),
-  };
+  return { accept: sha1Base64(key + GUID) };
+}
+
+// One-shot `crypto.hash` (Node >= 20.12 / 21.7) skips the Hash object of `createHash`.
+const oneShotHash = (crypto as { hash?: (alg: string, data: string, enc: "base64") => string })
+  .hash;
+function sha1Base64(data: string): string {
+  if (oneShotHash !== undefined) return oneShotHash("sha1", data, "base64");
+  return crypto.createHash("sha1").update(data).digest("base64");
+}
+
+/** True when `text` is ASCII and fits a frame with a one-byte length (< 126 bytes). */
+function shortAscii(text: string): boolean {
+  if (text.length >= 126) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** Answers a WebSocket handshake that failed the RFC checks (as `ws` does) and drops the socket. */
@@ -208,10 +219,14 @@ export class DirectWebSocketTransport {
   readonly #maxPayload: number;
   #state: State = 0;
   #rx: RxState | null = null;
+  /** The 101 answer, held to leave in one write with the first frame (see `sendText`). */
+  #answer: string | null;
 
-  constructor(socket: Duplex, head: Buffer, maxPayload: number) {
+  /** `answer`: the handshake answer, written before anything else (`releaseAnswer`). */
+  constructor(socket: Duplex, head: Buffer, maxPayload: number, answer: string | null = null) {
     this.#socket = socket as Tagged;
     this.#maxPayload = maxPayload;
+    this.#answer = answer;
     const s = this.#socket;
     s[kTransport] = this;
     s.setTimeout(0);
@@ -239,12 +254,32 @@ export class DirectWebSocketTransport {
   /** Writes one flush's frames (pre-built bytes, see {@link sendPreparedFrames}). */
   sendFrames(frames: readonly PreparedMessage[], _compress: boolean): void {
     if (this.#state !== 0) return;
+    this.releaseAnswer();
     sendPreparedFrames(this.#socket, frames);
   }
 
-  /** Sends one text frame right away (open packet, "3probe"). */
+  /**
+   * Sends one text frame right away (open packet, "3probe"). The open packet of a handshake
+   * leaves with the held 101 answer as one latin1 string: one write instead of a writev.
+   */
   sendText(text: string): void {
-    if (this.#state === 0) this.#socket.write(textFrame(text));
+    if (this.#state !== 0) return;
+    const answer = this.#answer;
+    if (answer !== null && shortAscii(text)) {
+      this.#answer = null;
+      this.#socket.write(`${answer}\x81${String.fromCharCode(text.length)}${text}`, "latin1");
+      return;
+    }
+    this.releaseAnswer();
+    this.#socket.write(textFrame(text));
+  }
+
+  /** Writes the held handshake answer, if still held. */
+  releaseAnswer(): void {
+    const answer = this.#answer;
+    if (answer === null) return;
+    this.#answer = null;
+    if (!this.#socket.destroyed) this.#socket.write(answer, "latin1");
   }
 
   /** Graceful close: a close frame after what is queued, then the end of the stream. */
@@ -282,6 +317,7 @@ export class DirectWebSocketTransport {
   #sendClose(code: number | undefined, mode: "answer" | "initiate" | "error"): void {
     const s = this.#socket;
     if (!s.destroyed) {
+      this.releaseAnswer();
       s.write(controlFrame(0x8, closePayload(code)));
       if (mode === "initiate") s.setTimeout(CLOSE_TIMEOUT, onCloseTimeout);
       else s.end();
@@ -439,7 +475,10 @@ export class DirectWebSocketTransport {
 
   #onControl(opcode: number, payload: Buffer): void {
     if (opcode === 0x9) {
-      if (this.#state === 0) this.#socket.write(controlFrame(0xa, payload));
+      if (this.#state === 0) {
+        this.releaseAnswer();
+        this.#socket.write(controlFrame(0xa, payload));
+      }
       return;
     }
     if (opcode === 0xa) return;
