@@ -365,7 +365,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     }
     this.#handshake(
       req,
-      new ServerResponse(req),
+      null,
       (id) => {
         if (socket.destroyed) return;
         this.#acceptWebSocket(req, socket, head, id, (transport) => {
@@ -423,12 +423,17 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     abortRequest(res, error);
   }
 
-  /** Runs middlewares, then allowRequest, then asks for an id. */
+  /**
+   * Runs middlewares, then allowRequest, then asks for an id. `res` is null for a WebSocket
+   * handshake: middlewares then get a detached `ServerResponse`, made only if there are any.
+   */
   #handshake(
     req: IncomingMessage,
-    res: ServerResponse,
+    res: ServerResponse | null,
     accept: (id: string) => void,
-    refuse: (error: HandshakeError) => void = (error) => this.#reject(req, res, error),
+    refuse: (error: HandshakeError) => void = (error) => {
+      if (res !== null) this.#reject(req, res, error);
+    },
   ): void {
     const middlewares = this.#middlewares;
     let index = 0;
@@ -444,6 +449,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       }
       const middleware = middlewares[index++];
       if (middleware !== undefined) {
+        if (res === null) res = new ServerResponse(req);
         try {
           middleware(req, res, next);
         } catch (thrown) {
