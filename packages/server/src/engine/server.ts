@@ -159,6 +159,14 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
 
   /** Extra 101 header lines: the cookie on a handshake, then `initial_headers`/`headers`. */
   #upgradeHeaderLines(req: IncomingMessage, id: string | undefined, lines: string[]): void {
+    const cookie = id !== undefined && this.options.cookieEnabled;
+    if (
+      !cookie &&
+      this.listenerCount("headers") === 0 &&
+      (id === undefined || this.listenerCount("initial_headers") === 0)
+    ) {
+      return;
+    }
     const headers: EngineHeaders = {};
     if (id !== undefined) {
       if (this.options.cookieEnabled) {
