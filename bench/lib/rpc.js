@@ -154,10 +154,12 @@ export class CpuMeter {
   #t0 = 0;
   /** @type {number | null} */
   #machine0 = null;
+  #faults0 = 0;
   start() {
     this.#cpu = process.cpuUsage();
     this.#t0 = performance.now();
     this.#machine0 = machineBusyUs();
+    this.#faults0 = process.resourceUsage().minorPageFault;
     return { ok: true };
   }
   stop() {
@@ -165,7 +167,17 @@ export class CpuMeter {
     const wallMs = performance.now() - this.#t0;
     const m1 = machineBusyUs();
     const machineUs = m1 !== null && this.#machine0 !== null ? m1 - this.#machine0 : null;
-    return { cpuUs: d.user + d.system, userUs: d.user, systemUs: d.system, wallMs, machineUs };
+    // Minor page faults over the window: large counts mean the allocator gave pages back to
+    // the kernel and touched them again (see bench/README.md, "Binary echo and malloc").
+    const minorFaults = process.resourceUsage().minorPageFault - this.#faults0;
+    return {
+      cpuUs: d.user + d.system,
+      userUs: d.user,
+      systemUs: d.system,
+      wallMs,
+      machineUs,
+      minorFaults,
+    };
   }
 }
 

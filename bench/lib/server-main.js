@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { Session } from "node:inspector";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { blast, installApp, state } from "./app.js";
 import { CpuMeter, serveRpc } from "./rpc.js";
 
@@ -70,7 +70,14 @@ serveRpc(
     mem: async () => {
       await settleGc();
       const m = process.memoryUsage();
-      return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, connected: state.connected };
+      const young = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+      return {
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        external: m.external,
+        youngPhysical: young ? young.physical_space_size : 0,
+        connected: state.connected,
+      };
     },
   },
   { port, target },

@@ -8,7 +8,13 @@ import { Emitter, subscribe } from "../emitter.js";
 import type { Platform } from "../platform/types.js";
 import { ClientErrorCode, parseError, TransportError } from "./errors.js";
 import { PollingTransport } from "./polling.js";
-import type { Transport, TransportName, TransportOptions } from "./transport.js";
+import type {
+  OutgoingPacket,
+  SendOptions,
+  Transport,
+  TransportName,
+  TransportOptions,
+} from "./transport.js";
 import { WebSocketTransport } from "./websocket.js";
 
 /** Engine-level options (a subset of socket.io-client's options; defaults in `resolveEngineOptions`). */
@@ -75,7 +81,7 @@ export class EngineSocket extends Emitter {
   readonly opts: EngineOptions;
   #transportOpts: TransportOptions;
   #transports: TransportName[];
-  #writeBuffer: EnginePacket[] = [];
+  #writeBuffer: OutgoingPacket[] = [];
   #upgrading = false;
   #upgrades: string[] = [];
   #handshake: HandshakeData | undefined;
@@ -108,13 +114,13 @@ export class EngineSocket extends Emitter {
   }
 
   /** Queues one engine "message". */
-  send(data: RawData): this {
-    return this.#sendPacket({ type: "message", data });
+  send(data: RawData, options?: SendOptions): this {
+    return this.#sendPacket({ type: "message", data, options });
   }
 
   /** Alias of {@link EngineSocket.send}. */
-  write(data: RawData): this {
-    return this.send(data);
+  write(data: RawData, options?: SendOptions): this {
+    return this.send(data, options);
   }
 
   /** Flushes what is queued, waits for a running upgrade, then closes with "forced close". */
@@ -289,7 +295,7 @@ export class EngineSocket extends Emitter {
     probe.open();
   }
 
-  #sendPacket(packet: EnginePacket): this {
+  #sendPacket(packet: OutgoingPacket): this {
     if (this.readyState === "closing" || this.readyState === "closed") return this;
     this.emitReserved("packetCreate", packet);
     this.#writeBuffer.push(packet);

@@ -3,6 +3,16 @@ import { Emitter } from "../emitter.js";
 import type { CookieJar, Platform } from "../platform/types.js";
 import type { TransportError } from "./errors.js";
 
+/** An engine packet on its way out, with the send options of `EngineSocket.send`. */
+export interface OutgoingPacket extends EnginePacket {
+  options?: SendOptions | undefined;
+}
+
+/** `compress: false` asks a Node.js WebSocket (`ws`) not to deflate the message. */
+export interface SendOptions {
+  compress?: boolean;
+}
+
 /** Transport names, in the order socket.io-client tries them by default. */
 export type TransportName = "polling" | "websocket";
 
@@ -48,7 +58,7 @@ export abstract class Transport extends Emitter {
   }
 
   abstract open(): void;
-  abstract send(packets: readonly EnginePacket[]): void;
+  abstract send(packets: readonly OutgoingPacket[]): void;
   abstract close(): void;
 
   /** The request URL for `scheme` (`http`/`ws`), with the query string. */

@@ -1,7 +1,7 @@
 import { decodeEnginePacket, type EnginePacket, encodeEnginePacket } from "@switchboard/protocol";
 import type { WebSocketLike } from "../platform/types.js";
 import { parseError, TransportError } from "./errors.js";
-import { Transport } from "./transport.js";
+import { type OutgoingPacket, Transport } from "./transport.js";
 
 /** Engine.IO over one WebSocket: one packet per frame, binary messages as binary frames. */
 export class WebSocketTransport extends Transport {
@@ -34,12 +34,13 @@ export class WebSocketTransport extends Transport {
     };
   }
 
-  send(packets: readonly EnginePacket[]): void {
+  send(packets: readonly OutgoingPacket[]): void {
     const ws = this.#ws;
     if (ws === undefined) return;
     this.writable = false;
     try {
-      for (const packet of packets) ws.send(encodeEnginePacket(packet));
+      // `ws` (Node.js) deflates unless told not to; browsers decide alone and ignore options.
+      for (const packet of packets) ws.send(encodeEnginePacket(packet), packet.options);
     } catch (err) {
       this.onError(new TransportError("websocket error", err));
       return;

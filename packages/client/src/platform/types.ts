@@ -2,7 +2,8 @@
 export interface WebSocketLike {
   binaryType: string;
   readonly readyState: number;
-  send(data: string | ArrayBuffer | ArrayBufferView | Blob): void;
+  /** `options` is `ws`'s (Node.js); the DOM `WebSocket` ignores it. */
+  send(data: string | ArrayBuffer | ArrayBufferView | Blob, options?: { compress?: boolean }): void;
   close(code?: number, reason?: string): void;
   onopen: ((event: unknown) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;

@@ -82,6 +82,8 @@ function normaliseQuery(query: ConnectOptions["query"]): Record<string, string> 
 }
 
 /** Defaults of every option but `query`, in fresh objects (see {@link ManagerOptions}). */
+const NO_DEFLATE = { compress: false };
+
 const defaults = (): Omit<ManagerOptions, "query"> => ({
   path: "/socket.io",
   transports: ["polling", "websocket"],
@@ -353,8 +355,8 @@ export class Manager<
   #packet(packet: SocketPacket, compress?: boolean): void {
     const engine = this.engine;
     if (engine === undefined) return;
-    for (const message of encodeSocketPacket(packet)) engine.send(message);
-    void compress; // per-message compression is negotiated by the WebSocket itself
+    const options = compress === false ? NO_DEFLATE : undefined;
+    for (const message of encodeSocketPacket(packet)) engine.send(message, options);
   }
 
   #destroy(socket: Socket): void {
