@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { browserBase64Plugin } from "./browser-base64.mjs";
 import { minified } from "./minify-options.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -21,6 +22,7 @@ const common = {
   legalComments: "none",
   logLevel: "warning",
   absWorkingDir: root,
+  plugins: [browserBase64Plugin()],
 };
 
 // The global is the io() function itself, with every export of the package as a property (named

@@ -1,5 +1,6 @@
 import { ProtocolErrorCode } from "@switchboard/protocol";
-import { collapseErrorsPlugin } from "./collapse-errors.mjs";
+import { browserBase64Plugin } from "./browser-base64.mjs";
+import { collapseErrorMessages, collapseErrorsPlugin } from "./collapse-errors.mjs";
 
 // Property names that never meet user code or platform APIs, shortened in the minified bundles:
 // the keys of ProtocolErrorCode (the client does not export that table; the SB_ERR_ values stay),
@@ -18,6 +19,7 @@ const internalProps = [
 /** esbuild options of the minified browser bundles (also used by test/bundle.test.ts). */
 export const minified = {
   minify: true,
-  plugins: [collapseErrorsPlugin],
+  // browserBase64Plugin first: the first plugin to load a file wins.
+  plugins: [browserBase64Plugin(collapseErrorMessages), collapseErrorsPlugin],
   mangleProps: new RegExp(`^(${internalProps.join("|")})$`),
 };

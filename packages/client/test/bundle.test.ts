@@ -3,7 +3,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
+import * as pure from "@switchboard/protocol";
 import { build } from "esbuild";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { minified } from "../scripts/minify-options.mjs";
 
@@ -106,6 +108,41 @@ describe("the protocol codec as minified for the browser bundles", async () => {
     );
     expect(thrown(() => p.parseHandshake("{")).cause).toBeInstanceOf(SyntaxError);
     expect(thrown(() => new p.SocketPacketDecoder().add("2[")).cause).toBeInstanceOf(SyntaxError);
+  });
+
+  // The bundles swap the protocol's pure base64 for one on atob/btoa (browser-base64.mjs).
+  it("uses atob/btoa base64 that agrees with the pure one, strictness included", () => {
+    expect(source).toContain("atob(");
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40_000, size: "max" }), (bytes) => {
+        const text = p.encodeBase64(bytes);
+        expect(text).toBe(pure.encodeBase64(bytes));
+        expect(Buffer.from(p.decodeBase64(text)).equals(bytes)).toBe(true);
+      }),
+      { numRuns: 100 },
+    );
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \n-_".split(
+      "",
+    );
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 16 }), (chars) => {
+        const text = chars.join("");
+        let expected: Uint8Array | string;
+        try {
+          expected = pure.decodeBase64(text);
+        } catch (err) {
+          expected = (err as pure.ProtocolError).code;
+        }
+        let actual: Uint8Array | string;
+        try {
+          actual = p.decodeBase64(text);
+        } catch (err) {
+          actual = (err as pure.ProtocolError).code;
+        }
+        expect(actual).toEqual(expected);
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it("still encodes and decodes", () => {

@@ -60,6 +60,12 @@ export interface SocketOptions {
   retries: number;
   /** Default acknowledgement timeout of every emit with a callback, in milliseconds. Default none. */
   ackTimeout: number;
+  /**
+   * Bound of each buffer that grows while disconnected, in packets: emits waiting to be
+   * sent, the `retries` queue, events received before `connect`. An emit over the bound is
+   * dropped (its ack, when it takes an error, gets "send buffer full"). Default `10000`.
+   */
+  maxBufferedPackets: number;
 }
 
 interface Flags {
@@ -215,6 +221,13 @@ export class Socket<
     }
     const packet: SocketPacket & { type: 2 } = { type: 2, nsp: this.nsp, data: args };
     const last = args[args.length - 1];
+    if (!this.connected && !flags.volatile && this.#full(this.sendBuffer)) {
+      const ack = typeof last === "function" ? (last as AckCallback) : undefined;
+      if (ack?.withError || (flags.timeout ?? this.#opts.ackTimeout) !== undefined) {
+        ack?.call(this, new Error("send buffer full"));
+      }
+      return this;
+    }
     if (typeof last === "function") {
       const id = this.#ids++;
       args.pop();
@@ -409,7 +422,7 @@ export class Socket<
   #onEvent(args: unknown[], id: number | undefined): void {
     if (id !== undefined) args.push(this.#ack(id));
     if (this.connected) this.#emitEvent(args);
-    else this.receiveBuffer.push(args);
+    else if (!this.#full(this.receiveBuffer)) this.receiveBuffer.push(args);
   }
 
   #emitEvent(args: unknown[]): void {
@@ -460,6 +473,10 @@ export class Socket<
   #addToQueue(args: unknown[], flags: Flags): void {
     const last = args[args.length - 1];
     const ack = typeof last === "function" ? (args.pop() as AnyListener) : undefined;
+    if (this.#full(this.#queue)) {
+      ack?.(new Error("send buffer full"));
+      return;
+    }
     const queued: QueuedPacket = {
       tryCount: 0,
       pending: false,
@@ -484,6 +501,10 @@ export class Socket<
     args.push(onResult);
     this.#queue.push(queued);
     this.#drainQueue();
+  }
+
+  #full(buffer: readonly unknown[]): boolean {
+    return buffer.length >= (this.#opts.maxBufferedPackets ?? 10_000);
   }
 
   #drainQueue(force = false): void {

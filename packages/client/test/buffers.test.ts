@@ -1,0 +1,66 @@
+// biome-ignore-all lint/suspicious/noExplicitAny: server-side sockets are driven through the socket.io API untyped
+import { io } from "@switchboard/client";
+import { afterEach, describe, expect, it } from "vitest";
+import { closeAll, startServer, track, until } from "./helpers.js";
+import { serverKinds } from "./servers.js";
+
+afterEach(closeAll);
+
+// Every buffer that grows while the client is offline is bounded by maxBufferedPackets.
+describe.each(serverKinds)("bounded client buffers against $name server", ({ factory }) => {
+  it("keeps the first maxBufferedPackets offline emits, in order, and refuses the rest", async () => {
+    const received: number[] = [];
+    const server = await startServer(factory, (srv) => {
+      srv.on("connection", (s: any) => s.on("n", (n: number) => received.push(n)));
+    });
+    const socket = track(
+      io(server.url, {
+        forceNew: true,
+        reconnection: false,
+        autoConnect: false,
+        transports: ["websocket"],
+        maxBufferedPackets: 3,
+      }),
+    );
+    for (let n = 0; n < 3; n++) socket.emit("n", n);
+    const errors: unknown[] = [];
+    socket.emit("n", 3); // dropped, no ack to tell
+    socket.timeout(5_000).emit("n", 4, (err: unknown) => errors.push(err));
+    const rejected = socket.emitWithAck("n", 5).catch((err: unknown) => err);
+    expect(socket.sendBuffer).toHaveLength(3);
+    expect(errors).toEqual([new Error("send buffer full")]);
+    expect(await rejected).toEqual(new Error("send buffer full"));
+
+    socket.connect();
+    await until(() => received.length === 3);
+    socket.emit("n", 6); // connected: not buffered, not bounded
+    await until(() => received.length === 4);
+    expect(received).toEqual([0, 1, 2, 6]);
+  });
+
+  it("bounds the retries queue the same way", async () => {
+    const server = await startServer(factory, (srv) => {
+      srv.on("connection", (s: any) => s.on("q", (n: number, ack: (n: number) => void) => ack(n)));
+    });
+    const socket = track(
+      io(server.url, {
+        forceNew: true,
+        reconnection: false,
+        autoConnect: false,
+        transports: ["websocket"],
+        retries: 2,
+        ackTimeout: 2_000,
+        maxBufferedPackets: 2,
+      }),
+    );
+    const answers = [0, 1, 2].map((n) =>
+      socket.emitWithAck("q", n).then(
+        (v: unknown) => v,
+        (err: Error) => err.message,
+      ),
+    );
+    expect(await answers[2]).toBe("send buffer full");
+    socket.connect();
+    expect(await Promise.all(answers)).toEqual([0, 1, "send buffer full"]);
+  });
+});
