@@ -78,4 +78,41 @@ describe("uploads demo in a browser", () => {
     expect(Buffer.from(await res.arrayBuffer()).equals(small)).toBe(true);
     expect(errors).toEqual([]);
   });
+
+  it("aborts a transfer whose chunk the server refuses, leaving nothing on disk", async () => {
+    const { page, errors } = await openPage(context, `${app.app.url}/uploads.html`);
+    // Fault injection in the page: the third chunk read from the file comes back empty,
+    // which the server refuses ("chunk must be non-empty binary data").
+    await page.evaluate(() => {
+      const read = Blob.prototype.arrayBuffer;
+      let calls = 0;
+      Blob.prototype.arrayBuffer = function (this: Blob) {
+        calls += 1;
+        return calls === 3 ? Promise.resolve(new ArrayBuffer(0)) : read.call(this);
+      };
+    });
+    await waitConnected(page);
+    const before = await readdir(path.join(app.dataDir, "uploads"));
+    await page.setInputFiles("#files", [
+      {
+        name: "glitch.bin",
+        mimeType: "application/octet-stream",
+        buffer: randomBytes(1024 * 1024),
+      },
+    ]);
+    const item = page.locator('#transfers li[data-name="glitch.bin"]');
+    await expect.poll(() => item.getAttribute("data-state"), { timeout: 20_000 }).toBe("refused");
+    expect(await item.locator(".state").textContent()).toBe(
+      "aborted: chunk must be non-empty binary data",
+    );
+    // Two chunks had been accepted before the refusal; the progress bar stopped there.
+    expect(await item.locator("progress").evaluate((p) => (p as HTMLProgressElement).value)).toBe(
+      2 * 256 * 1024,
+    );
+    // The abort deleted the partial file and the server holds no transfer for the page.
+    await expect.poll(() => app.app.stats().uploadsOpen).toBe(0);
+    expect((await readdir(path.join(app.dataDir, "uploads"))).sort()).toEqual(before.sort());
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

@@ -6,6 +6,18 @@ import { serverKinds } from "./servers.js";
 
 afterEach(closeAll);
 
+/** A Socket that stays offline until `connect()`, over WebSocket, without reconnection. */
+const offline = (url: string, extra: Record<string, unknown>) =>
+  track(
+    io(url, {
+      forceNew: true,
+      reconnection: false,
+      autoConnect: false,
+      transports: ["websocket"],
+      ...extra,
+    }),
+  );
+
 // Every buffer that grows while the client is offline is bounded by maxBufferedPackets.
 describe.each(serverKinds)("bounded client buffers against $name server", ({ factory }) => {
   it("keeps the first maxBufferedPackets offline emits, in order, and refuses the rest", async () => {
@@ -13,15 +25,7 @@ describe.each(serverKinds)("bounded client buffers against $name server", ({ fac
     const server = await startServer(factory, (srv) => {
       srv.on("connection", (s: any) => s.on("n", (n: number) => received.push(n)));
     });
-    const socket = track(
-      io(server.url, {
-        forceNew: true,
-        reconnection: false,
-        autoConnect: false,
-        transports: ["websocket"],
-        maxBufferedPackets: 3,
-      }),
-    );
+    const socket = offline(server.url, { maxBufferedPackets: 3 });
     for (let n = 0; n < 3; n++) socket.emit("n", n);
     const errors: unknown[] = [];
     socket.emit("n", 3); // dropped, no ack to tell
@@ -42,17 +46,7 @@ describe.each(serverKinds)("bounded client buffers against $name server", ({ fac
     const server = await startServer(factory, (srv) => {
       srv.on("connection", (s: any) => s.on("q", (n: number, ack: (n: number) => void) => ack(n)));
     });
-    const socket = track(
-      io(server.url, {
-        forceNew: true,
-        reconnection: false,
-        autoConnect: false,
-        transports: ["websocket"],
-        retries: 2,
-        ackTimeout: 2_000,
-        maxBufferedPackets: 2,
-      }),
-    );
+    const socket = offline(server.url, { retries: 2, ackTimeout: 2_000, maxBufferedPackets: 2 });
     const answers = [0, 1, 2].map((n) =>
       socket.emitWithAck("q", n).then(
         (v: unknown) => v,
