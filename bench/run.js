@@ -7,7 +7,8 @@
 //   npm run bench -- --quick          every scenario briefly (CI smoke)
 //   node bench/run.js --only broadcast-20,ack-echo --rounds 5 --targets switchboard,socketio
 //   node bench/run.js --profile       also profile each Switchboard server: whole process
-//                                     (--cpu-prof) and the measured window (*.window.cpuprofile)
+//                                     (--cpu-prof) and the measured window (*.window.cpuprofile);
+//                                     --profile-all: every target's server (file names carry it)
 //   node bench/run.js --wait-quiet 60 before each measurement wait (up to 60 s) for the machine
 //                                     to be nearly idle (< 25% of one core busy over 0.5 s)
 //   node bench/run.js --max-other 30  repeat (up to 3 times) a measurement during which other
@@ -47,7 +48,9 @@ function parseArgs(argv = process.argv.slice(2)) {
     else if (
       nextArg !== undefined &&
       !nextArg.startsWith("--") &&
-      !["quick", "profile", "profile-gen", "json", "help"].includes(/** @type {string} */ (k))
+      !["quick", "profile", "profile-all", "profile-gen", "json", "help"].includes(
+        /** @type {string} */ (k),
+      )
     ) {
       o[/** @type {string} */ (k)] = nextArg;
       i++;
@@ -70,7 +73,16 @@ const quick = Boolean(args.quick);
 const rounds = Number(args.rounds ?? (quick ? 1 : 3));
 const only = typeof args.only === "string" ? args.only.split(",") : null;
 const outDir = path.resolve(typeof args.out === "string" ? args.out : path.join(here, "results"));
-const profile = Boolean(args.profile);
+const profileAll = Boolean(args["profile-all"]);
+const profile = Boolean(args.profile) || profileAll;
+/** Profile this target's server? Profile files of targets other than Switchboard carry its name. */
+const profiled = (/** @type {string} */ target) =>
+  profile && (profileAll || target === "switchboard");
+const profileName = (
+  /** @type {string} */ id,
+  /** @type {string} */ target,
+  /** @type {number} */ round,
+) => (target === "switchboard" ? `${id}-r${round}` : `${id}-${target}-r${round}`);
 const waitQuietS = Number(args["wait-quiet"] ?? 0);
 const maxOther = args["max-other"] === undefined ? null : Number(args["max-other"]);
 let targets = typeof args.targets === "string" ? args.targets.split(",") : [...TARGETS];
@@ -143,27 +155,26 @@ async function waitQuiet() {
 async function measureOnce(item, target, round) {
   const busyBeforePct = waitQuietS > 0 ? await waitQuiet() : undefined;
   const execArgv = ["--expose-gc"];
-  if (profile && target === "switchboard") {
+  if (profiled(target)) {
     mkdirSync(profileDir, { recursive: true });
     execArgv.push(
       "--cpu-prof",
       `--cpu-prof-dir=${profileDir}`,
-      `--cpu-prof-name=${item.variant.id}-r${round}.cpuprofile`,
+      `--cpu-prof-name=${profileName(item.variant.id, target, round)}.cpuprofile`,
     );
   }
   const server = startChild(path.join(here, "lib/server-main.js"), [target], {
     cpu: 0,
     execArgv,
     name: `server(${target})`,
-    env:
-      profile && target === "switchboard"
-        ? {
-            BENCH_PROFILE_WINDOW: path.join(
-              profileDir,
-              `${item.variant.id}-r${round}.window.cpuprofile`,
-            ),
-          }
-        : undefined,
+    env: profiled(target)
+      ? {
+          BENCH_PROFILE_WINDOW: path.join(
+            profileDir,
+            `${profileName(item.variant.id, target, round)}.window.cpuprofile`,
+          ),
+        }
+      : undefined,
   });
   /** @type {string[]} */
   const genArgv = [];
