@@ -15,6 +15,7 @@ export {
 } from "./options.js";
 export { PreparedMessage } from "./prepared-message.js";
 export { type EngineHeaders, EngineServer } from "./server.js";
+export { TimerEntry, TimerWheel } from "./timer-wheel.js";
 export {
   EngineCloseReason,
   type EngineCloseReasonValue,

@@ -32,6 +32,44 @@ const SEPARATOR = "\x1e";
 const CLOSE_WAIT_MS = 5_000;
 
 /** Heartbeat and close-wait deadlines of every session: one Node timer per duration. */
+/** What follows the sid in open packets, per options object and transport kind. */
+interface OpenTail {
+  pingInterval: number;
+  pingTimeout: number;
+  maxPayload: number;
+  upgrades: readonly string[];
+  polling: string;
+  websocket: string;
+}
+const openTails = new WeakMap<ResolvedEngineOptions, OpenTail>();
+
+/**
+ * The open packet after `{"sid":…`: the same JSON as JSON.stringify of the object, in the
+ * same key order, built once per server and rebuilt if its options were changed.
+ */
+function openPacketTail(o: ResolvedEngineOptions, polling: boolean): string {
+  let t = openTails.get(o);
+  if (
+    t === undefined ||
+    t.pingInterval !== o.pingInterval ||
+    t.pingTimeout !== o.pingTimeout ||
+    t.maxPayload !== o.maxHttpBufferSize ||
+    t.upgrades !== o.upgrades
+  ) {
+    const rest = `"pingInterval":${o.pingInterval},"pingTimeout":${o.pingTimeout},"maxPayload":${o.maxHttpBufferSize}}`;
+    t = {
+      pingInterval: o.pingInterval,
+      pingTimeout: o.pingTimeout,
+      maxPayload: o.maxHttpBufferSize,
+      upgrades: o.upgrades,
+      polling: `,"upgrades":${JSON.stringify(o.upgrades)},${rest}`,
+      websocket: `,"upgrades":[],${rest}`,
+    };
+    openTails.set(o, t);
+  }
+  return polling ? t.polling : t.websocket;
+}
+
 const heartbeats = new TimerWheel<Session>((s) => Session.onDeadline(s));
 
 /** What a session needs from its server. */
@@ -157,10 +195,8 @@ export class Session
 
   /** The open packet body (spec "Handshake"). */
   openPacket(): string {
-    const o = this.#host.options;
-    const upgrades = this.#transport.name === "polling" ? o.upgrades : [];
-    // Built by hand (same JSON as JSON.stringify of the object, in the same key order).
-    return `0{"sid":${JSON.stringify(this.id)},"upgrades":${JSON.stringify(upgrades)},"pingInterval":${o.pingInterval},"pingTimeout":${o.pingTimeout},"maxPayload":${o.maxHttpBufferSize}}`;
+    const tail = openPacketTail(this.#host.options, this.#transport.name === "polling");
+    return `0{"sid":${JSON.stringify(this.id)}${tail}`;
   }
 
   /** Marks the session open (after the open packet went out) and starts the heartbeat. */

@@ -2,10 +2,12 @@ import type { RawData, SocketPacket } from "@switchboard/protocol";
 import { encodeSocketPacket, SocketPacketDecoder } from "@switchboard/protocol";
 import debugModule from "debug";
 import type { BroadcastFlags } from "../adapter/types.js";
-import type {
-  EngineConnection,
-  EngineConnectionHandler,
-  OutgoingMessage,
+import {
+  type EngineConnection,
+  type EngineConnectionHandler,
+  type OutgoingMessage,
+  TimerEntry,
+  TimerWheel,
 } from "../engine/index.js";
 import {
   kAccept,
@@ -50,6 +52,8 @@ const sharedDecoders = new WeakMap<object, SocketPacketDecoder>();
  * socket of their namespace, and closes everything on a protocol error.
  */
 export class Client implements EngineConnectionHandler {
+  /** `connectTimeout` deadlines of every connection: one Timeout per duration, not per connection. */
+  static readonly #connectDeadlines = new TimerWheel<Client>((client) => client.#connectTimedOut());
   readonly conn: EngineConnection;
   readonly server: AnyServer;
   /**
@@ -65,21 +69,32 @@ export class Client implements EngineConnectionHandler {
    */
   #socket: AnySocket | undefined;
   #more: MoreSockets | undefined;
-  #connectTimer: NodeJS.Timeout | undefined;
+  #connectDeadline: TimerEntry<Client> | undefined;
   #closed = false;
 
   constructor(server: AnyServer, conn: EngineConnection) {
     this.server = server;
     this.conn = conn;
     const opts = server[kOptions];
-    this.#connectTimer = setTimeout(() => {
-      this.#connectTimer = undefined;
-      if (this.#socket === undefined && this.#more?.others === undefined) {
-        debug("no namespace joined within connectTimeout, closing %s", conn.id);
-        conn.close();
-      }
-    }, opts.connectTimeout);
+    const deadline = new TimerEntry<Client>(this);
+    Client.#connectDeadlines.arm(deadline, opts.connectTimeout);
+    this.#connectDeadline = deadline;
     conn.setHandler(this);
+  }
+
+  #connectTimedOut(): void {
+    this.#connectDeadline = undefined;
+    if (this.#socket === undefined && this.#more?.others === undefined) {
+      debug("no namespace joined within connectTimeout, closing %s", this.conn.id);
+      this.conn.close();
+    }
+  }
+
+  #stopConnectTimer(): void {
+    if (this.#connectDeadline !== undefined) {
+      Client.#connectDeadlines.disarm(this.#connectDeadline);
+      this.#connectDeadline = undefined;
+    }
   }
 
   /** The connected sockets of this connection, by namespace. */
@@ -250,10 +265,7 @@ export class Client implements EngineConnectionHandler {
       }
       others.set(name, socket);
     }
-    if (this.#connectTimer !== undefined) {
-      clearTimeout(this.#connectTimer);
-      this.#connectTimer = undefined;
-    }
+    this.#stopConnectTimer();
     nsp[kAccept](socket);
   }
 
@@ -317,10 +329,7 @@ export class Client implements EngineConnectionHandler {
   #closeAll(reason: DisconnectReason, description?: unknown): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#connectTimer !== undefined) {
-      clearTimeout(this.#connectTimer);
-      this.#connectTimer = undefined;
-    }
+    this.#stopConnectTimer();
     for (const socket of this.#list()) socket[kOnClose](reason, description);
     this.#socket = undefined;
     this.#more = undefined;

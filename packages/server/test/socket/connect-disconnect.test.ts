@@ -210,3 +210,20 @@ describe("serveClient", () => {
     await res.text();
   });
 });
+
+describe("CONNECT answers on the wire", () => {
+  it("are 40{sid} on the main namespace and 40/nsp,{sid} on others, sid = socket.id", async () => {
+    const { io, port } = await listen();
+    const ids: string[] = [];
+    io.on("connection", (s) => ids.push(s.id));
+    io.of("/chat").on("connection", (s) => ids.push(s.id));
+    const peer = new RawPeer(port);
+    await peer.open();
+    peer.send("40");
+    const main = await peer.next("40");
+    peer.send("40/chat,");
+    const chat = await peer.next("40/chat,");
+    expect(main).toBe(`40${JSON.stringify({ sid: ids[0] })}`);
+    expect(chat).toBe(`40/chat,${JSON.stringify({ sid: ids[1] })}`);
+  });
+});

@@ -256,7 +256,9 @@ export class DirectWebSocketTransport {
     this.#answer = answer;
     const s = this.#socket;
     s[kTransport] = this;
-    s.setTimeout(0);
+    // An idle timeout from the HTTP server (keep-alive) must not close the WebSocket; most
+    // upgrades arrive on a fresh connection without one, and clearing costs a timer unenroll.
+    if ((s as Partial<Socket>).timeout) s.setTimeout(0);
     s.setNoDelay(true);
     s.on("data", onData);
     // The peer half-closing (with or without a close frame) ends our side too: Node does it
