@@ -15,27 +15,20 @@ export interface RoomState {
 }
 
 /**
- * `adapter.rooms`: room → socket ids, socket.io's shape. The own-id room of each socket is
- * not stored (it would cost a one-member Set per connection); this view shows it.
- * Values are snapshots for own-id rooms and the live member set for explicit rooms.
+ * A read-only Map computed from `get`/`has`/`keys`: the rest of the `ReadonlyMap` surface
+ * (size, values, entries, iteration, forEach) derived once for both views, which read
+ * the adapter's {@link RoomState}.
  */
-export class RoomsView implements ReadonlyMap<Room, ReadonlySet<SocketId>> {
-  readonly #state: RoomState;
+abstract class DerivedMap<K, V> implements ReadonlyMap<K, V> {
+  protected readonly state: RoomState;
 
   constructor(state: RoomState) {
-    this.#state = state;
+    this.state = state;
   }
 
-  get(room: Room): ReadonlySet<SocketId> | undefined {
-    const members = this.#state.explicit.get(room);
-    if (!this.#state.inOwnRoom(room)) return members;
-    if (members === undefined) return new Set([room]);
-    return new Set([room, ...members]);
-  }
-
-  has(room: Room): boolean {
-    return this.#state.explicit.has(room) || this.#state.inOwnRoom(room);
-  }
+  abstract get(key: K): V | undefined;
+  abstract has(key: K): boolean;
+  abstract keys(): IterableIterator<K>;
 
   get size(): number {
     let size = 0;
@@ -43,33 +36,20 @@ export class RoomsView implements ReadonlyMap<Room, ReadonlySet<SocketId>> {
     return size;
   }
 
-  *keys(): IterableIterator<Room> {
-    const { explicit, sockets } = this.#state;
-    for (const id of sockets.keys()) if (this.#state.inOwnRoom(id)) yield id;
-    for (const room of explicit.keys()) if (!this.#state.inOwnRoom(room)) yield room;
+  *values(): IterableIterator<V> {
+    for (const key of this.keys()) yield this.get(key) as V;
   }
 
-  *values(): IterableIterator<ReadonlySet<SocketId>> {
-    for (const room of this.keys()) yield this.get(room) as ReadonlySet<SocketId>;
+  *entries(): IterableIterator<[K, V]> {
+    for (const key of this.keys()) yield [key, this.get(key) as V];
   }
 
-  *entries(): IterableIterator<[Room, ReadonlySet<SocketId>]> {
-    for (const room of this.keys()) yield [room, this.get(room) as ReadonlySet<SocketId>];
-  }
-
-  [Symbol.iterator](): IterableIterator<[Room, ReadonlySet<SocketId>]> {
+  [Symbol.iterator](): IterableIterator<[K, V]> {
     return this.entries();
   }
 
-  forEach(
-    fn: (
-      value: ReadonlySet<SocketId>,
-      key: Room,
-      map: ReadonlyMap<Room, ReadonlySet<SocketId>>,
-    ) => void,
-    thisArg?: unknown,
-  ): void {
-    for (const [room, members] of this.entries()) fn.call(thisArg, members, room, this);
+  forEach(fn: (value: V, key: K, map: ReadonlyMap<K, V>) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.entries()) fn.call(thisArg, value, key, this);
   }
 
   get [Symbol.toStringTag](): string {
@@ -78,60 +58,45 @@ export class RoomsView implements ReadonlyMap<Room, ReadonlySet<SocketId>> {
 }
 
 /**
+ * `adapter.rooms`: room → socket ids, socket.io's shape. The own-id room of each socket is
+ * not stored (it would cost a one-member Set per connection); this view shows it.
+ * Values are snapshots for own-id rooms and the live member set for explicit rooms.
+ */
+export class RoomsView extends DerivedMap<Room, ReadonlySet<SocketId>> {
+  get(room: Room): ReadonlySet<SocketId> | undefined {
+    const members = this.state.explicit.get(room);
+    if (!this.state.inOwnRoom(room)) return members;
+    if (members === undefined) return new Set([room]);
+    return new Set([room, ...members]);
+  }
+
+  has(room: Room): boolean {
+    return this.state.explicit.has(room) || this.state.inOwnRoom(room);
+  }
+
+  *keys(): IterableIterator<Room> {
+    const { explicit, sockets } = this.state;
+    for (const id of sockets.keys()) if (this.state.inOwnRoom(id)) yield id;
+    for (const room of explicit.keys()) if (!this.state.inOwnRoom(room)) yield room;
+  }
+}
+
+/**
  * `adapter.sids`: socket id → rooms (own id first), socket.io's shape, for the sockets of
  * this node. Values are snapshots.
  */
-export class SidsView implements ReadonlyMap<SocketId, ReadonlySet<Room>> {
-  readonly #state: RoomState;
-
-  constructor(state: RoomState) {
-    this.#state = state;
-  }
-
+export class SidsView extends DerivedMap<SocketId, ReadonlySet<Room>> {
   get(id: SocketId): ReadonlySet<Room> | undefined {
-    return this.#state.roomsOf(id);
+    return this.state.roomsOf(id);
   }
 
   has(id: SocketId): boolean {
-    return this.#state.roomsOf(id) !== undefined;
-  }
-
-  get size(): number {
-    let size = 0;
-    for (const _ of this.keys()) size++;
-    return size;
+    return this.state.roomsOf(id) !== undefined;
   }
 
   *keys(): IterableIterator<SocketId> {
-    const { joined, sockets } = this.#state;
+    const { joined, sockets } = this.state;
     for (const id of sockets.keys()) if (this.has(id)) yield id;
     for (const id of joined.keys()) if (!sockets.has(id)) yield id;
-  }
-
-  *values(): IterableIterator<ReadonlySet<Room>> {
-    for (const id of this.keys()) yield this.get(id) as ReadonlySet<Room>;
-  }
-
-  *entries(): IterableIterator<[SocketId, ReadonlySet<Room>]> {
-    for (const id of this.keys()) yield [id, this.get(id) as ReadonlySet<Room>];
-  }
-
-  [Symbol.iterator](): IterableIterator<[SocketId, ReadonlySet<Room>]> {
-    return this.entries();
-  }
-
-  forEach(
-    fn: (
-      value: ReadonlySet<Room>,
-      key: SocketId,
-      map: ReadonlyMap<SocketId, ReadonlySet<Room>>,
-    ) => void,
-    thisArg?: unknown,
-  ): void {
-    for (const [id, rooms] of this.entries()) fn.call(thisArg, rooms, id, this);
-  }
-
-  get [Symbol.toStringTag](): string {
-    return "Map";
   }
 }
