@@ -16,12 +16,12 @@ function toBuffer(data: Uint8Array | ArrayBuffer): Buffer {
 const COPY_LIMIT = 8 * 1024;
 
 /** RFC 6455 section 5.2 header length for an unmasked server frame carrying `len` bytes. */
-function headerLength(len: number): number {
+export function headerLength(len: number): number {
   return len < 126 ? 2 : len < 65536 ? 4 : 10;
 }
 
 /** Writes an unmasked, final (FIN) frame header at the start of `out`. */
-function writeHeader(out: Buffer, opcode: 1 | 2, len: number): void {
+export function writeHeader(out: Buffer, opcode: 1 | 2, len: number): void {
   out[0] = 0x80 | opcode;
   if (len < 126) {
     out[1] = len;

@@ -4,7 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import createDebug from "debug";
-import type { PreparedMessage } from "../prepared-message.js";
+import { headerLength, type PreparedMessage, writeHeader } from "../prepared-message.js";
 import { sendPreparedFrames, type WebSocketOwner } from "./websocket.js";
 
 const debug = createDebug("switchboard:engine:websocket");
@@ -106,18 +106,9 @@ export function switchingProtocols(req: IncomingMessage, accept: string, extra: 
 
 function textFrame(text: string): Buffer {
   const len = Buffer.byteLength(text);
-  const h = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const h = headerLength(len);
   const out = Buffer.allocUnsafe(h + len);
-  out[0] = 0x81;
-  if (len < 126) out[1] = len;
-  else if (len < 65536) {
-    out[1] = 126;
-    out.writeUInt16BE(len, 2);
-  } else {
-    out[1] = 127;
-    out.writeUInt32BE(Math.floor(len / 0x100000000), 2);
-    out.writeUInt32BE(len >>> 0, 6);
-  }
+  writeHeader(out, 1, len);
   out.write(text, h, "utf8");
   return out;
 }
