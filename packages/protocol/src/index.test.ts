@@ -24,6 +24,7 @@ describe("package entry", () => {
       "encodeConnectPacket",
       "encodeDisconnectPacket",
       "encodeConnectErrorPacket",
+      "RESERVED_EVENTS",
     ]) {
       expect(protocol, name).toHaveProperty(name);
     }

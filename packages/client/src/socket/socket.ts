@@ -11,6 +11,7 @@ import type {
   ReservedOrUserListener,
   SocketPacket,
 } from "@switchboard/protocol";
+import { RESERVED_EVENTS } from "@switchboard/protocol";
 import { type AnyListener, Emitter, subscribe } from "../emitter.js";
 import { type Manager, managerInternals, registerSocketClass } from "./manager.js";
 
@@ -42,15 +43,6 @@ export interface SocketReservedEvents {
   connect_error: (err: Error & { data?: unknown }) => void;
   disconnect: (reason: DisconnectReason, description?: DisconnectDescription) => void;
 }
-
-const RESERVED_EVENTS = [
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-];
 
 /** Per-Socket options. */
 export interface SocketOptions {

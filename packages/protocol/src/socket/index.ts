@@ -12,6 +12,7 @@ export {
   type ConnectPacket,
   type DisconnectPacket,
   type EventPacket,
+  RESERVED_EVENTS,
   type SocketPacket,
   SocketPacketType,
 } from "./packet-type.js";

@@ -55,3 +55,16 @@ export type SocketPacket =
   | EventPacket
   | AckPacket
   | ConnectErrorPacket;
+
+/**
+ * Event names neither side may emit, nor accept from the peer: they are the local life-cycle
+ * events of socket.io's API (both the server and the client throw when asked to emit them).
+ */
+export const RESERVED_EVENTS: readonly string[] = Object.freeze([
+  "connect",
+  "connect_error",
+  "disconnect",
+  "disconnecting",
+  "newListener",
+  "removeListener",
+]);

@@ -1,3 +1,5 @@
+import { RESERVED_EVENTS as PROTOCOL_RESERVED_EVENTS } from "@switchboard/protocol";
+
 /**
  * Why a socket disconnected: the `reason` argument of the `disconnecting` and
  * `disconnect` events. The strings are socket.io's, so apps that switch on them keep working.
@@ -49,14 +51,7 @@ export const RECOVERABLE_REASONS: ReadonlySet<string> = new Set<string>([
 ]);
 
 /** Event names users may neither emit nor receive from clients. */
-export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-]);
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set(PROTOCOL_RESERVED_EVENTS);
 
 /** Throws when `event` is reserved (socket.io throws the same way). */
 export function assertNotReserved(event: unknown): void {
