@@ -31,7 +31,6 @@ const SEPARATOR = "\x1e";
 /** Longest wait, after a polling close() flushed its messages, for the GET that takes the close packet, ms. */
 const CLOSE_WAIT_MS = 5_000;
 
-/** Heartbeat and close-wait deadlines of every session: one Node timer per duration. */
 /** What follows the sid in open packets, per options object and transport kind. */
 interface OpenTail {
   pingInterval: number;
@@ -70,6 +69,7 @@ function openPacketTail(o: ResolvedEngineOptions, polling: boolean): string {
   return polling ? t.polling : t.websocket;
 }
 
+/** Heartbeat and close-wait deadlines of every session: one Node timer per duration. */
 const heartbeats = new TimerWheel<Session>((s) => Session.onDeadline(s));
 
 /** What a session needs from its server. */
