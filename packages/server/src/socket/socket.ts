@@ -447,15 +447,8 @@ export class Socket<
   [kOnConnect](): void {
     this.connected = true;
     this.nsp.adapter.addAll(this.id, [this.id]);
-    const nsp = this.nsp.name;
-    if (this.pid === undefined) {
-      // The usual answer built by hand: the text encodeSocketPacket makes of
-      // { type: 0, nsp, data: { sid } } (namespace prefix unless "/"), without its walk.
-      const prefix = nsp === "/" ? "0" : `0${nsp},`;
-      this.client.send([`${prefix}{"sid":${JSON.stringify(this.id)}}`], undefined);
-    } else {
-      this.#write({ type: 0, nsp, data: { sid: this.id, pid: this.pid } }, undefined);
-    }
+    const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
+    this.#write({ type: 0, nsp: this.nsp.name, data }, undefined);
     const missed = this.#extra?.missedPackets;
     if (missed !== undefined) {
       this.#extras().missedPackets = undefined;
