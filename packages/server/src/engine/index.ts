@@ -14,6 +14,7 @@ export {
   type HttpCompressionOptions,
 } from "./options.js";
 export { PreparedMessage } from "./prepared-message.js";
+export { randomId } from "./random-id.js";
 export { type EngineHeaders, EngineServer } from "./server.js";
 export { TimerEntry, TimerWheel } from "./timer-wheel.js";
 export {

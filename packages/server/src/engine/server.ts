@@ -1,4 +1,3 @@
-import { randomFillSync } from "node:crypto";
 import { EventEmitter } from "node:events";
 import {
   createServer,
@@ -25,6 +24,7 @@ import {
   type ResolvedEngineOptions,
   resolveOptions,
 } from "./options.js";
+import { randomId } from "./random-id.js";
 import { Session, type SessionHost } from "./session.js";
 import {
   abortWebSocketHandshake,
@@ -40,12 +40,6 @@ const debug = createDebug("switchboard:engine:server");
 
 /** Headers object handed to `initial_headers` / `headers` listeners, which may add to it. */
 export type EngineHeaders = Record<string, string | string[]>;
-
-// Session ids: 15 random bytes each, drawn from a pool refilled 64 ids at a time (one
-// CSPRNG call instead of one per handshake; the bytes are used once and never reused).
-const ID_BYTES = 15;
-const ID_POOL = Buffer.alloc(ID_BYTES * 64);
-let idOffset = ID_POOL.length;
 
 function destroyOnError(this: Duplex): void {
   this.destroy();
@@ -241,13 +235,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
 
   /** Session id for a new handshake: 20 url-safe characters from 15 random bytes. Overridable (may return a Promise). */
   generateId(_req: IncomingMessage): string | Promise<string> {
-    if (idOffset === ID_POOL.length) {
-      randomFillSync(ID_POOL);
-      idOffset = 0;
-    }
-    const id = ID_POOL.toString("base64url", idOffset, idOffset + ID_BYTES);
-    idOffset += ID_BYTES;
-    return id;
+    return randomId();
   }
 
   /** Adds a Connect/Express middleware, run on handshake requests (polling and WebSocket). */

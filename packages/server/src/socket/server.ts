@@ -1,4 +1,3 @@
-import { randomFillSync } from "node:crypto";
 import {
   createServer,
   type Server as HttpServer,
@@ -29,7 +28,12 @@ import debugModule from "debug";
 import { InMemoryAdapter } from "../adapter/in-memory-adapter.js";
 import { SessionAwareAdapter } from "../adapter/session-aware-adapter.js";
 import type { AdapterConstructor, ConnectionStateRecoveryOptions, Room } from "../adapter/types.js";
-import { type EngineConnection, EngineServer, type EngineServerOptions } from "../engine/index.js";
+import {
+  type EngineConnection,
+  EngineServer,
+  type EngineServerOptions,
+  randomId,
+} from "../engine/index.js";
 import type { BroadcastOperator } from "./broadcast-operator.js";
 import { Client } from "./client.js";
 import { kClientClosed, kInitAdapter, kOnClose, kOptions, kResolveNamespace } from "./internal.js";
@@ -45,12 +49,6 @@ import { createClientFileHandler } from "./serve-client.js";
 import type { Socket } from "./socket.js";
 
 const debug = debugModule("switchboard:server");
-
-/** Bytes per socket id (20 base64url characters). */
-const ID_BYTES = 15;
-/** Random bytes for the next 256 socket ids; refilled when used up. */
-const ID_POOL = Buffer.allocUnsafe(ID_BYTES * 256);
-let idPoolOffset = ID_POOL.length;
 
 /** Options of {@link Server}; engine options (pingInterval, cors, …) pass through. */
 export interface ServerOptions extends EngineServerOptions {
@@ -452,14 +450,7 @@ export class Server<
 
   /** A fresh socket id (20 url-safe characters). Overridable. */
   generateSocketId(): string {
-    // 15 random bytes from a pooled buffer: one randomBytes call per 256 ids, not one each.
-    if (idPoolOffset === ID_POOL.length) {
-      randomFillSync(ID_POOL);
-      idPoolOffset = 0;
-    }
-    const start = idPoolOffset;
-    idPoolOffset += ID_BYTES;
-    return ID_POOL.toString("base64url", start, idPoolOffset);
+    return randomId();
   }
 
   // ---- events, delegated to the main namespace (as socket.io does) ----
