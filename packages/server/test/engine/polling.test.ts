@@ -10,10 +10,26 @@ import {
   poll,
   push,
   record,
+  type TestEngine,
   until,
 } from "./helpers.js";
 
 afterEach(closeAll);
+
+/** A polling handshake over raw HTTP and the server's side of it. */
+async function pollingSession(t: TestEngine): Promise<{ sid: string; conn: EngineConnection }> {
+  const connected = once<[EngineConnection]>(t.engine, "connection");
+  const { sid } = await handshake(t);
+  const [conn] = await connected;
+  return { sid, conn };
+}
+
+/** Resolves once the session holds a GET (a poll the server has not answered yet). */
+function getHeld(conn: EngineConnection): Promise<void> {
+  return until(
+    () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
+  );
+}
 
 describe("long-polling with engine.io-client", () => {
   it("exchanges text and binary messages both ways", async () => {
@@ -82,13 +98,9 @@ describe("long-polling, raw", () => {
 
   it("holds a GET until data arrives and batches messages sent in one tick", async () => {
     const t = await listen();
-    const connected = once<[EngineConnection]>(t.engine, "connection");
-    const { sid } = await handshake(t);
-    const [conn] = await connected;
+    const { sid, conn } = await pollingSession(t);
     const pending = poll(t, sid);
-    await until(
-      () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
-    );
+    await getHeld(conn);
     conn.send(["a"]);
     conn.send(["b", new Uint8Array([1, 2, 3, 4])]);
     expect(await pending).toEqual({ status: 200, body: "4a\x1e4b\x1ebAQIDBA==" });
@@ -106,14 +118,10 @@ describe("long-polling, raw", () => {
 
   it("conn.close() answers the held GET with the messages, the next GET with the close packet", async () => {
     const t = await listen();
-    const connected = once<[EngineConnection]>(t.engine, "connection");
-    const { sid } = await handshake(t);
-    const [conn] = await connected;
+    const { sid, conn } = await pollingSession(t);
     const rec = record(conn);
     const pending = poll(t, sid);
-    await until(
-      () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
-    );
+    await getHeld(conn);
     conn.send(["bye", "41"]);
     conn.close();
     expect(await pending).toEqual({ status: 200, body: "4bye\x1e441" });
@@ -125,14 +133,10 @@ describe("long-polling, raw", () => {
 
   it("conn.close() with nothing queued answers the held GET with the close packet", async () => {
     const t = await listen();
-    const connected = once<[EngineConnection]>(t.engine, "connection");
-    const { sid } = await handshake(t);
-    const [conn] = await connected;
+    const { sid, conn } = await pollingSession(t);
     const rec = record(conn);
     const pending = poll(t, sid);
-    await until(
-      () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
-    );
+    await getHeld(conn);
     conn.close();
     expect(await pending).toEqual({ status: 200, body: "1" });
     expect(await rec.closed).toBe("forced close");
@@ -140,9 +144,7 @@ describe("long-polling, raw", () => {
 
   it("conn.close() closes a client that takes the messages but never polls again", async () => {
     const t = await listen({ pingInterval: 10_000, pingTimeout: 100 });
-    const connected = once<[EngineConnection]>(t.engine, "connection");
-    const { sid } = await handshake(t);
-    const [conn] = await connected;
+    const { sid, conn } = await pollingSession(t);
     const rec = record(conn);
     conn.send(["bye"]);
     conn.close();
@@ -154,9 +156,7 @@ describe("long-polling, raw", () => {
 
   it("a client close packet ends the wait for the GET that takes the close packet", async () => {
     const t = await listen();
-    const connected = once<[EngineConnection]>(t.engine, "connection");
-    const { sid } = await handshake(t);
-    const [conn] = await connected;
+    const { sid, conn } = await pollingSession(t);
     const rec = record(conn);
     conn.send(["bye"]);
     conn.close();
@@ -209,14 +209,10 @@ describe("long-polling, raw", () => {
 
   it("a second concurrent GET answers 400 (code 3) and closes the session", async () => {
     const t = await listen();
-    const connected = once<[EngineConnection]>(t.engine, "connection");
-    const { sid } = await handshake(t);
-    const [conn] = await connected;
+    const { sid, conn } = await pollingSession(t);
     const rec = record(conn);
     const first = poll(t, sid);
-    await until(
-      () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
-    );
+    await getHeld(conn);
     const second = await poll(t, sid);
     expect(second.status).toBe(400);
     expect(JSON.parse(second.body)).toEqual({ code: 3, message: "Bad request" });
@@ -251,15 +247,11 @@ describe("long-polling, raw", () => {
 
   it("a GET aborted by the client closes the session with transport error", async () => {
     const t = await listen();
-    const connected = once<[EngineConnection]>(t.engine, "connection");
-    const { sid } = await handshake(t);
-    const [conn] = await connected;
+    const { sid, conn } = await pollingSession(t);
     const rec = record(conn);
     const controller = new AbortController();
     const pending = poll(t, sid, { signal: controller.signal }).catch((e: unknown) => e);
-    await until(
-      () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
-    );
+    await getHeld(conn);
     controller.abort();
     await pending;
     expect(await rec.closed).toBe("transport error");
