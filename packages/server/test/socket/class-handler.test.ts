@@ -1,16 +1,9 @@
-import { type NamespaceHandler, Server, type Socket } from "@switchboard/server";
+import type { NamespaceHandler, Socket } from "@switchboard/server";
 import { connectTestClient, TestClient } from "@switchboard/server/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { inProcessServer } from "./helpers.js";
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((io) => io.close()));
-});
-function server(): Server {
-  const io = new Server();
-  servers.push(io);
-  return io;
-}
+const server = inProcessServer;
 
 class Chat implements NamespaceHandler {
   static events = { "typing-start": "onTyping" };

@@ -32,6 +32,13 @@ export interface Listening<S = Server<any, any, any, any>> {
   port: number;
 }
 
+/** A Server without an HTTP listener (for the in-process test client), closed after the test. */
+export function inProcessServer(options: Partial<ServerOptions> = {}): Server {
+  const io = new Server(options);
+  cleanups.push(() => io.close());
+  return io;
+}
+
 /** A Server on an ephemeral loopback port, closed after the test. */
 export async function listen(options: Partial<ServerOptions> = {}): Promise<Listening<Server>> {
   const http = createServer();

@@ -1,20 +1,11 @@
-import { Server } from "@switchboard/server";
 import { TestClient } from "@switchboard/server/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { inProcessServer } from "./helpers.js";
 
 // The in-memory adapter does not store each socket's own-id room (it resolves it through
 // the namespace's sockets); these check that nothing observable changed.
 
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((io) => io.close()));
-});
-
-function server(): Server {
-  const io = new Server();
-  servers.push(io);
-  return io;
-}
+const server = inProcessServer;
 
 describe("own-id room", () => {
   it("shows in adapter.rooms, adapter.sids and socket.rooms", async () => {

@@ -1,17 +1,8 @@
-import { Server, type ServerOptions } from "@switchboard/server";
 import { connectTestClient, TestClient, TestConnectError } from "@switchboard/server/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { inProcessServer } from "./helpers.js";
 
-const servers: Server[] = [];
-function server(opts: Partial<ServerOptions> = {}): Server {
-  const io = new Server(opts);
-  servers.push(io);
-  return io;
-}
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((io) => io.close()));
-});
+const server = inProcessServer;
 
 describe("in-process test client", () => {
   it("connects to the main namespace and gets a socket id distinct from the engine id", async () => {
