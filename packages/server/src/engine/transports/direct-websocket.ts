@@ -211,10 +211,15 @@ function onCloseTimeout(this: Tagged): void {
 
 /** Receive state beyond whole frames in one chunk: allocated only while in use. */
 interface RxState {
-  /** Bytes received and not yet parsed (a partial frame), or null. */
-  pending: Buffer[] | null;
-  pendingBytes: number;
-  /** Bytes needed before the pending frame can be parsed (0: header not complete yet). */
+  /**
+   * The bytes of a frame split across chunks, gathered into a Buffer of its own as they
+   * arrive (sized to the whole frame once its header is known), or null. Handed on once
+   * complete and never reused: the payload given to the session is a view of it.
+   */
+  partial: Buffer | null;
+  /** Bytes of `partial` filled so far. */
+  have: number;
+  /** Bytes `partial` needs before it can be parsed: the whole frame, or while its header is incomplete a lower bound. */
   need: number;
   /** Fragments of a message being received (opcode in fragOpcode), or null. */
   fragments: Buffer[] | null;
@@ -223,8 +228,11 @@ interface RxState {
 }
 
 function newRx(): RxState {
-  return { pending: null, pendingBytes: 0, need: 0, fragments: null, fragOpcode: 0, fragBytes: 0 };
+  return { partial: null, have: 0, need: 0, fragments: null, fragOpcode: 0, fragBytes: 0 };
 }
+
+/** Room for the longest frame header (RFC 6455 section 5.2: 2 + 8 length bytes + 4 key bytes). */
+const MAX_HEADER = 14;
 
 /** One WebSocket connection over a raw socket: one engine packet per frame (spec "WebSocket"). */
 export class DirectWebSocketTransport {
@@ -364,19 +372,10 @@ export class DirectWebSocketTransport {
 
   /** Parses incoming bytes (called for each socket chunk). */
   receive(chunk: Buffer): void {
-    let data = chunk;
-    const rx = this.#rx;
-    if (rx !== null && rx.pending !== null) {
-      rx.pending.push(chunk);
-      rx.pendingBytes += chunk.length;
-      if (rx.pendingBytes < rx.need) return;
-      data = Buffer.concat(rx.pending, rx.pendingBytes);
-      rx.pending = null;
-      rx.pendingBytes = 0;
-      rx.need = 0;
-    }
     try {
-      this.#parse(data);
+      const rx = this.#rx;
+      const offset = rx !== null && rx.partial !== null ? this.#fill(chunk) : 0;
+      if (offset >= 0 && offset < chunk.length) this.#parse(chunk, offset);
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       debug("protocol error: %s", err.message);
@@ -391,13 +390,57 @@ export class DirectWebSocketTransport {
     }
   }
 
-  #parse(data: Buffer): void {
+  /**
+   * Copies into the pending split frame only the bytes it still needs, parses it once
+   * complete; returns where the rest of `chunk` starts, or -1 when all of it was taken.
+   * Copying as bytes arrive (rather than keeping the chunks and joining them at the end)
+   * releases each chunk at once: a large frame costs its own size in memory, not twice.
+   */
+  #fill(chunk: Buffer): number {
     let offset = 0;
+    for (;;) {
+      const rx = this.#rx;
+      if (rx === null || rx.partial === null) return offset;
+      const take = Math.min(rx.need - rx.have, chunk.length - offset);
+      chunk.copy(rx.partial, rx.have, offset, offset + take);
+      rx.have += take;
+      offset += take;
+      if (rx.have < rx.need) return -1;
+      const frame = rx.partial.subarray(0, rx.have);
+      rx.partial = null;
+      rx.have = 0;
+      // One frame, or a header completed just now: then `#parse` stashes it again with the
+      // frame's whole length as `need`, and the loop goes on filling from this chunk.
+      this.#parse(frame, 0);
+      if (this.#state !== 0 && this.#state !== 3) return -1;
+    }
+  }
+
+  /** Keeps the incomplete frame at `data[offset…]` until `need` bytes of it are there. */
+  #stash(data: Buffer, offset: number, need: number): void {
+    let rx = this.#rx;
+    if (rx === null) {
+      rx = newRx();
+      this.#rx = rx;
+    }
+    const have = data.length - offset;
+    const partial = Buffer.allocUnsafe(Math.max(need, MAX_HEADER));
+    data.copy(partial, 0, offset);
+    rx.partial = partial;
+    rx.have = have;
+    rx.need = need;
+  }
+
+  #parse(data: Buffer, from: number): void {
+    let offset = from;
     let need = 0;
     const length = data.length;
     while (offset < length && (this.#state === 0 || this.#state === 3)) {
       const avail = length - offset;
-      if (avail < 2) break;
+      if (avail < 2) {
+        need = 2;
+        break;
+      }
       const b0 = data[offset]!;
       const b1 = data[offset + 1]!;
       if ((b0 & 0x70) !== 0) throw new FrameError("RSV bits set without an extension", 1002);
@@ -413,16 +456,23 @@ export class DirectWebSocketTransport {
         throw new FrameError(`invalid opcode ${opcode}`, 1002);
       }
       if (len === 126) {
-        if (avail < 4) break;
+        if (avail < 4) {
+          need = 4;
+          break;
+        }
         len = data.readUInt16BE(offset + 2);
         headerLen = 8;
       } else if (len === 127) {
-        if (avail < 10) break;
+        if (avail < 10) {
+          need = 10;
+          break;
+        }
         const high = data.readUInt32BE(offset + 2);
         if (high > 0x1fffff) throw new FrameError("payload length too large", 1009);
         len = high * 0x100000000 + data.readUInt32BE(offset + 6);
         headerLen = 14;
       }
+      // Checked before anything is set aside for the frame's bytes.
       if (opcode < 0x8 && len + (this.#rx?.fragBytes ?? 0) > this.#maxPayload) {
         throw new FrameError("message too big", 1009);
       }
@@ -440,20 +490,8 @@ export class DirectWebSocketTransport {
       else this.#onData(opcode, fin, payload);
     }
     if (offset < length && (this.#state === 0 || this.#state === 3)) {
-      let rx = this.#rx;
-      if (rx === null) {
-        rx = newRx();
-        this.#rx = rx;
-      }
-      // A small tail of a large chunk is copied so the chunk is not retained; a large
-      // tail (the start of a big frame) is kept as a view, saving a copy of its bytes.
-      const tail = data.subarray(offset);
-      rx.pending = [tail.length * 2 < length ? Buffer.from(tail) : tail];
-      rx.pendingBytes = length - offset;
-      // `need` is set for an incomplete payload; 0 for an incomplete header (then every
-      // chunk is joined until the header is readable).
-      rx.need = need;
-    } else if (this.#rx !== null && this.#rx.fragments === null) {
+      this.#stash(data, offset, need);
+    } else if (this.#rx !== null && this.#rx.fragments === null && this.#rx.partial === null) {
       this.#rx = null;
     }
   }
