@@ -301,8 +301,7 @@ const handlers = {
         inflight++;
         if (c.kind === "sio") {
           b.writeUInt32LE(id, 0);
-          c.send(`451-${id}["echo",{"_placeholder":true,"num":0}]`);
-          c.send(b);
+          c.sendWithAttachment(`451-${id}["echo",{"_placeholder":true,"num":0}]`, b);
         } else {
           b.writeUInt32LE(id, 0);
           b.writeUInt32LE(id, 9);

@@ -101,6 +101,15 @@ export class LeanWs {
     /** @type {GenSocket} */ (this.ws).send(data);
   }
 
+  /** A text packet and its binary attachment, in one write. @param {string} text @param {Buffer} attachment */
+  sendWithAttachment(text, attachment) {
+    const ws = /** @type {GenSocket} */ (this.ws);
+    ws.cork();
+    ws.send(text);
+    ws.send(attachment);
+    ws.uncork();
+  }
+
   /** Engine.IO v4 upgrade over an existing polling session: 2probe → 3probe. Caller sends "5". */
   probe() {
     return new Promise((resolve, reject) => {

@@ -1,9 +1,13 @@
 // A minimal WebSocket client (RFC 6455) for the load generator: HTTP Upgrade by hand, a
-// frame parser that hands out views of the received chunks (no per-message copy unless a
-// frame spans chunks), masked sends with a zero key. It is cheaper per message than the
-// `ws` client, so the generator stays far from saturation while the servers under test
-// push hundreds of thousands of messages per second. `BENCH_GEN_WS=ws` switches the
-// generator back to the `ws` package (same interface through `openWebSocket`).
+// frame parser that hands out views of the received bytes, masked sends with a zero key.
+// Reads go into one buffer shared by every socket of the process (`net.connect`'s
+// `onread`): no allocation per read, and a frame that arrived whole is handed out as a
+// view of it. Only a frame split across reads is copied, into the socket's own reusable
+// buffer. Views are valid only during `onmessage`; every consumer here reads them at once.
+// It is cheaper per message than the `ws` client, so the generator stays far from
+// saturation while the servers under test push hundreds of thousands of messages per
+// second. `BENCH_GEN_WS=ws` switches the generator back to the `ws` package (same
+// interface through `openWebSocket`).
 import net from "node:net";
 import WebSocket from "ws";
 
@@ -14,6 +18,8 @@ import WebSocket from "ws";
  *   onerror: (err: Error) => void,
  *   onclose: () => void,
  *   send(data: string | Buffer): void,
+ *   cork(): void,
+ *   uncork(): void,
  *   terminate(): void,
  * }} GenSocket
  */
@@ -21,23 +27,26 @@ import WebSocket from "ws";
 const noop = () => {};
 const KEY = "dGhlIHNhbXBsZSBub25jZQ=="; // the server only echoes a hash of it back
 const EMPTY = Buffer.alloc(0);
+/** Every WsLite socket reads into this (one read is handled before the next starts). */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 /**
  * Bytes the frame at the head of `head` needs, header included (a lower bound while the
  * header itself is incomplete).
  * @param {Buffer} head
+ * @param {number} n bytes of the frame present at the start of `head`
  */
-function needed(head) {
-  if (head.length < 2) return 2;
+function needed(head, n) {
+  if (n < 2) return 2;
   const b1 = /** @type {number} */ (head[1]);
   let len = b1 & 0x7f;
   let hdr = 2;
   if (len === 126) {
-    if (head.length < 4) return 4;
+    if (n < 4) return 4;
     len = head.readUInt16BE(2);
     hdr = 4;
   } else if (len === 127) {
-    if (head.length < 10) return 10;
+    if (n < 10) return 10;
     len = head.readUInt32BE(2) * 0x1_0000_0000 + head.readUInt32BE(6);
     hdr = 10;
   }
@@ -54,10 +63,12 @@ export class WsLite {
   onclose = noop;
   #open = false;
   #closed = false;
-  /** @type {Buffer[]} */
-  #chunks = [];
-  #buffered = 0;
-  /** Bytes the buffered partial frame needs before it can be parsed. */
+  /** @type {Buffer[]} the HTTP answer until its blank line */
+  #handshake = [];
+  /** A frame split across reads, gathered here (reused; grown to the largest frame). */
+  #pending = EMPTY;
+  #pendingLength = 0;
+  /** Bytes the pending frame needs before it can be parsed (header included). */
   #need = 0;
   /** @type {Buffer[]} fragments of a message not finished yet (FIN = 0) */
   #fragments = [];
@@ -66,16 +77,25 @@ export class WsLite {
   /** @param {string} url ws://host:port/path?query */
   constructor(url) {
     const u = new URL(url);
-    this.socket = net.connect({ host: u.hostname, port: Number(u.port), noDelay: true });
+    this.socket = net.connect({
+      host: u.hostname,
+      port: Number(u.port),
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (n, buf) => {
+          if (this.#open) this.#onData(buf, n);
+          else this.#onHandshake(Buffer.from(buf.subarray(0, n)));
+          return true;
+        },
+      },
+    });
     this.socket.on("connect", () => {
       this.socket.write(
         `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\n` +
           `Connection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
     });
-    this.socket.on("data", (chunk) =>
-      this.#open ? this.#onData(chunk) : this.#onHandshake(chunk),
-    );
     this.socket.on("error", (err) => this.onerror(err));
     this.socket.on("close", () => {
       if (this.#closed) return;
@@ -86,11 +106,11 @@ export class WsLite {
 
   /** @param {Buffer} chunk */
   #onHandshake(chunk) {
-    this.#chunks.push(chunk);
-    const all = Buffer.concat(this.#chunks);
+    this.#handshake.push(chunk);
+    const all = Buffer.concat(this.#handshake);
     const end = all.indexOf("\r\n\r\n");
     if (end < 0) return;
-    this.#chunks = [];
+    this.#handshake = [];
     const status = all.toString("latin1", 0, Math.min(end, 16));
     if (!status.startsWith("HTTP/1.1 101")) {
       this.onerror(
@@ -101,22 +121,51 @@ export class WsLite {
     }
     this.#open = true;
     this.onopen();
-    if (all.length > end + 4) this.#onData(all.subarray(end + 4));
+    if (all.length > end + 4) this.#onData(all.subarray(end + 4), all.length - end - 4);
   }
 
-  /** @param {Buffer} chunk */
-  #onData(chunk) {
-    let buf = chunk;
-    if (this.#buffered > 0) {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-      if (this.#buffered < this.#need) return;
-      buf = Buffer.concat(this.#chunks, this.#buffered);
-      this.#chunks = [];
-      this.#buffered = 0;
-    }
+  /** @param {Buffer} buf read bytes (a view valid during this call) @param {number} n */
+  #onData(buf, n) {
     let off = 0;
-    const n = buf.length;
+    while (this.#pendingLength > 0) {
+      // Complete the frame split across reads: take only the bytes it still needs.
+      const take = Math.min(this.#need - this.#pendingLength, n - off);
+      buf.copy(this.#pending, this.#pendingLength, off, off + take);
+      this.#pendingLength += take;
+      off += take;
+      if (this.#pendingLength < this.#need) return;
+      const need = needed(this.#pending, this.#pendingLength);
+      if (need > this.#pendingLength) {
+        this.#reserve(need);
+        continue; // the header is complete now: the payload is still to come
+      }
+      this.#pendingLength = 0;
+      this.#parse(this.#pending, 0, need);
+      if (this.#closed) return;
+    }
+    off = this.#parse(buf, off, n);
+    if (off < n && !this.#closed) {
+      const need = needed(buf.subarray(off, n), n - off);
+      this.#reserve(need);
+      buf.copy(this.#pending, 0, off, n);
+      this.#pendingLength = n - off;
+    }
+  }
+
+  /** Makes the pending buffer hold `need` bytes (keeping its content). @param {number} need */
+  #reserve(need) {
+    this.#need = need;
+    if (this.#pending.length >= need) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, 2 * this.#pending.length, 64));
+    this.#pending.copy(grown, 0, 0, this.#pendingLength);
+    this.#pending = grown;
+  }
+
+  /**
+   * Hands out every whole frame in `buf[off, n)`; returns where the first incomplete one starts.
+   * @param {Buffer} buf @param {number} off @param {number} n
+   */
+  #parse(buf, off, n) {
     while (n - off >= 2 && !this.#closed) {
       const b0 = /** @type {number} */ (buf[off]);
       const b1 = /** @type {number} */ (buf[off + 1]);
@@ -137,12 +186,7 @@ export class WsLite {
       off += hdr + len;
       this.#frame(b0, payload);
     }
-    if (off < n) {
-      const rest = buf.subarray(off);
-      this.#chunks.push(rest);
-      this.#buffered = rest.length;
-      this.#need = needed(rest);
-    }
+    return off;
   }
 
   /** @param {number} b0 @param {Buffer} payload */
@@ -153,10 +197,10 @@ export class WsLite {
       if (fin) this.onmessage(payload, opcode === 2);
       else {
         this.#fragmentOpcode = opcode;
-        this.#fragments = [payload];
+        this.#fragments = [Buffer.from(payload)]; // views do not outlive the read
       }
     } else if (opcode === 0) {
-      this.#fragments.push(payload);
+      this.#fragments.push(Buffer.from(payload));
       if (fin) {
         const whole = Buffer.concat(this.#fragments);
         this.#fragments = [];
@@ -210,6 +254,15 @@ export class WsLite {
     else this.#write(0x82, data);
   }
 
+  /** Frames sent until `uncork` leave in one write. */
+  cork() {
+    this.socket.cork();
+  }
+
+  uncork() {
+    this.socket.uncork();
+  }
+
   terminate() {
     this.#closed = true;
     this.socket.destroy();
@@ -247,6 +300,13 @@ class WsPackage {
   /** @param {string | Buffer} data */
   send(data) {
     this.ws.send(data);
+  }
+  /** ws keeps its net.Socket in `_socket` (no public accessor). */
+  cork() {
+    /** @type {any} */ (this.ws)._socket?.cork();
+  }
+  uncork() {
+    /** @type {any} */ (this.ws)._socket?.uncork();
   }
   terminate() {
     this.ws.terminate();
