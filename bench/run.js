@@ -163,18 +163,21 @@ async function measureOnce(item, target, round) {
       `--cpu-prof-name=${profileName(item.variant.id, target, round)}.cpuprofile`,
     );
   }
+  // A variant's environment (the same for every target) goes to both processes.
+  const env = item.variant.env;
   const server = startChild(path.join(here, "lib/server-main.js"), [target], {
     cpu: 0,
     execArgv,
     name: `server(${target})`,
     env: profiled(target)
       ? {
+          ...env,
           BENCH_PROFILE_WINDOW: path.join(
             profileDir,
             `${profileName(item.variant.id, target, round)}.window.cpuprofile`,
           ),
         }
-      : undefined,
+      : env,
   });
   /** @type {string[]} */
   const genArgv = [];
@@ -190,6 +193,7 @@ async function measureOnce(item, target, round) {
     cpu: 1,
     execArgv: genArgv,
     name: "generator",
+    env,
   });
   /** @type {import("./lib/report.js").RunRecord} */
   const rec = { scenario: item.scenario, variant: item.variant.id, target, round, busyBeforePct };

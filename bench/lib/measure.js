@@ -3,7 +3,8 @@
 /**
  * @typedef {{ op: ">=" | "<=", value: number }} Target  ratio Switchboard/socket.io
  * @typedef {{ key: string, label: string, better: "higher" | "lower", target?: Target | undefined }} Metric
- * @typedef {{ id: string, title: string, metrics: Metric[], [k: string]: any }} Variant
+ * @typedef {{ id: string, title: string, metrics: Metric[], env?: Record<string, string>, [k: string]: any }} Variant
+ *   `env`: environment variables for the server and generator processes of every target
  * @typedef {{
  *   call(cmd: string, payload?: any, timeoutMs?: number): Promise<any>,
  * }} Peer
