@@ -217,7 +217,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       socket,
       head,
       this.options.maxHttpBufferSize,
-      switchingProtocols(req, check.accept, lines),
+      switchingProtocols(check.accept, check.protocol, lines),
     );
     done(transport);
     transport.releaseAnswer();

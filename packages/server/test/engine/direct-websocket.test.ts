@@ -113,6 +113,52 @@ describe("WebSocket without ws objects (no per-message deflate)", () => {
     expect(t.engine.clientsCount).toBe(0);
   });
 
+  it("reads repeated handshake headers as Node joins them (a repeated key is refused)", async () => {
+    const t = await listen();
+    /** The status line and headers of the answer to a hand-written request head. */
+    const answer = async (lines: string[]): Promise<string> => {
+      const url = new URL(t.url);
+      const socket = connect(Number(url.port), url.hostname);
+      track(() => {
+        socket.destroy();
+      });
+      await once(socket, "connect");
+      socket.write(
+        `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: ${url.host}\r\n${lines.join("\r\n")}\r\n\r\n`,
+      );
+      let data = "";
+      socket.on("data", (chunk: Buffer) => {
+        data += chunk.toString("latin1");
+      });
+      await until(() => data.includes("\r\n\r\n") || socket.destroyed);
+      return data.slice(0, data.indexOf("\r\n\r\n"));
+    };
+    const base = ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13"];
+    const key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
+    // Two keys make "k1, k2": not a valid key.
+    expect(await answer([...base, key, "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ=="])).toMatch(
+      /^HTTP\/1\.1 400 /,
+    );
+    // Subprotocols over two lines are one list: the first offered is chosen.
+    const head = await answer([
+      ...base,
+      key,
+      "Sec-WebSocket-Protocol: alpha",
+      "sec-websocket-protocol: beta",
+    ]);
+    expect(head).toMatch(/^HTTP\/1\.1 101 /);
+    expect(head.split("\r\n")).toContain("Sec-WebSocket-Protocol: alpha");
+    // Header names in any case.
+    expect(
+      await answer([
+        "UPGRADE: WebSocket",
+        "Connection: Upgrade",
+        "SEC-WEBSOCKET-VERSION: 13",
+        "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==",
+      ]),
+    ).toMatch(/^HTTP\/1\.1 101 /);
+  });
+
   it("reassembles fragmented and split frames, unmasks, answers pings", async () => {
     const t = await listen();
     const { peer, rec } = await opened(t);

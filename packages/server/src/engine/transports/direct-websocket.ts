@@ -36,20 +36,77 @@ type State = 0 | 1 | 2 | 3;
 const kTransport = Symbol("switchboard.directWebSocket");
 type Tagged = Socket & { [kTransport]?: DirectWebSocketTransport };
 
-/** RFC 6455 section 4.2.1 checks; returns the accept key, or an error status and message. */
+/** The request headers a WebSocket handshake reads (RFC 6455 section 4.2.1). */
+interface UpgradeHeaders {
+  upgrade: string | undefined;
+  key: string | undefined;
+  version: string | undefined;
+  protocol: string | undefined;
+}
+
+function joined(prev: string | undefined, value: string): string {
+  return prev === undefined ? value : `${prev}, ${value}`;
+}
+
+/**
+ * The handshake's headers straight from `rawHeaders`, repeated ones joined with ", " as
+ * Node's `req.headers` joins them. `req.headers` is built lazily, on first read, into an
+ * object of every header: reading the four needed here from the raw list leaves that to
+ * whoever asks for it (most apps never do over WebSocket). Measured on the connect path.
+ */
+function upgradeHeaders(req: IncomingMessage): UpgradeHeaders {
+  const out: UpgradeHeaders = {
+    upgrade: undefined,
+    key: undefined,
+    version: undefined,
+    protocol: undefined,
+  };
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Only names of the four lengths are lowercased and compared.
+    switch (name.length) {
+      case 7:
+        if (name.toLowerCase() === "upgrade") out.upgrade = joined(out.upgrade, raw[i + 1]!);
+        break;
+      case 17:
+        if (name.toLowerCase() === "sec-websocket-key") out.key = joined(out.key, raw[i + 1]!);
+        break;
+      case 21:
+        if (name.toLowerCase() === "sec-websocket-version") {
+          out.version = joined(out.version, raw[i + 1]!);
+        }
+        break;
+      case 22:
+        if (name.toLowerCase() === "sec-websocket-protocol") {
+          out.protocol = joined(out.protocol, raw[i + 1]!);
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+/**
+ * RFC 6455 section 4.2.1 checks; returns the accept key and the first offered subprotocol,
+ * or an error status and message.
+ */
 export function checkWebSocketHandshake(
   req: IncomingMessage,
-): { accept: string } | { status: number; message: string; headers?: Record<string, string> } {
-  const key = req.headers["sec-websocket-key"];
-  const upgrade = req.headers.upgrade;
+):
+  | { accept: string; protocol: string | undefined }
+  | { status: number; message: string; headers?: Record<string, string> } {
   if (req.method !== "GET") return { status: 405, message: "Invalid HTTP method" };
-  if (typeof upgrade !== "string" || upgrade.toLowerCase() !== "websocket") {
+  const h = upgradeHeaders(req);
+  const upgrade = h.upgrade;
+  if (upgrade === undefined || upgrade.toLowerCase() !== "websocket") {
     return { status: 400, message: "Invalid Upgrade header" };
   }
-  if (typeof key !== "string" || !KEY.test(key)) {
+  const key = h.key;
+  if (key === undefined || !KEY.test(key)) {
     return { status: 400, message: "Missing or invalid Sec-WebSocket-Key header" };
   }
-  const version = Number(req.headers["sec-websocket-version"]);
+  const version = Number(h.version);
   if (version !== 13 && version !== 8) {
     return {
       status: 400,
@@ -57,7 +114,9 @@ export function checkWebSocketHandshake(
       headers: { "Sec-WebSocket-Version": "13, 8" },
     };
   }
-  return { accept: sha1Base64(key + GUID) };
+  // Like `ws` without handleProtocols: the first offered subprotocol.
+  const protocol = h.protocol === undefined ? undefined : h.protocol.split(",")[0]?.trim();
+  return { accept: sha1Base64(key + GUID), protocol: protocol || undefined };
 }
 
 // One-shot `crypto.hash` (Node >= 20.12 / 21.7) skips the Hash object of `createHash`.
@@ -92,14 +151,13 @@ export function abortWebSocketHandshake(
 }
 
 /** The 101 answer; `extra` holds `Name: value` lines (cookie, `headers` listeners). */
-export function switchingProtocols(req: IncomingMessage, accept: string, extra: string[]): string {
+export function switchingProtocols(
+  accept: string,
+  protocol: string | undefined,
+  extra: string[],
+): string {
   let head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n`;
-  const protocols = req.headers["sec-websocket-protocol"];
-  if (typeof protocols === "string") {
-    // Like `ws` without handleProtocols: the first offered subprotocol.
-    const first = protocols.split(",")[0]?.trim();
-    if (first) head += `Sec-WebSocket-Protocol: ${first}\r\n`;
-  }
+  if (protocol !== undefined) head += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   for (let i = 0; i < extra.length; i++) head += `${extra[i]}\r\n`;
   return `${head}\r\n`;
 }
