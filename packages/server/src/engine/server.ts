@@ -41,6 +41,13 @@ const debug = createDebug("switchboard:engine:server");
 /** Headers object handed to `initial_headers` / `headers` listeners, which may add to it. */
 export type EngineHeaders = Record<string, string | string[]>;
 
+function idError(req: IncomingMessage, error: unknown): HandshakeError {
+  return new HandshakeError(HandshakeErrorCode.BAD_REQUEST, req, {
+    name: "ID_GENERATION_ERROR",
+    error,
+  });
+}
+
 function destroyOnError(this: Duplex): void {
   this.destroy();
 }
@@ -177,8 +184,9 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
   }
 
   /**
-   * Completes the WebSocket handshake and hands over the transport. Without per-message
-   * deflate the engine answers the handshake itself and frames directly
+   * Completes the WebSocket handshake and hands over the transport: as the probe of the
+   * polling session `probeFor`, or as the transport of a new session `id`. Without
+   * per-message deflate the engine answers the handshake itself and frames directly
    * ({@link DirectWebSocketTransport}, far less memory per connection); with it, `ws` does.
    */
   #acceptWebSocket(
@@ -186,14 +194,14 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     socket: Duplex,
     head: Buffer,
     id: string | undefined,
-    done: (transport: AnyWebSocketTransport) => void,
+    probeFor: Session | undefined,
   ): void {
     if (this.options.perMessageDeflate !== false) {
       if (id !== undefined) this.#upgradeIds.set(req, id);
       this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         socket.off("error", destroyOnError);
         if (id !== undefined) this.#upgradeIds.delete(req);
-        done(new WebSocketTransport(ws, socket));
+        this.#webSocketOpen(req, new WebSocketTransport(ws, socket), id, probeFor);
       });
       return;
     }
@@ -210,7 +218,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     const lines: string[] = [];
     this.#upgradeHeaderLines(req, id, lines);
     // The transport holds the 101 answer and sends it with the open packet (written by
-    // `done`) in one write; corked for the rare case where they go as two.
+    // #webSocketOpen) in one write; corked for the rare case where they go as two.
     socket.cork();
     socket.off("error", destroyOnError);
     const transport = new DirectWebSocketTransport(
@@ -219,9 +227,25 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       this.options.maxHttpBufferSize,
       switchingProtocols(check.accept, check.protocol, lines),
     );
-    done(transport);
+    this.#webSocketOpen(req, transport, id, probeFor);
     transport.releaseAnswer();
     socket.uncork();
+  }
+
+  #webSocketOpen(
+    req: IncomingMessage,
+    transport: AnyWebSocketTransport,
+    id: string | undefined,
+    probeFor: Session | undefined,
+  ): void {
+    if (probeFor !== undefined) {
+      probeFor.attachProbe(transport);
+      return;
+    }
+    const session = new Session(this, id!, req, transport);
+    this.#clients.set(id!, session);
+    transport.sendText(session.openPacket());
+    this.#opened(session);
   }
 
   /** Live sessions by id. */
@@ -345,34 +369,28 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     socket.on("error", destroyOnError);
     const query = parseQuery(req.url);
     const code = this.#verify(req, query, true);
-    const refuse = (error: HandshakeError) => {
-      debug("refused upgrade %s: %s", req.url, error.message);
-      this.emit("connection_error", error);
-      abortUpgrade(socket, error);
-    };
     if (code !== null) {
-      refuse(new HandshakeError(code, req, this.#context(code, query)));
+      this.#refuseUpgrade(socket, new HandshakeError(code, req, this.#context(code, query)));
       return;
     }
     if (query.sid !== null) {
-      const session = query.session!;
-      this.#acceptWebSocket(req, socket, head, undefined, (t) => session.attachProbe(t));
+      this.#acceptWebSocket(req, socket, head, undefined, query.session!);
       return;
     }
     this.#handshake(
       req,
       null,
       (id) => {
-        if (socket.destroyed) return;
-        this.#acceptWebSocket(req, socket, head, id, (transport) => {
-          const session = new Session(this, id, req, transport);
-          this.#clients.set(id, session);
-          transport.sendText(session.openPacket());
-          this.#opened(session);
-        });
+        if (!socket.destroyed) this.#acceptWebSocket(req, socket, head, id, undefined);
       },
-      refuse,
+      (error) => this.#refuseUpgrade(socket, error),
     );
+  }
+
+  #refuseUpgrade(socket: Duplex, error: HandshakeError): void {
+    debug("refused upgrade %s: %s", error.req.url, error.message);
+    this.emit("connection_error", error);
+    abortUpgrade(socket, error);
   }
 
   #context(code: HandshakeErrorCodeValue, q: Query): Record<string, unknown> {
@@ -432,6 +450,11 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     },
   ): void {
     const middlewares = this.#middlewares;
+    if (middlewares.length === 0) {
+      // The common case goes straight on, without the `next` chain.
+      this.#allow(req, accept, refuse);
+      return;
+    }
     let index = 0;
     const next = (err?: unknown) => {
       if (err !== undefined && err !== null) {
@@ -463,47 +486,16 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     accept: (id: string) => void,
     refuse: (error: HandshakeError) => void,
   ): void {
-    const withId = () => {
-      let id: string | Promise<string>;
-      try {
-        id = this.generateId(req);
-      } catch (err) {
-        refuse(
-          new HandshakeError(HandshakeErrorCode.BAD_REQUEST, req, {
-            name: "ID_GENERATION_ERROR",
-            error: err,
-          }),
-        );
-        return;
-      }
-      const checked = (value: string) => {
-        if (this.#clients.has(value)) {
-          refuse(
-            new HandshakeError(HandshakeErrorCode.BAD_REQUEST, req, { name: "DUPLICATE_SID" }),
-          );
-        } else accept(value);
-      };
-      if (typeof id === "string") checked(id);
-      else
-        id.then(checked, (err: unknown) =>
-          refuse(
-            new HandshakeError(HandshakeErrorCode.BAD_REQUEST, req, {
-              name: "ID_GENERATION_ERROR",
-              error: err,
-            }),
-          ),
-        );
-    };
     const allowRequest = this.options.allowRequest;
     if (allowRequest === undefined) {
-      withId();
+      this.#withId(req, accept, refuse);
       return;
     }
     let answered = false;
     allowRequest(req, (err, success) => {
       if (answered) return;
       answered = true;
-      if (success) withId();
+      if (success) this.#withId(req, accept, refuse);
       else {
         refuse(
           new HandshakeError(
@@ -515,6 +507,39 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
         );
       }
     });
+  }
+
+  /** Asks `generateId` for the session id (synchronous or a Promise) and checks it is new. */
+  #withId(
+    req: IncomingMessage,
+    accept: (id: string) => void,
+    refuse: (error: HandshakeError) => void,
+  ): void {
+    let id: string | Promise<string>;
+    try {
+      id = this.generateId(req);
+    } catch (err) {
+      refuse(idError(req, err));
+      return;
+    }
+    if (typeof id === "string") this.#checkedId(req, id, accept, refuse);
+    else {
+      id.then(
+        (value) => this.#checkedId(req, value, accept, refuse),
+        (err: unknown) => refuse(idError(req, err)),
+      );
+    }
+  }
+
+  #checkedId(
+    req: IncomingMessage,
+    id: string,
+    accept: (id: string) => void,
+    refuse: (error: HandshakeError) => void,
+  ): void {
+    if (this.#clients.has(id)) {
+      refuse(new HandshakeError(HandshakeErrorCode.BAD_REQUEST, req, { name: "DUPLICATE_SID" }));
+    } else accept(id);
   }
 
   // ---- PollingResponder ----
