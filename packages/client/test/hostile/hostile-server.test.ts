@@ -193,6 +193,31 @@ describe("our client against a hostile server", () => {
     );
   });
 
+  it("data nested deeper than the encoder accepts: parse error, the event never reaches the app", async () => {
+    const url = await fakeServer((ws) => {
+      ws.send(open());
+      ws.on("message", (data) => {
+        if (!String(data).startsWith("40")) return;
+        ws.send('40{"sid":"socket-sid"}');
+        // As deep as an app can relay (the event array is one level), then one level more.
+        ws.send(`42["news",${deep(999)}]`);
+        ws.send(`42["news",${deep(1000)}]`);
+      });
+    });
+    const socket = client(url);
+    const depths: number[] = [];
+    socket.on("news", (value: unknown) => {
+      let d = 0;
+      for (let v = value; Array.isArray(v); v = v[0]) d++;
+      depths.push(d);
+      // Relaying what arrived must not throw in the app (it is within the encoder's limit).
+      socket.emit("relay", value);
+    });
+    const [reason] = await waitFor<[string]>(socket, "disconnect");
+    expect(reason).toBe("parse error");
+    expect(depths).toEqual([999]);
+  });
+
   it("a polling server answering garbage: a documented disconnect or connect_error, no throw", async () => {
     const bodies = fc.oneof(
       fc.constantFrom("b!!!", "4a\x1e\x1e", "\x1e", "0{", "9", "bAA", "2[", open()),

@@ -212,11 +212,16 @@ describe("encoder: JSON semantics", () => {
 });
 
 describe("decoder: hostile binary packets", () => {
-  it("survives deeply nested JSON without a stack overflow", () => {
-    const depth = 100_000;
-    const text = `51-["deep",${"[".repeat(depth)}{"_placeholder":true,"num":0}${"]".repeat(depth)}]`;
+  it("deeply nested JSON: refused past the encoder's depth, never a stack overflow", () => {
+    const wire = (depth: number) =>
+      `51-["deep",${"[".repeat(depth)}{"_placeholder":true,"num":0}${"]".repeat(depth)}]`;
+    expect(codeOf(() => new SocketPacketDecoder().add(wire(100_000)))).toBe(
+      ProtocolErrorCode.DATA_TOO_DEEP,
+    );
+    // The deepest accepted: the event array, MAX_ENCODE_DEPTH - 2 arrays, the placeholder.
+    const depth = MAX_ENCODE_DEPTH - 2;
     const decoder = new SocketPacketDecoder();
-    expect(decoder.add(text)).toBeNull();
+    expect(decoder.add(wire(depth))).toBeNull();
     const packet = decoder.add(new Uint8Array([1]));
     let value: unknown = (packet as { data: unknown[] }).data[1];
     for (let i = 0; i < depth; i++) value = (value as unknown[])[0];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ProtocolError, ProtocolErrorCode } from "../errors.js";
+import { MAX_ENCODE_DEPTH } from "../limits.js";
 import { SocketPacketDecoder } from "./decoder.js";
 import {
   encodeConnectErrorPacket,
@@ -211,6 +212,31 @@ describe("socket packets: malformed input", () => {
   it("accepts a namespace without the trailing comma, and BINARY packets with 0 attachments", () => {
     expect(decodeAll(["0/admin"])).toEqual({ type: 0, nsp: "/admin" });
     expect(decodeAll(['50-["a"]'])).toEqual({ type: 5, nsp: "/", data: ["a"] });
+  });
+
+  it("refuses data nested deeper than the encoder accepts, so relaying decoded data cannot throw", () => {
+    const nested = (depth: number) => `${"[".repeat(depth)}"x"${"]".repeat(depth)}`;
+    // The event array itself is one level: MAX_ENCODE_DEPTH - 1 more is the most accepted.
+    const deepest = `2["echo",${nested(MAX_ENCODE_DEPTH - 1)}]`;
+    const packet = new SocketPacketDecoder().add(deepest) as { data: unknown[] };
+    expect(() => encodeSocketPacket({ type: 2, nsp: "/", data: packet.data })).not.toThrow();
+    expect(
+      codeOf(() => new SocketPacketDecoder().add(`2["echo",${nested(MAX_ENCODE_DEPTH)}]`)),
+    ).toBe(ProtocolErrorCode.DATA_TOO_DEEP);
+    expect(
+      codeOf(() =>
+        new SocketPacketDecoder().add(`3/admin,7[${'{"a":'.repeat(1000)}1${"}".repeat(1000)}]`),
+      ),
+    ).toBe(ProtocolErrorCode.DATA_TOO_DEEP);
+    // Brackets inside strings (escaped quotes included) are not nesting.
+    const text = `[{\\"${"[{".repeat(3000)}`;
+    expect(new SocketPacketDecoder().add(JSON.stringify(["echo", text]).replace(/^/, "2"))).toEqual(
+      {
+        type: 2,
+        nsp: "/",
+        data: ["echo", text],
+      },
+    );
   });
 
   it("applies custom limits", () => {

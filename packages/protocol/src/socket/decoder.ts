@@ -4,6 +4,7 @@ import {
   type DecoderLimits,
   MAX_ACK_ID_DIGITS,
   MAX_ATTACHMENT_COUNT_DIGITS,
+  MAX_ENCODE_DEPTH,
   resolveDecoderLimits,
 } from "../limits.js";
 import { setOwn, toAttachment } from "./binary.js";
@@ -19,6 +20,36 @@ function fail(code: ProtocolErrorCode, message: string, cause?: unknown): Protoc
   return cause === undefined
     ? new ProtocolError(code, message)
     : new ProtocolError(code, message, { cause });
+}
+
+/**
+ * Refuses JSON (from `text[from]` on) nesting deeper than the encoder accepts
+ * (`MAX_ENCODE_DEPTH`). `JSON.parse` survives any depth, but a handler that relays such
+ * data (`socket.to(room).emit("x", data)`, an ack echoing it) would then throw
+ * `SB_ERR_DATA_TOO_DEEP` in application code; refusing it here keeps hostile input at the
+ * edge, on both sides of a connection. Called only for texts long enough to nest that deep
+ * (depth d takes at least 2·d characters), so ordinary packets cost one length check.
+ */
+function checkDepth(text: string, from: number): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if ((c | 32) === 123) {
+      // "[" (91) or "{" (123): they differ only in bit 5, as "]" (93) and "}" (125) do
+      if (++depth > MAX_ENCODE_DEPTH) {
+        throw fail(ProtocolErrorCode.DATA_TOO_DEEP, "payload nests too deep");
+      }
+    } else if ((c | 32) === 125) {
+      depth--;
+    }
+  }
 }
 
 /** Where a placeholder sits in decoded data, so the attachment can be put there later. */
@@ -186,6 +217,7 @@ function parseText(text: string, limits: Readonly<DecoderLimits>): ParsedText {
   let data: unknown;
   const hasData = i < length;
   if (hasData) {
+    if (length - i > 2 * MAX_ENCODE_DEPTH) checkDepth(text, i);
     try {
       data = JSON.parse(i === 0 ? text : text.slice(i));
     } catch (cause) {

@@ -19,7 +19,6 @@ import {
   kRemove,
   kResolveNamespace,
 } from "./internal.js";
-import { assertJsonDepth } from "./json-depth.js";
 import type { AddResult, Namespace } from "./namespace.js";
 import type { DisconnectReason } from "./reasons.js";
 import type { Server } from "./server.js";
@@ -108,7 +107,6 @@ export class Client implements EngineConnectionHandler {
     try {
       let decoder = this.#decoder;
       if (typeof data === "string") {
-        assertJsonDepth(data);
         // Only BINARY_EVENT (5) and BINARY_ACK (6) wait for attachments.
         const type = data.charCodeAt(0);
         if (decoder === undefined && type !== 53 && type !== 54) decoder = this.#sharedDecoder();
