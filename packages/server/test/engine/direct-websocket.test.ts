@@ -1,7 +1,16 @@
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { EngineConnection } from "../../src/engine/index.js";
-import { closeAll, listen, once, record, type TestEngine, track, until } from "./helpers.js";
+import {
+  closeAll,
+  maskedFrame as frame,
+  listen,
+  once,
+  record,
+  type TestEngine,
+  track,
+  until,
+} from "./helpers.js";
 
 afterEach(closeAll);
 
@@ -46,21 +55,6 @@ async function rawPeer(t: TestEngine, headers: Record<string, string> = {}): Pro
     ended,
     frames: () => data.subarray(end + 4),
   };
-}
-
-/** A masked client frame (RFC 6455 section 5.3). */
-function frame(opcode: number, payload: Buffer, fin = true, mask = [1, 2, 3, 4]): Buffer {
-  const len = payload.length;
-  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
-  const out = Buffer.alloc(2 + ext + 4 + len);
-  out[0] = (fin ? 0x80 : 0) | opcode;
-  out[1] = 0x80 | (len < 126 ? len : len < 65536 ? 126 : 127);
-  if (ext === 2) out.writeUInt16BE(len, 2);
-  if (ext === 8) out.writeBigUInt64BE(BigInt(len), 2);
-  const m = 2 + ext;
-  for (let i = 0; i < 4; i++) out[m + i] = mask[i]!;
-  for (let i = 0; i < len; i++) out[m + 4 + i] = payload[i]! ^ mask[i & 3]!;
-  return out;
 }
 
 async function opened(t: TestEngine, headers?: Record<string, string>) {
@@ -166,7 +160,7 @@ describe("WebSocket without ws objects (no per-message deflate)", () => {
       frame(1, Buffer.from("4hel"), false),
       frame(9, Buffer.from("p!")), // a ping between fragments
       frame(0, Buffer.from("lo"), true),
-      frame(2, Buffer.alloc(70000, 7), true, [0, 0, 0, 0]),
+      frame(2, Buffer.alloc(70000, 7), true, 0),
       frame(1, Buffer.from(`4${"é".repeat(100)}`)),
     ]);
     // Byte by byte at the start, then in odd-sized pieces.

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DirectWebSocketTransport } from "../../src/engine/transports/direct-websocket.js";
 import type { WebSocketOwner } from "../../src/engine/transports/websocket.js";
+import { maskedFrame as frame } from "./helpers.js";
 
 /**
  * The frame parser fed chunk by chunk in process, so the chunk boundaries are exactly the
@@ -38,21 +39,6 @@ function transport(maxPayload = 1 << 20): { t: DirectWebSocketTransport; got: Re
   };
   t.owner = owner;
   return { t, got };
-}
-
-/** A masked client frame (RFC 6455 section 5.3). */
-function frame(opcode: number, payload: Buffer, fin: boolean, mask: number): Buffer {
-  const len = payload.length;
-  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
-  const out = Buffer.alloc(2 + ext + 4 + len);
-  out[0] = (fin ? 0x80 : 0) | opcode;
-  out[1] = 0x80 | (len < 126 ? len : len < 65536 ? 126 : 127);
-  if (ext === 2) out.writeUInt16BE(len, 2);
-  if (ext === 8) out.writeBigUInt64BE(BigInt(len), 2);
-  out.writeUInt32BE(mask, 2 + ext);
-  const key = [mask >>> 24, (mask >>> 16) & 0xff, (mask >>> 8) & 0xff, mask & 0xff];
-  for (let i = 0; i < len; i++) out[2 + ext + 4 + i] = payload[i]! ^ key[i & 3]!;
-  return out;
 }
 
 /** Cuts `bytes` at the given points (sorted, deduplicated, inside the buffer). */

@@ -230,3 +230,26 @@ export function refusedUpgrade(
     });
   });
 }
+
+/**
+ * A masked client frame (RFC 6455 sections 5.2 and 5.3): `mask` is the 4-byte key,
+ * big-endian (0 leaves the payload as it is).
+ */
+export function maskedFrame(
+  opcode: number,
+  payload: Buffer,
+  fin = true,
+  mask = 0x01020304,
+): Buffer {
+  const len = payload.length;
+  const ext = len < 126 ? 0 : len < 65536 ? 2 : 8;
+  const out = Buffer.alloc(2 + ext + 4 + len);
+  out[0] = (fin ? 0x80 : 0) | opcode;
+  out[1] = 0x80 | (len < 126 ? len : len < 65536 ? 126 : 127);
+  if (ext === 2) out.writeUInt16BE(len, 2);
+  if (ext === 8) out.writeBigUInt64BE(BigInt(len), 2);
+  out.writeUInt32BE(mask >>> 0, 2 + ext);
+  const key = [mask >>> 24, (mask >>> 16) & 0xff, (mask >>> 8) & 0xff, mask & 0xff];
+  for (let i = 0; i < len; i++) out[2 + ext + 4 + i] = payload[i]! ^ key[i & 3]!;
+  return out;
+}
