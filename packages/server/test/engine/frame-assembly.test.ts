@@ -128,6 +128,20 @@ describe("frames split across chunks", () => {
     expect(got.messages).toEqual([]);
   });
 
+  it("memory for a split frame follows the bytes received, not the length its header claims", () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const peers = Array.from({ length: 100 }, () => transport());
+    for (const { t } of peers) {
+      // A header announcing 900 000 bytes, then only 10 of them.
+      const head = frame(2, Buffer.alloc(900_000), true, 0x01020304).subarray(0, 14 + 10);
+      t.receive(Buffer.from(head));
+    }
+    const grown = process.memoryUsage().arrayBuffers - before;
+    // Set aside up front that would be 90 MB; as received, about 1 KiB each.
+    expect(grown).toBeLessThan(10 * 1024 * 1024);
+    for (const { got } of peers) expect(got.closed).toBeNull();
+  });
+
   it("a message completed in the middle of a chunk is followed by the frames after it", () => {
     const { t, got } = transport();
     const big = frame(2, Buffer.alloc(70000, 9), true, 0xdeadbeef);

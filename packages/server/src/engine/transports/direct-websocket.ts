@@ -289,6 +289,9 @@ function newRx(): RxState {
   return { partial: null, have: 0, need: 0, fragments: null, fragOpcode: 0, fragBytes: 0 };
 }
 
+/** Smallest buffer set aside for a frame split across reads (see `#stash`). */
+const MIN_PARTIAL = 1024;
+
 /** Room for the longest frame header (RFC 6455 section 5.2: 2 + 8 length bytes + 4 key bytes). */
 const MAX_HEADER = 14;
 
@@ -459,12 +462,22 @@ export class DirectWebSocketTransport {
     for (;;) {
       const rx = this.#rx;
       if (rx === null || rx.partial === null) return offset;
-      const take = Math.min(rx.need - rx.have, chunk.length - offset);
-      chunk.copy(rx.partial, rx.have, offset, offset + take);
+      let partial = rx.partial;
+      if (rx.have === partial.length) {
+        // Full, and the frame is not: grow with what has arrived (doubling, up to the frame).
+        const grown = Buffer.allocUnsafe(Math.min(rx.need, 2 * partial.length));
+        partial.copy(grown, 0, 0, rx.have);
+        rx.partial = partial = grown;
+      }
+      const take = Math.min(rx.need - rx.have, chunk.length - offset, partial.length - rx.have);
+      chunk.copy(partial, rx.have, offset, offset + take);
       rx.have += take;
       offset += take;
-      if (rx.have < rx.need) return -1;
-      const frame = rx.partial.subarray(0, rx.have);
+      if (rx.have < rx.need) {
+        if (offset === chunk.length) return -1;
+        continue;
+      }
+      const frame = partial.subarray(0, rx.have);
       rx.partial = null;
       rx.have = 0;
       // One frame, or a header completed just now: then `#parse` stashes it again with the
@@ -474,7 +487,13 @@ export class DirectWebSocketTransport {
     }
   }
 
-  /** Keeps the incomplete frame at `data[offset…]` until `need` bytes of it are there. */
+  /**
+   * Keeps the incomplete frame at `data[offset…]` until `need` bytes of it are there. The
+   * buffer is sized by what has arrived (twice it, at least MIN_PARTIAL), not by the
+   * length the header claims: a peer sending headers of large frames and nothing else
+   * gets no more memory set aside than it sent, give or take 1 KiB. A frame that has mostly
+   * arrived (the common split at a read boundary) gets its exact size at once.
+   */
   #stash(data: Buffer, offset: number, need: number): void {
     let rx = this.#rx;
     if (rx === null) {
@@ -482,7 +501,8 @@ export class DirectWebSocketTransport {
       this.#rx = rx;
     }
     const have = data.length - offset;
-    const partial = Buffer.allocUnsafe(Math.max(need, MAX_HEADER));
+    const size = Math.min(Math.max(need, MAX_HEADER), Math.max(2 * have, MIN_PARTIAL));
+    const partial = Buffer.allocUnsafe(size);
     data.copy(partial, 0, offset);
     rx.partial = partial;
     rx.have = have;
