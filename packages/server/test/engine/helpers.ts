@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Duplex } from "node:stream";
 import { Socket as ClientSocket, type SocketOptions } from "engine.io-client";
 import { WebSocket } from "ws";
 import {
@@ -252,4 +253,23 @@ export function maskedFrame(
   const key = [mask >>> 24, (mask >>> 16) & 0xff, (mask >>> 8) & 0xff, mask & 0xff];
   for (let i = 0; i < len; i++) out[2 + ext + 4 + i] = payload[i]! ^ key[i & 3]!;
   return out;
+}
+
+/**
+ * A stand-in for a TCP socket under a transport fed in process (`transport.receive(chunk)`),
+ * so a test chooses the chunk boundaries exactly; records every write, chunk by chunk.
+ */
+export class RecordingSocket extends Duplex {
+  readonly written: Buffer[] = [];
+  setNoDelay(): this {
+    return this;
+  }
+  setTimeout(): this {
+    return this;
+  }
+  override _read(): void {}
+  override _write(chunk: Buffer, _encoding: string, callback: () => void): void {
+    this.written.push(chunk);
+    callback();
+  }
 }

@@ -433,6 +433,8 @@ export class DirectWebSocketTransport {
 
   /** Parses incoming bytes (called for each socket chunk). */
   receive(chunk: Buffer): void {
+    const owner = this.owner;
+    owner?.onWebSocketReadStart?.(this);
     try {
       const rx = this.#rx;
       const offset = rx !== null && rx.partial !== null ? this.#fill(chunk) : 0;
@@ -440,7 +442,6 @@ export class DirectWebSocketTransport {
     } catch (err) {
       if (!(err instanceof FrameError)) throw err;
       debug("protocol error: %s", err.message);
-      const owner = this.owner;
       if (this.#state === 0) this.#sendClose(err.closeCode, "error");
       else {
         this.#detach();
@@ -448,6 +449,8 @@ export class DirectWebSocketTransport {
         return;
       }
       owner?.onWebSocketClose(this, err);
+    } finally {
+      owner?.onWebSocketReadEnd?.(this);
     }
   }
 

@@ -21,6 +21,13 @@ export interface WebSocketOwner {
   onWebSocketFrame(transport: AnyWebSocketTransport, data: Buffer, isBinary: boolean): void;
   onWebSocketClose(transport: AnyWebSocketTransport, error: Error | undefined): void;
   onWebSocketDrain(transport: AnyWebSocketTransport): void;
+  /**
+   * The frames of one read from the socket start / have all been handed over
+   * (the direct transport only): replies written in between can leave in one write
+   * right after the read instead of waiting for the end-of-tick flush.
+   */
+  onWebSocketReadStart?(transport: AnyWebSocketTransport): void;
+  onWebSocketReadEnd?(transport: AnyWebSocketTransport): void;
 }
 
 /** Under cork, hand what is gathered to the OS once it reaches this many bytes. */
