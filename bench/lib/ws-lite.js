@@ -250,8 +250,17 @@ export class WsLite {
 
   /** @param {string | Buffer} data */
   send(data) {
-    if (typeof data === "string") this.#write(0x81, Buffer.from(data));
-    else this.#write(0x82, data);
+    if (typeof data !== "string") this.#write(0x82, data);
+    else if (data.length < 65536 && Buffer.byteLength(data) === data.length) {
+      // ASCII text: header and text as one latin1 string, no Buffer made (zero key: the
+      // text goes out unchanged).
+      const len = data.length;
+      const head =
+        len < 126
+          ? String.fromCharCode(0x81, 0x80 | len, 0, 0, 0, 0)
+          : String.fromCharCode(0x81, 0x80 | 126, len >>> 8, len & 0xff, 0, 0, 0, 0);
+      this.socket.write(head + data, "latin1");
+    } else this.#write(0x81, Buffer.from(data));
   }
 
   /** Frames sent until `uncork` leave in one write. */
