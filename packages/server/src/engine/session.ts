@@ -496,7 +496,7 @@ export class Session
   }
 
   /**
-   * Replies written while the frames of one read are handled (an ack, an answer to a ping)
+   * Replies written while the frames of one read are handled (an ack, the CONNECT answer)
    * leave in one write as soon as the read is done: the same coalescing as the end-of-tick
    * flush, without scheduling a microtask per read (measured on the ack echo).
    */
@@ -511,6 +511,7 @@ export class Session
     this.#flushAtReadEnd = false;
     this.#flushScheduled = false;
     this.#flush();
+    clearFrameBatch(); // as after the end-of-tick flushes: no frame bytes kept past this
   }
 
   onWebSocketDrain(t: AnyWebSocketTransport): void {
