@@ -20,16 +20,56 @@ function echoSession() {
 const serverFrames = (...texts: string[]) =>
   Buffer.concat(texts.map((t) => Buffer.from([0x81, t.length, ...Buffer.from(t)])));
 
+const afterReads = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 describe("replies written while a read is handled", () => {
-  it("leave in one write as soon as the read is done, not at the end of the tick", async () => {
+  it("leave in one write once the iteration's reads are done, not per read or per microtask", async () => {
     const { socket, transport, session } = echoSession();
     const frames = ["4a", "4b", "4c"].map((t) => maskedFrame(1, Buffer.from(t)));
     transport.receive(Buffer.concat(frames));
-    // Synchronously: the three replies, in order, in one write.
-    expect(socket.written).toEqual([serverFrames("4a", "4b", "4c")]);
+    expect(socket.written).toEqual([]);
     await Promise.resolve();
-    expect(socket.written).toHaveLength(1);
+    expect(socket.written).toEqual([]);
+    await afterReads();
+    // The three replies, in order, in one write.
+    expect(socket.written).toEqual([serverFrames("4a", "4b", "4c")]);
     session.destroy("test over");
+  });
+
+  it("reads of several sessions in one iteration: every session's replies in one burst", async () => {
+    const a = echoSession();
+    const b = echoSession();
+    a.transport.receive(maskedFrame(1, Buffer.from("4a1")));
+    b.transport.receive(maskedFrame(1, Buffer.from("4b1")));
+    a.transport.receive(maskedFrame(1, Buffer.from("4a2")));
+    await Promise.resolve();
+    expect(a.socket.written).toEqual([]);
+    expect(b.socket.written).toEqual([]);
+    await afterReads();
+    expect(a.socket.written).toEqual([serverFrames("4a1", "4a2")]);
+    expect(b.socket.written).toEqual([serverFrames("4b1")]);
+    a.session.destroy("test over");
+    b.session.destroy("test over");
+  });
+
+  it("a send after the read, before the burst, joins the same write in order", async () => {
+    const { socket, transport, session } = echoSession();
+    transport.receive(maskedFrame(1, Buffer.from("4reply")));
+    session.send(["later"]);
+    await Promise.resolve();
+    session.send(["later still"]);
+    await afterReads();
+    expect(socket.written).toEqual([serverFrames("4reply", "4later", "4later still")]);
+    session.destroy("test over");
+  });
+
+  it("a session closed before the burst writes nothing more and is not kept", async () => {
+    const { socket, transport, session } = echoSession();
+    transport.receive(maskedFrame(1, Buffer.from("4reply")));
+    session.destroy("test over");
+    const before = socket.written.length;
+    await afterReads();
+    expect(socket.written).toHaveLength(before);
   });
 
   it("a send outside a read still waits for the end-of-tick flush, and joins it", async () => {
@@ -39,8 +79,9 @@ describe("replies written while a read is handled", () => {
     expect(socket.written).toEqual([]);
     await Promise.resolve();
     expect(socket.written).toEqual([serverFrames("4x", "4y")]);
-    // A read after that flushes on its own.
+    // A read after that is flushed on its own, after the reads.
     transport.receive(maskedFrame(1, Buffer.from("4z")));
+    await afterReads();
     expect(socket.written).toEqual([serverFrames("4x", "4y"), serverFrames("4z")]);
     session.destroy("test over");
   });
@@ -49,7 +90,7 @@ describe("replies written while a read is handled", () => {
     const { socket, transport, session } = echoSession();
     session.send(["first"]);
     transport.receive(maskedFrame(1, Buffer.from("4second")));
-    await Promise.resolve();
+    await afterReads();
     expect(Buffer.concat(socket.written)).toEqual(serverFrames("4first", "4second"));
     session.destroy("test over");
   });
