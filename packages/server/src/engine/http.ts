@@ -17,10 +17,31 @@ export function serializeCookie(options: CookieOptions & { name: string }, value
   return out;
 }
 
+/**
+ * `Accept-Encoding` read from `rawHeaders` (repeated fields joined with ", ", as Node's
+ * `req.headers` joins them): `req.headers` is an object of every header, built on first
+ * read, and a poll answer large enough to compress would otherwise build it per GET.
+ */
+function acceptEncoding(req: IncomingMessage): string | undefined {
+  const raw = req.rawHeaders;
+  if (!Array.isArray(raw)) {
+    const value = req.headers["accept-encoding"];
+    return typeof value === "string" ? value : undefined;
+  }
+  let out: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 15 && name.toLowerCase() === "accept-encoding") {
+      out = out === undefined ? raw[i + 1]! : `${out}, ${raw[i + 1]!}`;
+    }
+  }
+  return out;
+}
+
 /** The content coding to use for a response, from `Accept-Encoding` (gzip preferred). */
 export function pickEncoding(req: IncomingMessage): "gzip" | "deflate" | undefined {
-  const accept = req.headers["accept-encoding"];
-  if (typeof accept !== "string") return undefined;
+  const accept = acceptEncoding(req);
+  if (accept === undefined) return undefined;
   let deflateOk = false;
   for (const part of accept.split(",")) {
     const [name = "", ...params] = part.trim().toLowerCase().split(";");

@@ -50,6 +50,8 @@ export let frameTail: (message: PreparedMessage) => Buffer | null;
 export let isBinaryFrame: (message: PreparedMessage) => boolean;
 /** Approximate size in bytes, for the outgoing-buffer bound. */
 export let frameSize: (message: PreparedMessage) => number;
+/** UTF-8 byte length of {@link pollingForm}, without building it or measuring it again. */
+export let pollingSize: (message: PreparedMessage) => number;
 /** Builds a control packet (ping, noop, close, pong "probe", open) from its type and text. */
 export let controlPacket: (type: PacketTypeChar, text?: string) => PreparedMessage;
 
@@ -99,6 +101,12 @@ export class PreparedMessage {
       const data = m.data;
       m.#size = typeof data === "string" ? Buffer.byteLength(data) + 1 : data.byteLength;
       return m.#size;
+    };
+    // A text message's frame content is its polling form ("4" + text); a binary one is
+    // sent over polling as "b" + base64, 4 ASCII characters per started 3 bytes.
+    pollingSize = (m) => {
+      const data = m.data;
+      return typeof data === "string" ? frameSize(m) : 1 + 4 * Math.ceil(data.byteLength / 3);
     };
     frameHead = (m) => {
       if (m.#head !== undefined) return m.#head;

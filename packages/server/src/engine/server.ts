@@ -544,30 +544,32 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
 
   // ---- PollingResponder ----
 
-  writePayload(req: IncomingMessage, res: ServerResponse, body: string): void {
+  writePayload(req: IncomingMessage, res: ServerResponse, body: string, bytes: number): void {
     if (this.listenerCount("headers") === 0) {
-      this.#writeBody(req, res, this.#payloadHeaders, body);
+      this.#writeBody(req, res, this.#payloadHeaders, body, bytes);
       return;
     }
     const headers: EngineHeaders = { "Content-Type": PAYLOAD_TYPE };
     this.emit("headers", headers, req);
-    this.#writeBody(req, res, headers, body);
+    this.#writeBody(req, res, headers, body, bytes);
   }
 
+  /** `bytes`: the body's UTF-8 length when known (poll answers sum their messages'), else -1. */
   #writeBody(
     req: IncomingMessage,
     res: ServerResponse,
     headers: EngineHeaders,
     body: string,
+    bytes = -1,
   ): void {
     const threshold = this.options.compressionThreshold;
     // UTF-8 takes at most 3 bytes per UTF-16 unit: short bodies skip measuring and the
     // Accept-Encoding parse. The body goes to `end` as a string, which Node sends in one
     // write with the header text (a Buffer would take a writev of two chunks).
-    let length = -1;
+    let length = bytes;
     let encoding: "gzip" | "deflate" | undefined;
     if (threshold >= 0 && body.length * 3 >= threshold) {
-      length = Buffer.byteLength(body, "utf8");
+      if (length === -1) length = Buffer.byteLength(body, "utf8");
       if (length >= threshold) encoding = pickEncoding(req);
     }
     if (encoding === undefined) {
@@ -578,13 +580,13 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     }
     // The shared headers object must not be changed after this call returns.
     if (headers === this.#payloadHeaders) headers = { "Content-Type": PAYLOAD_TYPE };
-    const bytes = Buffer.from(body, "utf8");
-    compress(encoding, bytes, (err, out) => {
+    const raw = Buffer.from(body, "utf8");
+    compress(encoding, raw, (err, out) => {
       if (res.destroyed) return;
       if (err) {
-        headers["Content-Length"] = String(bytes.length);
+        headers["Content-Length"] = String(raw.length);
         res.writeHead(200, headers);
-        res.end(bytes);
+        res.end(raw);
         return;
       }
       headers["Content-Encoding"] = encoding;

@@ -4,7 +4,13 @@ import { decodeEnginePacket, type EnginePacket } from "@switchboard/protocol";
 import createDebug from "debug";
 import { engineStats } from "./internal.js";
 import type { ResolvedEngineOptions } from "./options.js";
-import { controlPacket, frameSize, PreparedMessage, pollingForm } from "./prepared-message.js";
+import {
+  controlPacket,
+  frameSize,
+  PreparedMessage,
+  pollingForm,
+  pollingSize,
+} from "./prepared-message.js";
 import { TimerEntry, TimerWheel } from "./timer-wheel.js";
 import type { PollingOwner, PollingTransport } from "./transports/polling.js";
 import {
@@ -106,6 +112,18 @@ function encodePollingPayload(frames: readonly PreparedMessage[]): string {
   let out = pollingForm(frames[0]!);
   for (let i = 1; i < frames.length; i++) out += SEPARATOR + pollingForm(frames[i]!);
   return out;
+}
+
+/**
+ * UTF-8 length of {@link encodePollingPayload}'s result from each message's cached size
+ * (one byte per separator): the HTTP answer needs it for Content-Length, and measuring the
+ * joined string would walk (and flatten) every answer again (measured on the polling
+ * broadcast: ~10% of the server's time per delivered message).
+ */
+function pollingPayloadBytes(frames: readonly PreparedMessage[]): number {
+  let n = frames.length - 1;
+  for (let i = 0; i < frames.length; i++) n += pollingSize(frames[i]!);
+  return n;
 }
 
 /**
@@ -342,7 +360,7 @@ export class Session
       if (!t.hasPendingGet) return;
       this.#queue = null;
       this.#queuedBytes = 0;
-      t.write(encodePollingPayload(queue));
+      t.write(encodePollingPayload(queue), pollingPayloadBytes(queue));
       this.emit("drain");
       return;
     }

@@ -17,7 +17,10 @@ function preflight(t: TestEngine, origin: string, requestHeaders?: string): Prom
 }
 
 /** Raw GET (no automatic decompression); resolves with the response and its raw body bytes. */
-function rawGet(url: string, headers: Record<string, string>): Promise<[IncomingMessage, Buffer]> {
+function rawGet(
+  url: string,
+  headers: Record<string, string | string[]>,
+): Promise<[IncomingMessage, Buffer]> {
   return new Promise((resolve, reject) => {
     httpGet(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -180,6 +183,45 @@ describe("httpCompression of polling answers", () => {
       expect((compressed ? gunzipSync(body) : body).toString()).toBe(`4${text}`);
       expect(res.headers["content-length"]).toBe(String(body.length));
     }
+  });
+
+  it("Content-Length of a many-message answer: multi-byte text, lone surrogates, binary", async () => {
+    for (const options of [{ httpCompression: false as const }, {}]) {
+      const t = await listen(options);
+      const connected = once<[EngineConnection]>(t.engine, "connection");
+      const { sid } = await handshake(t);
+      const [conn] = await connected;
+      const texts = ["plain", "€uro", "😀 astral", "lone \ud800 high", "\udc00 lone low", ""];
+      const binaries = [0, 1, 2, 3, 4, 5, 3000].map((n) => Buffer.alloc(n, n));
+      conn.send([...texts, ...binaries, "x".repeat(2000)]);
+      await until(() => conn.bufferedBytes > 0);
+      // "identity": over the threshold, but not compressed; the length is still exact.
+      const [res, body] = await rawGet(`${t.base}polling&sid=${sid}`, {
+        "Accept-Encoding": "identity",
+      });
+      expect(res.headers["content-encoding"]).toBeUndefined();
+      expect(res.headers["content-length"]).toBe(String(body.length));
+      const expected = [
+        ...texts.map((text) => `4${text}`),
+        ...binaries.map((b) => `b${b.toString("base64")}`),
+        `4${"x".repeat(2000)}`,
+      ].join("\x1e");
+      expect(body).toEqual(Buffer.from(expected, "utf8"));
+    }
+  });
+
+  it("reads repeated Accept-Encoding fields together, as one list", async () => {
+    const t = await listen();
+    const connected = once<[EngineConnection]>(t.engine, "connection");
+    const { sid } = await handshake(t);
+    const [conn] = await connected;
+    conn.send(["y".repeat(5000)]);
+    await until(() => conn.bufferedBytes > 0);
+    const [res, body] = await rawGet(`${t.base}polling&sid=${sid}`, {
+      "Accept-Encoding": ["identity", "gzip;q=0.5"],
+    });
+    expect(res.headers["content-encoding"]).toBe("gzip");
+    expect(gunzipSync(body).toString()).toBe(`4${"y".repeat(5000)}`);
   });
 
   it("uses deflate when only deflate is accepted", async () => {

@@ -7,8 +7,11 @@ const debug = createDebug("switchboard:engine:polling");
 
 /** What the polling transport needs from the HTTP side (the engine server). */
 export interface PollingResponder {
-  /** 200 with a text payload (compressed when large and accepted), emitting "headers". */
-  writePayload(req: IncomingMessage, res: ServerResponse, body: string): void;
+  /**
+   * 200 with a text payload (compressed when large and accepted), emitting "headers";
+   * `bytes` is the body's UTF-8 length when the caller knows it, else -1.
+   */
+  writePayload(req: IncomingMessage, res: ServerResponse, body: string, bytes: number): void;
   /** 200 "ok" for a POST. */
   writeOk(req: IncomingMessage, res: ServerResponse): void;
   /** 400/403 JSON error answer. */
@@ -152,14 +155,14 @@ export class PollingTransport {
     res.on("close", onAbort);
   }
 
-  /** Answers the held GET with a payload; false when none is held. */
-  write(body: string): boolean {
+  /** Answers the held GET with a payload (`bytes`: its UTF-8 length, or -1); false when none is held. */
+  write(body: string, bytes = -1): boolean {
     const req = this.#getReq;
     const res = this.#getRes;
     if (req === null || res === null) return false;
     this.#getReq = null;
     this.#getRes = null;
-    this.#responder.writePayload(req, res, body);
+    this.#responder.writePayload(req, res, body, bytes);
     return true;
   }
 
