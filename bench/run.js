@@ -3,7 +3,7 @@
 // servers interleaved (A, B, C, A, B, C, …): a fresh server process (core 0, --expose-gc)
 // and a fresh load-generator process (core 1) per measurement.
 //
-//   npm run bench                     full run (3 rounds)
+//   npm run bench                     full run (5 rounds)
 //   npm run bench -- --quick          every scenario briefly (CI smoke)
 //   node bench/run.js --only broadcast-20,ack-echo --rounds 5 --targets switchboard,socketio
 //   node bench/run.js --profile       also profile each Switchboard server: whole process
@@ -70,7 +70,7 @@ if (args.help) {
   process.exit(0);
 }
 const quick = Boolean(args.quick);
-const rounds = Number(args.rounds ?? (quick ? 1 : 3));
+const rounds = Number(args.rounds ?? (quick ? 1 : 5));
 const only = typeof args.only === "string" ? args.only.split(",") : null;
 const outDir = path.resolve(typeof args.out === "string" ? args.out : path.join(here, "results"));
 const profileAll = Boolean(args["profile-all"]);

@@ -160,7 +160,10 @@ const handlers = {
     });
     for (const c of clients) {
       if (c instanceof LeanWs) c.onEvent = (cl, buf) => onTick(cl.index, seqOf(buf));
-      else c.onEvent = (cl, payload, at) => onTick(cl.index, seqOfText(payload, at));
+      else {
+        c.onEvent = (cl, payload, at) => onTick(cl.index, seqOfText(payload, at));
+        c.eventAnswers = 0;
+      }
     }
     return { members, expected: track.expected };
   },
@@ -178,6 +181,8 @@ const handlers = {
         for (let i = 0; i < track.next.length; i++) {
           if (track.member[i] === 1 && track.next[i] !== track.events) incompleteClients++;
         }
+        let pollAnswers = 0;
+        for (const c of clients) if (c instanceof LeanPolling) pollAnswers += c.eventAnswers;
         resolve({
           expected: track.expected,
           received: track.received,
@@ -186,6 +191,7 @@ const handlers = {
           unexpected: track.unexpected,
           badFrames: track.badFrames,
           incompleteClients,
+          pollAnswers,
           tFirst: track.tFirst,
           tLast: track.tLast || nowMs(),
         });

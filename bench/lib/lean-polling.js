@@ -34,6 +34,8 @@ export class LeanPolling {
   /** @type {(client: LeanPolling, payload: string, at: number) => void} */
   onEvent = () => {};
   errors = 0;
+  /** GET answers that carried at least one event (reset by the generator's `expect`). */
+  eventAnswers = 0;
   /** @type {Promise<void> | null} */
   loop = null;
 
@@ -121,6 +123,7 @@ export class LeanPolling {
   /** @param {string} payload @returns {boolean} whether a CONNECT answer was seen */
   #handle(payload) {
     let connected = false;
+    let events = false;
     let at = 0;
     while (at < payload.length) {
       let end = payload.indexOf("\x1e", at);
@@ -128,9 +131,13 @@ export class LeanPolling {
       const c0 = payload.charCodeAt(at);
       if (this.kind === "raw") {
         this.onEvent(this, payload, at);
+        events = true;
       } else if (c0 === 0x34) {
         const c1 = payload.charCodeAt(at + 1);
-        if (c1 === 0x32) this.onEvent(this, payload, at);
+        if (c1 === 0x32) {
+          this.onEvent(this, payload, at);
+          events = true;
+        }
         else if (c1 === 0x30) connected = true;
       } else if (c0 === 0x32) {
         this.post(this.#base, "3").catch(() => this.errors++);
@@ -139,6 +146,7 @@ export class LeanPolling {
       }
       at = end + 1;
     }
+    if (events) this.eventAnswers++;
     return connected;
   }
 }

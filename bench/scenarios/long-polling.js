@@ -18,6 +18,11 @@ export default {
           target: { op: ">=", value: 1.5 },
         },
         { key: "cpuUsPerMsg", label: "server CPU µs/msg", better: "lower" },
+        // How many messages one GET answer carried on average: the scenario settles either
+        // where every GET is answered once per event-loop turn (~20 messages, the turn's
+        // events) or where the blast outruns the GETs and answers grow to hundreds, about
+        // twice as fast for any server (see bench/README.md, "Long-polling").
+        { key: "msgsPerAnswer", label: "msgs per poll answer", better: "higher" },
       ],
     },
   ],
@@ -48,6 +53,7 @@ export default {
       metrics: {
         msgsPerSec: (d.received / (d.tLast - b.tStart)) * 1000,
         cpuUsPerMsg: sc.cpuUs / Math.max(1, d.received),
+        msgsPerAnswer: d.received / Math.max(1, d.pollAnswers),
       },
       checks: {
         connectErrors: c.errors,
@@ -55,7 +61,7 @@ export default {
         outOfOrder: d.outOfOrder + warm.outOfOrder,
         badFrames: d.badFrames + warm.badFrames,
       },
-      counts: { clients: c.connected, delivered: d.received },
+      counts: { clients: c.connected, delivered: d.received, answers: d.pollAnswers },
       cpu: cpuOf(sc, gc),
     };
   },
