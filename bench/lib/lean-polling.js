@@ -137,8 +137,7 @@ export class LeanPolling {
         if (c1 === 0x32) {
           this.onEvent(this, payload, at);
           events = true;
-        }
-        else if (c1 === 0x30) connected = true;
+        } else if (c1 === 0x30) connected = true;
       } else if (c0 === 0x32) {
         this.post(this.#base, "3").catch(() => this.errors++);
       } else if (c0 === 0x31) {
