@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
 import { resolveOptions } from "../../src/engine/options.js";
@@ -93,5 +94,65 @@ describe("replies written while a read is handled", () => {
     await afterReads();
     expect(Buffer.concat(socket.written)).toEqual(serverFrames("4first", "4second"));
     session.destroy("test over");
+  });
+});
+
+describe("a throwing 'drain' listener", () => {
+  // An uncaught exception would fail the test runner itself, so the sessions run in a child
+  // process (on the built code) that records what reaches process "uncaughtException".
+  const dist = (file: string) => new URL(`../../dist/engine/${file}`, import.meta.url).href;
+  const script = `
+    import { Duplex } from "node:stream";
+    import { Session } from "${dist("session.js")}";
+    import { DirectWebSocketTransport } from "${dist("transports/direct-websocket.js")}";
+    import { resolveOptions } from "${dist("options.js")}";
+    class Recording extends Duplex {
+      written = [];
+      setNoDelay() { return this; }
+      setTimeout() { return this; }
+      _read() {}
+      _write(chunk, _enc, cb) { this.written.push(chunk.toString("latin1")); cb(); }
+    }
+    const host = { options: resolveOptions({}), onSessionClosed: () => {} };
+    function open(id) {
+      const socket = new Recording();
+      const transport = new DirectWebSocketTransport(socket, Buffer.alloc(0), 1 << 20);
+      const session = new Session(host, id, {}, transport);
+      session.setHandler({ onMessage: (data) => session.send([data]), onClose: () => {} });
+      session.start();
+      return { socket, transport, session };
+    }
+    const frame = (text) => {
+      const payload = Buffer.from(text);
+      return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+    };
+    const caught = [];
+    process.on("uncaughtException", (err) => caught.push(err.message));
+    const a = open("a");
+    const b = open("b");
+    a.session.on("drain", () => { throw new Error("drain listener failed"); });
+    // End-of-tick flush (microtask), then the after-reads flush (setImmediate).
+    a.session.send(["tick"]);
+    b.session.send(["tick"]);
+    setTimeout(() => {
+      a.transport.receive(frame("4read"));
+      b.transport.receive(frame("4read"));
+      setTimeout(() => {
+        process.stdout.write(JSON.stringify({ caught, a: a.socket.written, b: b.socket.written }));
+        process.exit(0);
+      }, 20);
+    }, 20);
+  `;
+
+  it("does not keep the other sessions of the flush from writing; the error is uncaught, once per flush", () => {
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+      timeout: 10_000,
+    });
+    const result = JSON.parse(out) as { caught: string[]; a: string[]; b: string[] };
+    expect(result.caught).toEqual(["drain listener failed", "drain listener failed"]);
+    const frames = (...texts: string[]) => texts.map((t) => serverFrames(t).toString("latin1"));
+    expect(result.a).toEqual(frames("4tick", "4read"));
+    expect(result.b).toEqual(frames("4tick", "4read"));
   });
 });
