@@ -143,12 +143,21 @@ describe("cookie", () => {
 });
 
 describe("httpCompression of polling answers", () => {
-  async function bigPoll(t: TestEngine, encoding: string): Promise<[IncomingMessage, Buffer]> {
+  /** A polling session with `messages` queued for its next GET. */
+  async function sessionWith(
+    t: TestEngine,
+    messages: (string | Buffer)[],
+  ): Promise<{ sid: string; conn: EngineConnection }> {
     const connected = once<[EngineConnection]>(t.engine, "connection");
     const { sid } = await handshake(t);
     const [conn] = await connected;
-    conn.send(["y".repeat(5000)]);
+    conn.send(messages);
     await until(() => conn.bufferedBytes > 0);
+    return { sid, conn };
+  }
+
+  async function bigPoll(t: TestEngine, encoding: string): Promise<[IncomingMessage, Buffer]> {
+    const { sid } = await sessionWith(t, ["y".repeat(5000)]);
     return rawGet(`${t.base}polling&sid=${sid}`, { "Accept-Encoding": encoding });
   }
 
@@ -163,11 +172,7 @@ describe("httpCompression of polling answers", () => {
 
   it("a compressed answer leaves the next plain answers' headers alone; multi-byte lengths", async () => {
     const t = await listen();
-    const connected = once<[EngineConnection]>(t.engine, "connection");
-    const { sid } = await handshake(t);
-    const [conn] = await connected;
-    conn.send(["y".repeat(5000)]);
-    await until(() => conn.bufferedBytes > 0);
+    const { sid, conn } = await sessionWith(t, ["y".repeat(5000)]);
     const [gz] = await rawGet(`${t.base}polling&sid=${sid}`, { "Accept-Encoding": "gzip" });
     expect(gz.headers["content-encoding"]).toBe("gzip");
     for (const text of ["small", "€".repeat(400), "€".repeat(300)]) {
@@ -188,13 +193,9 @@ describe("httpCompression of polling answers", () => {
   it("Content-Length of a many-message answer: multi-byte text, lone surrogates, binary", async () => {
     for (const options of [{ httpCompression: false as const }, {}]) {
       const t = await listen(options);
-      const connected = once<[EngineConnection]>(t.engine, "connection");
-      const { sid } = await handshake(t);
-      const [conn] = await connected;
       const texts = ["plain", "€uro", "😀 astral", "lone \ud800 high", "\udc00 lone low", ""];
       const binaries = [0, 1, 2, 3, 4, 5, 3000].map((n) => Buffer.alloc(n, n));
-      conn.send([...texts, ...binaries, "x".repeat(2000)]);
-      await until(() => conn.bufferedBytes > 0);
+      const { sid } = await sessionWith(t, [...texts, ...binaries, "x".repeat(2000)]);
       // "identity": over the threshold, but not compressed; the length is still exact.
       const [res, body] = await rawGet(`${t.base}polling&sid=${sid}`, {
         "Accept-Encoding": "identity",
@@ -212,11 +213,7 @@ describe("httpCompression of polling answers", () => {
 
   it("reads repeated Accept-Encoding fields together, as one list", async () => {
     const t = await listen();
-    const connected = once<[EngineConnection]>(t.engine, "connection");
-    const { sid } = await handshake(t);
-    const [conn] = await connected;
-    conn.send(["y".repeat(5000)]);
-    await until(() => conn.bufferedBytes > 0);
+    const { sid } = await sessionWith(t, ["y".repeat(5000)]);
     const [res, body] = await rawGet(`${t.base}polling&sid=${sid}`, {
       "Accept-Encoding": ["identity", "gzip;q=0.5"],
     });
