@@ -37,11 +37,11 @@ function runBench(args: string[]): Promise<{ records: RunRecord[] }> {
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe("bench harness", () => {
-  it("delivers every room broadcast in order, and every ack, on all three servers", async () => {
+  it("delivers every room broadcast and poll answer in order, and every ack, on all three servers", async () => {
     const { records } = await runBench([
       "--quick",
       "--only",
-      "broadcast-room,ack-echo",
+      "broadcast-room,ack-echo,long-polling",
       "--rounds",
       "1",
     ]);
@@ -62,6 +62,16 @@ describe("bench harness", () => {
       expect(echo?.error, `${target}: ${echo?.error}`).toBeUndefined();
       expect(echo?.counts?.roundTrips).toBeGreaterThan(0);
       expect(echo?.checks).toEqual({ connectErrors: 0, ackMismatches: 0, lostAcks: 0 });
+      const poll = records.find((r) => r.variant === "long-polling" && r.target === target);
+      expect(poll?.error, `${target}: ${poll?.error}`).toBeUndefined();
+      expect(poll?.checks).toEqual({ connectErrors: 0, lost: 0, outOfOrder: 0, badFrames: 0 });
+      // Quick mode: 20 polling clients, 40 events each; every client got at least one
+      // answer with events, and no answer is counted without one.
+      const clients = poll?.counts?.clients ?? 0;
+      expect(clients).toBe(20);
+      expect(poll?.counts?.delivered).toBe(clients * 40);
+      expect(poll?.counts?.answers).toBeGreaterThanOrEqual(clients);
+      expect(poll?.counts?.answers).toBeLessThanOrEqual(clients * 40);
     }
   }, 120_000);
 });
