@@ -30,27 +30,32 @@ const EMPTY = Buffer.alloc(0);
 /** Every WsLite socket reads into this (one read is handled before the next starts). */
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
+/** Header length of the frame last measured by {@link frameAt}. */
+let headerLen = 0;
+
 /**
- * Bytes the frame at the head of `head` needs, header included (a lower bound while the
- * header itself is incomplete).
- * @param {Buffer} head
- * @param {number} n bytes of the frame present at the start of `head`
+ * Length of the whole frame starting at `buf[off]` when `avail` bytes of it are here, or,
+ * while its header is incomplete, how many bytes the header needs (2, 4 or 10); sets
+ * {@link headerLen}. A masked server frame is a protocol error; its key is skipped.
+ * @param {Buffer} buf @param {number} off @param {number} avail
  */
-function needed(head, n) {
-  if (n < 2) return 2;
-  const b1 = /** @type {number} */ (head[1]);
+function frameAt(buf, off, avail) {
+  if (avail < 2) return 2;
+  const b1 = /** @type {number} */ (buf[off + 1]);
   let len = b1 & 0x7f;
   let hdr = 2;
   if (len === 126) {
-    if (n < 4) return 4;
-    len = head.readUInt16BE(2);
+    if (avail < 4) return 4;
+    len = buf.readUInt16BE(off + 2);
     hdr = 4;
   } else if (len === 127) {
-    if (n < 10) return 10;
-    len = head.readUInt32BE(2) * 0x1_0000_0000 + head.readUInt32BE(6);
+    if (avail < 10) return 10;
+    len = buf.readUInt32BE(off + 2) * 0x1_0000_0000 + buf.readUInt32BE(off + 6);
     hdr = 10;
   }
-  return hdr + (b1 & 0x80 ? 4 : 0) + len;
+  if (b1 & 0x80) hdr += 4;
+  headerLen = hdr;
+  return hdr + len;
 }
 
 /** @implements {GenSocket} */
@@ -134,7 +139,7 @@ export class WsLite {
       this.#pendingLength += take;
       off += take;
       if (this.#pendingLength < this.#need) return;
-      const need = needed(this.#pending, this.#pendingLength);
+      const need = frameAt(this.#pending, 0, this.#pendingLength);
       if (need > this.#pendingLength) {
         this.#reserve(need);
         continue; // the header is complete now: the payload is still to come
@@ -145,7 +150,7 @@ export class WsLite {
     }
     off = this.#parse(buf, off, n);
     if (off < n && !this.#closed) {
-      const need = needed(buf.subarray(off, n), n - off);
+      const need = frameAt(buf, off, n - off);
       this.#reserve(need);
       buf.copy(this.#pending, 0, off, n);
       this.#pendingLength = n - off;
@@ -167,23 +172,11 @@ export class WsLite {
    */
   #parse(buf, off, n) {
     while (n - off >= 2 && !this.#closed) {
+      const total = frameAt(buf, off, n - off);
+      if (n - off < total) break;
       const b0 = /** @type {number} */ (buf[off]);
-      const b1 = /** @type {number} */ (buf[off + 1]);
-      let len = b1 & 0x7f;
-      let hdr = 2;
-      if (len === 126) {
-        if (n - off < 4) break;
-        len = buf.readUInt16BE(off + 2);
-        hdr = 4;
-      } else if (len === 127) {
-        if (n - off < 10) break;
-        len = buf.readUInt32BE(off + 2) * 0x1_0000_0000 + buf.readUInt32BE(off + 6);
-        hdr = 10;
-      }
-      if (b1 & 0x80) hdr += 4; // a masked server frame is a protocol error; skip the key
-      if (n - off < hdr + len) break;
-      const payload = buf.subarray(off + hdr, off + hdr + len);
-      off += hdr + len;
+      const payload = buf.subarray(off + headerLen, off + total);
+      off += total;
       this.#frame(b0, payload);
     }
     return off;
