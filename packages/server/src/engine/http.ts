@@ -17,6 +17,11 @@ export function serializeCookie(options: CookieOptions & { name: string }, value
   return out;
 }
 
+/** A header field's value with a repeated field's `value` appended, as Node joins them (", "). */
+export function joinedHeader(prev: string | undefined, value: string): string {
+  return prev === undefined ? value : `${prev}, ${value}`;
+}
+
 /**
  * `Accept-Encoding` read from `rawHeaders` (repeated fields joined with ", ", as Node's
  * `req.headers` joins them): `req.headers` is an object of every header, built on first
@@ -32,7 +37,7 @@ function acceptEncoding(req: IncomingMessage): string | undefined {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     if (name.length === 15 && name.toLowerCase() === "accept-encoding") {
-      out = out === undefined ? raw[i + 1]! : `${out}, ${raw[i + 1]!}`;
+      out = joinedHeader(out, raw[i + 1]!);
     }
   }
   return out;

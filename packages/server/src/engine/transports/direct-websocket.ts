@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import createDebug from "debug";
+import { joinedHeader as joined } from "../http.js";
 import { headerLength, type PreparedMessage, writeHeader } from "../prepared-message.js";
 import { sendPreparedFrames, type WebSocketOwner } from "./websocket.js";
 
@@ -42,10 +43,6 @@ interface UpgradeHeaders {
   key: string | undefined;
   version: string | undefined;
   protocol: string | undefined;
-}
-
-function joined(prev: string | undefined, value: string): string {
-  return prev === undefined ? value : `${prev}, ${value}`;
 }
 
 /**
