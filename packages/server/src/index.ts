@@ -3,13 +3,19 @@
  */
 export * from "./adapter/index.js";
 export {
+  type AllowedOrigins,
   EngineCloseReason,
   type EngineConnection,
   type EngineConnectionHandler,
   EngineServer,
   type EngineServerOptions,
   type EngineSessionId,
+  HandshakeError,
+  HandshakeErrorCode,
   PreparedMessage,
+  TransportError,
+  TransportErrorCode,
+  type TransportErrorCodeValue,
   type TransportName,
 } from "./engine/index.js";
 export { BroadcastOperator } from "./socket/broadcast-operator.js";

@@ -92,3 +92,54 @@ export function abortUpgrade(socket: Duplex, error: HandshakeError): void {
   );
   socket.once("finish", () => socket.destroy());
 }
+
+/**
+ * Stable codes of {@link TransportError}: why the engine cut one connection short. Each
+ * limit of docs/engine.md ("Limits") names its code; tests assert on these, never on text.
+ */
+export const TransportErrorCode = {
+  /** A WebSocket frame broke RFC 6455 (RSV bits, opcode, masking, control frame rules, continuation order, close payload). */
+  WS_PROTOCOL: "SB_ERR_WS_PROTOCOL",
+  /** Invalid UTF-8 in a text message or a close reason (close 1007). */
+  WS_INVALID_UTF8: "SB_ERR_WS_INVALID_UTF8",
+  /** A WebSocket message (payload plus continuation-frame headers) over `maxHttpBufferSize` (close 1009). */
+  WS_MESSAGE_TOO_BIG: "SB_ERR_WS_MESSAGE_TOO_BIG",
+  /** More frames in one fragmented message than `maxMessageFragments` (close 1008). */
+  WS_TOO_MANY_FRAGMENTS: "SB_ERR_WS_TOO_MANY_FRAGMENTS",
+  /** More ping/pong frames in one second than `maxControlFrames` (close 1008). */
+  WS_CONTROL_FLOOD: "SB_ERR_WS_CONTROL_FLOOD",
+  /** A polling POST body over `maxHttpBufferSize` (HTTP 413). */
+  BODY_TOO_LARGE: "SB_ERR_BODY_TOO_LARGE",
+  /** A polling POST body in more chunks than `maxBodyChunks` (HTTP 413). */
+  BODY_TOO_MANY_CHUNKS: "SB_ERR_BODY_TOO_MANY_CHUNKS",
+  /** A polling POST body not complete within `bodyTimeout` (HTTP 408). */
+  BODY_TIMEOUT: "SB_ERR_BODY_TIMEOUT",
+} as const;
+
+/** One of the {@link TransportErrorCode} strings. */
+export type TransportErrorCodeValue = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
+
+/**
+ * A connection closed by the engine for breaking the protocol or a limit: the
+ * `description` of the session's `"transport error"` close (and of `"parse error"` for
+ * UTF-8). `closeCode` is the WebSocket close code sent, `status` the HTTP status answered.
+ */
+export class TransportError extends Error {
+  readonly code: TransportErrorCodeValue;
+  /** WebSocket close code sent to the peer (RFC 6455 section 7.4.1), or undefined. */
+  readonly closeCode: number | undefined;
+  /** HTTP status answered to a polling request, or undefined. */
+  readonly status: number | undefined;
+
+  constructor(
+    code: TransportErrorCodeValue,
+    message: string,
+    answer: { closeCode?: number; status?: number } = {},
+  ) {
+    super(message);
+    this.name = "TransportError";
+    this.code = code;
+    this.closeCode = answer.closeCode;
+    this.status = answer.status;
+  }
+}

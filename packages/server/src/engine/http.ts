@@ -1,4 +1,4 @@
-import type { IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { deflate, gzip } from "node:zlib";
 import type { CookieOptions } from "./options.js";
 
@@ -66,4 +66,23 @@ export function compress(
 ): void {
   if (encoding === "gzip") gzip(body, callback);
   else deflate(body, callback);
+}
+
+/**
+ * Slow-loris bounds of the HTTP servers the library creates itself (`new Server(port)`,
+ * `engine.listen`): a request's headers must arrive within 10 s (Node's default is 60 s)
+ * and a whole request within 60 s (Node's: 300 s); the POST body has its own `bodyTimeout`.
+ * Header size (16 KiB, 431) and count (2000) stay Node's. A server the user passes in keeps
+ * the user's settings (docs/engine.md, "Limits").
+ */
+export const OWN_SERVER_TIMEOUTS = Object.freeze({
+  headersTimeout: 10_000,
+  requestTimeout: 60_000,
+});
+
+/** An HTTP server answering 404 to whatever is not attached to it, with {@link OWN_SERVER_TIMEOUTS}. */
+export function createOwnServer(): Server {
+  return createServer({ ...OWN_SERVER_TIMEOUTS }, (_req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(404).end();
+  });
 }

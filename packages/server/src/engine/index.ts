@@ -2,8 +2,17 @@
  * The Engine.IO v4 server engine: the transport layer under the socket layer.
  * The socket layer sees it only through these exports (docs/contracts.md).
  */
-export { HandshakeError, HandshakeErrorCode, type HandshakeErrorCodeValue } from "./errors.js";
 export {
+  HandshakeError,
+  HandshakeErrorCode,
+  type HandshakeErrorCodeValue,
+  TransportError,
+  TransportErrorCode,
+  type TransportErrorCodeValue,
+} from "./errors.js";
+export { createOwnServer, OWN_SERVER_TIMEOUTS } from "./http.js";
+export {
+  type AllowedOrigins,
   type AllowRequestCallback,
   type CookieOptions,
   type CorsOptions,

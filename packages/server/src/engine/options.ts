@@ -51,6 +51,13 @@ export interface CookieOptions {
   maxAge?: number;
 }
 
+/** The {@link EngineServerOptions.allowedOrigins} rule. */
+export type AllowedOrigins =
+  | string
+  | RegExp
+  | ReadonlyArray<string | RegExp>
+  | ((origin: string) => boolean);
+
 /** Compression of long-polling responses. */
 export interface HttpCompressionOptions {
   /** Only compress bodies of at least this many bytes. Default 1024. */
@@ -79,6 +86,29 @@ export interface EngineServerOptions {
   maxBufferedBytes: number;
   /** Maximum packets in one long-polling payload. Default 256. */
   maxPayloadPackets: number;
+  /**
+   * Maximum frames in one fragmented WebSocket message (first frame included); over it the
+   * connection closes with 1008. Default 16384 (as `ws`'s `maxFragments`).
+   */
+  maxMessageFragments: number;
+  /**
+   * Maximum WebSocket ping/pong control frames a client may send in one second; over it the
+   * connection closes with 1008. Default 100 (browsers send none; Engine.IO's heartbeat is
+   * made of messages, not control frames).
+   */
+  maxControlFrames: number;
+  /** Maximum chunks (socket reads) of one polling POST body; over it: 413. Default 10000. */
+  maxBodyChunks: number;
+  /** Time for a polling POST body to arrive completely, ms; over it: 408. Default 30000. */
+  bodyTimeout: number;
+  /**
+   * Origins allowed to make requests (polling and WebSocket): an origin string, a RegExp, a
+   * list of them, or a predicate. A request whose `Origin` header is present and not
+   * allowed is refused with 403, code 4, "Origin not allowed"; requests without `Origin`
+   * (non-browser clients) are not affected. This is the check against cross-site WebSocket
+   * hijacking: browsers do not apply CORS to WebSocket. Default undefined (off, as in socket.io).
+   */
+  allowedOrigins: AllowedOrigins | undefined;
   /** Decide whether a handshake is accepted. Default: accept all. */
   allowRequest: ((req: IncomingMessage, callback: AllowRequestCallback) => void) | undefined;
   /** Transports accepted for handshakes, in order of preference. Default `["polling", "websocket"]`. */
@@ -105,6 +135,11 @@ export const DEFAULT_ENGINE_OPTIONS: Readonly<EngineServerOptions> = Object.free
   maxHttpBufferSize: 1e6,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxPayloadPackets: 256,
+  maxMessageFragments: 16_384,
+  maxControlFrames: 100,
+  maxBodyChunks: 10_000,
+  bodyTimeout: 30_000,
+  allowedOrigins: undefined,
   allowRequest: undefined,
   transports: ["polling", "websocket"] as TransportName[],
   allowUpgrades: true,
@@ -121,6 +156,31 @@ export interface ResolvedEngineOptions extends EngineServerOptions {
   cookieOptions: Required<Omit<CookieOptions, "domain" | "maxAge">> & CookieOptions;
   cookieEnabled: boolean;
   upgrades: string[];
+  /** The compiled `allowedOrigins` rule, or null when every origin is allowed. */
+  originAllowed: ((origin: string) => boolean) | null;
+}
+
+/** Compiles an {@link AllowedOrigins} rule into a predicate (throws TypeError when malformed). */
+function originRule(rule: AllowedOrigins | undefined): ((origin: string) => boolean) | null {
+  if (rule === undefined) return null;
+  if (typeof rule === "function") return (origin) => rule(origin) === true;
+  const rules = typeof rule === "string" || rule instanceof RegExp ? [rule] : rule;
+  if (!Array.isArray(rules)) throw new TypeError("option allowedOrigins: invalid rule");
+  const exact = new Set<string>();
+  const patterns: RegExp[] = [];
+  for (const r of rules as ReadonlyArray<unknown>) {
+    if (typeof r === "string") exact.add(r);
+    else if (r instanceof RegExp) patterns.push(r);
+    else throw new TypeError("option allowedOrigins: entries must be strings or RegExps");
+  }
+  return (origin) => {
+    if (exact.has(origin)) return true;
+    for (const p of patterns) {
+      p.lastIndex = 0; // a /g or /y pattern keeps state between test() calls
+      if (p.test(origin)) return true;
+    }
+    return false;
+  };
 }
 
 function positive(name: string, value: unknown, allowZero = false): number {
@@ -147,6 +207,11 @@ export function resolveOptions(input: Partial<EngineServerOptions> = {}): Resolv
   positive("maxHttpBufferSize", o.maxHttpBufferSize);
   positive("maxBufferedBytes", o.maxBufferedBytes);
   positive("maxPayloadPackets", o.maxPayloadPackets);
+  positive("maxMessageFragments", o.maxMessageFragments);
+  positive("maxControlFrames", o.maxControlFrames);
+  positive("maxBodyChunks", o.maxBodyChunks);
+  positive("bodyTimeout", o.bodyTimeout);
+  const originAllowed = originRule(o.allowedOrigins);
   if (!Array.isArray(o.transports) || o.transports.length === 0) {
     throw new TypeError("option transports must list at least one transport");
   }
@@ -199,5 +264,6 @@ export function resolveOptions(input: Partial<EngineServerOptions> = {}): Resolv
     cookieOptions,
     cookieEnabled: o.cookie !== false,
     upgrades,
+    originAllowed,
   };
 }

@@ -1,10 +1,5 @@
 import { EventEmitter } from "node:events";
-import {
-  createServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  ServerResponse,
-} from "node:http";
+import { type Server as HttpServer, type IncomingMessage, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import createDebug from "debug";
@@ -17,7 +12,7 @@ import {
   HandshakeErrorCode,
   type HandshakeErrorCodeValue,
 } from "./errors.js";
-import { compress, pickEncoding, serializeCookie } from "./http.js";
+import { compress, createOwnServer, pickEncoding, serializeCookie } from "./http.js";
 import {
   type EngineMiddleware,
   type EngineServerOptions,
@@ -61,6 +56,9 @@ interface Query {
 }
 
 const PAYLOAD_TYPE = "text/plain; charset=UTF-8";
+
+/** How long the connection of a refused POST body (413, 408) may stay open for its answer to be read, ms. */
+const REFUSED_BODY_LINGER_MS = 2_000;
 
 /**
  * `transport`, `EIO` and `sid` from the request URL, as `URLSearchParams#get` reads them
@@ -151,6 +149,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       noServer: true,
       clientTracking: false,
       maxPayload: this.options.maxHttpBufferSize,
+      maxFragments: this.options.maxMessageFragments,
       perMessageDeflate: this.options.perMessageDeflate,
     });
     this.#wss.on("headers", (lines: string[], req: IncomingMessage) => {
@@ -201,7 +200,8 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         socket.off("error", destroyOnError);
         if (id !== undefined) this.#upgradeIds.delete(req);
-        this.#webSocketOpen(req, new WebSocketTransport(ws, socket), id, probeFor);
+        const transport = new WebSocketTransport(ws, socket, this.options.maxControlFrames);
+        this.#webSocketOpen(req, transport, id, probeFor);
       });
       return;
     }
@@ -224,7 +224,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     const transport = new DirectWebSocketTransport(
       socket,
       head,
-      this.options.maxHttpBufferSize,
+      this.options,
       switchingProtocols(check.accept, check.protocol, lines),
     );
     this.#webSocketOpen(req, transport, id, probeFor);
@@ -296,9 +296,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
 
   /** Creates an HTTP server on `port` that serves only the engine, and starts listening. */
   listen(port: number, host?: string, callback?: () => void): HttpServer {
-    const server = createServer((_req, res) => {
-      res.writeHead(404).end();
-    });
+    const server = createOwnServer();
     this.attach(server);
     this.#ownServer = server;
     server.listen(port, host, callback);
@@ -320,6 +318,10 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
 
   /** Handles one long-polling request (handshake, GET, POST) or a CORS preflight. */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.options.originAllowed !== null && !this.#originOk(req)) {
+      this.#reject(req, res, this.#originError(req));
+      return;
+    }
     const cors = this.options.cors;
     if (cors === undefined) {
       this.#route(req, res);
@@ -367,6 +369,10 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Node drops its own socket error handler before "upgrade"; keep errors from escaping.
     socket.on("error", destroyOnError);
+    if (this.options.originAllowed !== null && !this.#originOk(req)) {
+      this.#refuseUpgrade(socket, this.#originError(req));
+      return;
+    }
     const query = parseQuery(req.url);
     const code = this.#verify(req, query, true);
     if (code !== null) {
@@ -384,6 +390,21 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
         if (!socket.destroyed) this.#acceptWebSocket(req, socket, head, id, undefined);
       },
       (error) => this.#refuseUpgrade(socket, error),
+    );
+  }
+
+  /** `allowedOrigins` (set): a request without `Origin` is not a browser's and passes. */
+  #originOk(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    return origin === undefined || this.options.originAllowed!(origin);
+  }
+
+  #originError(req: IncomingMessage): HandshakeError {
+    return new HandshakeError(
+      HandshakeErrorCode.FORBIDDEN,
+      req,
+      { name: "ORIGIN_NOT_ALLOWED", origin: req.headers.origin },
+      "Origin not allowed",
     );
   }
 
@@ -613,20 +634,25 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     this.#reject(req, res, new HandshakeError(code, req));
   }
 
-  tooLarge(req: IncomingMessage, res: ServerResponse): void {
-    debug("payload too large from %s", req.socket.remoteAddress);
+  refuseBody(req: IncomingMessage, res: ServerResponse, status: 408 | 413): void {
+    debug("POST body refused (%d) from %s", status, req.socket.remoteAddress);
     if (!res.headersSent) {
-      res.writeHead(413, { "Content-Length": 0, Connection: "close" });
+      res.writeHead(status, { "Content-Length": 0, Connection: "close" });
       res.end();
     }
-    // Drop the rest of the body without buffering it; past a bound, cut the connection.
+    // Drop the rest of the body without buffering it; past a bound of bytes or time (the
+    // peer has had its answer), cut the connection.
+    const socket = req.socket;
     let discarded = 0;
     const limit = Math.max(this.options.maxHttpBufferSize, 1 << 20);
     req.on("data", (chunk: Buffer) => {
       discarded += chunk.length;
-      if (discarded > limit) req.socket.destroy();
+      if (discarded > limit) socket.destroy();
     });
     req.resume();
+    const timer = setTimeout(() => socket.destroy(), REFUSED_BODY_LINGER_MS);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
   }
 
   // ---- SessionHost ----

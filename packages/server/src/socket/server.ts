@@ -1,9 +1,4 @@
-import {
-  createServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from "node:http";
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Http2SecureServer } from "node:http2";
 import type { Server as HttpsServer } from "node:https";
 import type {
@@ -29,6 +24,7 @@ import { InMemoryAdapter } from "../adapter/in-memory-adapter.js";
 import { SessionAwareAdapter } from "../adapter/session-aware-adapter.js";
 import type { AdapterConstructor, ConnectionStateRecoveryOptions, Room } from "../adapter/types.js";
 import {
+  createOwnServer,
   type EngineConnection,
   EngineServer,
   type EngineServerOptions,
@@ -175,9 +171,7 @@ export class Server<
     if (options.path !== undefined) this.#opts.path = normalizePath(options.path);
     let server: HttpServer | HttpsServer | Http2SecureServer;
     if (typeof srv === "number") {
-      server = createServer((_req, res) => {
-        res.writeHead(404).end();
-      });
+      server = createOwnServer();
       server.listen(srv);
     } else {
       server = srv;

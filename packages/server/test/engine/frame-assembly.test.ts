@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_ENGINE_OPTIONS } from "../../src/engine/options.js";
 import { DirectWebSocketTransport } from "../../src/engine/transports/direct-websocket.js";
 import type { WebSocketOwner } from "../../src/engine/transports/websocket.js";
 import { maskedFrame as frame, RecordingSocket } from "./helpers.js";
@@ -11,7 +12,10 @@ interface Received {
 
 function transport(maxPayload = 1 << 20): { t: DirectWebSocketTransport; got: Received } {
   const got: Received = { messages: [], closed: null };
-  const t = new DirectWebSocketTransport(new RecordingSocket(), Buffer.alloc(0), maxPayload);
+  const t = new DirectWebSocketTransport(new RecordingSocket(), Buffer.alloc(0), {
+    ...DEFAULT_ENGINE_OPTIONS,
+    maxHttpBufferSize: maxPayload,
+  });
   const owner: WebSocketOwner = {
     // Copied: the payload is a view, and a test must see what was delivered at the time.
     onWebSocketFrame: (_t, data, binary) => got.messages.push({ data: Buffer.from(data), binary }),

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import type { IncomingMessage } from "node:http";
 import { describe, expect, it } from "vitest";
-import { resolveOptions } from "../../src/engine/options.js";
+import { DEFAULT_ENGINE_OPTIONS, resolveOptions } from "../../src/engine/options.js";
 import { Session } from "../../src/engine/session.js";
 import { DirectWebSocketTransport } from "../../src/engine/transports/direct-websocket.js";
 import { maskedFrame, RecordingSocket } from "./helpers.js";
@@ -9,7 +9,7 @@ import { maskedFrame, RecordingSocket } from "./helpers.js";
 /** An open session over the direct WebSocket transport whose handler echoes every message. */
 function echoSession() {
   const socket = new RecordingSocket();
-  const transport = new DirectWebSocketTransport(socket, Buffer.alloc(0), 1 << 20);
+  const transport = new DirectWebSocketTransport(socket, Buffer.alloc(0), DEFAULT_ENGINE_OPTIONS);
   const host = { options: resolveOptions({}), onSessionClosed: () => {} };
   const session = new Session(host, "sid", {} as IncomingMessage, transport);
   session.setHandler({ onMessage: (data) => session.send([data]), onClose: () => {} });
@@ -116,7 +116,7 @@ describe("a throwing 'drain' listener", () => {
     const host = { options: resolveOptions({}), onSessionClosed: () => {} };
     function open(id) {
       const socket = new Recording();
-      const transport = new DirectWebSocketTransport(socket, Buffer.alloc(0), 1 << 20);
+      const transport = new DirectWebSocketTransport(socket, Buffer.alloc(0), host.options);
       const session = new Session(host, id, {}, transport);
       session.setHandler({ onMessage: (data) => session.send([data]), onClose: () => {} });
       session.start();

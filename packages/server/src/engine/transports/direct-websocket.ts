@@ -4,6 +4,7 @@ import type { IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import createDebug from "debug";
+import { TransportError, TransportErrorCode } from "../errors.js";
 import { joinedHeader as joined } from "../http.js";
 import { headerLength, type PreparedMessage, writeHeader } from "../prepared-message.js";
 import { sendPreparedFrames, type WebSocketOwner } from "./websocket.js";
@@ -17,9 +18,15 @@ const debug = createDebug("switchboard:engine:websocket");
  * closures: about 1.3 KB of heap per idle connection. This transport is one small object
  * on the socket's own events, speaking just what RFC 6455 needs of a server: the opening
  * handshake (section 4.2), masked client frames, fragmentation, ping/pong, the close
- * handshake, `maxPayload` (close 1009), UTF-8 checks on text (close 1007) and protocol
- * errors (close 1002). Extensions are never negotiated here; with `perMessageDeflate` on,
- * the engine uses `ws` instead.
+ * handshake, UTF-8 checks on text (close 1007) and protocol errors (close 1002). Extensions
+ * are never negotiated here; with `perMessageDeflate` on, the engine uses `ws` instead.
+ *
+ * It must be at least as hard to break as `ws` (issue 12), so every input dimension is
+ * bounded ({@link WebSocketLimits}): bytes per message with the headers of continuation
+ * frames charged (close 1009; empty fragments are not free), frames per message (close
+ * 1008), control frames per second (close 1008), and pongs: a ping that arrives while the
+ * socket's writes are backed up pauses reading until they drain, so a peer that sends
+ * pings and never reads cannot make answers pile up.
  */
 
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -191,13 +198,24 @@ function validCloseCode(code: number): boolean {
   );
 }
 
-class FrameError extends Error {
-  constructor(
-    message: string,
-    readonly closeCode: number,
-  ) {
-    super(message);
-  }
+/** The limits a connection enforces (the engine's resolved options). */
+export interface WebSocketLimits {
+  /** Bytes per message: payload plus the header bytes of every frame after the first. */
+  readonly maxHttpBufferSize: number;
+  /** Frames per fragmented message, the first included. */
+  readonly maxMessageFragments: number;
+  /** Ping/pong frames per one-second window. */
+  readonly maxControlFrames: number;
+}
+
+function protocolError(message: string): TransportError {
+  return new TransportError(TransportErrorCode.WS_PROTOCOL, message, { closeCode: 1002 });
+}
+
+function tooBig(): TransportError {
+  return new TransportError(TransportErrorCode.WS_MESSAGE_TOO_BIG, "message too big", {
+    closeCode: 1009,
+  });
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -258,10 +276,22 @@ function onClose(this: Tagged): void {
 }
 function onDrain(this: Tagged): void {
   const t = this[kTransport];
-  if (t !== undefined) t.owner?.onWebSocketDrain(t);
+  if (t !== undefined) t.onDrain();
 }
 function onCloseTimeout(this: Tagged): void {
   this.destroy();
+}
+
+/**
+ * Bytes read and dropped after the close frame went out (peer closed first, or a protocol
+ * error): a peer that keeps sending instead of closing is cut off past this.
+ */
+const DISCARD_LIMIT = 64 * 1024;
+const kDiscarded = Symbol("switchboard.discarded");
+function onDiscard(this: Tagged & { [kDiscarded]?: number }, chunk: Buffer): void {
+  const n = (this[kDiscarded] ?? 0) + chunk.length;
+  this[kDiscarded] = n;
+  if (n > DISCARD_LIMIT) this.destroy();
 }
 
 /** Receive state beyond whole frames in one chunk: allocated only while in use. */
@@ -276,18 +306,53 @@ interface RxState {
   have: number;
   /** Bytes `partial` needs before it can be parsed: the whole frame, or while its header is incomplete a lower bound. */
   need: number;
-  /** Fragments of a message being received (opcode in fragOpcode), or null. */
-  fragments: Buffer[] | null;
+  /**
+   * The payload of a fragmented message being received (opcode in fragOpcode), gathered
+   * into one buffer as fragments arrive (grown by doubling), or null. One buffer rather
+   * than a list of fragments: a message of many tiny fragments costs its bytes, not an
+   * object per fragment.
+   */
+  fragments: Buffer | null;
   fragOpcode: number;
+  /** Payload bytes of `fragments` filled so far. */
   fragBytes: number;
+  /** Frames of the message so far. */
+  fragCount: number;
+  /** What the message has been charged against the byte limit: payload plus later frames' headers. */
+  fragCost: number;
 }
 
 function newRx(): RxState {
-  return { partial: null, have: 0, need: 0, fragments: null, fragOpcode: 0, fragBytes: 0 };
+  return {
+    partial: null,
+    have: 0,
+    need: 0,
+    fragments: null,
+    fragOpcode: 0,
+    fragBytes: 0,
+    fragCount: 0,
+    fragCost: 0,
+  };
 }
 
-/** Smallest buffer set aside for a frame split across reads (see `#stash`). */
+/** Length of a control-frame rate window, ms. */
+const CONTROL_WINDOW_MS = 1000;
+
+/** Smallest buffer set aside for a frame split across reads (see `#stash`) or a fragmented message. */
 const MIN_PARTIAL = 1024;
+
+/** Appends a fragment's payload to the message being gathered, doubling its buffer as needed. */
+function appendFragment(rx: RxState, payload: Buffer): void {
+  let buf = rx.fragments!;
+  const need = rx.fragBytes + payload.length;
+  if (need > buf.length) {
+    const grown = Buffer.allocUnsafe(Math.max(need, 2 * buf.length));
+    buf.copy(grown, 0, 0, rx.fragBytes);
+    rx.fragments = buf = grown;
+  }
+  payload.copy(buf, rx.fragBytes);
+  rx.fragBytes = need;
+}
 
 /** Room for the longest frame header (RFC 6455 section 5.2: 2 + 8 length bytes + 4 key bytes). */
 const MAX_HEADER = 14;
@@ -300,16 +365,21 @@ export class DirectWebSocketTransport {
   /** The session; set by the session's constructor or when attached as a probe. */
   owner: WebSocketOwner | null = null;
   readonly #socket: Tagged;
-  readonly #maxPayload: number;
+  readonly #limits: WebSocketLimits;
   #state: State = 0;
+  /** Start of the current control-frame window (performance.now() ms) and its count. */
+  #controlWindow = 0;
+  #controlFrames = 0;
+  /** Reading paused until the socket drains (a ping came while writes were backed up). */
+  #paused = false;
   #rx: RxState | null = null;
   /** The 101 answer, held to leave in one write with the first frame (see `sendText`). */
   #answer: string | null;
 
   /** `answer`: the handshake answer, written before anything else (`releaseAnswer`). */
-  constructor(socket: Duplex, head: Buffer, maxPayload: number, answer: string | null = null) {
+  constructor(socket: Duplex, head: Buffer, limits: WebSocketLimits, answer: string | null = null) {
     this.#socket = socket as Tagged;
-    this.#maxPayload = maxPayload;
+    this.#limits = limits;
     this.#answer = answer;
     const s = this.#socket;
     s[kTransport] = this;
@@ -381,6 +451,15 @@ export class DirectWebSocketTransport {
     this.#socket.destroy();
   }
 
+  /** The socket drained: reading resumes if a ping paused it; the session hears of it. */
+  onDrain(): void {
+    if (this.#paused) {
+      this.#paused = false;
+      if (this.#state === 0 || this.#state === 3) this.#socket.resume();
+    }
+    this.owner?.onWebSocketDrain(this);
+  }
+
   /** Socket closed or failed. */
   fail(error: Error | undefined): void {
     if (this.#state === 2) return;
@@ -405,8 +484,13 @@ export class DirectWebSocketTransport {
     if (!s.destroyed) {
       this.releaseAnswer();
       s.write(controlFrame(0x8, closePayload(code)));
-      if (mode === "initiate") s.setTimeout(CLOSE_TIMEOUT, onCloseTimeout);
-      else s.end();
+      // Bounded either way: the peer has CLOSE_TIMEOUT of silence to finish the handshake.
+      s.setTimeout(CLOSE_TIMEOUT, onCloseTimeout);
+      if (mode !== "initiate") {
+        // A peer that does not read what we wrote will not read the close frame either.
+        if (mode === "error" && s.writableNeedDrain) s.destroy();
+        else s.end();
+      }
     }
     this.#rx = null;
     if (mode === "initiate") {
@@ -417,6 +501,11 @@ export class DirectWebSocketTransport {
       this.#state = 1;
       s.off("data", onData);
     } else this.#detach();
+    // Keep reading (to see the peer's end) but drop what comes, up to DISCARD_LIMIT.
+    if (!s.destroyed) {
+      s.on("data", onDiscard);
+      if (this.#paused) s.resume();
+    }
   }
 
   #detach(): void {
@@ -437,7 +526,7 @@ export class DirectWebSocketTransport {
       const offset = rx !== null && rx.partial !== null ? this.#fill(chunk) : 0;
       if (offset >= 0 && offset < chunk.length) this.#parse(chunk, offset);
     } catch (err) {
-      if (!(err instanceof FrameError)) throw err;
+      if (!(err instanceof TransportError)) throw err;
       debug("protocol error: %s", err.message);
       if (this.#state === 0) this.#sendClose(err.closeCode, "error");
       else {
@@ -521,17 +610,17 @@ export class DirectWebSocketTransport {
       }
       const b0 = data[offset]!;
       const b1 = data[offset + 1]!;
-      if ((b0 & 0x70) !== 0) throw new FrameError("RSV bits set without an extension", 1002);
-      if ((b1 & 0x80) === 0) throw new FrameError("client frame not masked", 1002);
+      if ((b0 & 0x70) !== 0) throw protocolError("RSV bits set without an extension");
+      if ((b1 & 0x80) === 0) throw protocolError("client frame not masked");
       const fin = (b0 & 0x80) !== 0;
       const opcode = b0 & 0x0f;
       let len = b1 & 0x7f;
       let headerLen = 6;
       if (opcode >= 0x8) {
-        if (opcode > 0xa) throw new FrameError(`invalid opcode ${opcode}`, 1002);
-        if (!fin || len > 125) throw new FrameError("invalid control frame", 1002);
+        if (opcode > 0xa) throw protocolError(`invalid opcode ${opcode}`);
+        if (!fin || len > 125) throw protocolError("invalid control frame");
       } else if (opcode > 0x2) {
-        throw new FrameError(`invalid opcode ${opcode}`, 1002);
+        throw protocolError(`invalid opcode ${opcode}`);
       }
       if (len === 126) {
         if (avail < 4) {
@@ -546,13 +635,26 @@ export class DirectWebSocketTransport {
           break;
         }
         const high = data.readUInt32BE(offset + 2);
-        if (high > 0x1fffff) throw new FrameError("payload length too large", 1009);
+        if (high > 0x1fffff) throw tooBig();
         len = high * 0x100000000 + data.readUInt32BE(offset + 6);
         headerLen = 14;
       }
-      // Checked before anything is set aside for the frame's bytes.
-      if (opcode < 0x8 && len + (this.#rx?.fragBytes ?? 0) > this.#maxPayload) {
-        throw new FrameError("message too big", 1009);
+      // Checked before anything is set aside for the frame's bytes. A continuation frame is
+      // charged its header too, so that a stream of empty fragments reaches the limit.
+      if (opcode === 0x0) {
+        const rx = this.#rx;
+        if (rx !== null && rx.fragments !== null) {
+          if (rx.fragCost + headerLen + len > this.#limits.maxHttpBufferSize) throw tooBig();
+          if (rx.fragCount >= this.#limits.maxMessageFragments) {
+            throw new TransportError(
+              TransportErrorCode.WS_TOO_MANY_FRAGMENTS,
+              "too many message fragments",
+              { closeCode: 1008 },
+            );
+          }
+        }
+      } else if (opcode < 0x8 && len > this.#limits.maxHttpBufferSize) {
+        throw tooBig();
       }
       const total = headerLen + len;
       if (avail < total) {
@@ -565,7 +667,7 @@ export class DirectWebSocketTransport {
       offset = end;
       const payload = data.subarray(start, end);
       if (opcode >= 0x8) this.#onControl(opcode, payload);
-      else this.#onData(opcode, fin, payload);
+      else this.#onData(opcode, fin, payload, headerLen);
     }
     if (offset < length && (this.#state === 0 || this.#state === 3)) {
       this.#stash(data, offset, need);
@@ -574,57 +676,97 @@ export class DirectWebSocketTransport {
     }
   }
 
-  #onData(opcode: number, fin: boolean, payload: Buffer): void {
+  #onData(opcode: number, fin: boolean, payload: Buffer, headerLen: number): void {
     if (this.#state === 3) return; // after our close frame: only the peer's close matters
     let message: Buffer;
     let binary: boolean;
     const rx = this.#rx;
     if (opcode === 0) {
       if (rx === null || rx.fragments === null) {
-        throw new FrameError("continuation without a start", 1002);
+        throw protocolError("continuation without a start");
       }
-      rx.fragments.push(payload);
-      rx.fragBytes += payload.length;
+      rx.fragCount++;
+      rx.fragCost += headerLen + payload.length;
+      appendFragment(rx, payload);
       if (!fin) return;
-      message = Buffer.concat(rx.fragments, rx.fragBytes);
+      message = rx.fragments.subarray(0, rx.fragBytes);
       binary = rx.fragOpcode === 0x2;
       rx.fragments = null;
       rx.fragBytes = 0;
     } else {
       if (rx !== null && rx.fragments !== null) {
-        throw new FrameError("new message inside a fragmented one", 1002);
+        throw protocolError("new message inside a fragmented one");
       }
       if (!fin) {
         const state = rx ?? newRx();
         this.#rx = state;
-        state.fragments = [payload];
+        state.fragments = Buffer.allocUnsafe(Math.max(payload.length, MIN_PARTIAL));
+        payload.copy(state.fragments);
         state.fragOpcode = opcode;
         state.fragBytes = payload.length;
+        state.fragCount = 1;
+        state.fragCost = payload.length;
         return;
       }
       message = payload;
       binary = opcode === 0x2;
     }
-    if (!binary && !isUtf8(message)) throw new FrameError("invalid UTF-8 in a text frame", 1007);
+    if (!binary && !isUtf8(message)) {
+      throw new TransportError(
+        TransportErrorCode.WS_INVALID_UTF8,
+        "invalid UTF-8 in a text frame",
+        {
+          closeCode: 1007,
+        },
+      );
+    }
     this.owner?.onWebSocketFrame(this, message, binary);
+  }
+
+  /** Counts a ping or pong against `maxControlFrames` per one-second window. */
+  #countControl(): void {
+    const now = performance.now();
+    if (now - this.#controlWindow >= CONTROL_WINDOW_MS) {
+      this.#controlWindow = now;
+      this.#controlFrames = 0;
+    }
+    if (++this.#controlFrames > this.#limits.maxControlFrames) {
+      throw new TransportError(TransportErrorCode.WS_CONTROL_FLOOD, "too many control frames", {
+        closeCode: 1008,
+      });
+    }
   }
 
   #onControl(opcode: number, payload: Buffer): void {
     if (opcode === 0x9) {
+      this.#countControl();
       if (this.#state === 0) {
         this.releaseAnswer();
-        this.#socket.write(controlFrame(0xa, payload));
+        const s = this.#socket;
+        s.write(controlFrame(0xa, payload));
+        // The peer is not reading what we write: stop reading its pings until it does.
+        if (s.writableNeedDrain && !this.#paused) {
+          this.#paused = true;
+          s.pause();
+        }
       }
       return;
     }
-    if (opcode === 0xa) return;
+    if (opcode === 0xa) {
+      this.#countControl();
+      return;
+    }
     // Close (section 5.5.1): check the code, answer with the same code, report the close.
     let code: number | undefined;
-    if (payload.length === 1) throw new FrameError("invalid close frame", 1002);
+    if (payload.length === 1) throw protocolError("invalid close frame");
     if (payload.length >= 2) {
       code = payload.readUInt16BE(0);
-      if (!validCloseCode(code)) throw new FrameError(`invalid close code ${code}`, 1002);
-      if (!isUtf8(payload.subarray(2))) throw new FrameError("invalid close reason", 1007);
+      if (!validCloseCode(code)) throw protocolError(`invalid close code ${code}`);
+      if (!isUtf8(payload.subarray(2))) {
+        throw new TransportError(TransportErrorCode.WS_INVALID_UTF8, "invalid close reason", {
+          closeCode: 1007,
+        });
+      }
     }
     if (this.#state === 3) {
       // The answer to our close frame: the closing handshake is complete.

@@ -1,7 +1,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { decodePayload, type EnginePacket } from "@switchboard/protocol";
 import createDebug from "debug";
-import type { HandshakeErrorCodeValue } from "../errors.js";
+import {
+  type HandshakeErrorCodeValue,
+  TransportError,
+  TransportErrorCode,
+  type TransportErrorCodeValue,
+} from "../errors.js";
+import { TimerEntry, TimerWheel } from "../timer-wheel.js";
 
 const debug = createDebug("switchboard:engine:polling");
 
@@ -16,8 +22,11 @@ export interface PollingResponder {
   writeOk(req: IncomingMessage, res: ServerResponse): void;
   /** 400/403 JSON error answer. */
   abort(req: IncomingMessage, res: ServerResponse, code: HandshakeErrorCodeValue): void;
-  /** 413 answer, then drops the rest of the body. */
-  tooLarge(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Refuses a POST body (413 too large or too many chunks, 408 too slow) with
+   * `Connection: close`, then drops the rest of the body and cuts the connection.
+   */
+  refuseBody(req: IncomingMessage, res: ServerResponse, status: 408 | 413): void;
 }
 
 /** What the polling transport reports to its session. */
@@ -31,7 +40,27 @@ export interface PollingOwner {
 export interface PollingLimits {
   readonly maxHttpBufferSize: number;
   readonly maxPayloadPackets: number;
+  readonly maxBodyChunks: number;
+  readonly bodyTimeout: number;
 }
+
+/** Smallest buffer set aside for a body that arrives in several chunks. */
+const MIN_BODY_BUFFER = 1024;
+
+/** The POST body being read: gathered into one buffer (doubling), never a list of chunks. */
+interface PostState {
+  req: IncomingMessage;
+  res: ServerResponse;
+  body: Buffer | null;
+  bytes: number;
+  chunks: number;
+  onData: (chunk: Buffer) => void;
+  onEnd: () => void;
+  onAbort: () => void;
+}
+
+/** Body deadlines of every transport reading a POST: one Node timer per duration. */
+const bodyDeadlines = new TimerWheel<PollingTransport>((t) => PollingTransport.onBodyTimeout(t));
 
 /**
  * HTTP long-polling (spec "HTTP long-polling"): at most one GET held until there is data,
@@ -45,7 +74,10 @@ export class PollingTransport {
   #limits: PollingLimits;
   #getReq: IncomingMessage | null = null;
   #getRes: ServerResponse | null = null;
-  #posting = false;
+  /** The POST being read, or null. */
+  #post: PostState | null = null;
+  /** Body deadline on the shared wheel; allocated on the first POST. */
+  #deadline: TimerEntry<PollingTransport> | null = null;
   #closed = false;
   /** "close" listener of every held GET's response (one per transport, not per request). */
   readonly #onGetClose: (this: ServerResponse) => void;
@@ -95,64 +127,129 @@ export class PollingTransport {
   }
 
   #onPost(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#posting) {
+    if (this.#post !== null) {
       debug("overlapping POST");
       this.#responder.abort(req, res, 3);
       this.owner?.onPollingError("transport error", "overlapping POST request");
       return;
     }
-    const max = this.#limits.maxHttpBufferSize;
     const declared = Number(req.headers["content-length"]);
-    if (declared > max) {
-      this.#responder.tooLarge(req, res);
-      this.owner?.onPollingError("transport error", "payload too large");
+    if (declared > this.#limits.maxHttpBufferSize) {
+      this.#refuse(req, res, TransportErrorCode.BODY_TOO_LARGE, "payload too large", 413);
       return;
     }
-    this.#posting = true;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > max) {
-        cleanup();
-        chunks.length = 0;
-        this.#responder.tooLarge(req, res);
-        this.owner?.onPollingError("transport error", "payload too large");
-        return;
-      }
-      chunks.push(chunk);
+    const post: PostState = {
+      req,
+      res,
+      body: null,
+      bytes: 0,
+      chunks: 0,
+      onData: (chunk) => this.#onBodyChunk(post, chunk),
+      onEnd: () => this.#onBodyEnd(post),
+      onAbort: () => {
+        if (this.#post !== post) return;
+        this.#endPost();
+        this.owner?.onPollingError("transport error", "data request closed prematurely");
+      },
     };
-    const onEnd = () => {
-      cleanup();
-      const text =
-        chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8");
-      let packets: EnginePacket[];
-      try {
-        packets = decodePayload(text, this.#limits.maxPayloadPackets);
-      } catch (err) {
-        this.#responder.abort(req, res, 3);
-        this.owner?.onPollingError("parse error", err);
-        return;
-      }
-      this.#responder.writeOk(req, res);
-      this.owner?.onPollingPackets(packets);
-    };
-    const onAbort = () => {
-      if (!this.#posting) return;
-      cleanup();
-      this.owner?.onPollingError("transport error", "data request closed prematurely");
-    };
-    const cleanup = () => {
-      this.#posting = false;
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onAbort);
-      res.off("close", onAbort);
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onAbort);
-    res.on("close", onAbort);
+    this.#post = post;
+    let e = this.#deadline;
+    if (e === null) {
+      e = new TimerEntry<PollingTransport>(this);
+      this.#deadline = e;
+    }
+    bodyDeadlines.arm(e, this.#limits.bodyTimeout);
+    req.on("data", post.onData);
+    req.on("end", post.onEnd);
+    req.on("error", post.onAbort);
+    res.on("close", post.onAbort);
+  }
+
+  #onBodyChunk(post: PostState, chunk: Buffer): void {
+    const limits = this.#limits;
+    const bytes = post.bytes + chunk.length;
+    if (bytes > limits.maxHttpBufferSize) {
+      this.#endPost();
+      this.#refuse(post.req, post.res, TransportErrorCode.BODY_TOO_LARGE, "payload too large", 413);
+      return;
+    }
+    if (++post.chunks > limits.maxBodyChunks) {
+      this.#endPost();
+      this.#refuse(
+        post.req,
+        post.res,
+        TransportErrorCode.BODY_TOO_MANY_CHUNKS,
+        "too many body chunks",
+        413,
+      );
+      return;
+    }
+    let body = post.body;
+    if (body === null && post.bytes === 0) {
+      // The whole body in one chunk (the common case) is kept as it is, never copied.
+      post.body = chunk;
+      post.bytes = bytes;
+      return;
+    }
+    if (body === null || bytes > body.length) {
+      // Sized by what has arrived (doubling), not by what Content-Length claims.
+      const grown = Buffer.allocUnsafe(
+        Math.min(limits.maxHttpBufferSize, Math.max(bytes, 2 * post.bytes, MIN_BODY_BUFFER)),
+      );
+      if (body !== null) body.copy(grown, 0, 0, post.bytes);
+      post.body = body = grown;
+    }
+    chunk.copy(body, post.bytes);
+    post.bytes = bytes;
+  }
+
+  #onBodyEnd(post: PostState): void {
+    if (this.#post !== post) return;
+    this.#endPost();
+    const body = post.body;
+    const text = body === null ? "" : body.toString("utf8", 0, post.bytes);
+    let packets: EnginePacket[];
+    try {
+      packets = decodePayload(text, this.#limits.maxPayloadPackets);
+    } catch (err) {
+      this.#responder.abort(post.req, post.res, 3);
+      this.owner?.onPollingError("parse error", err);
+      return;
+    }
+    this.#responder.writeOk(post.req, post.res);
+    this.owner?.onPollingPackets(packets);
+  }
+
+  /** Called by the shared wheel when a POST body took longer than `bodyTimeout`. */
+  static onBodyTimeout(t: PollingTransport): void {
+    const post = t.#post;
+    if (post === null) return;
+    t.#endPost();
+    t.#refuse(post.req, post.res, TransportErrorCode.BODY_TIMEOUT, "body timeout", 408);
+  }
+
+  /** Stops reading the current POST (listeners off, deadline disarmed). */
+  #endPost(): void {
+    const post = this.#post;
+    if (post === null) return;
+    this.#post = null;
+    if (this.#deadline !== null) bodyDeadlines.disarm(this.#deadline);
+    post.req.off("data", post.onData);
+    post.req.off("end", post.onEnd);
+    post.req.off("error", post.onAbort);
+    post.res.off("close", post.onAbort);
+  }
+
+  #refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    code: TransportErrorCodeValue,
+    message: string,
+    status: 408 | 413,
+  ): void {
+    debug("POST refused: %s", message);
+    this.#responder.refuseBody(req, res, status);
+    this.owner?.onPollingError("transport error", new TransportError(code, message, { status }));
   }
 
   /** Answers the held GET with a payload (`bytes`: its UTF-8 length, or -1); false when none is held. */
@@ -166,10 +263,19 @@ export class PollingTransport {
     return true;
   }
 
-  /** Stops the transport; a held GET gets `finalBody` (close or noop packet). */
+  /**
+   * Stops the transport; a held GET gets `finalBody` (close or noop packet). A POST still
+   * being read is cut off: its session is gone, and nothing else would end it before
+   * Node's own requestTimeout (300 s).
+   */
   close(finalBody: string): void {
     if (this.#closed) return;
     this.write(finalBody);
     this.#closed = true;
+    const post = this.#post;
+    if (post !== null) {
+      this.#endPost();
+      post.req.socket.destroy();
+    }
   }
 }

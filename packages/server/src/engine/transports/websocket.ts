@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import createDebug from "debug";
 import type { WebSocket } from "ws";
+import { TransportError, TransportErrorCode, type TransportErrorCodeValue } from "../errors.js";
 import {
   frameHead,
   frameTail,
@@ -123,10 +124,29 @@ function onMessage(this: WebSocket & Tagged, data: Buffer, isBinary: boolean): v
   const t = this[kTransport];
   t?.owner?.onWebSocketFrame(t, data, isBinary);
 }
+/** `ws`'s receiver error codes as the engine's {@link TransportError} codes (same close codes). */
+const WS_ERRORS: Readonly<Record<string, [TransportErrorCodeValue, number]>> = {
+  WS_ERR_INVALID_UTF8: [TransportErrorCode.WS_INVALID_UTF8, 1007],
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: [TransportErrorCode.WS_MESSAGE_TOO_BIG, 1009],
+  WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH: [TransportErrorCode.WS_MESSAGE_TOO_BIG, 1009],
+  // `ws` uses this code for both too many fragments and too many buffered chunks.
+  WS_ERR_TOO_MANY_BUFFERED_PARTS: [TransportErrorCode.WS_TOO_MANY_FRAGMENTS, 1008],
+};
+
+/** A `ws` error as a {@link TransportError} (the original as `cause`); other errors as they are. */
+function transportErrorOf(err: Error): Error {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== "string" || !code.startsWith("WS_ERR_")) return err;
+  const [ours, closeCode] = WS_ERRORS[code] ?? [TransportErrorCode.WS_PROTOCOL, 1002];
+  const error = new TransportError(ours, err.message, { closeCode });
+  (error as { cause?: unknown }).cause = err;
+  return error;
+}
+
 function onError(this: WebSocket & Tagged, err: Error): void {
   const t = this[kTransport];
   debug("error %s", err.message);
-  if (t !== undefined) t.fail(err);
+  if (t !== undefined) t.fail(transportErrorOf(err));
 }
 function onClose(this: WebSocket & Tagged): void {
   const t = this[kTransport];
@@ -136,6 +156,12 @@ function onDrain(this: Duplex & Tagged): void {
   const t = this[kTransport];
   t?.owner?.onWebSocketDrain(t);
 }
+function onControlFrame(this: WebSocket & Tagged): void {
+  this[kTransport]?.countControl();
+}
+
+/** Length of a control-frame rate window, ms (as the direct transport's). */
+const CONTROL_WINDOW_MS = 1000;
 
 /** One WebSocket (via `ws`): one engine packet per frame (spec "WebSocket"). */
 export class WebSocketTransport {
@@ -146,9 +172,18 @@ export class WebSocketTransport {
   readonly #socket: Duplex & Tagged;
   /** No extension negotiated (no per-message deflate): frames are written to the socket directly. */
   readonly #direct: boolean;
+  readonly #maxControlFrames: number;
+  #controlWindow = 0;
+  #controlFrames = 0;
   #closed = false;
 
-  constructor(ws: WebSocket, socket: Duplex) {
+  /**
+   * `maxControlFrames`: pings and pongs allowed per second (close 1008 past it). `ws` itself
+   * bounds fragments (`maxFragments`, close 1008), message bytes (`maxPayload`, 1009) and
+   * unanswered pongs (`maxPendingAutoPongs`, 60: the connection is terminated).
+   */
+  constructor(ws: WebSocket, socket: Duplex, maxControlFrames: number) {
+    this.#maxControlFrames = maxControlFrames;
     this.#ws = ws as WebSocket & Tagged;
     this.#socket = socket as Duplex & Tagged;
     this.#ws[kTransport] = this;
@@ -157,7 +192,30 @@ export class WebSocketTransport {
     ws.on("message", onMessage);
     ws.on("error", onError);
     ws.on("close", onClose);
+    ws.on("ping", onControlFrame);
+    ws.on("pong", onControlFrame);
     socket.on("drain", onDrain);
+  }
+
+  /** Counts a ping or pong; past the limit the connection closes with 1008 ("transport error"). */
+  countControl(): void {
+    if (this.#closed) return;
+    const now = performance.now();
+    if (now - this.#controlWindow >= CONTROL_WINDOW_MS) {
+      this.#controlWindow = now;
+      this.#controlFrames = 0;
+    }
+    if (++this.#controlFrames <= this.#maxControlFrames) return;
+    const error = new TransportError(
+      TransportErrorCode.WS_CONTROL_FLOOD,
+      "too many control frames",
+      { closeCode: 1008 },
+    );
+    this.#detach();
+    this.#ws.close(1008);
+    // Not reading what we write: it will not read the close frame either.
+    if (this.#socket.writableNeedDrain) this.#ws.terminate();
+    this.owner?.onWebSocketClose(this, error);
   }
 
   /** Open and not backed up: a write now goes (almost) straight to the OS. */
