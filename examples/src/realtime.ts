@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from "node:http";
+import type { Server as HttpServer, IncomingMessage } from "node:http";
 import { Server } from "@switchboard/server";
 import type { DemoServer } from "./demos/io-types.js";
 
@@ -8,15 +8,48 @@ export interface RealtimeServer extends DemoServer {
 }
 
 /**
- * Engine options sized for the demos: upload chunks (≤ 256 KiB from the page, ≤ 1 MiB
- * accepted) travel as binary attachments, base64-encoded when on long-polling.
+ * Whether a browser page at `origin` may use the demos' realtime server: pages served by
+ * this app itself (the `Origin`'s host is the `Host` the request was sent to, whichever
+ * name or address the visitor used), plus the origins listed in `extra`.
  */
-export const REALTIME_OPTIONS = {
-  maxHttpBufferSize: 2 * 1024 * 1024,
-} as const;
+export function demoOriginAllowed(
+  origin: string,
+  req: IncomingMessage,
+  extra: readonly string[] = [],
+): boolean {
+  if (extra.includes(origin)) return true;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return false;
+  }
+  return host !== "" && host === req.headers.host;
+}
+
+/** `ALLOWED_ORIGINS`: a comma-separated list of other origins allowed (e.g. a dev server). */
+function extraOrigins(): string[] {
+  const raw = process.env.ALLOWED_ORIGINS ?? "";
+  return raw
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "");
+}
+
+/**
+ * Engine options sized for the demos: upload chunks (≤ 256 KiB from the page, ≤ 1 MiB
+ * accepted) travel as binary attachments, base64-encoded when on long-polling. Pages of
+ * other sites are refused (cross-site WebSocket hijacking; the server README's "Security").
+ */
+export function realtimeOptions(extra: readonly string[] = extraOrigins()) {
+  return {
+    maxHttpBufferSize: 2 * 1024 * 1024,
+    allowedOrigins: (origin: string, req: IncomingMessage) => demoOriginAllowed(origin, req, extra),
+  };
+}
 
 /** Attaches a `@switchboard/server` Server (which also serves its client bundle). */
 export function createRealtime(httpServer: HttpServer): RealtimeServer {
-  const io: RealtimeServer = new Server(httpServer, REALTIME_OPTIONS);
+  const io: RealtimeServer = new Server(httpServer, realtimeOptions());
   return io;
 }

@@ -147,7 +147,11 @@ export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
     recordings: new RecordingStore(path.join(dataDir, "audio"), options.maxRecordingBytes),
     uploads: new UploadStore(path.join(dataDir, "uploads"), options.uploadLimits),
   };
-  const httpServer = createServer(createHttpApp(dataDir));
+  // Slow-loris bounds (Node allows 60 s for headers and 300 s per request by default).
+  const httpServer = createServer(
+    { headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 2_000 },
+    createHttpApp(dataDir),
+  );
   const io = createRealtime(httpServer);
   const demos = mountDemos(io, stores, { pollIntervalMs: options.pollIntervalMs });
 

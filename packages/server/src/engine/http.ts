@@ -71,7 +71,8 @@ export function compress(
 /**
  * Slow-loris bounds of the HTTP servers the library creates itself (`new Server(port)`,
  * `engine.listen`): a request's headers must arrive within 10 s (Node's default is 60 s)
- * and a whole request within 60 s (Node's: 300 s); the POST body has its own `bodyTimeout`.
+ * and a whole request within 60 s (Node's: 300 s), checked every 2 s (Node's: 30 s); the
+ * POST body has its own `bodyTimeout`.
  * Header size (16 KiB, 431) and count (2000) stay Node's. A server the user passes in keeps
  * the user's settings (docs/engine.md, "Limits").
  */

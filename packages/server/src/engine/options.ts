@@ -56,7 +56,7 @@ export type AllowedOrigins =
   | string
   | RegExp
   | ReadonlyArray<string | RegExp>
-  | ((origin: string) => boolean);
+  | ((origin: string, req: IncomingMessage) => boolean);
 
 /** Compression of long-polling responses. */
 export interface HttpCompressionOptions {
@@ -103,7 +103,7 @@ export interface EngineServerOptions {
   bodyTimeout: number;
   /**
    * Origins allowed to make requests (polling and WebSocket): an origin string, a RegExp, a
-   * list of them, or a predicate. A request whose `Origin` header is present and not
+   * list of them, or a predicate `(origin, req)` (e.g. same-origin: compare with `req.headers.host`). A request whose `Origin` header is present and not
    * allowed is refused with 403, code 4, "Origin not allowed"; requests without `Origin`
    * (non-browser clients) are not affected. This is the check against cross-site WebSocket
    * hijacking: browsers do not apply CORS to WebSocket. Default undefined (off, as in socket.io).
@@ -157,13 +157,15 @@ export interface ResolvedEngineOptions extends EngineServerOptions {
   cookieEnabled: boolean;
   upgrades: string[];
   /** The compiled `allowedOrigins` rule, or null when every origin is allowed. */
-  originAllowed: ((origin: string) => boolean) | null;
+  originAllowed: ((origin: string, req: IncomingMessage) => boolean) | null;
 }
 
 /** Compiles an {@link AllowedOrigins} rule into a predicate (throws TypeError when malformed). */
-function originRule(rule: AllowedOrigins | undefined): ((origin: string) => boolean) | null {
+function originRule(
+  rule: AllowedOrigins | undefined,
+): ((origin: string, req: IncomingMessage) => boolean) | null {
   if (rule === undefined) return null;
-  if (typeof rule === "function") return (origin) => rule(origin) === true;
+  if (typeof rule === "function") return (origin, req) => rule(origin, req) === true;
   const rules = typeof rule === "string" || rule instanceof RegExp ? [rule] : rule;
   if (!Array.isArray(rules)) throw new TypeError("option allowedOrigins: invalid rule");
   const exact = new Set<string>();

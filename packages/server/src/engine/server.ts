@@ -396,7 +396,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
   /** `allowedOrigins` (set): a request without `Origin` is not a browser's and passes. */
   #originOk(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
-    return origin === undefined || this.options.originAllowed!(origin);
+    return origin === undefined || this.options.originAllowed!(origin, req);
   }
 
   #originError(req: IncomingMessage): HandshakeError {
