@@ -36,6 +36,21 @@ describe("parseHandshake", () => {
     ).toEqual({ sid: "a", upgrades: [], pingInterval: 1, pingTimeout: 2, maxPayload: 3 });
   });
 
+  it("accepts the open packet of servers older than engine.io 6.1 (no maxPayload): 0, no announced limit", () => {
+    // As python-engineio 4.3 (Debian's, under Flask-SocketIO 5.3) sends it.
+    expect(
+      parseHandshake(
+        '{"sid": "a1", "upgrades": ["websocket"], "pingTimeout": 20000, "pingInterval": 25000}',
+      ),
+    ).toEqual({
+      sid: "a1",
+      upgrades: ["websocket"],
+      pingInterval: 25000,
+      pingTimeout: 20000,
+      maxPayload: 0,
+    });
+  });
+
   it.each([
     ["no data", undefined],
     ["binary data", new Uint8Array(1)],
@@ -56,7 +71,14 @@ describe("parseHandshake", () => {
       "string pingTimeout",
       '{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":"2","maxPayload":3}',
     ],
-    ["missing maxPayload", '{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":2}'],
+    [
+      "a string maxPayload",
+      '{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":2,"maxPayload":"3"}',
+    ],
+    [
+      "a negative maxPayload",
+      '{"sid":"a","upgrades":[],"pingInterval":1,"pingTimeout":2,"maxPayload":-1}',
+    ],
   ])("rejects %s", (_, data) => {
     expect(codeOf(() => parseHandshake(data))).toBe(ProtocolErrorCode.INVALID_HANDSHAKE);
   });

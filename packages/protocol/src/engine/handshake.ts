@@ -10,7 +10,11 @@ export interface HandshakeData {
   pingInterval: number;
   /** Time the server waits for a pong after a ping, in milliseconds. */
   pingTimeout: number;
-  /** Maximum number of bytes per chunk (polling payload or WebSocket message). */
+  /**
+   * Maximum number of bytes per chunk (polling payload or WebSocket message); 0 when the
+   * server did not announce one (`maxPayload` came with engine.io 6.1, inside protocol v4:
+   * python-engineio 4.3 and other older v4 servers send no such field).
+   */
   maxPayload: number;
 }
 
@@ -54,6 +58,13 @@ export function parseHandshake(data: unknown): HandshakeData {
   }
   if (!isNonNegativeFinite(pingInterval)) throw invalid("pingInterval");
   if (!isNonNegativeFinite(pingTimeout)) throw invalid("pingTimeout");
-  if (!isNonNegativeFinite(maxPayload)) throw invalid("maxPayload");
-  return { sid, upgrades: upgrades as string[], pingInterval, pingTimeout, maxPayload };
+  // Absent on servers older than engine.io 6.1: no announced limit (0). Present, it must be valid.
+  if (maxPayload !== undefined && !isNonNegativeFinite(maxPayload)) throw invalid("maxPayload");
+  return {
+    sid,
+    upgrades: upgrades as string[],
+    pingInterval,
+    pingTimeout,
+    maxPayload: maxPayload ?? 0,
+  };
 }
