@@ -213,8 +213,10 @@ export class WebSocketTransport {
     );
     this.#detach();
     this.#ws.close(1008);
-    // Not reading what we write: it will not read the close frame either.
+    // No closing handshake with a flooding peer (as the direct transport does): our side
+    // ends after the close frame; one that is not even reading is cut off at once.
     if (this.#socket.writableNeedDrain) this.#ws.terminate();
+    else this.#socket.end();
     this.owner?.onWebSocketClose(this, error);
   }
 
