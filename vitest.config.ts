@@ -8,6 +8,7 @@ export default defineConfig({
       "interop/**/*.test.ts",
       "examples/test/**/*.test.ts",
       "bench/test/**/*.test.ts",
+      "fuzz/test/**/*.test.ts",
     ],
     exclude: ["**/node_modules/**", "**/dist/**"],
     pool: "forks",

@@ -230,6 +230,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     this.#webSocketOpen(req, transport, id, probeFor);
     transport.releaseAnswer();
     socket.uncork();
+    transport.readHead();
   }
 
   #webSocketOpen(

@@ -242,3 +242,45 @@ describe("WebSocket without ws objects (no per-message deflate)", () => {
     expect(ids.size).toBe(300);
   });
 });
+
+describe("frames sent with the upgrade request (the `head` bytes)", () => {
+  /** The upgrade request and `frames` in one write, so Node hands the frames over as `head`. */
+  async function upgradeWith(t: TestEngine, frames: Buffer) {
+    const url = new URL(t.url);
+    const socket = connect(Number(url.port), url.hostname);
+    track(() => {
+      socket.destroy();
+    });
+    await once(socket, "connect");
+    // Recorded from the "connection" event itself: the head is read right after it.
+    const connected = new Promise<{ conn: EngineConnection; rec: ReturnType<typeof record> }>(
+      (resolve) => {
+        t.engine.once("connection", (conn: EngineConnection) =>
+          resolve({ conn, rec: record(conn) }),
+        );
+      },
+    );
+    const req =
+      "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n" +
+      `Host: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    socket.write(Buffer.concat([Buffer.from(req, "latin1"), frames]));
+    return { socket, ...(await connected) };
+  }
+
+  it("are read once the session listens: a message in them reaches it", async () => {
+    const t = await listen();
+    const { rec } = await upgradeWith(t, frame(1, Buffer.from("4hello")));
+    await until(() => rec.messages.length === 1);
+    expect(rec.messages).toEqual(["hello"]);
+  });
+
+  it("a bad frame in them closes the session at once (not at its ping timeout)", async () => {
+    // Found by the fuzzer: parsed before the session listened, the error was never reported
+    // and the session lived on until pingInterval + pingTimeout.
+    const t = await listen({ pingInterval: 60_000, pingTimeout: 60_000 });
+    const { rec } = await upgradeWith(t, Buffer.from([0x00, 0x68, 0x56, 0x52]));
+    expect(await rec.closed).toBe("transport error");
+    expect(t.engine.clientsCount).toBe(0);
+  });
+});

@@ -346,7 +346,9 @@ function appendFragment(rx: RxState, payload: Buffer): void {
   let buf = rx.fragments!;
   const need = rx.fragBytes + payload.length;
   if (need > buf.length) {
-    const grown = Buffer.allocUnsafe(Math.max(need, 2 * buf.length));
+    // Outside Node's shared pool: the delivered message is a view of this buffer, and a
+    // pooled slice would keep its whole 8 KiB slab alive.
+    const grown = Buffer.allocUnsafeSlow(Math.max(need, 2 * buf.length));
     buf.copy(grown, 0, 0, rx.fragBytes);
     rx.fragments = buf = grown;
   }
@@ -372,6 +374,8 @@ export class DirectWebSocketTransport {
   #controlFrames = 0;
   /** Reading paused until the socket drains (a ping came while writes were backed up). */
   #paused = false;
+  /** Bytes received with the upgrade request, until {@link readHead}. */
+  #head: Buffer | null;
   #rx: RxState | null = null;
   /** The 101 answer, held to leave in one write with the first frame (see `sendText`). */
   #answer: string | null;
@@ -394,7 +398,21 @@ export class DirectWebSocketTransport {
     s.on("error", onError);
     s.on("close", onClose);
     s.on("drain", onDrain);
-    if (head.length > 0) this.receive(Buffer.from(head));
+    // Bytes that came with the upgrade request are read once the session is listening
+    // (readHead), so that an error in them is reported to it.
+    this.#head = head.length > 0 ? Buffer.from(head) : null;
+  }
+
+  /**
+   * Parses the bytes that arrived with the upgrade request (RFC 6455 lets a client send
+   * frames right after its handshake). Called by the engine once `owner` is set and the
+   * open packet (or probe) is under way.
+   */
+  readHead(): void {
+    const head = this.#head;
+    if (head === null) return;
+    this.#head = null;
+    if (this.#state === 0) this.receive(head);
   }
 
   /** Open and not backed up: a write now goes (almost) straight to the OS. */
@@ -643,15 +661,16 @@ export class DirectWebSocketTransport {
       // charged its header too, so that a stream of empty fragments reaches the limit.
       if (opcode === 0x0) {
         const rx = this.#rx;
-        if (rx !== null && rx.fragments !== null) {
-          if (rx.fragCost + headerLen + len > this.#limits.maxHttpBufferSize) throw tooBig();
-          if (rx.fragCount >= this.#limits.maxMessageFragments) {
-            throw new TransportError(
-              TransportErrorCode.WS_TOO_MANY_FRAGMENTS,
-              "too many message fragments",
-              { closeCode: 1008 },
-            );
-          }
+        // Refused from its header: never buffered up to a length no message allows.
+        if (rx === null || rx.fragments === null)
+          throw protocolError("continuation without a start");
+        if (rx.fragCost + headerLen + len > this.#limits.maxHttpBufferSize) throw tooBig();
+        if (rx.fragCount >= this.#limits.maxMessageFragments) {
+          throw new TransportError(
+            TransportErrorCode.WS_TOO_MANY_FRAGMENTS,
+            "too many message fragments",
+            { closeCode: 1008 },
+          );
         }
       } else if (opcode < 0x8 && len > this.#limits.maxHttpBufferSize) {
         throw tooBig();
@@ -700,7 +719,9 @@ export class DirectWebSocketTransport {
       if (!fin) {
         const state = rx ?? newRx();
         this.#rx = state;
-        state.fragments = Buffer.allocUnsafe(Math.max(payload.length, MIN_PARTIAL));
+        // Sized by the first fragment (grown by doubling): an empty fragmented message
+        // costs nothing ahead of its bytes.
+        state.fragments = Buffer.allocUnsafeSlow(payload.length);
         payload.copy(state.fragments);
         state.fragOpcode = opcode;
         state.fragBytes = payload.length;
