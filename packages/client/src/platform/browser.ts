@@ -8,6 +8,9 @@ export const platform: Platform = {
     bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
       ? (bytes.buffer as ArrayBuffer)
       : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer),
-  defaultUri: () => (typeof location === "undefined" ? "http://localhost" : location.href),
+  // The origin, not location.href: the page's path would become the namespace and its query
+  // the handshake query (socket.io-client's url() takes protocol and host only).
+  defaultUri: () =>
+    typeof location === "undefined" ? "http://localhost" : `${location.protocol}//${location.host}`,
   createCookieJar: () => undefined,
 };
