@@ -123,6 +123,26 @@ describe("spec suite: handshake", () => {
     expect(t.engine.clientsCount).toBe(0);
   });
 
+  it("with cors origin '*', a cross-origin PUT handshake passes its preflight and gets the engine's 400 / code 2", async () => {
+    // The suite in a browser: a PUT is preflighted, and a refused preflight is a network
+    // error, not the 400 the suite expects.
+    const t = await echoServer({ cors: { origin: "*" } });
+    const pre = await fetch(`${t.base}polling`, {
+      method: "OPTIONS",
+      headers: { origin: "http://suite.example", "access-control-request-method": "PUT" },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get("access-control-allow-origin")).toBe("*");
+    expect(pre.headers.get("access-control-allow-methods")?.split(",")).toContain("PUT");
+    const put = await fetch(`${t.base}polling`, {
+      method: "PUT",
+      headers: { origin: "http://suite.example" },
+    });
+    expect(put.status).toBe(400);
+    expect(put.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await put.json()).toEqual({ code: 2, message: "Bad handshake method" });
+  });
+
   it.each([
     ["without EIO", 5, "/socket.io/?transport=websocket", "Unsupported protocol version"],
     ["with EIO=abc", 5, "/socket.io/?EIO=abc&transport=websocket", "Unsupported protocol version"],
