@@ -249,6 +249,8 @@ export class Session
       const m = messages[i]!;
       if (!this.#enqueue(m instanceof PreparedMessage ? m : new PreparedMessage(m))) return;
     }
+    // The scheduled flush that follows finds the queue empty and writes nothing.
+    if (options?.flush === true && this.#transport.name === "websocket") this.#flush();
   }
 
   close(): void {
