@@ -18,6 +18,14 @@ function allowedOrigin(rule: Allow, origin: string | undefined): string | undefi
   return rule.some((r) => matches(origin, r)) ? origin : undefined;
 }
 
+/**
+ * The `cors` package's default `Access-Control-Allow-Methods`: an app moving from socket.io
+ * with `cors: { origin: "*" }` answers preflights the same way (the official Engine.IO
+ * suite, run in a browser, sends a PUT handshake and expects the server's 400, not a
+ * preflight refusal).
+ */
+const DEFAULT_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE";
+
 function list(value: string | readonly string[]): string {
   return typeof value === "string" ? value : value.join(",");
 }
@@ -68,7 +76,10 @@ function finish(
     return;
   }
   if (allowOrigin !== undefined) {
-    res.setHeader("Access-Control-Allow-Methods", list(options.methods ?? ["GET", "POST"]));
+    res.setHeader(
+      "Access-Control-Allow-Methods",
+      options.methods === undefined ? DEFAULT_METHODS : list(options.methods),
+    );
     const headers = options.allowedHeaders ?? req.headers["access-control-request-headers"];
     if (headers !== undefined && headers !== "") {
       res.setHeader("Access-Control-Allow-Headers", list(headers));

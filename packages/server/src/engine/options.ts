@@ -24,7 +24,7 @@ export interface CorsOptions {
   origin?: CorsOrigin;
   /** Send `Access-Control-Allow-Credentials: true`. Default false. */
   credentials?: boolean;
-  /** Methods allowed in preflight answers. Default `["GET", "POST"]`. */
+  /** Methods allowed in preflight answers. Default `"GET,HEAD,PUT,PATCH,POST,DELETE"` (as the `cors` package). */
   methods?: string | readonly string[];
   /** Headers allowed in preflight answers. Default: echo `Access-Control-Request-Headers`. */
   allowedHeaders?: string | readonly string[];

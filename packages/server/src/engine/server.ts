@@ -439,15 +439,10 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       if (!upgrade) {
         return session.transport.name === "polling" ? null : HandshakeErrorCode.BAD_REQUEST;
       }
-      if (
-        !this.options.allowUpgrades ||
-        session.transport.name !== "polling" ||
-        session.upgrading ||
-        session.readyState !== "open"
-      ) {
-        return HandshakeErrorCode.BAD_REQUEST;
-      }
-      return null;
+      // A session that cannot take a probe (already on WebSocket, probing, closing) still
+      // gets its 101: the spec says a second WebSocket of a session is closed, not refused
+      // ("WebSocket"), and the session's attachProbe closes it (1008).
+      return this.options.allowUpgrades ? null : HandshakeErrorCode.BAD_REQUEST;
     }
     if (req.method !== "GET") return HandshakeErrorCode.BAD_HANDSHAKE_METHOD;
     return null;

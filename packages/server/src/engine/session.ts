@@ -249,6 +249,8 @@ export class Session
       const m = messages[i]!;
       if (!this.#enqueue(m instanceof PreparedMessage ? m : new PreparedMessage(m))) return;
     }
+    // The scheduled flush that follows finds the queue empty and writes nothing.
+    if (options?.flush === true && this.#transport.name === "websocket") this.#flush();
   }
 
   close(): void {
@@ -421,7 +423,7 @@ export class Session
     if (this.#state !== "open") {
       // The client's own close while ours waits for its next GET ends the wait.
       if (this.#state === "closing" && packet.type === "close") {
-        this.#finish(EngineCloseReason.forcedClose, undefined, false);
+        this.#finish(EngineCloseReason.forcedClose, undefined, false, NOOP);
       }
       return;
     }
@@ -449,7 +451,7 @@ export class Session
         break;
       case "close":
         debug("%s client sent close", this.id);
-        this.#finish(EngineCloseReason.transportClose, undefined, false);
+        this.#finish(EngineCloseReason.transportClose, undefined, false, NOOP);
         break;
       default:
         // ping (v3 clients), noop, upgrade on the current transport: nothing to do.
@@ -542,14 +544,21 @@ export class Session
 
   // ---- upgrade (spec "Upgrade") ----
 
-  /** Takes a probe WebSocket opened with this session's sid. */
+  /**
+   * Takes a probe WebSocket opened with this session's sid. A session that cannot take one
+   * (already on WebSocket, a probe in progress, closing) closes it with 1008 after its 101:
+   * "a client MUST NOT open more than one WebSocket connection per session. Should it
+   * happen, the server MUST close the WebSocket connection" (spec "WebSocket"). The session
+   * itself is not affected.
+   */
   attachProbe(probe: AnyWebSocketTransport): void {
     if (
       this.#state !== "open" ||
       this.#upgradeState !== "none" ||
       this.#transport.name !== "polling"
     ) {
-      probe.terminate();
+      debug("%s extra WebSocket closed (%s, %s)", this.id, this.#state, this.#transport.name);
+      probe.close(1008);
       return;
     }
     debug("%s probe attached", this.id);
@@ -616,7 +625,18 @@ export class Session
 
   // ---- close ----
 
-  #finish(reason: string, description: unknown, abrupt: boolean): void {
+  /**
+   * `pollAnswer`: what a held GET is answered with. The close packet when the server ends
+   * the session; a noop when the client did (its close packet): the client is gone and needs
+   * no close of ours, and the official test suite expects "6" there ("close", HTTP
+   * long-polling), as engine.io answers.
+   */
+  #finish(
+    reason: string,
+    description: unknown,
+    abrupt: boolean,
+    pollAnswer: PreparedMessage = CLOSE,
+  ): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
     debug("%s closed: %s", this.id, reason);
@@ -630,7 +650,7 @@ export class Session
       if (abrupt) t.terminate();
       else t.close();
     } else {
-      t.close(pollingForm(CLOSE));
+      t.close(pollingForm(pollAnswer));
     }
     this.#queue = null;
     this.#queuedBytes = 0;

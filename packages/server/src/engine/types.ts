@@ -46,6 +46,13 @@ export interface SendOptions {
   compress?: boolean;
   /** Drop the messages if the transport cannot write them right now. Default false. */
   volatile?: boolean;
+  /**
+   * Over WebSocket, write what is queued (these messages last) now, in a write of its own,
+   * instead of with the end-of-tick or after-reads flush: what is sent next leaves in a
+   * later write. Over polling it changes nothing (a poll answer still carries the whole
+   * tick). Default false.
+   */
+  flush?: boolean;
 }
 
 /** What the socket layer plugs into a connection to receive its messages and its close. */

@@ -1,11 +1,11 @@
 import type { RawData, SocketPacket } from "@switchboard/protocol";
 import { encodeSocketPacket, SocketPacketDecoder } from "@switchboard/protocol";
 import debugModule from "debug";
-import type { BroadcastFlags } from "../adapter/types.js";
 import {
   type EngineConnection,
   type EngineConnectionHandler,
   type OutgoingMessage,
+  type SendOptions,
   TimerEntry,
   TimerWheel,
 } from "../engine/index.js";
@@ -127,7 +127,7 @@ export class Client implements EngineConnectionHandler {
   }
 
   /** Write packets (already encoded) to the connection. */
-  send(messages: readonly OutgoingMessage[], flags: BroadcastFlags | undefined): void {
+  send(messages: readonly OutgoingMessage[], flags: SendOptions | undefined): void {
     if (this.#closed || this.conn.readyState !== "open") return;
     this.conn.send(messages, flags);
   }

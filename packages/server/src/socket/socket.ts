@@ -25,7 +25,7 @@ import type {
   Room,
   SocketId,
 } from "../adapter/types.js";
-import type { EngineConnection } from "../engine/index.js";
+import type { EngineConnection, SendOptions } from "../engine/index.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import { createHandshake } from "./handshake.js";
@@ -66,6 +66,15 @@ type AnyListener = (...args: unknown[]) => void;
 
 /** Prototype of every socket's listener table: an object with nothing on its chain. */
 const EMPTY_EVENTS: object = Object.freeze(Object.create(null));
+
+/**
+ * The CONNECT answer leaves in a write of its own, before anything the "connection"
+ * handlers send (they go with the usual flush, in a later write), as engine.io writes them.
+ * A reader that takes one message and then listens for the next (the official Socket.IO v5
+ * test suite over `ws` >= 8.17, which emits every message of one read synchronously) would
+ * otherwise lose what shared the answer's read.
+ */
+const CONNECT_ANSWER: SendOptions = Object.freeze({ flush: true });
 
 const emitLocal = EventEmitter.prototype.emit as (
   this: EventEmitter,
@@ -448,7 +457,7 @@ export class Socket<
     this.connected = true;
     this.nsp.adapter.addAll(this.id, [this.id]);
     const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
-    this.#write({ type: 0, nsp: this.nsp.name, data }, undefined);
+    this.client.send(encodeSocketPacket({ type: 0, nsp: this.nsp.name, data }), CONNECT_ANSWER);
     const missed = this.#extra?.missedPackets;
     if (missed !== undefined) {
       this.#extras().missedPackets = undefined;

@@ -106,6 +106,16 @@ describe("long-polling, raw", () => {
     expect(await pending).toEqual({ status: 200, body: "4a\x1e4b\x1ebAQIDBA==" });
   });
 
+  it("send with flush: true changes nothing over polling: one answer still carries the whole tick", async () => {
+    const t = await listen();
+    const { sid, conn } = await pollingSession(t);
+    const pending = poll(t, sid);
+    await getHeld(conn);
+    conn.send(["a"], { flush: true });
+    conn.send(["b"]);
+    expect(await pending).toEqual({ status: 200, body: "4a\x1e4b" });
+  });
+
   it("answers POST with ok and delivers every packet of the payload in order", async () => {
     const t = await listen();
     const connected = once<[EngineConnection]>(t.engine, "connection");

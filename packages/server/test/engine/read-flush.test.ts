@@ -97,6 +97,36 @@ describe("replies written while a read is handled", () => {
   });
 });
 
+describe("send with flush: true (WebSocket)", () => {
+  it("during a read: the queue, these messages last, leaves now in a write of its own; later sends go with the burst", async () => {
+    const { socket, transport, session } = echoSession();
+    // The handler answers the read with a flushed message, then sends more.
+    session.setHandler({
+      onMessage: () => {
+        session.send(["before"]);
+        session.send(["answer"], { flush: true });
+        session.send(["after"]);
+      },
+      onClose: () => {},
+    });
+    transport.receive(maskedFrame(1, Buffer.from("4x")));
+    expect(socket.written).toEqual([serverFrames("4before", "4answer")]);
+    await afterReads();
+    expect(socket.written).toEqual([serverFrames("4before", "4answer"), serverFrames("4after")]);
+    session.destroy("test over");
+  });
+
+  it("outside a read: written at once; the end-of-tick flush then has nothing left to write", async () => {
+    const { socket, session } = echoSession();
+    session.send(["now"], { flush: true });
+    expect(socket.written).toEqual([serverFrames("4now")]);
+    await Promise.resolve();
+    await afterReads();
+    expect(socket.written).toEqual([serverFrames("4now")]);
+    session.destroy("test over");
+  });
+});
+
 describe("a throwing 'drain' listener", () => {
   // An uncaught exception would fail the test runner itself, so the sessions run in a child
   // process (on the built code) that records what reaches process "uncaughtException".

@@ -181,12 +181,21 @@ describe("upgrade from polling to WebSocket", () => {
     expect(await ws2.next()).toBe("3probe");
   });
 
-  it("refuses a second probe while one is in progress (code 3)", async () => {
+  it("closes a second probe while one is in progress (101, then 1008); the first one upgrades", async () => {
+    // Spec "WebSocket": one WebSocket per session; a second one is closed, not refused.
     const t = await listen();
+    const connected = once<[EngineConnection]>(t.engine, "connection");
     const { sid } = await handshake(t);
-    await rawWebSocket(t, `&sid=${sid}`);
-    const res = await refusedUpgrade(t, `websocket&sid=${sid}`);
-    expect(res).toEqual({ status: 400, body: { code: 3, message: "Bad request" } });
+    const [conn] = await connected;
+    const first = await rawWebSocket(t, `&sid=${sid}`);
+    const second = await rawWebSocket(t, `&sid=${sid}`);
+    expect(await second.closed).toBe(1008);
+    first.ws.send("2probe");
+    expect(await first.next()).toBe("3probe");
+    const upgraded = once(conn, "upgrade");
+    first.ws.send("5");
+    await upgraded;
+    expect(conn.transport.name).toBe("websocket");
   });
 
   it("refuses probes when allowUpgrades is false and advertises no upgrades", async () => {

@@ -1,15 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { type EngineConnection, PreparedMessage } from "../../src/engine/index.js";
-import {
-  closeAll,
-  connectClient,
-  listen,
-  once,
-  rawWebSocket,
-  record,
-  refusedUpgrade,
-  until,
-} from "./helpers.js";
+import { closeAll, connectClient, listen, once, rawWebSocket, record, until } from "./helpers.js";
 
 afterEach(closeAll);
 
@@ -134,11 +125,18 @@ describe("WebSocket, raw", () => {
     expect(await rec.closed).toBe("parse error");
   });
 
-  it("rejects a second WebSocket for a session already on WebSocket (code 3)", async () => {
+  it("accepts a second WebSocket for a session already on WebSocket (101), then closes it with 1008", async () => {
+    // Spec "WebSocket": a second WebSocket of a session is closed, not refused.
     const t = await listen();
+    const connected = once<[EngineConnection]>(t.engine, "connection");
     const ws = await rawWebSocket(t);
     const open = JSON.parse(((await ws.next()) as string).slice(1));
-    const res = await refusedUpgrade(t, `websocket&sid=${open.sid}`);
-    expect(res).toEqual({ status: 400, body: { code: 3, message: "Bad request" } });
+    const rec = record((await connected)[0]);
+    const second = await rawWebSocket(t, `&sid=${open.sid}`);
+    expect(await second.closed).toBe(1008);
+    // The session itself is not affected.
+    ws.ws.send("4still here");
+    await until(() => rec.messages.length === 1);
+    expect(rec.messages).toEqual(["still here"]);
   });
 });

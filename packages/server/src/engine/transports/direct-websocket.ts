@@ -456,10 +456,10 @@ export class DirectWebSocketTransport {
     if (!this.#socket.destroyed) this.#socket.write(answer, "latin1");
   }
 
-  /** Graceful close: a close frame after what is queued, then the end of the stream. */
-  close(): void {
+  /** Graceful close: a close frame (with `code`, if given) after what is queued, then the end of the stream. */
+  close(code?: number): void {
     if (this.#state !== 0) return;
-    this.#sendClose(undefined, "initiate");
+    this.#sendClose(code, "initiate");
   }
 
   /** Immediate close, dropping what is queued (slow client, errors). */

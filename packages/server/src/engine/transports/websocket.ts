@@ -263,11 +263,11 @@ export class WebSocketTransport {
     if (!this.#closed) this.#ws.send(text);
   }
 
-  /** Graceful close (close frame after what is queued). */
-  close(): void {
+  /** Graceful close (close frame, with `code` if given, after what is queued). */
+  close(code?: number): void {
     if (this.#closed) return;
     this.#detach();
-    this.#ws.close();
+    this.#ws.close(code);
   }
 
   /** Immediate close, dropping what is queued (slow client, errors). */
