@@ -451,7 +451,14 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
   #reject(req: IncomingMessage, res: ServerResponse, error: HandshakeError): void {
     debug("refused %s %s: %s", req.method, req.url, error.message);
     this.emit("connection_error", error);
-    abortRequest(res, error);
+    if (req.complete) {
+      abortRequest(res, error);
+      return;
+    }
+    // A body is still on its way (a POST for a session that just closed, a second POST):
+    // answer, then drop the rest instead of reading it to keep the connection alive.
+    abortRequest(res, error, { Connection: "close" });
+    this.#dropBody(req);
   }
 
   /**
@@ -636,8 +643,14 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       res.writeHead(status, { "Content-Length": 0, Connection: "close" });
       res.end();
     }
-    // Drop the rest of the body without buffering it; past a bound of bytes or time (the
-    // peer has had its answer), cut the connection.
+    this.#dropBody(req);
+  }
+
+  /**
+   * Drops the rest of a refused request's body without buffering it; past a bound of bytes
+   * or time (the peer has had its answer), cuts the connection.
+   */
+  #dropBody(req: IncomingMessage): void {
     const socket = req.socket;
     let discarded = 0;
     const limit = Math.max(this.options.maxHttpBufferSize, 1 << 20);
