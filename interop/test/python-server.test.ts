@@ -1,4 +1,5 @@
 import { type ConnectOptions, io, Manager, type Socket } from "@switchboard/client";
+import { io as officialIo } from "socket.io-client";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import {
   describePython,
@@ -212,3 +213,22 @@ describePython.each(TRANSPORTS)(
     });
   },
 );
+
+describePython("socket.io-client 4.8 against Flask-SocketIO 5.3, for comparison", () => {
+  it("delivers the events written before the CONNECT answer before `connect` (Switchboard: after it)", async () => {
+    const socket = officialIo(server.url, {
+      forceNew: true,
+      reconnection: false,
+      transports: ["websocket"],
+    });
+    try {
+      const order: unknown[] = [];
+      socket.on("connect", () => order.push("connect"));
+      socket.on("welcome", () => order.push(["welcome", socket.connected, socket.id]));
+      await next(socket, "connect");
+      expect(order).toEqual([["welcome", true, socket.id], "connect"]);
+    } finally {
+      socket.disconnect();
+    }
+  });
+});
