@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Installs or starts what the test suite needs beyond npm, only when missing:
-# Debian's chromium (browser tests, never a downloaded browser) and a local redis-server.
+# Debian's chromium (browser tests, never a downloaded browser), a local redis-server, and
+# the Python peers of the interop tests (interop/python/): Debian's python3-socketio,
+# python3-flask-socketio and python3-eventlet, with python3-requests and python3-websocket
+# for the Python client's polling and WebSocket, all in Debian's /usr/bin/python3.
 set -euo pipefail
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+if ! /usr/bin/python3 -c 'import socketio, flask_socketio, eventlet, requests, websocket' >/dev/null 2>&1; then
+  need_apt+=(python3 python3-socketio python3-flask-socketio python3-eventlet python3-requests python3-websocket)
+fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} from Debian's packages"
   SUDO=""
@@ -22,4 +28,4 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
     sleep 0.1
   done
 fi
-echo "setup: chromium $(chromium --version 2>/dev/null | awk '{print $2}'), redis on 127.0.0.1:6379"
+echo "setup: chromium $(chromium --version 2>/dev/null | awk '{print $2}'), redis on 127.0.0.1:6379, python-socketio $(/usr/bin/python3 -c 'import importlib.metadata as m; print(m.version("python-socketio"))' 2>/dev/null || echo missing)"

@@ -44,24 +44,6 @@ const connect = (url: string, extra: Record<string, unknown> = {}): Socket =>
   );
 
 describe("a misbehaving server", () => {
-  it("cannot grow the buffer of events sent before CONNECT past maxBufferedPackets", async () => {
-    const url = await fakeWebSocketServer((ws) => {
-      ws.send(handshake());
-      ws.on("message", (data) => {
-        if (!String(data).startsWith("40")) return;
-        for (let i = 0; i < 50; i++) ws.send(`42["flood",${i}]`);
-        ws.send('40{"sid":"socket-sid"}');
-        ws.send('42["after"]');
-      });
-    });
-    const socket = connect(url, { maxBufferedPackets: 10, reconnection: false });
-    const flood: number[] = [];
-    socket.on("flood", (i: number) => flood.push(i));
-    await waitFor(socket, "after");
-    expect(flood).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    expect(socket.receiveBuffer).toHaveLength(0);
-  });
-
   it("closes with 'parse error' on a malformed engine frame, then reconnects", async () => {
     let connections = 0;
     const url = await fakeWebSocketServer((ws) => {

@@ -6,13 +6,20 @@ export const ClientErrorCode = {
   TIMEOUT: "SB_ERR_CONNECT_TIMEOUT",
   /** The server sent data that does not decode. */
   PARSE: "SB_ERR_PARSE",
+  /**
+   * The server sent more than `maxBufferedPackets` events on a namespace before its CONNECT
+   * answer (a Socket's `connect_error`; the Socket gives up as after a refusal).
+   */
+  TOO_MANY_EARLY_PACKETS: "SB_ERR_TOO_MANY_EARLY_PACKETS",
 } as const;
 
 /** One of {@link ClientErrorCode}. */
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
 /**
- * A transport-level failure. `message` is socket.io-client's reason string
+ * A failure below the application: transport-level (the manager's `error`, a Socket's
+ * `connect_error`), or a server breaking the protocol's bounds (`"too many packets before
+ * CONNECT"`, code `SB_ERR_TOO_MANY_EARLY_PACKETS`). `message` is socket.io-client's reason string
  * (`"xhr poll error"`, `"xhr post error"`, `"websocket error"`, `"timeout"`, `"parse error"`),
  * `description` the underlying cause (HTTP status, Error, event) and `context` extra data
  * such as the HTTP response body.

@@ -13,6 +13,7 @@ import type {
 } from "@switchboard/protocol";
 import { RESERVED_EVENTS } from "@switchboard/protocol";
 import { type AnyListener, Emitter, subscribe } from "../emitter.js";
+import { ClientErrorCode, TransportError } from "../engine/errors.js";
 import { type Manager, managerInternals, registerSocketClass } from "./manager.js";
 
 /**
@@ -54,8 +55,10 @@ export interface SocketOptions {
   ackTimeout: number;
   /**
    * Bound of each buffer that grows while disconnected, in packets: emits waiting to be
-   * sent, the `retries` queue, events received before `connect`. An emit over the bound is
-   * dropped (its ack, when it takes an error, gets "send buffer full"). Default `10000`.
+   * sent, the `retries` queue, events received before the namespace's CONNECT answer. An
+   * emit over the bound is dropped (its ack, when it takes an error, gets "send buffer
+   * full"); an event over the bound refuses the connection (`connect_error` with code
+   * `SB_ERR_TOO_MANY_EARLY_PACKETS`, see {@link Socket}). Default `10000`.
    */
   maxBufferedPackets: number;
 }
@@ -107,6 +110,15 @@ export interface Socket<
  * Events: `connect`, `connect_error` (err, with `err.data` from the server),
  * `disconnect` (reason, description), and the server's events.
  *
+ * Events a server sends before its CONNECT answer (python-socketio 5.7 and Flask-SocketIO
+ * 5.3 write what a connect handler emits before it) are held and delivered right after
+ * `connect`, in the order received, so they come in the same order as from a server that
+ * answers first; socket.io-client 4.8 delivers them before `connect` instead. At most
+ * `maxBufferedPackets` are held: one more refuses the connection as a CONNECT_ERROR would
+ * (`connect_error` with a {@link TransportError} of code `SB_ERR_TOO_MANY_EARLY_PACKETS`,
+ * a DISCONNECT sent for the namespace, `active` false). Events held when the connection
+ * closes or is refused before its CONNECT answer are dropped with it.
+ *
  * @example
  * ```ts
  * const socket = io("https://example.com", { auth: { token: "abc" } });
@@ -132,7 +144,10 @@ export class Socket<
   recovered = false;
   /** The `auth` option; may be changed before reconnecting. */
   auth: SocketOptions["auth"] | undefined;
-  /** Events received before `connect` was emitted. */
+  /**
+   * Events received before the namespace's CONNECT answer (servers that write them first,
+   * such as python-socketio 5.7), delivered right after `connect`.
+   */
   receiveBuffer: unknown[][] = [];
   /** Packets emitted while disconnected, sent on connect. */
   sendBuffer: SocketPacket[] = [];
@@ -399,6 +414,7 @@ export class Socket<
         this.#onClose("io server disconnect");
         return;
       case 4: {
+        this.receiveBuffer = [];
         this.#destroy();
         const data = packet.data as { message?: unknown; data?: unknown } | string;
         const err = new Error(
@@ -415,6 +431,26 @@ export class Socket<
     if (id !== undefined) args.push(this.#ack(id));
     if (this.connected) this.#emitEvent(args);
     else if (!this.#full(this.receiveBuffer)) this.receiveBuffer.push(args);
+    else this.#onTooManyEarlyPackets();
+  }
+
+  /** More events before the CONNECT answer than `maxBufferedPackets`: refuse, as a CONNECT_ERROR would. */
+  #onTooManyEarlyPackets(): void {
+    const max = this.receiveBuffer.length;
+    this.receiveBuffer = [];
+    // The server has already accepted the namespace (it is sending events): tell it we leave.
+    this.#packet({ type: 1, nsp: this.nsp });
+    this.#destroy();
+    this.emitReserved(
+      "connect_error",
+      // description: how many events were held (the bound)
+      new TransportError(
+        "too many packets before CONNECT",
+        max,
+        undefined,
+        ClientErrorCode.TOO_MANY_EARLY_PACKETS,
+      ),
+    );
   }
 
   #emitEvent(args: unknown[]): void {
@@ -513,17 +549,26 @@ export class Socket<
     this.recovered = pid !== undefined && this.#pid === pid;
     this.#pid = pid;
     this.connected = true;
-    for (const args of this.receiveBuffer) this.#emitEvent(args);
-    this.receiveBuffer = [];
     for (const packet of this.sendBuffer) this.#packet(packet);
     this.sendBuffer = [];
     this.emitReserved("connect");
+    // Events sent before the CONNECT answer come after `connect`, as they would from a
+    // server that answers first (see the class comment); a `connect` listener that
+    // disconnects drops them.
+    const early = this.receiveBuffer;
+    this.receiveBuffer = [];
+    for (const args of early) {
+      if (!this.connected) break;
+      this.#emitEvent(args);
+    }
     this.#drainQueue(true);
   }
 
   #onClose(reason: DisconnectReason, description?: DisconnectDescription): void {
     this.connected = false;
     this.id = undefined;
+    // Events held for a CONNECT answer that never came belong to the closed session.
+    this.receiveBuffer = [];
     this.emitReserved("disconnect", reason, description);
     // Acks with an error path learn about the disconnection, unless their packet is still buffered.
     for (const [id, ack] of this.#acks) {

@@ -317,7 +317,7 @@ describe("a flooding server", () => {
     expect(bytes).toBeGreaterThan(0);
   });
 
-  it("events before the namespace CONNECT answer are buffered (socket.io-client semantics)", async () => {
+  it("events before the namespace CONNECT answer are held and handed over right after connect", async () => {
     const EARLY = 200;
     const url = await fakeServer((ws) => {
       ws.send(open());
@@ -331,7 +331,7 @@ describe("a flooding server", () => {
     const early: number[] = [];
     socket.on("early", (i: number) => early.push(i));
     await waitFor(socket, "connect");
-    // handed over in order on connect, and the buffer is emptied
+    // handed over in order right after connect, and the buffer is emptied
     expect(early).toEqual(Array.from({ length: EARLY }, (_v, i) => i));
     expect(socket.receiveBuffer.length).toBe(0);
   });
