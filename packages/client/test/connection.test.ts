@@ -166,6 +166,19 @@ describe.each(serverKinds)("client against $name server", ({ factory }) => {
       expect(expected).toContain((await drop)[0]);
     });
 
+    it("closes its engine connection cleanly: the server sees the close packet, not a torn request", async () => {
+      const reasons: string[] = [];
+      const server = await startServer(factory, (srv) => {
+        srv.on("connection", (s: any) => s.conn.on("close", (r: string) => reasons.push(r)));
+      });
+      // Several clients, so a race between the close packet and a torn pending GET shows.
+      const sockets = Array.from({ length: 8 }, () => connect(server.url));
+      await Promise.all(sockets.map((s) => waitFor(s, "connect")));
+      for (const s of sockets) s.disconnect();
+      await until(() => reasons.length === sockets.length);
+      expect(reasons).toEqual(sockets.map(() => "transport close"));
+    });
+
     it("buffers emits while disconnected and sends them in order on connect", async () => {
       const received: unknown[] = [];
       const server = await startServer(factory, (srv) => {

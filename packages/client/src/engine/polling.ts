@@ -2,6 +2,9 @@ import { decodePayload, type EnginePacket, encodePayload, isBlob } from "@switch
 import { parseError, TransportError } from "./errors.js";
 import { Transport, type TransportState } from "./transport.js";
 
+/** How long a pending GET may outlive `close()` (the server answers it on the close packet). */
+const CLOSE_GET_GRACE_MS = 1000;
+
 /**
  * HTTP long-polling over `fetch`: a GET is kept pending to receive, each batch of outgoing
  * packets is one POST (Engine.IO v4, "HTTP long-polling"). Binary data travels as `b` + base64.
@@ -66,11 +69,22 @@ export class PollingTransport extends Transport {
   close(): void {
     const wasOpen = this.state !== "opening";
     if (!this.markClosed()) return;
-    if (wasOpen) {
-      // Tell the server, so it ends the session now instead of at the next ping timeout.
-      this.#request("POST", "1").catch(() => {});
+    if (!wasOpen) {
+      this.#abort.abort();
+      return;
     }
-    this.#abort.abort();
+    // Tell the server, so it ends the session now instead of at the next ping timeout. The
+    // pending GET is left to end by itself: the server answers it when it reads the close
+    // packet. Aborting it first would tear a request the server still holds, and the session
+    // would end as "transport error" instead of "transport close". It is aborted if the
+    // POST fails, or after CLOSE_GET_GRACE_MS if the server does not answer it.
+    const abort = () => this.#abort.abort();
+    const timer = setTimeout(abort, CLOSE_GET_GRACE_MS);
+    (timer as { unref?: () => void }).unref?.();
+    this.#request("POST", "1").catch(() => {
+      clearTimeout(timer);
+      abort();
+    });
   }
 
   #poll(): void {
