@@ -14,6 +14,12 @@ export const ProtocolErrorCode = {
   TOO_MANY_PACKETS: "SB_ERR_TOO_MANY_PACKETS",
   /** Base64 text has a bad length, bad padding or a character outside the alphabet. */
   INVALID_BASE64: "SB_ERR_INVALID_BASE64",
+  /**
+   * An Engine.IO v3 polling payload's framing is malformed: a length prefix that is not 1 to
+   * 16 decimal digits, has no separator, or runs past the end; a binary header byte other
+   * than 0 or 1.
+   */
+  INVALID_PAYLOAD_FRAMING: "SB_ERR_INVALID_PAYLOAD_FRAMING",
   /** The handshake (open packet) data is not the documented JSON object. */
   INVALID_HANDSHAKE: "SB_ERR_INVALID_HANDSHAKE",
 

@@ -12,3 +12,12 @@ export {
   type RawData,
 } from "./packet.js";
 export { decodePayload, encodePayload, RECORD_SEPARATOR } from "./payload.js";
+export {
+  decodeV3Payload,
+  decodeV3WebSocketFrame,
+  encodeV3BinaryPayload,
+  encodeV3TextPayload,
+  encodeV3WebSocketPacket,
+  isV3BinaryPayload,
+  MAX_V3_LENGTH_DIGITS,
+} from "./v3.js";
