@@ -125,6 +125,14 @@ export interface EngineServerOptions {
   cookie: boolean | CookieOptions;
   /** The request path (used by `attach`). Default `"/socket.io/"`. */
   path: string;
+  /**
+   * Accept clients of Engine.IO protocol v3 (socket.io-client 1.x / 2.x and the Socket.IO
+   * clients of that era: older Java, Swift and Python ones) besides v4. Their sessions take
+   * a slower path of their own (length-prefixed polling payloads, heartbeat driven by the
+   * client's pings); JSONP polling (`j=`) is refused (400, code 3). Default false: a v3
+   * handshake gets 400, code 5, "Unsupported protocol version" (as socket.io).
+   */
+  allowEIO3: boolean;
 }
 
 /** The documented defaults. */
@@ -148,6 +156,7 @@ export const DEFAULT_ENGINE_OPTIONS: Readonly<EngineServerOptions> = Object.free
   cors: undefined,
   cookie: false,
   path: "/socket.io/",
+  allowEIO3: false,
 });
 
 /** Options after defaults and validation. */
@@ -223,6 +232,7 @@ export function resolveOptions(input: Partial<EngineServerOptions> = {}): Resolv
   if (o.allowRequest !== undefined && typeof o.allowRequest !== "function") {
     throw new TypeError("option allowRequest must be a function");
   }
+  if (typeof o.allowEIO3 !== "boolean") throw new TypeError("option allowEIO3 must be a boolean");
   if (typeof o.path !== "string" || !o.path.startsWith("/")) {
     throw new TypeError("option path must be a string starting with /");
   }

@@ -5,6 +5,7 @@ import type { Duplex } from "node:stream";
 import createDebug from "debug";
 import { type WebSocket, WebSocketServer } from "ws";
 import { applyCors } from "./cors.js";
+import { type Eio3State, queryParam } from "./eio3.js";
 import {
   abortRequest,
   abortUpgrade,
@@ -56,6 +57,15 @@ interface Query {
 }
 
 const PAYLOAD_TYPE = "text/plain; charset=UTF-8";
+/** Content type of an Engine.IO v3 binary payload (XHR2 clients). */
+const BINARY_PAYLOAD_TYPE = "application/octet-stream";
+
+/** A v3 handshake's state (`b64=1`: binary as base64 in text payloads), null for v4. */
+function eio3State(req: IncomingMessage, q: Query): Eio3State | null {
+  if (q.eio !== "3") return null;
+  const b64 = queryParam(req.url, "b64");
+  return { base64: b64 !== null && b64 !== "" && b64 !== "0" };
+}
 
 /** How long the connection of a refused POST body (413, 408) may stay open for its answer to be read, ms. */
 const REFUSED_BODY_LINGER_MS = 2_000;
@@ -194,6 +204,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     head: Buffer,
     id: string | undefined,
     probeFor: Session | undefined,
+    eio3: Eio3State | null,
   ): void {
     if (this.options.perMessageDeflate !== false) {
       if (id !== undefined) this.#upgradeIds.set(req, id);
@@ -201,7 +212,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
         socket.off("error", destroyOnError);
         if (id !== undefined) this.#upgradeIds.delete(req);
         const transport = new WebSocketTransport(ws, socket, this.options.maxControlFrames);
-        this.#webSocketOpen(req, transport, id, probeFor);
+        this.#webSocketOpen(req, transport, id, probeFor, eio3);
       });
       return;
     }
@@ -227,7 +238,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       this.options,
       switchingProtocols(check.accept, check.protocol, lines),
     );
-    this.#webSocketOpen(req, transport, id, probeFor);
+    this.#webSocketOpen(req, transport, id, probeFor, eio3);
     transport.releaseAnswer();
     socket.uncork();
     transport.readHead();
@@ -238,12 +249,13 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     transport: AnyWebSocketTransport,
     id: string | undefined,
     probeFor: Session | undefined,
+    eio3: Eio3State | null,
   ): void {
     if (probeFor !== undefined) {
       probeFor.attachProbe(transport);
       return;
     }
-    const session = new Session(this, id!, req, transport);
+    const session = new Session(this, id!, req, transport, eio3);
     this.#clients.set(id!, session);
     transport.sendText(session.openPacket());
     this.#opened(session);
@@ -345,9 +357,11 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       (session.transport as PollingTransport).handleRequest(req, res);
       return;
     }
+    const eio3 = eio3State(req, query);
     this.#handshake(req, res, (id) => {
       if (res.destroyed) return;
-      const session = new Session(this, id, req, new PollingTransport(this, this.options));
+      const transport = new PollingTransport(this, this.options, eio3 !== null);
+      const session = new Session(this, id, req, transport, eio3);
       this.#clients.set(id, session);
       const headers: EngineHeaders = { "Content-Type": PAYLOAD_TYPE };
       if (this.options.cookieEnabled) {
@@ -355,7 +369,9 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       }
       this.emit("initial_headers", headers, req);
       this.emit("headers", headers, req);
-      this.#writeBody(req, res, headers, session.openPacket());
+      const open = session.openPacket();
+      // v3: the open packet is a payload of one, `<length>:0{…}` (spec v3, "Sample session").
+      this.#writeBody(req, res, headers, eio3 === null ? open : `${open.length}:${open}`);
       this.#opened(session);
     });
   }
@@ -381,14 +397,15 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
       return;
     }
     if (query.sid !== null) {
-      this.#acceptWebSocket(req, socket, head, undefined, query.session!);
+      this.#acceptWebSocket(req, socket, head, undefined, query.session!, null);
       return;
     }
+    const eio3 = eio3State(req, query);
     this.#handshake(
       req,
       null,
       (id) => {
-        if (!socket.destroyed) this.#acceptWebSocket(req, socket, head, id, undefined);
+        if (!socket.destroyed) this.#acceptWebSocket(req, socket, head, id, undefined, eio3);
       },
       (error) => this.#refuseUpgrade(socket, error),
     );
@@ -430,11 +447,20 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     } else if (transport !== "websocket" || !this.#websocketOn) {
       return HandshakeErrorCode.UNKNOWN_TRANSPORT;
     }
-    if (q.eio !== "4") return HandshakeErrorCode.UNSUPPORTED_PROTOCOL_VERSION;
+    if (q.eio !== "4") {
+      if (q.eio !== "3" || !this.options.allowEIO3) {
+        return HandshakeErrorCode.UNSUPPORTED_PROTOCOL_VERSION;
+      }
+      // JSONP polling (v3 spec, "JSONP"; the `j` index): not served, a client that can
+      // do nothing else is refused at once rather than answered in a form it cannot read.
+      if (!upgrade && queryParam(req.url, "j") !== null) return HandshakeErrorCode.BAD_REQUEST;
+    }
     if (upgrade !== (transport === "websocket")) return HandshakeErrorCode.BAD_REQUEST;
     if (q.sid !== null) {
       const session = this.#clients.get(q.sid);
       if (session === undefined) return HandshakeErrorCode.UNKNOWN_SID;
+      // A session is spoken to in the protocol version it was opened with.
+      if ((session.protocol === 3) !== (q.eio === "3")) return HandshakeErrorCode.BAD_REQUEST;
       q.session = session;
       if (!upgrade) {
         return session.transport.name === "polling" ? null : HandshakeErrorCode.BAD_REQUEST;
@@ -578,12 +604,18 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     this.#writeBody(req, res, headers, body, bytes);
   }
 
+  writeBinaryPayload(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const headers: EngineHeaders = { "Content-Type": BINARY_PAYLOAD_TYPE };
+    this.emit("headers", headers, req);
+    this.#writeBody(req, res, headers, body);
+  }
+
   /** `bytes`: the body's UTF-8 length when known (poll answers sum their messages'), else -1. */
   #writeBody(
     req: IncomingMessage,
     res: ServerResponse,
     headers: EngineHeaders,
-    body: string,
+    body: string | Buffer,
     bytes = -1,
   ): void {
     const threshold = this.options.compressionThreshold;
@@ -604,7 +636,7 @@ export class EngineServer extends EventEmitter implements SessionHost, PollingRe
     }
     // The shared headers object must not be changed after this call returns.
     if (headers === this.#payloadHeaders) headers = { "Content-Type": PAYLOAD_TYPE };
-    const raw = Buffer.from(body, "utf8");
+    const raw = typeof body === "string" ? Buffer.from(body, "utf8") : body;
     compress(encoding, raw, (err, out) => {
       if (res.destroyed) return;
       if (err) {

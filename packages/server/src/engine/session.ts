@@ -1,7 +1,18 @@
 import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
-import { decodeEnginePacket, type EnginePacket } from "@switchboard/protocol";
+import {
+  decodeEnginePacket,
+  decodeV3WebSocketFrame,
+  type EnginePacket,
+} from "@switchboard/protocol";
 import createDebug from "debug";
+import {
+  type Eio3State,
+  eio3OpenPacket,
+  eio3PollingPayload,
+  eio3PollingText,
+  eio3WebSocketFrames,
+} from "./eio3.js";
 import { engineStats } from "./internal.js";
 import type { ResolvedEngineOptions } from "./options.js";
 import {
@@ -33,6 +44,7 @@ const debug = createDebug("switchboard:engine:session");
 const PING = controlPacket("2");
 const NOOP = controlPacket("6");
 const CLOSE = controlPacket("1");
+const PONG = controlPacket("3");
 const SEPARATOR = "\x1e";
 /** Longest wait, after a polling close() flushed its messages, for the GET that takes the close packet, ms. */
 const CLOSE_WAIT_MS = 5_000;
@@ -167,15 +179,19 @@ export class Session
   #deadline: TimerEntry<Session> | null = null;
   #awaitingPong = false;
   #upgradeTimer: NodeJS.Timeout | null = null;
+  /** Engine.IO v3 client (`allowEIO3`): its state, or null for v4 (see eio3.ts). */
+  readonly #eio3: Eio3State | null;
 
   constructor(
     host: SessionHost,
     id: EngineSessionId,
     request: IncomingMessage,
     transport: Transport,
+    eio3: Eio3State | null = null,
   ) {
     super();
     this.id = id;
+    this.#eio3 = eio3;
     this.request = request;
     this.#host = host;
     this.#transport = transport;
@@ -184,8 +200,9 @@ export class Session
     engineStats.liveSessions++;
   }
 
-  get protocol(): 4 {
-    return 4;
+  /** The Engine.IO protocol version the client speaks: 4, or 3 with `allowEIO3`. */
+  get protocol(): 3 | 4 {
+    return this.#eio3 === null ? 4 : 3;
   }
 
   /**
@@ -228,6 +245,9 @@ export class Session
 
   /** The open packet body (spec "Handshake"). */
   openPacket(): string {
+    if (this.#eio3 !== null) {
+      return eio3OpenPacket(this.id, this.#host.options, this.#transport.name === "polling");
+    }
     const tail = openPacketTail(this.#host.options, this.#transport.name === "polling");
     return `0{"sid":${JSON.stringify(this.id)}${tail}`;
   }
@@ -236,6 +256,13 @@ export class Session
   start(): void {
     this.#state = "open";
     debug("%s open on %s", this.id, this.#transport.name);
+    if (this.#eio3 !== null) {
+      // v3: the client pings, the server answers; a client silent for pingInterval +
+      // pingTimeout is gone (spec v3, "Timeouts"). Awaiting its ping, never sending ours.
+      this.#awaitingPong = true;
+      this.#arm(this.#host.options.pingInterval + this.#host.options.pingTimeout);
+      return;
+    }
     this.#arm(this.#host.options.pingInterval);
   }
 
@@ -353,13 +380,18 @@ export class Session
       if (!t.hasPendingGet) return;
       this.#queue = null;
       this.#queuedBytes = 0;
-      t.write(encodePollingPayload(queue), pollingPayloadBytes(queue));
+      if (this.#eio3 === null) t.write(encodePollingPayload(queue), pollingPayloadBytes(queue));
+      else {
+        const body = eio3PollingPayload(queue, this.#eio3);
+        if (typeof body === "string") t.write(body);
+        else t.writeBinary(body);
+      }
       this.emit("drain");
       return;
     }
     this.#queue = null;
     this.#queuedBytes = 0;
-    t.sendFrames(queue, this.#compress);
+    t.sendFrames(this.#eio3 === null ? queue : eio3WebSocketFrames(queue), this.#compress);
     const backlog = t.bufferedAmount;
     this.#backlog = backlog;
     if (backlog > this.#host.options.maxBufferedBytes) {
@@ -442,8 +474,19 @@ export class Session
         else this.emit("message", data);
         break;
       }
+      case "ping":
+        // v3: the client's heartbeat, answered with a pong carrying the same data. A v4
+        // client has no reason to ping (the server does): ignored, as before.
+        if (this.#eio3 !== null) {
+          this.#enqueue(packet.data === undefined ? PONG : controlPacket("3", String(packet.data)));
+          if (this.#state === "open") {
+            this.#arm(this.#host.options.pingInterval + this.#host.options.pingTimeout);
+          }
+          this.emit("heartbeat");
+        }
+        break;
       case "pong":
-        if (this.#awaitingPong) {
+        if (this.#awaitingPong && this.#eio3 === null) {
           this.#awaitingPong = false;
           this.#arm(this.#host.options.pingInterval);
         }
@@ -454,7 +497,7 @@ export class Session
         this.#finish(EngineCloseReason.transportClose, undefined, false, NOOP);
         break;
       default:
-        // ping (v3 clients), noop, upgrade on the current transport: nothing to do.
+        // noop, upgrade on the current transport: nothing to do.
         break;
     }
   }
@@ -489,11 +532,15 @@ export class Session
 
   onWebSocketFrame(t: AnyWebSocketTransport, data: Buffer, isBinary: boolean): void {
     let packet: EnginePacket;
-    if (isBinary) {
+    if (isBinary && this.#eio3 === null) {
       packet = { type: "message", data };
     } else {
       try {
-        packet = decodeEnginePacket(data.toString("utf8"));
+        // v3: a binary frame starts with its type byte; text frames may be "b4<base64>".
+        packet =
+          this.#eio3 === null
+            ? decodeEnginePacket(data.toString("utf8"))
+            : decodeV3WebSocketFrame(isBinary ? data : data.toString("utf8"));
       } catch (err) {
         if (t === this.#probe) this.#dropProbe();
         else this.#finish(EngineCloseReason.parseError, err, true);
@@ -602,7 +649,7 @@ export class Session
     this.#upgradeState = "none";
     this.#transport = probe;
     this.#upgraded = true;
-    if (old.name === "polling") old.close(pollingForm(NOOP));
+    if (old.name === "polling") old.close(this.#pollingText(NOOP));
     debug("%s upgraded to websocket", this.id);
     this.emit("upgrade", probe);
     this.#flush();
@@ -621,6 +668,11 @@ export class Session
     this.#upgradeState = "none";
     probe?.terminate();
     // A GET that came in while the client was paused may be waiting for data again.
+  }
+
+  /** A control packet as a whole polling answer, in the session's protocol version. */
+  #pollingText(m: PreparedMessage): string {
+    return this.#eio3 === null ? pollingForm(m) : eio3PollingText(m);
   }
 
   // ---- close ----
@@ -650,7 +702,7 @@ export class Session
       if (abrupt) t.terminate();
       else t.close();
     } else {
-      t.close(pollingForm(pollAnswer));
+      t.close(this.#pollingText(pollAnswer));
     }
     this.#queue = null;
     this.#queuedBytes = 0;

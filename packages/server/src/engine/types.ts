@@ -74,7 +74,8 @@ export interface EngineConnection extends EventEmitter {
   readonly id: EngineSessionId;
   /** The handshake request (kept as is; headers are not copied). */
   readonly request: IncomingMessage;
-  readonly protocol: 4;
+  /** The Engine.IO protocol version of the client: 4, or 3 (`allowEIO3`). */
+  readonly protocol: 3 | 4;
   readonly remoteAddress: string;
   readonly transport: { readonly name: TransportName };
   readonly readyState: EngineReadyState;

@@ -1,3 +1,4 @@
+import { parse as parseQuery } from "node:querystring";
 import type { RawData, SocketPacket } from "@switchboard/protocol";
 import { encodeSocketPacket, SocketPacketDecoder } from "@switchboard/protocol";
 import debugModule from "debug";
@@ -13,6 +14,7 @@ import {
   kAccept,
   kAdd,
   kClientClosed,
+  kEio3Open,
   kOnClose,
   kOnPacket,
   kOptions,
@@ -74,11 +76,21 @@ export class Client implements EngineConnectionHandler {
   constructor(server: AnyServer, conn: EngineConnection) {
     this.server = server;
     this.conn = conn;
-    const opts = server[kOptions];
-    const deadline = new TimerEntry<Client>(this);
-    Client.#connectDeadlines.arm(deadline, opts.connectTimeout);
-    this.#connectDeadline = deadline;
     conn.setHandler(this);
+    // A v3 client joins "/" at once (kEio3Open): no CONNECT of its own to wait for.
+    if (conn.protocol === 3) return;
+    const deadline = new TimerEntry<Client>(this);
+    Client.#connectDeadlines.arm(deadline, server[kOptions].connectTimeout);
+    this.#connectDeadline = deadline;
+  }
+
+  /**
+   * Socket.IO protocol v4 (socket.io 2.x clients over Engine.IO v3): every client is in the
+   * main namespace from the start. The server connects it to "/" (its middlewares run, and
+   * the answer is a bare CONNECT `0`) without the client asking, as socket.io does.
+   */
+  [kEio3Open](): void {
+    this.#connect("/", undefined);
   }
 
   #connectTimedOut(): void {
@@ -167,7 +179,8 @@ export class Client implements EngineConnectionHandler {
 
   #onPacket(packet: SocketPacket): void {
     if (packet.type === 0) {
-      this.#connect(packet.nsp, packet.data);
+      if (this.conn.protocol === 3) this.#connectEio3(packet.nsp);
+      else this.#connect(packet.nsp, packet.data);
       return;
     }
     const socket = this.#find(packet.nsp);
@@ -177,6 +190,35 @@ export class Client implements EngineConnectionHandler {
       return;
     }
     socket[kOnPacket](packet);
+  }
+
+  /**
+   * A socket.io 2.x client's CONNECT: `0/nsp?query,` carries the namespace's query string,
+   * which becomes `socket.handshake.auth` (as socket.io does for these clients); the packet
+   * has no payload.
+   */
+  #connectEio3(nsp: string): void {
+    const q = nsp.indexOf("?");
+    if (q === -1) {
+      this.#connect(nsp, undefined);
+      return;
+    }
+    this.#connect(nsp.slice(0, q), { ...parseQuery(nsp.slice(q + 1)) });
+  }
+
+  /** Refuses a CONNECT: `{message, data?}`, or for a v3 client socket.io 2.x's `data ?? message`. */
+  #refuse(name: string, error: { message: string; data?: unknown }): void {
+    if (this.conn.protocol !== 3) {
+      this.#write({ type: 4, nsp: name, data: error });
+      return;
+    }
+    const data = error.data === undefined || error.data === null ? error.message : error.data;
+    try {
+      this.#write({ type: 4, nsp: name, data });
+    } catch {
+      // data the v2 form cannot carry (an array, a number): the message, as a string
+      this.#write({ type: 4, nsp: name, data: error.message });
+    }
   }
 
   #connect(name: string, auth: unknown): void {
@@ -227,7 +269,7 @@ export class Client implements EngineConnectionHandler {
         }
         if (nsp === null) {
           this.#stopConnecting(name);
-          this.#write({ type: 4, nsp: name, data: { message: "Invalid namespace" } });
+          this.#refuse(name, { message: "Invalid namespace" });
           return;
         }
         const result = await nsp[kAdd](this, authObject);
@@ -249,7 +291,7 @@ export class Client implements EngineConnectionHandler {
       return;
     }
     if (!result.ok) {
-      this.#write({ type: 4, nsp: name, data: result.error });
+      this.#refuse(name, result.error);
       nsp[kRemove]();
       return;
     }
@@ -269,7 +311,7 @@ export class Client implements EngineConnectionHandler {
 
   #joinFailed(name: string, err: unknown): void {
     debug("joining %s failed: %s", name, err);
-    if (!this.#closed) this.#write({ type: 4, nsp: name, data: { message: "Invalid namespace" } });
+    if (!this.#closed) this.#refuse(name, { message: "Invalid namespace" });
   }
 
   #startConnecting(name: string): void {

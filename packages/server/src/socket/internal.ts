@@ -21,5 +21,7 @@ export const kResolveNamespace = Symbol("switchboard.resolveNamespace");
 export const kOptions = Symbol("switchboard.options");
 /** Server: a Client closed. */
 export const kClientClosed = Symbol("switchboard.clientClosed");
+/** Client: an Engine.IO v3 connection opened; join "/" as socket.io 2.x clients expect. */
+export const kEio3Open = Symbol("switchboard.eio3Open");
 /** Namespace: (re)create its adapter from the server's adapter option. */
 export const kInitAdapter = Symbol("switchboard.initAdapter");

@@ -32,7 +32,14 @@ import {
 } from "../engine/index.js";
 import type { BroadcastOperator } from "./broadcast-operator.js";
 import { Client } from "./client.js";
-import { kClientClosed, kInitAdapter, kOnClose, kOptions, kResolveNamespace } from "./internal.js";
+import {
+  kClientClosed,
+  kEio3Open,
+  kInitAdapter,
+  kOnClose,
+  kOptions,
+  kResolveNamespace,
+} from "./internal.js";
 import {
   Namespace,
   type NamespaceMiddleware,
@@ -196,7 +203,9 @@ export class Server<
    * in-process test client, a custom transport).
    */
   acceptConnection(conn: EngineConnection): void {
-    this.#clients.add(new Client(this, conn));
+    const client = new Client(this, conn);
+    this.#clients.add(client);
+    if (conn.protocol === 3) client[kEio3Open]();
   }
 
   /** The path the server answers on (without trailing slash). */

@@ -157,6 +157,12 @@ export class Socket<
       this.#extras().recovered = true;
       this.nsp.adapter.addAll(this.id, previous.rooms);
       this.#extras().missedPackets = previous.missedPackets;
+    } else if (client.conn.protocol === 3) {
+      // socket.io 2.x clients compute their socket's id themselves: the engine session id
+      // for "/", "<nsp>#<session id>" for other namespaces. The server uses the same one,
+      // so that an id a client reports is the id its socket has here. No connection state
+      // recovery for them (no pid: their CONNECT answer has no payload).
+      this.id = nsp.name === "/" ? client.conn.id : `${nsp.name}#${client.conn.id}`;
     } else {
       this.id = nsp.server.generateSocketId();
       if (nsp.connectionStateRecovery) this.#extras().pid = nsp.server.generateSocketId();
@@ -456,8 +462,16 @@ export class Socket<
   [kOnConnect](): void {
     this.connected = true;
     this.nsp.adapter.addAll(this.id, [this.id]);
-    const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
-    this.client.send(encodeSocketPacket({ type: 0, nsp: this.nsp.name, data }), CONNECT_ANSWER);
+    // Socket.IO v4 protocol (socket.io 2.x clients, Engine.IO v3): a bare CONNECT, no sid.
+    const packet: SocketPacket =
+      this.client.conn.protocol === 3
+        ? { type: 0, nsp: this.nsp.name }
+        : {
+            type: 0,
+            nsp: this.nsp.name,
+            data: this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid },
+          };
+    this.client.send(encodeSocketPacket(packet), CONNECT_ANSWER);
     const missed = this.#extra?.missedPackets;
     if (missed !== undefined) {
       this.#extras().missedPackets = undefined;

@@ -1,5 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { decodePayload, type EnginePacket } from "@switchboard/protocol";
+import {
+  decodePayload,
+  decodeV3Payload,
+  type EnginePacket,
+  isV3BinaryPayload,
+} from "@switchboard/protocol";
 import createDebug from "debug";
 import {
   type HandshakeErrorCodeValue,
@@ -18,6 +23,8 @@ export interface PollingResponder {
    * `bytes` is the body's UTF-8 length when the caller knows it, else -1.
    */
   writePayload(req: IncomingMessage, res: ServerResponse, body: string, bytes: number): void;
+  /** 200 with an Engine.IO v3 binary payload (`application/octet-stream`), emitting "headers". */
+  writeBinaryPayload(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
   /** 200 "ok" for a POST. */
   writeOk(req: IncomingMessage, res: ServerResponse): void;
   /** 400/403 JSON error answer. */
@@ -59,6 +66,16 @@ interface PostState {
   onAbort: () => void;
 }
 
+/**
+ * An Engine.IO v3 POST body: a binary payload (XHR2 clients; it starts with the header byte
+ * 0 or 1) or a text one (it starts with a length digit), told apart by its first byte.
+ */
+function decodeEio3Body(body: Buffer | null, bytes: number, maxPackets: number): EnginePacket[] {
+  const data = body === null ? Buffer.alloc(0) : body.subarray(0, bytes);
+  if (isV3BinaryPayload(data)) return decodeV3Payload(data, maxPackets);
+  return decodeV3Payload(data.toString("utf8"), maxPackets);
+}
+
 /** Body deadlines of every transport reading a POST: one Node timer per duration. */
 const bodyDeadlines = new TimerWheel<PollingTransport>((t) => PollingTransport.onBodyTimeout(t));
 
@@ -79,12 +96,15 @@ export class PollingTransport {
   /** Body deadline on the shared wheel; allocated on the first POST. */
   #deadline: TimerEntry<PollingTransport> | null = null;
   #closed = false;
+  /** The session speaks Engine.IO v3: POST bodies are length-prefixed payloads. */
+  readonly #eio3: boolean;
   /** "close" listener of every held GET's response (one per transport, not per request). */
   readonly #onGetClose: (this: ServerResponse) => void;
 
-  constructor(responder: PollingResponder, limits: PollingLimits) {
+  constructor(responder: PollingResponder, limits: PollingLimits, eio3 = false) {
     this.#responder = responder;
     this.#limits = limits;
+    this.#eio3 = eio3;
     const transport = this;
     this.#onGetClose = function (this: ServerResponse) {
       transport.#getResClosed(this);
@@ -207,10 +227,13 @@ export class PollingTransport {
     if (this.#post !== post) return;
     this.#endPost();
     const body = post.body;
-    const text = body === null ? "" : body.toString("utf8", 0, post.bytes);
     let packets: EnginePacket[];
     try {
-      packets = decodePayload(text, this.#limits.maxPayloadPackets);
+      if (this.#eio3) packets = decodeEio3Body(body, post.bytes, this.#limits.maxPayloadPackets);
+      else {
+        const text = body === null ? "" : body.toString("utf8", 0, post.bytes);
+        packets = decodePayload(text, this.#limits.maxPayloadPackets);
+      }
     } catch (err) {
       this.#responder.abort(post.req, post.res, 3);
       this.owner?.onPollingError("parse error", err);
@@ -260,6 +283,17 @@ export class PollingTransport {
     this.#getReq = null;
     this.#getRes = null;
     this.#responder.writePayload(req, res, body, bytes);
+    return true;
+  }
+
+  /** Answers the held GET with an Engine.IO v3 binary payload; false when none is held. */
+  writeBinary(body: Buffer): boolean {
+    const req = this.#getReq;
+    const res = this.#getRes;
+    if (req === null || res === null) return false;
+    this.#getReq = null;
+    this.#getRes = null;
+    this.#responder.writeBinaryPayload(req, res, body);
     return true;
   }
 
