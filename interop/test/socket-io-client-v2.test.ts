@@ -35,11 +35,28 @@ type V2Io = (url: string, opts: Record<string, unknown>) => V2Socket;
 const ioV2 = require("socket.io-client-v2") as V2Io;
 const V2_VERSION = (require("socket.io-client-v2/package.json") as { version: string }).version;
 
-const MODES = [
-  { mode: "websocket", transports: ["websocket"], last: "websocket" },
-  { mode: "polling", transports: ["polling"], last: "polling" },
-  { mode: "polling then upgrade", transports: ["polling", "websocket"], last: "websocket" },
-] as const;
+const MODES: readonly {
+  mode: string;
+  transports: readonly string[];
+  last: string;
+  server: Partial<ServerOptions>;
+}[] = [
+  { mode: "websocket", transports: ["websocket"], last: "websocket", server: {} },
+  { mode: "polling", transports: ["polling"], last: "polling", server: {} },
+  {
+    mode: "polling then upgrade",
+    transports: ["polling", "websocket"],
+    last: "websocket",
+    server: {},
+  },
+  // The engine's other WebSocket path (through `ws`), taken with per-message deflate.
+  {
+    mode: "websocket with per-message deflate",
+    transports: ["websocket"],
+    last: "websocket",
+    server: { perMessageDeflate: true },
+  },
+];
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -83,7 +100,8 @@ it(`tests socket.io-client ${V2_VERSION}`, () => {
   expect(V2_VERSION.startsWith("2.")).toBe(true);
 });
 
-describe.each(MODES)("socket.io-client 2.x over $mode", ({ transports, last }) => {
+describe.each(MODES)("socket.io-client 2.x over $mode", ({ transports, last, server }) => {
+  const begin = (options: Partial<ServerOptions> = {}) => start({ ...server, ...options });
   function client(url: string, opts: Record<string, unknown> = {}): V2Socket {
     const socket = ioV2(url, {
       transports: [...transports],
@@ -103,7 +121,7 @@ describe.each(MODES)("socket.io-client 2.x over $mode", ({ transports, last }) =
   }
 
   it("joins / implicitly and namespaces with their query as handshake.auth; ids match both sides", async () => {
-    const { io, url } = await start();
+    const { io, url } = await begin();
     const seen: Record<string, { id: string; auth: unknown; query: unknown }> = {};
     const record = (socket: Socket) => {
       seen[socket.nsp.name] = {
@@ -132,7 +150,7 @@ describe.each(MODES)("socket.io-client 2.x over $mode", ({ transports, last }) =
   });
 
   it("acks both ways, with binary in both directions", async () => {
-    const { io, url } = await start();
+    const { io, url } = await begin();
     io.on("connection", (socket) => {
       socket.on(
         "reverse",
@@ -167,7 +185,7 @@ describe.each(MODES)("socket.io-client 2.x over $mode", ({ transports, last }) =
   });
 
   it("rooms and broadcasts reach v2 clients next to a v4 client, in order", async () => {
-    const { io, url } = await start();
+    const { io, url } = await begin();
     io.on("connection", (socket) => {
       socket.on("join", (room: string, ack: () => void) => {
         socket.join(room);
@@ -206,7 +224,7 @@ describe.each(MODES)("socket.io-client 2.x over $mode", ({ transports, last }) =
   });
 
   it("a middleware's refusal reaches the client's error event (data, else message)", async () => {
-    const { io, url } = await start();
+    const { io, url } = await begin();
     io.of("/vip").use((socket, next) => {
       if (socket.handshake.auth.key === "k") next();
       else next(Object.assign(new Error("no key"), { data: { code: 401 } }));
@@ -224,7 +242,7 @@ describe.each(MODES)("socket.io-client 2.x over $mode", ({ transports, last }) =
   });
 
   it("a server-side disconnect reaches the client as io server disconnect", async () => {
-    const { io, url } = await start();
+    const { io, url } = await begin();
     const serverSocket = waitFor<[Socket]>(io, "connection");
     const socket = await connected(client(url));
     const [server] = await serverSocket;
@@ -234,7 +252,7 @@ describe.each(MODES)("socket.io-client 2.x over $mode", ({ transports, last }) =
   });
 
   it("keeps the session alive on the client's pings (heartbeat from the client)", async () => {
-    const { io, url } = await start({ pingInterval: 30, pingTimeout: 500 });
+    const { io, url } = await begin({ pingInterval: 30, pingTimeout: 500 });
     const socket = await connected(client(url));
     const conn = io.engine.clients.get(socket.id)!;
     expect(conn.protocol).toBe(3);
@@ -244,7 +262,7 @@ describe.each(MODES)("socket.io-client 2.x over $mode", ({ transports, last }) =
   });
 
   it("is refused without allowEIO3 (the default), as by socket.io", async () => {
-    const { url } = await start({ allowEIO3: false });
+    const { url } = await begin({ allowEIO3: false });
     const socket = client(url);
     const [err] = await waitFor<[unknown]>(socket, "connect_error");
     expect(err).toBeTruthy();

@@ -2,6 +2,7 @@ import { encodeV3BinaryPayload } from "@switchboard/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { EngineConnection, HandshakeError } from "../../src/engine/index.js";
+import { engineStats } from "../../src/engine/internal.js";
 import { closeAll, listen, once, type TestEngine, track, until } from "./helpers.js";
 
 // Engine.IO v3 (allowEIO3) as its spec describes the wire: literal payloads and frames, sent
@@ -381,5 +382,40 @@ describe("allowEIO3: upgrade", () => {
     await until(() => rec.messages.length > 0);
     expect(rec.messages).toEqual(["up"]);
     expect(conn.transport.name).toBe("websocket");
+  });
+});
+
+describe("allowEIO3: release", () => {
+  it("every v3 session, heartbeat deadline and upgrade timer is released, however it ends", async () => {
+    const t = await listen({ allowEIO3: true, pingInterval: 200, pingTimeout: 100 });
+    const conns = new Map<string, EngineConnection>();
+    t.engine.on("connection", (c: EngineConnection) => conns.set(c.id, c));
+    const closed: Promise<string>[] = [];
+    const track = (sid: string) => closed.push(record(conns.get(sid)!).closed);
+    for (let i = 0; i < 20; i++) {
+      const { sid } = await handshake(t, i % 2 ? "&b64=1" : "");
+      track(sid);
+      if (i % 4 === 0) conns.get(sid)!.close(); // forced close, then the close packet's GET
+      if (i % 4 === 0) expect((await poll(t, sid)).body).toBe("1:1");
+      if (i % 4 === 1) expect((await push(t, sid, "1:1")).body).toBe("ok"); // client close
+      if (i % 4 === 2) expect((await push(t, sid, "1:x")).status).toBe(400); // parse error
+      if (i % 4 === 3) {
+        // a probe left open, then the session times out (no client ping)
+        const ws = await rawWs(`${v3(t).replace("http", "ws")}websocket&sid=${sid}`);
+        ws.ws.send("2probe");
+        expect(await ws.next()).toBe("3probe");
+      }
+    }
+    const ws = await rawWs(`${v3(t).replace("http", "ws")}websocket`);
+    const sid = (JSON.parse(((await ws.next()) as string).slice(1)) as { sid: string }).sid;
+    track(sid);
+    ws.ws.close();
+    const reasons = await Promise.all(closed);
+    expect(new Set(reasons)).toEqual(
+      new Set(["forced close", "transport close", "parse error", "ping timeout"]),
+    );
+    expect(t.engine.clientsCount).toBe(0);
+    expect(engineStats.liveSessions).toBe(0);
+    expect(engineStats.liveTimers).toBe(0);
   });
 });
