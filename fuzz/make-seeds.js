@@ -73,6 +73,19 @@ const seeds = {
       `40${RS}42["chat","hi"]${RS}451-["file",{"_placeholder":true,"num":0}]${RS}bAQID`,
     ),
   },
+  "engine-v3-codec": {
+    open: utf8(
+      '96:0{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000}',
+    ),
+    messages: utf8("6:4hello6:4world"),
+    "characters-not-bytes": utf8("6:4hello2:4€3:4😀"),
+    base64: utf8("2:4€10:b4AQIDBA=="),
+    "ping-pong": utf8("1:21:3"),
+    "socketio-connect": utf8("11:40/nsp?q=1,"),
+    "binary-payload": bytes([0, 4, 255, 0x34, 0xe2, 0x82, 0xac, 1, 5, 255, 4, 1, 2, 3, 4]),
+    "binary-frame": bytes([4, 1, 2, 3]),
+    "bad-prefix": utf8("7:4hello"),
+  },
   "socket-decoder": {
     connect: utf8("0"),
     "connect-nsp-auth": utf8('0/admin,{"token":"123"}'),
