@@ -12,7 +12,7 @@ import { PreparedMessage, pollingForm } from "./prepared-message.js";
  * Engine.IO protocol v3 (socket.io 2.x clients, `allowEIO3`): what differs from v4 on the
  * way out. Only sessions of v3 clients come here; the v4 path never does.
  *
- * - The open packet has no `maxPayload` (the v3 spec's handshake has four fields).
+ * - The open packet is framed as a payload over polling (`<length>:0{…}`).
  * - Polling payloads are `<length>:<packet>` text, or the XHR2 binary payload when a
  *   payload holds binary and the client did not ask for `b64=1`.
  * - A binary message over WebSocket carries its type byte (4) in front of the bytes.
@@ -24,13 +24,18 @@ export interface Eio3State {
   readonly base64: boolean;
 }
 
-/** The v3 open packet (spec v3, "Anatomy of an Engine.IO session"): no maxPayload. */
+/**
+ * The v3 open packet. The v3 spec lists four fields ("Anatomy of an Engine.IO session");
+ * `maxPayload` is sent too, as engine.io 6 does for v3 clients and as the official v3 test
+ * suite expects: v3 clients ignore fields they do not know.
+ */
 export function eio3OpenPacket(id: string, o: ResolvedEngineOptions, polling: boolean): string {
   return `0${JSON.stringify({
     sid: id,
     upgrades: polling ? o.upgrades : [],
     pingInterval: o.pingInterval,
     pingTimeout: o.pingTimeout,
+    maxPayload: o.maxHttpBufferSize,
   })}`;
 }
 

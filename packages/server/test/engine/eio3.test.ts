@@ -126,17 +126,24 @@ describe("allowEIO3: the handshake", () => {
     await expect(listen({ allowEIO3: "yes" as unknown as boolean })).rejects.toThrow(TypeError);
   });
 
-  it("polling: the open packet is a payload of one, without maxPayload", async () => {
+  it("polling: the open packet is a payload of one, with maxPayload as engine.io sends it", async () => {
     const t = await listen({ allowEIO3: true, pingInterval: 300, pingTimeout: 200 });
     const connected = once<[EngineConnection]>(t.engine, "connection");
     const { sid, open } = await handshake(t);
-    expect(open).toEqual({ sid, upgrades: ["websocket"], pingInterval: 300, pingTimeout: 200 });
+    // The v3 spec lists four fields; engine.io 6 and the official v3 suite add maxPayload.
+    expect(open).toEqual({
+      sid,
+      upgrades: ["websocket"],
+      pingInterval: 300,
+      pingTimeout: 200,
+      maxPayload: 1e6,
+    });
     const [conn] = await connected;
     expect(conn.protocol).toBe(3);
     expect(conn.id).toBe(sid);
   });
 
-  it("websocket: the open frame has no maxPayload and no upgrades", async () => {
+  it("websocket: the open frame has the same keys and no upgrades", async () => {
     const t = await listen({ allowEIO3: true, pingInterval: 300, pingTimeout: 200 });
     const ws = await rawWs(`${v3(t).replace("http", "ws")}websocket`);
     const frame = (await ws.next()) as string;
@@ -146,6 +153,7 @@ describe("allowEIO3: the handshake", () => {
       "upgrades",
       "pingInterval",
       "pingTimeout",
+      "maxPayload",
     ]);
     expect(JSON.parse(frame.slice(1)).upgrades).toEqual([]);
   });
@@ -382,6 +390,53 @@ describe("allowEIO3: upgrade", () => {
     await until(() => rec.messages.length > 0);
     expect(rec.messages).toEqual(["up"]);
     expect(conn.transport.name).toBe("websocket");
+  });
+});
+
+describe("allowEIO3: what the official Engine.IO v3 test suite checks", () => {
+  it("a second GET closes the session: the held one gets 1:1, the second 400, later ones 400", async () => {
+    const t = await listen({ allowEIO3: true });
+    const connected = once<[EngineConnection]>(t.engine, "connection");
+    const { sid } = await handshake(t);
+    const [conn] = await connected;
+    const rec = record(conn);
+    const first = poll(t, sid);
+    await until(() => heldGet(conn));
+    const second = await poll(t, sid, "&t=burst");
+    expect(second.status).toBe(400);
+    expect((await first).body).toBe("1:1");
+    expect(await rec.closed).toBe("transport error");
+    expect((await poll(t, sid)).status).toBe(400);
+  });
+
+  it("a POST that is not a payload (abc) closes the session; its sid is then unknown", async () => {
+    const t = await listen({ allowEIO3: true });
+    const { sid } = await handshake(t);
+    expect((await push(t, sid, "abc")).status).toBe(400);
+    const after = await poll(t, sid);
+    expect(after.status).toBe(400);
+    expect(JSON.parse(after.body)).toEqual({ code: 1, message: "Session ID unknown" });
+  });
+
+  it("WebSocket: a text message is echoed as is, a frame that is no packet (abc) closes", async () => {
+    const t = await listen({ allowEIO3: true });
+    t.engine.on("connection", (conn: EngineConnection) =>
+      conn.setHandler({ onMessage: (m) => conn.send([m]), onClose: () => {} }),
+    );
+    const ws = await rawWs(`${v3(t).replace("http", "ws")}websocket`);
+    await ws.next();
+    ws.ws.send("4hello");
+    expect(await ws.next()).toBe("4hello");
+    ws.ws.send("abc");
+    await ws.closed;
+  });
+
+  it("handshakes without EIO, with EIO=abc or with a PUT are refused (400)", async () => {
+    const t = await listen({ allowEIO3: true });
+    expect((await request(`${t.url}/socket.io/?transport=polling`)).status).toBe(400);
+    expect((await request(`${t.url}/socket.io/?EIO=abc&transport=polling`)).status).toBe(400);
+    expect((await request(`${v3(t)}polling`, { method: "PUT" })).status).toBe(400);
+    expect(t.engine.clientsCount).toBe(0);
   });
 });
 
