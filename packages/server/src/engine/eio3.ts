@@ -12,7 +12,8 @@ import { PreparedMessage, pollingForm } from "./prepared-message.js";
  * Engine.IO protocol v3 (socket.io 2.x clients, `allowEIO3`): what differs from v4 on the
  * way out. Only sessions of v3 clients come here; the v4 path never does.
  *
- * - The open packet is framed as a payload over polling (`<length>:0{…}`).
+ * - The open packet (the v4 fields) is a one-packet payload over polling, `<length>:0{…}`
+ *   (framed by the server's handshake answer).
  * - Polling payloads are `<length>:<packet>` text, or the XHR2 binary payload when a
  *   payload holds binary and the client did not ask for `b64=1`.
  * - A binary message over WebSocket carries its type byte (4) in front of the bytes.
