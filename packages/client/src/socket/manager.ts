@@ -5,12 +5,15 @@ import {
   type RawData,
   type SocketPacket,
   SocketPacketDecoder,
+  type SocketParser,
 } from "@switchboard/protocol";
+import { parserCodec } from "#custom-parser";
 import { platform } from "#platform";
 import { Emitter, subscribe } from "../emitter.js";
 import { type EngineOptions, EngineSocket } from "../engine/engine-socket.js";
 import { ClientErrorCode, TransportError } from "../engine/errors.js";
 import { Backoff } from "./backoff.js";
+import type { PacketCodec } from "./codec.js";
 import type { Socket, SocketOptions } from "./socket.js";
 import { parseUrl } from "./url.js";
 
@@ -34,6 +37,14 @@ export interface ManagerOptions extends EngineOptions {
   timeout: number | false;
   /** Connect when the Socket is created. Default `true`. */
   autoConnect: boolean;
+  /**
+   * A socket.io parser module (an `Encoder` and a `Decoder` class, as socket.io-client's
+   * `parser` option), e.g. `socket.io-msgpack-parser`; the server must use the same parser.
+   * Default: the built-in Socket.IO v5 codec. Decoded packets get the built-in decoder's
+   * checks and limits. Not in the IIFE bundles (`socket.io.js`, `socket.io.min.js`): use the
+   * ESM build, Node.js or a bundler.
+   */
+  parser: SocketParser | undefined;
 }
 
 /** What `io()` and `new Manager()` accept: every option is optional; `query` may be a string. */
@@ -106,6 +117,7 @@ const defaults = (): Omit<ManagerOptions, "query"> => ({
   randomizationFactor: 0.5,
   timeout: 20000,
   autoConnect: true,
+  parser: undefined,
 });
 
 function resolveOptions(opts: ConnectOptions, urlQuery: Record<string, string>): ManagerOptions {
@@ -153,7 +165,8 @@ export class Manager<
   #skipReconnect = false;
   #backoff: Backoff;
   #subs: (() => void)[] = [];
-  #decoder = new SocketPacketDecoder();
+  #decoder: PacketCodec["decoder"] = new SocketPacketDecoder();
+  #encode: PacketCodec["encode"] = encodeSocketPacket;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 
   static {
@@ -178,6 +191,14 @@ export class Manager<
     this.opts = resolveOptions(opts, parsed.query);
     if (this.opts.reconnectionDelay > this.opts.reconnectionDelayMax) {
       throw new TypeError("reconnectionDelay must not exceed reconnectionDelayMax");
+    }
+    if (this.opts.parser !== undefined) {
+      const codec = parserCodec(this.opts.parser, {
+        onPacket: (packet) => this.#emitPacket(packet),
+        onError: (err) => this.#onClose("parse error", err),
+      });
+      this.#decoder = codec.decoder;
+      this.#encode = codec.encode;
     }
     this.#backoff = new Backoff(
       this.opts.reconnectionDelay,
@@ -341,7 +362,10 @@ export class Manager<
       this.#onClose("parse error", err);
       return;
     }
-    if (packet === null) return;
+    if (packet !== null) this.#emitPacket(packet);
+  }
+
+  #emitPacket(packet: SocketPacket): void {
     try {
       this.emitReserved("packet", packet);
     } catch (err) {
@@ -356,7 +380,7 @@ export class Manager<
     const engine = this.engine;
     if (engine === undefined) return;
     const options = compress === false ? NO_DEFLATE : undefined;
-    for (const message of encodeSocketPacket(packet)) engine.send(message, options);
+    for (const message of this.#encode(packet)) engine.send(message, options);
   }
 
   #destroy(socket: Socket): void {

@@ -23,3 +23,5 @@ export const kOptions = Symbol("switchboard.options");
 export const kClientClosed = Symbol("switchboard.clientClosed");
 /** Namespace: (re)create its adapter from the server's adapter option. */
 export const kInitAdapter = Symbol("switchboard.initAdapter");
+/** Client: encode a packet with the server's parser (the built-in codec or the `parser` option). */
+export const kEncode = Symbol("switchboard.encode");

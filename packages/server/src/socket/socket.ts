@@ -12,7 +12,6 @@ import type {
   Last,
   SocketPacket,
 } from "@switchboard/protocol";
-import { encodeSocketPacket } from "@switchboard/protocol";
 import debugModule from "debug";
 import type {
   AckCallback,
@@ -29,7 +28,7 @@ import type { EngineConnection, SendOptions } from "../engine/index.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import { createHandshake } from "./handshake.js";
-import { kOnClose, kOnConnect, kOnPacket, kRemove } from "./internal.js";
+import { kEncode, kOnClose, kOnConnect, kOnPacket, kRemove } from "./internal.js";
 import type { Namespace, Operator } from "./namespace.js";
 import { PreparedPacket } from "./prepared-packet.js";
 import {
@@ -457,7 +456,7 @@ export class Socket<
     this.connected = true;
     this.nsp.adapter.addAll(this.id, [this.id]);
     const data = this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid };
-    this.client.send(encodeSocketPacket({ type: 0, nsp: this.nsp.name, data }), CONNECT_ANSWER);
+    this.client.send(this.client[kEncode]({ type: 0, nsp: this.nsp.name, data }), CONNECT_ANSWER);
     const missed = this.#extra?.missedPackets;
     if (missed !== undefined) {
       this.#extras().missedPackets = undefined;
@@ -591,7 +590,7 @@ export class Socket<
   }
 
   #write(packet: SocketPacket, flags: BroadcastFlags | undefined): void {
-    this.client.send(encodeSocketPacket(packet), flags);
+    this.client.send(this.client[kEncode](packet), flags);
   }
 
   /** The ack stored for an emit; with a timeout it is error-first and removes itself. */
