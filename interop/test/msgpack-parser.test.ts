@@ -6,6 +6,7 @@ import { Server as SbServer, type ServerOptions } from "@switchboard/server";
 import { Server as OfficialServer } from "socket.io";
 import { io as officialIo } from "socket.io-client";
 import * as msgpackParser from "socket.io-msgpack-parser";
+import * as sioParser from "socket.io-parser";
 import { afterEach, describe, expect, it } from "vitest";
 
 /**
@@ -155,4 +156,31 @@ describe.each(pairings)("%s → %s, with socket.io-msgpack-parser", (clientKind,
       expect(err.message).toBe("who are you?");
     });
   });
+});
+
+describe("socket.io-parser given as the parser option (a text parser with attachments)", () => {
+  it.each(Object.entries(transports))(
+    "the official socket.io-client (its default parser) → @switchboard/server over %s: binary both ways",
+    async (_name, transportList) => {
+      const http: HttpServer = createServer();
+      const io = new SbServer(http, { parser: sioParser });
+      io.on("connection", (socket) => {
+        socket.on("echo", (value: unknown, ack: (v: unknown) => void) => ack(value));
+      });
+      await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+      cleanups.push(() => io.close());
+      const socket = officialIo(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, {
+        transports: [...transportList],
+        forceNew: true,
+        reconnection: false,
+      });
+      cleanups.push(() => socket.disconnect());
+      await once(socket, "connect");
+      const back = await socket
+        .timeout(5000)
+        .emitWithAck("echo", { a: Buffer.from([1]), b: [Buffer.from([2, 3])] });
+      expect(bytes(back.a)).toEqual([1]);
+      expect(bytes(back.b[0])).toEqual([2, 3]);
+    },
+  );
 });
