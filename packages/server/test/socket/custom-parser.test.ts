@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { ProtocolErrorCode } from "@switchboard/protocol";
 import { Server, type ServerOptions } from "@switchboard/server";
+import { connectTestClient } from "@switchboard/server/testing";
 import * as msgpackParser from "socket.io-msgpack-parser";
 import * as sioParser from "socket.io-parser";
 import { describe, expect, it } from "vitest";
@@ -413,6 +414,18 @@ describe("parser option: behaviour", () => {
     io.to("room").emit("news", Buffer.from([1, 2]));
     expect(encodes - before).toBe(1);
     for (const [news] of await received) expect([...news]).toEqual([1, 2]);
+  });
+
+  it("the in-process test client speaks the parser it is given", async () => {
+    const io = new Server({ parser: msgpackParser });
+    onCleanup(() => io.close());
+    io.on("connection", (socket) => {
+      socket.on("echo", (value: unknown, ack: (v: unknown) => void) => ack(value));
+    });
+    const socket = await connectTestClient(io, "/", { parser: msgpackParser });
+    expect(await socket.emitWithAck("echo", { bin: Buffer.from([5]) })).toEqual([
+      { bin: Buffer.from([5]) },
+    ]);
   });
 
   it("destroys each connection's decoder when it closes", async () => {
