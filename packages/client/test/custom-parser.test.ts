@@ -121,8 +121,13 @@ const HOSTILE: [string, Buffer | string, string][] = [
     ProtocolErrorCode.DATA_TOO_DEEP,
   ],
   [
-    "nesting that overflows the decoder's stack",
+    "nesting that would overflow the decoder's stack",
     eventWithRaw(Buffer.concat([Buffer.alloc(200_000, 0x91), Buffer.from([0xc0])])),
+    ProtocolErrorCode.DATA_TOO_DEEP,
+  ],
+  [
+    "an array32 header declaring 30 million items in 5 bytes",
+    eventWithRaw(Buffer.from([0xdd, 0x01, 0xc9, 0xc3, 0x80])),
     ProtocolErrorCode.PARSER_ERROR,
   ],
 ];

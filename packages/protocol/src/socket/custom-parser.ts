@@ -2,6 +2,7 @@ import type { BinaryData, RawData } from "../engine/packet.js";
 import { ProtocolError, ProtocolErrorCode } from "../errors.js";
 import { type DecoderLimits, MAX_ENCODE_DEPTH, resolveDecoderLimits } from "../limits.js";
 import { isBinary } from "./binary.js";
+import { isMsgpackParser, scanMsgpack } from "./msgpack-scan.js";
 import type { SocketPacket } from "./packet-type.js";
 
 /**
@@ -213,6 +214,10 @@ export function validateDecodedPacket(
 
 /**
  * Runs a custom parser's `Decoder` for one connection, with the default decoder's limits:
+ * a parser that writes MessagePack (told by {@link isMsgpackParser}) gets only binary
+ * messages whose structure {@link scanMsgpack} found sound (no length or count past the end
+ * of the message, nesting within the limit: a msgpack decoder trusting those headers could
+ * otherwise be made to allocate hundreds of MB from a 5-byte message);
  * every decoded packet is checked by {@link validateDecodedPacket} before it is delivered;
  * more than `maxAttachments` messages in a row that complete no packet (a decoder buffering
  * attachments) are refused with `SB_ERR_TOO_MANY_ATTACHMENTS`; a decoder that throws, emits
@@ -238,6 +243,8 @@ export class CustomPacketDecoder {
   readonly #parser: SocketParser;
   readonly #limits: Readonly<DecoderLimits>;
   readonly #sink: DecodedPacketSink;
+  /** Whether the parser writes MessagePack: binary messages are then scanned first. */
+  readonly #msgpack: boolean;
   #decoder: SocketParserDecoder | undefined;
   /** Packets the parser emitted during the `add` in progress; undefined outside `add`. */
   #queue: unknown[] | undefined;
@@ -253,6 +260,7 @@ export class CustomPacketDecoder {
     this.#parser = parser;
     this.#limits = resolveDecoderLimits(limits);
     this.#sink = sink;
+    this.#msgpack = isMsgpackParser(parser);
   }
 
   /** Feeds one engine message (a string, or binary: a Buffer in Node.js, an ArrayBuffer in browsers). */
@@ -261,6 +269,11 @@ export class CustomPacketDecoder {
     const queue: unknown[] = [];
     this.#queue = queue;
     try {
+      if (this.#msgpack && typeof message !== "string") {
+        const bytes = message instanceof Uint8Array ? message : new Uint8Array(message);
+        // the data's nesting limit, plus the packet's own map
+        scanMsgpack(bytes, MAX_ENCODE_DEPTH + 1);
+      }
       this.#decoder ??= this.#create();
       this.#decoder.add(message);
     } catch (cause) {

@@ -16,6 +16,7 @@ export {
   encodeDisconnectPacket,
   encodeSocketPacket,
 } from "./encoder.js";
+export { isMsgpackParser, scanMsgpack } from "./msgpack-scan.js";
 export {
   type AckPacket,
   type ConnectErrorPacket,
