@@ -13,8 +13,8 @@ import type { PacketCodec } from "./codec.js";
  * the built-in decoder (see `CustomPacketDecoder` in @switchboard/protocol). Decoded packets
  * and errors go to `sink`; the decoder's `add` returns nothing itself.
  *
- * This module is left out of the IIFE bundles (`socket.io.js`, `socket.io.min.js`; see
- * `no-custom-parser.ts`): custom parsers work in the ESM build, in Node.js and through
+ * This module is left out of the IIFE bundles (`socket.io.js`, `socket.io.min.js`; see the
+ * Manager's constructor): custom parsers work in the ESM build, in Node.js and through
  * bundlers.
  */
 export function parserCodec(parser: unknown, sink: DecodedPacketSink): PacketCodec {

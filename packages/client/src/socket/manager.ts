@@ -7,15 +7,18 @@ import {
   SocketPacketDecoder,
   type SocketParser,
 } from "@switchboard/protocol";
-import { parserCodec } from "#custom-parser";
 import { platform } from "#platform";
 import { Emitter, subscribe } from "../emitter.js";
 import { type EngineOptions, EngineSocket } from "../engine/engine-socket.js";
 import { ClientErrorCode, TransportError } from "../engine/errors.js";
 import { Backoff } from "./backoff.js";
 import type { PacketCodec } from "./codec.js";
+import { parserCodec } from "./custom-parser.js";
 import type { Socket, SocketOptions } from "./socket.js";
 import { parseUrl } from "./url.js";
+
+/** Defined (true) only when scripts/bundle.mjs builds the IIFE bundles; undeclared elsewhere. */
+declare const SWITCHBOARD_IIFE: true | undefined;
 
 /** Options of a {@link Manager} (one connection, shared by the namespaces on it). */
 export interface ManagerOptions extends EngineOptions {
@@ -193,12 +196,16 @@ export class Manager<
       throw new TypeError("reconnectionDelay must not exceed reconnectionDelayMax");
     }
     if (this.opts.parser !== undefined) {
-      const codec = parserCodec(this.opts.parser, {
-        onPacket: (packet) => this.#emitPacket(packet),
-        onError: (err) => this.#onClose("parse error", err),
-      });
-      this.#decoder = codec.decoder;
-      this.#encode = codec.encode;
+      // The IIFE bundles define SWITCHBOARD_IIFE (scripts/bundle.mjs): esbuild folds this to
+      // the throw and drops custom-parser.ts, keeping them within their 10 KB budget.
+      if (typeof SWITCHBOARD_IIFE === "undefined") {
+        const codec = parserCodec(this.opts.parser, {
+          onPacket: (packet) => this.#emitPacket(packet),
+          onError: (err) => this.#onClose("parse error", err),
+        });
+        this.#decoder = codec.decoder;
+        this.#encode = codec.encode;
+      } else throw new TypeError("parser needs the ESM build");
     }
     this.#backoff = new Backoff(
       this.opts.reconnectionDelay,
