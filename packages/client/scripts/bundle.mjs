@@ -27,9 +27,14 @@ const common = {
 
 // The global is the io() function itself, with every export of the package as a property (named
 // one by one: a namespace import costs an export helper; test/bundle.test.ts checks the list).
+// The IIFE bundles leave out the parser option: with SWITCHBOARD_IIFE defined, the Manager's
+// parser branch folds to its TypeError and src/socket/custom-parser.ts is dropped. A parser
+// module needs a bundler anyway (socket.io-msgpack-parser is CommonJS), and the support would
+// take the bundle over its 10 KB budget. The ESM bundle keeps it.
 const iife = {
   ...common,
   format: "iife",
+  define: { SWITCHBOARD_IIFE: "true" },
   stdin: {
     contents: `import io, { ClientErrorCode, Emitter, Manager, Socket, TransportError, protocol } from "./dist/index.js";
 globalThis.io = Object.assign(io, { ClientErrorCode, Emitter, Manager, Socket, TransportError, protocol, io, connect: io, default: io });`,

@@ -10,6 +10,11 @@ import { type ConnectOptions, Manager } from "./socket/manager.js";
 import { Socket } from "./socket/socket.js";
 import { parseUrl } from "./socket/url.js";
 
+export type {
+  SocketParser,
+  SocketParserDecoder,
+  SocketParserEncoder,
+} from "@switchboard/protocol";
 export { Emitter } from "./emitter.js";
 export type { EngineOptions, EngineReadyState, EngineSocket } from "./engine/engine-socket.js";
 export { ClientErrorCode, TransportError } from "./engine/errors.js";

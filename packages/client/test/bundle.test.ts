@@ -33,6 +33,25 @@ describe("browser bundles", () => {
     expect(context.io!.connect).toBe(context.io);
   });
 
+  it("leaves the parser option out of the IIFE bundles (a TypeError), and keeps it in the ESM bundle", () => {
+    const context: {
+      io?: (uri: string, opts: object) => unknown;
+      TextEncoder: typeof TextEncoder;
+      URL: typeof URL;
+      URLSearchParams: typeof URLSearchParams;
+    } = { TextEncoder, URL, URLSearchParams };
+    runInNewContext(read("socket.io.min.js").toString(), context);
+    const parser = { Encoder: class {}, Decoder: class {} };
+    expect(() => context.io!("http://127.0.0.1:1", { parser, autoConnect: false })).toThrow(
+      /ESM build/,
+    );
+    // the decoder adapter subscribes to the parser's "decoded" event: only the ESM bundle has it
+    for (const name of ["socket.io.js", "socket.io.min.js"]) {
+      expect(read(name).toString()).not.toContain('"decoded"');
+    }
+    expect(read("socket.io.esm.min.js").toString()).toContain('"decoded"');
+  });
+
   it("ships nothing Node-only", () => {
     for (const name of ["socket.io.js", "socket.io.min.js", "socket.io.esm.min.js"]) {
       const text = read(name).toString();

@@ -52,6 +52,12 @@ export const ProtocolErrorCode = {
   UNEXPECTED_ATTACHMENT: "SB_ERR_UNEXPECTED_ATTACHMENT",
   /** A text packet arrived while the attachments of a binary packet were still awaited. */
   ATTACHMENT_EXPECTED: "SB_ERR_ATTACHMENT_EXPECTED",
+  /**
+   * A custom parser (the `parser` option) failed: its decoder threw, emitted `"error"` or
+   * produced something that is not a packet object, or its encoder returned no array of
+   * text and binary chunks. The parser's own error is the `cause`.
+   */
+  PARSER_ERROR: "SB_ERR_PARSER_ERROR",
 
   // Encoding
   /** A packet handed to an encoder has the wrong shape (bad type, namespace, data or id). */

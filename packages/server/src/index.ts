@@ -1,6 +1,12 @@
 /**
  * @switchboard/server: a Socket.IO v5 server (Engine.IO v4) for Node.js.
  */
+
+export type {
+  SocketParser,
+  SocketParserDecoder,
+  SocketParserEncoder,
+} from "@switchboard/protocol";
 export * from "./adapter/index.js";
 export {
   type AllowedOrigins,

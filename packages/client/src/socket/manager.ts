@@ -5,14 +5,20 @@ import {
   type RawData,
   type SocketPacket,
   SocketPacketDecoder,
+  type SocketParser,
 } from "@switchboard/protocol";
 import { platform } from "#platform";
 import { Emitter, subscribe } from "../emitter.js";
 import { type EngineOptions, EngineSocket } from "../engine/engine-socket.js";
 import { ClientErrorCode, TransportError } from "../engine/errors.js";
 import { Backoff } from "./backoff.js";
+import type { PacketCodec } from "./codec.js";
+import { parserCodec } from "./custom-parser.js";
 import type { Socket, SocketOptions } from "./socket.js";
 import { parseUrl } from "./url.js";
+
+/** Defined (true) only when scripts/bundle.mjs builds the IIFE bundles; undeclared elsewhere. */
+declare const SWITCHBOARD_IIFE: true | undefined;
 
 /** Options of a {@link Manager} (one connection, shared by the namespaces on it). */
 export interface ManagerOptions extends EngineOptions {
@@ -34,6 +40,14 @@ export interface ManagerOptions extends EngineOptions {
   timeout: number | false;
   /** Connect when the Socket is created. Default `true`. */
   autoConnect: boolean;
+  /**
+   * A socket.io parser module (an `Encoder` and a `Decoder` class, as socket.io-client's
+   * `parser` option), e.g. `socket.io-msgpack-parser`; the server must use the same parser.
+   * Default: the built-in Socket.IO v5 codec. Decoded packets get the built-in decoder's
+   * checks and limits. Not in the IIFE bundles (`socket.io.js`, `socket.io.min.js`): use the
+   * ESM build, Node.js or a bundler.
+   */
+  parser: SocketParser | undefined;
 }
 
 /** What `io()` and `new Manager()` accept: every option is optional; `query` may be a string. */
@@ -106,6 +120,7 @@ const defaults = (): Omit<ManagerOptions, "query"> => ({
   randomizationFactor: 0.5,
   timeout: 20000,
   autoConnect: true,
+  parser: undefined,
 });
 
 function resolveOptions(opts: ConnectOptions, urlQuery: Record<string, string>): ManagerOptions {
@@ -153,7 +168,8 @@ export class Manager<
   #skipReconnect = false;
   #backoff: Backoff;
   #subs: (() => void)[] = [];
-  #decoder = new SocketPacketDecoder();
+  #decoder: PacketCodec["decoder"] = new SocketPacketDecoder();
+  #encode: PacketCodec["encode"] = encodeSocketPacket;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 
   static {
@@ -178,6 +194,18 @@ export class Manager<
     this.opts = resolveOptions(opts, parsed.query);
     if (this.opts.reconnectionDelay > this.opts.reconnectionDelayMax) {
       throw new TypeError("reconnectionDelay must not exceed reconnectionDelayMax");
+    }
+    if (this.opts.parser !== undefined) {
+      // The IIFE bundles define SWITCHBOARD_IIFE (scripts/bundle.mjs): esbuild folds this to
+      // the throw and drops custom-parser.ts, keeping them within their 10 KB budget.
+      if (typeof SWITCHBOARD_IIFE === "undefined") {
+        const codec = parserCodec(this.opts.parser, {
+          onPacket: (packet) => this.#emitPacket(packet),
+          onError: (err) => this.#onClose("parse error", err),
+        });
+        this.#decoder = codec.decoder;
+        this.#encode = codec.encode;
+      } else throw new TypeError("parser needs the ESM build");
     }
     this.#backoff = new Backoff(
       this.opts.reconnectionDelay,
@@ -341,7 +369,10 @@ export class Manager<
       this.#onClose("parse error", err);
       return;
     }
-    if (packet === null) return;
+    if (packet !== null) this.#emitPacket(packet);
+  }
+
+  #emitPacket(packet: SocketPacket): void {
     try {
       this.emitReserved("packet", packet);
     } catch (err) {
@@ -356,7 +387,7 @@ export class Manager<
     const engine = this.engine;
     if (engine === undefined) return;
     const options = compress === false ? NO_DEFLATE : undefined;
-    for (const message of encodeSocketPacket(packet)) engine.send(message, options);
+    for (const message of this.#encode(packet)) engine.send(message, options);
   }
 
   #destroy(socket: Socket): void {

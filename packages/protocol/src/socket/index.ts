@@ -1,4 +1,14 @@
 export { deconstructBinary, hasBinary, isBinary, isBlob } from "./binary.js";
+export {
+  CustomPacketDecoder,
+  customEncoder,
+  type DecodedPacketSink,
+  isSocketParser,
+  type SocketParser,
+  type SocketParserDecoder,
+  type SocketParserEncoder,
+  validateDecodedPacket,
+} from "./custom-parser.js";
 export { SocketPacketDecoder } from "./decoder.js";
 export {
   encodeConnectErrorPacket,
@@ -6,6 +16,7 @@ export {
   encodeDisconnectPacket,
   encodeSocketPacket,
 } from "./encoder.js";
+export { isMsgpackParser, scanMsgpack } from "./msgpack-scan.js";
 export {
   type AckPacket,
   type ConnectErrorPacket,

@@ -1,6 +1,6 @@
 import { parse as parseQuery } from "node:querystring";
-import type { RawData, SocketPacket } from "@switchboard/protocol";
-import { encodeSocketPacket, SocketPacketDecoder } from "@switchboard/protocol";
+import type { ProtocolError, RawData, SocketPacket } from "@switchboard/protocol";
+import { CustomPacketDecoder, SocketPacketDecoder } from "@switchboard/protocol";
 import debugModule from "debug";
 import {
   type EngineConnection,
@@ -15,6 +15,7 @@ import {
   kAdd,
   kClientClosed,
   kEio3Open,
+  kEncode,
   kOnClose,
   kOnPacket,
   kOptions,
@@ -60,9 +61,11 @@ export class Client implements EngineConnectionHandler {
   /**
    * This connection's own decoder, made for its first binary packet (the only kind that
    * leaves state behind between messages); text packets go through a decoder shared by
-   * every connection of the server.
+   * every connection of the server. With the `parser` option, the decoder of that parser,
+   * made for the first message (one field for both: no memory per connection for an
+   * option most servers do not use).
    */
-  #decoder: SocketPacketDecoder | undefined;
+  #decoder: SocketPacketDecoder | CustomPacketDecoder | undefined;
   /**
    * The connected sockets: most connections join one namespace, so the first socket sits
    * in a field, and the rest (other namespaces, CONNECTs in progress) in an object made
@@ -115,9 +118,25 @@ export class Client implements EngineConnectionHandler {
 
   onMessage(data: RawData): void {
     if (this.#closed) return;
+    const parser = this.server[kOptions].parser;
+    if (parser !== undefined) {
+      // Errors arrive through onError (the connection closes); a handler's exception
+      // propagates from here, as it does on the default path.
+      let custom = this.#decoder;
+      if (!(custom instanceof CustomPacketDecoder)) {
+        custom = new CustomPacketDecoder(parser, this.server[kOptions].decoderLimits, {
+          onPacket: (packet) => this.#onPacket(packet),
+          onError: (err: ProtocolError) => this.onParseError(err),
+        });
+        this.#decoder = custom;
+      }
+      custom.add(data);
+      return;
+    }
     let packet: SocketPacket | null;
     try {
-      let decoder = this.#decoder;
+      // without the parser option the field only ever holds the built-in decoder
+      let decoder = this.#decoder as SocketPacketDecoder | undefined;
       if (typeof data === "string") {
         // Only BINARY_EVENT (5) and BINARY_ACK (6) wait for attachments.
         const type = data.charCodeAt(0);
@@ -363,7 +382,12 @@ export class Client implements EngineConnectionHandler {
   }
 
   #write(packet: SocketPacket): void {
-    this.send(encodeSocketPacket(packet), undefined);
+    this.send(this[kEncode](packet), undefined);
+  }
+
+  /** Encode a packet with the server's parser (module-internal). */
+  [kEncode](packet: SocketPacket): (string | Uint8Array | ArrayBuffer)[] {
+    return this.server[kOptions].encode(packet);
   }
 
   #closeAll(reason: DisconnectReason, description?: unknown): void {
@@ -373,7 +397,9 @@ export class Client implements EngineConnectionHandler {
     for (const socket of this.#list()) socket[kOnClose](reason, description);
     this.#socket = undefined;
     this.#more = undefined;
-    this.#decoder?.reset();
+    const decoder = this.#decoder;
+    if (decoder instanceof CustomPacketDecoder) decoder.destroy();
+    else decoder?.reset();
     this.server[kClientClosed](this);
   }
 }

@@ -25,3 +25,5 @@ export const kClientClosed = Symbol("switchboard.clientClosed");
 export const kEio3Open = Symbol("switchboard.eio3Open");
 /** Namespace: (re)create its adapter from the server's adapter option. */
 export const kInitAdapter = Symbol("switchboard.initAdapter");
+/** Client: encode a packet with the server's parser (the built-in codec or the `parser` option). */
+export const kEncode = Symbol("switchboard.encode");

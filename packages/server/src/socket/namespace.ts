@@ -14,7 +14,6 @@ import type {
   RemoveAcknowledgements,
   SocketPacket,
 } from "@switchboard/protocol";
-import { encodeSocketPacket } from "@switchboard/protocol";
 import debugModule from "debug";
 import type {
   Adapter,
@@ -283,7 +282,7 @@ export class Namespace<
   // ---- AdapterNamespace ----
 
   encode(packet: SocketPacket): PreparedPacket {
-    return new PreparedPacket(packet, encodeSocketPacket(packet));
+    return new PreparedPacket(packet, this.server[kOptions].encode(packet));
   }
 
   nextAckId(): number {

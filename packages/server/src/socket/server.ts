@@ -17,8 +17,15 @@ import type {
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
+  SocketPacket,
+  SocketParser,
 } from "@switchboard/protocol";
-import { resolveDecoderLimits } from "@switchboard/protocol";
+import {
+  customEncoder,
+  encodeSocketPacket,
+  isSocketParser,
+  resolveDecoderLimits,
+} from "@switchboard/protocol";
 import debugModule from "debug";
 import { InMemoryAdapter } from "../adapter/in-memory-adapter.js";
 import { SessionAwareAdapter } from "../adapter/session-aware-adapter.js";
@@ -73,7 +80,19 @@ export interface ServerOptions extends EngineServerOptions {
   connectionStateRecovery: Partial<ConnectionStateRecoveryOptions>;
   /** Remove a dynamic child namespace when its last socket leaves. Default false. */
   cleanupEmptyChildNamespaces: boolean;
+  /**
+   * A socket.io parser module (an `Encoder` and a `Decoder` class, as socket.io's `parser`
+   * option), e.g. `socket.io-msgpack-parser`; clients must use the same parser. Default: the
+   * built-in Socket.IO v5 codec of `@switchboard/protocol`. With a custom parser every decoded
+   * packet is checked as the default decoder checks its own (`decoderLimits` included) before
+   * it reaches a handler, a decoder that throws closes only its connection with
+   * `"parse error"`, and a broadcast is encoded once by the parser's encoder.
+   */
+  parser: SocketParser;
 }
+
+/** Encodes a packet into the engine messages that carry it. */
+export type PacketEncoder = (packet: SocketPacket) => (string | Uint8Array | ArrayBuffer)[];
 
 /** Options after defaults. */
 export interface ResolvedServerOptions {
@@ -84,9 +103,14 @@ export interface ResolvedServerOptions {
   decoderLimits: Readonly<DecoderLimits>;
   connectionStateRecovery: Readonly<ConnectionStateRecoveryOptions> | undefined;
   cleanupEmptyChildNamespaces: boolean;
+  /** The custom parser, if any. */
+  parser: SocketParser | undefined;
+  /** The parser's encoder, or the built-in one. */
+  encode: PacketEncoder;
 }
 
 const SERVER_KEYS = new Set([
+  "parser",
   "serveClient",
   "connectTimeout",
   "adapter",
@@ -606,6 +630,10 @@ function resolveServerOptions(opts: Partial<ServerOptions>): ResolvedServerOptio
   if (opts.adapter !== undefined && typeof opts.adapter !== "function") {
     throw new TypeError("option adapter must be a class");
   }
+  const parser = opts.parser;
+  if (parser !== undefined && !isSocketParser(parser)) {
+    throw new TypeError("option parser must have an Encoder and a Decoder class");
+  }
   const recovery = opts.connectionStateRecovery;
   let connectionStateRecovery: ConnectionStateRecoveryOptions | undefined;
   if (recovery !== undefined && (recovery as unknown) !== false) {
@@ -630,5 +658,7 @@ function resolveServerOptions(opts: Partial<ServerOptions>): ResolvedServerOptio
     decoderLimits: resolveDecoderLimits(opts.decoderLimits),
     connectionStateRecovery,
     cleanupEmptyChildNamespaces: opts.cleanupEmptyChildNamespaces ?? false,
+    parser,
+    encode: parser === undefined ? encodeSocketPacket : customEncoder(parser),
   };
 }

@@ -12,7 +12,6 @@ import type {
   Last,
   SocketPacket,
 } from "@switchboard/protocol";
-import { encodeSocketPacket } from "@switchboard/protocol";
 import debugModule from "debug";
 import type {
   AckCallback,
@@ -29,7 +28,7 @@ import type { EngineConnection, SendOptions } from "../engine/index.js";
 import { BroadcastOperator } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import { createHandshake } from "./handshake.js";
-import { kOnClose, kOnConnect, kOnPacket, kRemove } from "./internal.js";
+import { kEncode, kOnClose, kOnConnect, kOnPacket, kRemove } from "./internal.js";
 import type { Namespace, Operator } from "./namespace.js";
 import { PreparedPacket } from "./prepared-packet.js";
 import {
@@ -471,7 +470,7 @@ export class Socket<
             nsp: this.nsp.name,
             data: this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid },
           };
-    this.client.send(encodeSocketPacket(packet), CONNECT_ANSWER);
+    this.client.send(this.client[kEncode](packet), CONNECT_ANSWER);
     const missed = this.#extra?.missedPackets;
     if (missed !== undefined) {
       this.#extras().missedPackets = undefined;
@@ -605,7 +604,7 @@ export class Socket<
   }
 
   #write(packet: SocketPacket, flags: BroadcastFlags | undefined): void {
-    this.client.send(encodeSocketPacket(packet), flags);
+    this.client.send(this.client[kEncode](packet), flags);
   }
 
   /** The ack stored for an emit; with a timeout it is error-first and removes itself. */

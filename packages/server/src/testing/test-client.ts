@@ -1,13 +1,20 @@
 import { EventEmitter } from "node:events";
 import type {
+  BinaryData,
   DefaultEventsMap,
   EventNames,
   EventParams,
   EventsMap,
   RawData,
   SocketPacket,
+  SocketParser,
 } from "@switchboard/protocol";
-import { encodeSocketPacket, SocketPacketDecoder } from "@switchboard/protocol";
+import {
+  CustomPacketDecoder,
+  customEncoder,
+  encodeSocketPacket,
+  SocketPacketDecoder,
+} from "@switchboard/protocol";
 import type { Server } from "../socket/server.js";
 import {
   InProcessConnection,
@@ -47,12 +54,32 @@ type AnyServer = Server<any, any, any, any>;
  */
 export class TestClient implements InProcessPeer {
   readonly connection: InProcessConnection;
-  readonly #decoder = new SocketPacketDecoder({ maxAttachments: Number.POSITIVE_INFINITY });
+  readonly #decoder: SocketPacketDecoder | CustomPacketDecoder;
+  readonly #encode: (packet: SocketPacket) => (string | BinaryData)[];
   readonly #sockets = new Map<string, TestSocket>();
   #closeReason: string | undefined;
 
-  constructor(io: AnyServer, options: InProcessRequestOptions = {}) {
-    this.connection = new InProcessConnection(this, options);
+  /**
+   * @param options - the handshake request (headers, query, address), and `parser`: the
+   *   server's `parser` option when it has one (the test client then speaks that parser)
+   */
+  constructor(io: AnyServer, options: InProcessRequestOptions & { parser?: SocketParser } = {}) {
+    const { parser, ...request } = options;
+    if (parser === undefined) {
+      this.#decoder = new SocketPacketDecoder({ maxAttachments: Number.POSITIVE_INFINITY });
+      this.#encode = encodeSocketPacket;
+    } else {
+      this.#decoder = new CustomPacketDecoder(
+        parser,
+        { maxAttachments: Number.POSITIVE_INFINITY },
+        {
+          onPacket: (packet) => this.#sockets.get(packet.nsp)?.onPacket(packet),
+          onError: (err) => this.close(`test client could not decode: ${String(err)}`),
+        },
+      );
+      this.#encode = customEncoder(parser);
+    }
+    this.connection = new InProcessConnection(this, request);
     io.acceptConnection(this.connection);
   }
 
@@ -96,9 +123,9 @@ export class TestClient implements InProcessPeer {
     return result;
   }
 
-  /** Send a packet through the real encoder. */
+  /** Send a packet through the real encoder (the `parser`'s, when given). */
   send(packet: SocketPacket): void {
-    for (const part of encodeSocketPacket(packet)) this.connection.deliver(part);
+    for (const part of this.#encode(packet)) this.connection.deliver(part);
   }
 
   /** Send one raw engine message (to test bad input). */
@@ -122,9 +149,14 @@ export class TestClient implements InProcessPeer {
   }
 
   onServerMessage(data: RawData): void {
+    const decoder = this.#decoder;
+    if (decoder instanceof CustomPacketDecoder) {
+      decoder.add(data);
+      return;
+    }
     let packet: SocketPacket | null;
     try {
-      packet = this.#decoder.add(data);
+      packet = decoder.add(data);
     } catch (err) {
       this.close(`test client could not decode: ${String(err)}`);
       return;
@@ -331,7 +363,11 @@ export class TestSocket<EmitEvents extends EventsMap = DefaultEventsMap> extends
 export function connectTestClient<EmitEvents extends EventsMap = DefaultEventsMap>(
   io: AnyServer,
   nsp = "/",
-  options: InProcessRequestOptions & { auth?: Record<string, unknown>; timeout?: number } = {},
+  options: InProcessRequestOptions & {
+    auth?: Record<string, unknown>;
+    timeout?: number;
+    parser?: SocketParser;
+  } = {},
 ): Promise<TestSocket<EmitEvents>> {
   const client = new TestClient(io, options);
   return client.connect<EmitEvents>(nsp, options).catch((err: unknown) => {
