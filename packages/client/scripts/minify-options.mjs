@@ -16,10 +16,25 @@ const internalProps = [
   ...["reconnecting", "destroy", "attempts", "jitter", "duration", "args", "flags"],
   ...["onOpen", "onPacket", "onError", "markClosed"],
 ];
+/**
+ * A page's bundle is the only copy of the client it loads: no ESM/CommonJS pair whose error
+ * classes must share `instanceof` (root README, "CommonJS and ESM"). The minified bundles get
+ * an empty `shareInstanceCheck` marked free of side effects, so its calls go (~65 B min+gzip).
+ */
+const singleCopyPlugin = {
+  name: "single-copy",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]protocol[\\/]dist[\\/]shared-instance-check\.js$/ }, () => ({
+      contents: "/* @__NO_SIDE_EFFECTS__ */ export function shareInstanceCheck() {}",
+      loader: "js",
+    }));
+  },
+};
+
 /** esbuild options of the minified browser bundles (also used by test/bundle.test.ts). */
 export const minified = {
   minify: true,
   // browserBase64Plugin first: the first plugin to load a file wins.
-  plugins: [browserBase64Plugin(collapseErrorMessages), collapseErrorsPlugin],
+  plugins: [browserBase64Plugin(collapseErrorMessages), singleCopyPlugin, collapseErrorsPlugin],
   mangleProps: new RegExp(`^(${internalProps.join("|")})$`),
 };

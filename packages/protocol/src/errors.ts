@@ -1,3 +1,5 @@
+import { shareInstanceCheck } from "./shared-instance-check.js";
+
 /**
  * Stable error codes reported by every codec in this package.
  *
@@ -88,6 +90,10 @@ export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof Protocol
  * ```
  */
 export class ProtocolError extends Error {
+  static {
+    shareInstanceCheck(ProtocolError, "switchboard.ProtocolError");
+  }
+
   /** Stable machine-readable code, e.g. `SB_ERR_TOO_MANY_ATTACHMENTS`. */
   readonly code: ProtocolErrorCode;
 

@@ -13,6 +13,7 @@ export {
   MAX_ENCODE_DEPTH,
   resolveDecoderLimits,
 } from "./limits.js";
+export { shareInstanceCheck } from "./shared-instance-check.js";
 export * from "./socket/index.js";
 export type {
   AllButLast,

@@ -1,5 +1,8 @@
 /**
  * @switchboard/server: a Socket.IO v5 server (Engine.IO v4) for Node.js.
+ *
+ * The default export is {@link createServer}, callable like socket.io's
+ * (`require("@switchboard/server")(httpServer, opts)`, `import io from "@switchboard/server"`).
  */
 
 export type {
@@ -26,6 +29,7 @@ export {
 } from "./engine/index.js";
 export { BroadcastOperator } from "./socket/broadcast-operator.js";
 export type { NamespaceHandler, NamespaceHandlerClass } from "./socket/class-handler.js";
+export { createServer, createServer as default } from "./socket/create-server.js";
 export {
   type ExtendedError,
   Namespace,

@@ -1,3 +1,5 @@
+import { shareInstanceCheck } from "@switchboard/protocol";
+
 /** Stable codes of the client's errors; tests branch on these, never on message text. */
 export const ClientErrorCode = {
   /** A transport request or WebSocket failed (network error, HTTP error status). */
@@ -25,6 +27,10 @@ export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorC
  * such as the HTTP response body.
  */
 export class TransportError extends Error {
+  static {
+    shareInstanceCheck(TransportError, "switchboard.client.TransportError");
+  }
+
   /** Always `"TransportError"`, as in socket.io-client. */
   readonly type = "TransportError";
   readonly code: ClientErrorCode;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
+import { shareInstanceCheck } from "@switchboard/protocol";
 
 /** Engine.IO handshake error codes (the `code` of the JSON body and of `connection_error`). */
 export const HandshakeErrorCode = {
@@ -39,6 +40,10 @@ export function messageOf(code: HandshakeErrorCodeValue): string {
  * `code` is the numeric Engine.IO error code (stable), `status` the HTTP status answered.
  */
 export class HandshakeError extends Error {
+  static {
+    shareInstanceCheck(HandshakeError, "switchboard.server.HandshakeError");
+  }
+
   readonly code: HandshakeErrorCodeValue;
   readonly status: number;
   readonly req: IncomingMessage;
@@ -125,6 +130,10 @@ export type TransportErrorCodeValue = (typeof TransportErrorCode)[keyof typeof T
  * UTF-8). `closeCode` is the WebSocket close code sent, `status` the HTTP status answered.
  */
 export class TransportError extends Error {
+  static {
+    shareInstanceCheck(TransportError, "switchboard.server.TransportError");
+  }
+
   readonly code: TransportErrorCodeValue;
   /** WebSocket close code sent to the peer (RFC 6455 section 7.4.1), or undefined. */
   readonly closeCode: number | undefined;

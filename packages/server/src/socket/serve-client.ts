@@ -23,12 +23,18 @@ interface CachedFile {
   etag: string;
 }
 
+/**
+ * The folder of the installed `@switchboard/client`'s bundles (a declared dependency of this
+ * package), found through that package's `exports` as Node resolves it from this file: the
+ * client installed beside or under this server, never a path into a source tree. In the
+ * CommonJS build `import.meta.url` is this file's URL too (scripts/build-cjs.mjs).
+ */
 function defaultBundleDir(): string | undefined {
   try {
     const require = createRequire(import.meta.url);
-    return join(dirname(require.resolve("@switchboard/client/package.json")), "dist", "bundle");
+    return dirname(require.resolve("@switchboard/client/dist/bundle/socket.io.js"));
   } catch {
-    return undefined; // the client package is not installed
+    return undefined; // the client package is missing, or was installed without its bundle
   }
 }
 
@@ -96,7 +102,7 @@ export function createClientFileHandler(
       (entry) => {
         if (entry === undefined) {
           res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-          res.end("client bundle not found: build @switchboard/client");
+          res.end("client bundle not found: is @switchboard/client installed (and built)?");
           return;
         }
         const headers = { etag: entry.etag, "cache-control": "public, max-age=0" };

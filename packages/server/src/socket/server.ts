@@ -174,6 +174,11 @@ export class Server<
     server: HttpServer | HttpsServer | Http2SecureServer,
     options?: Partial<ServerOptions>,
   );
+  /** Any of the above, decided at run time (what `createServer` forwards). */
+  constructor(
+    srv?: number | HttpServer | HttpsServer | Http2SecureServer | Partial<ServerOptions>,
+    options?: Partial<ServerOptions>,
+  );
   constructor(
     srv?: number | HttpServer | HttpsServer | Http2SecureServer | Partial<ServerOptions>,
     options: Partial<ServerOptions> = {},
