@@ -40,7 +40,7 @@ describe("PollTally", () => {
       [0, 0, 1],
     ]);
     expect(t.choicesOf("v1")).toEqual({ q1: "b", q2: "z" });
-    expect(t.snapshot().voters).toBe(2);
+    expect(t.snapshot().voted).toBe(2);
   });
 
   it("removes a leaving voter's votes", () => {
@@ -54,7 +54,7 @@ describe("PollTally", () => {
       [0, 1, 0],
     ]);
     expect(t.choicesOf("v1")).toEqual({});
-    expect(t.snapshot().voters).toBe(1);
+    expect(t.snapshot().voted).toBe(1);
     t.removeVoter("nobody");
   });
 
