@@ -1,9 +1,6 @@
 import { $, type ClientSocket, connect, request, trackStatus } from "./common.js";
 import { createWorldMap, type MapPin } from "./world-map.js";
 
-const socket: ClientSocket = connect("/where");
-trackStatus(socket);
-
 const labelInput = $<HTMLInputElement>("#label");
 const message = $("#message");
 const clearButton = $<HTMLButtonElement>("#clear");
@@ -18,6 +15,11 @@ const map = await createWorldMap($("#map"), ({ lon, lat }) => {
   void sendPin("Your pin");
 });
 document.body.dataset.mapReady = "true";
+
+// Connected once the map exists: the handlers below must be in place for the first
+// events (`pins`, `where:count`), which the server sends as soon as we connect.
+const socket: ClientSocket = connect("/where");
+trackStatus(socket);
 
 /** The counter is the map's own count: what it says is what it shows. */
 function showCount(): void {
