@@ -159,6 +159,7 @@ function start(username: string): void {
   s.on("disconnect", (reason: string) => {
     if (!s.active || !welcomed) return;
     lost = true;
+    app.dataset.offline = "true"; // the list of who is online is stale until the next welcome
     notice(EVERYONE, `Connection lost (${reason}), reconnecting…`);
   });
 
@@ -175,6 +176,7 @@ function start(username: string): void {
     if (!welcomed) $<HTMLInputElement>("#text").focus();
     welcomed = true;
     lost = false;
+    delete app.dataset.offline;
     // Rooms are per connection: after a reconnect the server forgot them, join again.
     for (const room of logs.keys()) {
       if (room !== EVERYONE) void request(s, "room:join", room);
