@@ -102,8 +102,9 @@ export function el<K extends keyof HTMLElementTagNameMap>(
  * - `connected`;
  * - `reconnecting`: the server is unreachable (restart, network lost) or the connection
  *   dropped; the client retries by itself;
- * - `refused`: the server said no (a namespace middleware's error, or the handshake
- *   answered 403); the client stops unless the page connects again;
+ * - `refused`: the server said no: a namespace middleware's error (the client stops unless
+ *   the page connects again) or a handshake answered 403 (the client keeps retrying, in
+ *   case the server's policy changes);
  * - `disconnected`: the page (or the server, on purpose) closed the connection.
  */
 export type ConnectionState =
