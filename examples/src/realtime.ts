@@ -1,10 +1,14 @@
 import type { Server as HttpServer, IncomingMessage } from "node:http";
-import { Server } from "@switchboard/server";
+import { type HandshakeError, Server } from "@switchboard/server";
 import type { DemoServer } from "./demos/io-types.js";
+import { demoLog } from "./lib/log.js";
 
 /** The realtime server the demos run on, as far as the app needs it. */
 export interface RealtimeServer extends DemoServer {
   close(): unknown;
+  readonly engine: {
+    on(event: "connection_error", listener: (err: HandshakeError) => void): unknown;
+  };
 }
 
 /**
@@ -51,5 +55,17 @@ export function realtimeOptions(extra: readonly string[] = extraOrigins()) {
 /** Attaches a `@switchboard/server` Server (which also serves its client bundle). */
 export function createRealtime(httpServer: HttpServer): RealtimeServer {
   const io: RealtimeServer = new Server(httpServer, realtimeOptions());
+  // Handshakes the engine refused: another site's page, a session id the server does not
+  // know (e.g. a client of the process before a restart), a bad request.
+  io.engine.on("connection_error", (err) => {
+    demoLog(
+      "refused %s %s from %s: %s %j",
+      err.req.method,
+      err.req.url,
+      err.req.socket.remoteAddress,
+      err.message,
+      err.context,
+    );
+  });
   return io;
 }

@@ -1,17 +1,21 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import express, { type Express } from "express";
+import { logActivity } from "./demos/activity.js";
 import { mountAudio } from "./demos/audio.js";
 import { mountChat } from "./demos/chat.js";
 import type { DemoServer } from "./demos/io-types.js";
 import { mountPolls } from "./demos/polls.js";
 import { mountUploads } from "./demos/uploads.js";
 import { mountWhere } from "./demos/where.js";
+import { demoLog } from "./lib/log.js";
 import { RecordingStore } from "./lib/recording-store.js";
 import { resolveInside } from "./lib/safe-name.js";
 import { type UploadLimits, UploadStore } from "./lib/upload-store.js";
+import { listeningUrls } from "./lib/urls.js";
 import { createRealtime } from "./realtime.js";
 
 /** Folder of the pages, styles and the esbuild output (`public/build/`). */
@@ -35,7 +39,10 @@ export interface AppOptions {
 }
 
 export interface RunningApp {
+  /** The first of {@link RunningApp.urls}: `http://localhost:PORT` or the given host. */
   readonly url: string;
+  /** Every URL the app answers on: localhost and each external address (see listeningUrls). */
+  readonly urls: readonly string[];
   readonly port: number;
   readonly dataDir: string;
   readonly httpServer: HttpServer;
@@ -50,6 +57,7 @@ export interface DemoStats {
   uploadsOpen: number;
   recordingsActive: number;
   pollVoters: number;
+  pollConnected: number;
   pins: number;
 }
 
@@ -58,26 +66,35 @@ export interface DemoStores {
   uploads: UploadStore;
 }
 
-/** Mounts the five demos on a socket.io-compatible server. Returns their cleanup. */
+/**
+ * Mounts the five demos on a socket.io-compatible server, each namespace's connections
+ * logged under `switchboard:demo`. Returns their cleanup.
+ */
 export function mountDemos(
   io: DemoServer,
   stores: DemoStores,
   options: { pollIntervalMs?: number } = {},
 ): { stop(): void; stats(): DemoStats } {
-  const chat = mountChat(io.of("/chat"));
-  mountAudio(io.of("/audio"), stores.recordings, "/data/audio");
-  mountUploads(io.of("/uploads"), stores.uploads, "/data/uploads");
-  const polls = mountPolls(io.of("/polls"), io.of("/polls-admin"), {
+  const of = (name: string) => {
+    const nsp = io.of(name);
+    logActivity(nsp);
+    return nsp;
+  };
+  const chat = mountChat(of("/chat"));
+  mountAudio(of("/audio"), stores.recordings, "/data/audio");
+  mountUploads(of("/uploads"), stores.uploads, "/data/uploads");
+  const polls = mountPolls(of("/polls"), of("/polls-admin"), {
     intervalMs: options.pollIntervalMs ?? 250,
   });
-  const pins = mountWhere(io.of("/where"), io.of("/where-admin"));
+  const pins = mountWhere(of("/where"), of("/where-admin"));
   return {
     stop: () => polls.stop(),
     stats: () => ({
       chatOnline: chat.online(),
       uploadsOpen: stores.uploads.openCount,
       recordingsActive: stores.recordings.activeCount,
-      pollVoters: polls.tally.snapshot().voters,
+      pollVoters: polls.tally.snapshot().voted,
+      pollConnected: polls.connected(),
       pins: pins.size,
     }),
   };
@@ -163,13 +180,11 @@ export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
     });
   });
   const { port } = httpServer.address() as AddressInfo;
-  const shownHost =
-    !options.host || options.host === "0.0.0.0" || options.host === "::"
-      ? "localhost"
-      : options.host;
+  const urls = listeningUrls(port, options.host, networkInterfaces());
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${shownHost}:${port}`,
+    url: (urls[0] ?? `http://localhost:${port}/`).replace(/\/$/, ""),
+    urls,
     port,
     dataDir,
     httpServer,
@@ -191,8 +206,17 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be a TCP port, got ${JSON.stringify(process.env.PORT)}`);
   }
-  const app = await createApp({ port, dataDir: process.env.DATA_DIR || undefined });
-  console.log(`Switchboard demos on ${app.url} (data in ${app.dataDir})`);
+  const app = await createApp({
+    port,
+    host: process.env.HOST || undefined,
+    dataDir: process.env.DATA_DIR || undefined,
+  });
+  console.log("Switchboard demos listening on:");
+  for (const url of app.urls) console.log(`  ${url}`);
+  console.log(`Data in ${app.dataDir}`);
+  if (!demoLog.enabled) {
+    console.log("Set DEBUG=switchboard:demo to log connections and refusals.");
+  }
   const stop = () => {
     void app.close().then(() => process.exit(0));
   };

@@ -1,4 +1,14 @@
-import { $, type ClientSocket, connect, el, formatTime, request, trackStatus } from "./common.js";
+import {
+  $,
+  type ClientSocket,
+  type ConnectError,
+  classifyConnectError,
+  connect,
+  el,
+  formatTime,
+  request,
+  trackStatus,
+} from "./common.js";
 
 interface ChatMessage {
   from: string;
@@ -128,12 +138,29 @@ function start(username: string): void {
   const s = connect("/chat", { auth: { username }, forceNew: true });
   socket = s;
   trackStatus(s);
+  let welcomed = false;
+  let lost = false;
 
-  s.on("connect_error", (err: Error & { data?: { detail?: string } }) => {
+  // Only a refusal by the server's middleware (no or bad username) sends the user back to
+  // the login form. A transport error ("xhr poll error", "websocket error": the server is
+  // restarting, the network blinked) keeps the chat on screen while the client retries.
+  s.on("connect_error", (err: ConnectError) => {
+    if (classifyConnectError(s, err) === "reconnecting") {
+      if (welcomed && !lost) notice(EVERYONE, "Server unreachable, reconnecting…");
+      lost = welcomed;
+      return;
+    }
     loginError.textContent = `Connection refused by the server: ${err.message}`;
     loginForm.hidden = false;
     app.hidden = true;
     s.disconnect();
+  });
+
+  s.on("disconnect", (reason: string) => {
+    if (!s.active || !welcomed) return;
+    lost = true;
+    app.dataset.offline = "true"; // the list of who is online is stale until the next welcome
+    notice(EVERYONE, `Connection lost (${reason}), reconnecting…`);
   });
 
   s.on("welcome", (w: { username: string; users: string[]; rooms: string[] }) => {
@@ -145,8 +172,11 @@ function start(username: string): void {
     logFor(EVERYONE);
     renderTabs();
     renderRooms(suggestedRooms);
-    notice(EVERYONE, `Welcome, ${me}!`);
-    $<HTMLInputElement>("#text").focus();
+    notice(EVERYONE, welcomed ? "Reconnected." : `Welcome, ${me}!`);
+    if (!welcomed) $<HTMLInputElement>("#text").focus();
+    welcomed = true;
+    lost = false;
+    delete app.dataset.offline;
     // Rooms are per connection: after a reconnect the server forgot them, join again.
     for (const room of logs.keys()) {
       if (room !== EVERYONE) void request(s, "room:join", room);
@@ -175,10 +205,18 @@ $<HTMLFormElement>("#compose").addEventListener("submit", async (event) => {
   const input = $<HTMLInputElement>("#text");
   const text = input.value.trim();
   if (!text || !socket) return;
+  if (!socket.connected) {
+    notice(active, "Not sent: not connected (reconnecting…); your text stays in the box.");
+    return;
+  }
   const payload = active === EVERYONE ? { text } : { text, room: active };
-  const answer = await request<{ ok: boolean; error?: string }>(socket, "message", payload);
-  if (answer.ok) input.value = "";
-  else notice(active, `Not sent: ${answer.error ?? "refused"}`);
+  try {
+    const answer = await request<{ ok: boolean; error?: string }>(socket, "message", payload);
+    if (answer.ok) input.value = "";
+    else notice(active, `Not sent: ${answer.error ?? "refused"}`);
+  } catch (err) {
+    notice(active, `Not sent: ${(err as Error).message}`);
+  }
 });
 
 $<HTMLFormElement>("#new-room").addEventListener("submit", (event) => {

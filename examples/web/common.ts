@@ -7,6 +7,12 @@
 export interface ClientSocket {
   readonly id: string | undefined;
   readonly connected: boolean;
+  /**
+   * Whether the socket will (re)connect by itself: false after `disconnect()` and after the
+   * server refused it (a middleware's `next(new Error(...))`), true through transport
+   * failures (server down, network lost), as in socket.io-client.
+   */
+  readonly active: boolean;
   // biome-ignore lint/suspicious/noExplicitAny: event payloads are the demo's JSON
   on(event: string, listener: (...args: any[]) => void): ClientSocket;
   // biome-ignore lint/suspicious/noExplicitAny: event payloads are the demo's JSON
@@ -90,16 +96,82 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** Shows the connection state in the page header's `#status` badge. */
+/**
+ * What a page tells its user about its connection:
+ * - `connecting`: the first attempt is under way;
+ * - `connected`;
+ * - `reconnecting`: the server is unreachable (restart, network lost) or the connection
+ *   dropped; the client retries by itself;
+ * - `refused`: the server said no: a namespace middleware's error (the client stops unless
+ *   the page connects again) or a handshake answered 403 (the client keeps retrying, in
+ *   case the server's policy changes);
+ * - `disconnected`: the page (or the server, on purpose) closed the connection.
+ */
+export type ConnectionState =
+  | "connecting"
+  | "connected"
+  | "reconnecting"
+  | "refused"
+  | "disconnected";
+
+/** A connection error: a refusal from the server, or a transport failure the client retries. */
+export interface ConnectError extends Error {
+  /** The refusal's `data` (socket.io's `err.data`, set by the server's middleware). */
+  data?: unknown;
+  /** `"TransportError"` for transport failures. */
+  type?: string;
+  /** For a transport failure: the HTTP status or the underlying error. */
+  description?: unknown;
+}
+
+/**
+ * Reads a `connect_error` as a state: a namespace refusal leaves the socket inactive; a
+ * handshake answered 403 (another site's page, `allowedOrigins`) is a refusal too even
+ * though the client keeps trying; anything else ("xhr poll error", "websocket error",
+ * "timeout") is the network or a server that is down, and the client retries.
+ */
+export function classifyConnectError(
+  socket: Pick<ClientSocket, "active">,
+  err: ConnectError,
+): "refused" | "reconnecting" {
+  if (!socket.active) return "refused";
+  if (err.type === "TransportError" && err.description === 403) return "refused";
+  return "reconnecting";
+}
+
+const BADGE_KIND: Record<ConnectionState, "ok" | "warn" | "error" | "off"> = {
+  connecting: "warn",
+  connected: "ok",
+  reconnecting: "warn",
+  refused: "error",
+  disconnected: "off",
+};
+
+/**
+ * Shows the connection state in the page header's `#status` badge: its text, `data-state`
+ * (`ok`, `warn`, `error`, `off`: the colour) and `data-connection` (the
+ * {@link ConnectionState}); the detail (the reason or the error) goes in its title.
+ */
 export function trackStatus(socket: ClientSocket, target: HTMLElement = $("#status")): void {
-  const show = (text: string, kind: "ok" | "warn" | "error") => {
+  const show = (state: ConnectionState, text: string, detail = "") => {
     target.textContent = text;
-    target.dataset.state = kind;
+    target.title = detail;
+    target.dataset.state = BADGE_KIND[state];
+    target.dataset.connection = state;
   };
-  show("connecting…", "warn");
-  socket.on("connect", () => show("connected", "ok"));
-  socket.on("disconnect", (reason: string) => show(`disconnected (${reason})`, "warn"));
-  socket.on("connect_error", (err: Error) => show(`refused: ${err.message}`, "error"));
+  show("connecting", "connecting…");
+  socket.on("connect", () => show("connected", "connected"));
+  socket.on("disconnect", (reason: string) => {
+    if (socket.active) show("reconnecting", "reconnecting…", `connection lost: ${reason}`);
+    else show("disconnected", "disconnected", reason);
+  });
+  socket.on("connect_error", (err: ConnectError) => {
+    if (classifyConnectError(socket, err) === "refused") {
+      show("refused", `refused: ${err.message}`, err.message);
+    } else {
+      show("reconnecting", "reconnecting…", `server unreachable: ${err.message}`);
+    }
+  });
 }
 
 export function formatBytes(n: number): string {

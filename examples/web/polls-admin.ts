@@ -1,10 +1,24 @@
-import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from "chart.js";
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  LinearScale,
+  type Plugin,
+  Tooltip,
+} from "chart.js";
 import { $, type ClientSocket, connect, el, trackStatus } from "./common.js";
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
+/** What `/polls-admin` pushes (src/lib/poll-tally.ts PresenterTally). */
 interface Tally {
-  voters: number;
+  /** Voters on the voting page now. */
+  connected: number;
+  /** Connected voters holding at least one vote. */
+  voted: number;
+  /** When the counts last changed; null before any vote. */
+  changedAt: number | null;
   questions: { id: string; text: string; labels: string[]; counts: number[] }[];
 }
 
@@ -20,6 +34,15 @@ const charts = new Map<string, Chart<"bar">>();
 
 const socket: ClientSocket = connect("/polls-admin");
 trackStatus(socket);
+
+/** Mirrors each chart's plot area on its canvas (`data-plot`), for tests and DOM readers. */
+const plotAreaMirror: Plugin<"bar"> = {
+  id: "plotAreaMirror",
+  afterLayout(chart) {
+    const { top, bottom, left, right } = chart.chartArea;
+    chart.canvas.dataset.plot = JSON.stringify({ top, bottom, left, right });
+  },
+};
 
 function chartFor(q: Tally["questions"][number]): Chart<"bar"> {
   const existing = charts.get(q.id);
@@ -49,9 +72,15 @@ function chartFor(q: Tally["questions"][number]): Chart<"bar"> {
     options: {
       maintainAspectRatio: false,
       animation: { duration: 300 },
-      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      scales: {
+        // Labels never rotate: every chart's x axis is one line high, so the plot areas of
+        // charts side by side end at the same height (their boxes are aligned by the CSS).
+        x: { ticks: { maxRotation: 0, autoSkip: false } },
+        y: { beginAtZero: true, ticks: { precision: 0 } },
+      },
       plugins: { tooltip: { enabled: true } },
     },
+    plugins: [plotAreaMirror],
   });
   charts.set(q.id, chart);
   return chart;
@@ -63,8 +92,10 @@ socket.on("tally", (tally: Tally) => {
   root.dataset.tally = JSON.stringify(
     Object.fromEntries(tally.questions.map((q) => [q.id, q.counts])),
   );
-  $("#voters").textContent = String(tally.voters);
-  $("#updated").textContent = new Date().toLocaleTimeString();
+  $("#connected").textContent = String(tally.connected);
+  $("#voted").textContent = String(tally.voted);
+  $("#updated").textContent =
+    tally.changedAt === null ? "no votes yet" : new Date(tally.changedAt).toLocaleTimeString();
   for (const q of tally.questions) {
     const chart = chartFor(q);
     const dataset = chart.data.datasets[0];

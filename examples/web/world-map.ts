@@ -84,35 +84,66 @@ export async function createWorldMap(
     });
   }
 
-  const byId = new Map<string, SVGGElement>();
+  // Pins keep their size on screen (7 px dots, 11 px labels) whatever the map's width:
+  // on a 375 px phone the 960-unit map is drawn at 0.39 scale, which would shrink them.
+  const byId = new Map<string, { g: SVGGElement; pin: MapPin; mine: boolean }>();
+  let unit = 1; // user units per CSS pixel
+  const draw = ({ g, pin, mine }: { g: SVGGElement; pin: MapPin; mine: boolean }) => {
+    const xy = projection([pin.lon, pin.lat]);
+    if (!xy) return;
+    const dot = svgEl("circle", {
+      class: mine ? "pin mine" : "pin",
+      cx: xy[0],
+      cy: xy[1],
+      r: 7 * unit,
+      "stroke-width": 1.5 * unit,
+    });
+    const title = svgEl("title");
+    title.textContent = `${pin.label || "someone"} (${pin.lat.toFixed(2)}, ${pin.lon.toFixed(2)})`;
+    dot.append(title);
+    g.replaceChildren(dot);
+    if (pin.label) {
+      const text = svgEl("text", {
+        class: "pin-label",
+        x: xy[0] + 10 * unit,
+        y: xy[1] + 4 * unit,
+        "font-size": 11 * unit,
+        "stroke-width": 3 * unit,
+      });
+      text.textContent = pin.label;
+      g.append(text);
+    }
+  };
+  const rescale = () => {
+    const width = svg.getBoundingClientRect().width;
+    const next = width > 0 ? WIDTH / width : 1;
+    if (Math.abs(next - unit) < 0.01) return;
+    unit = next;
+    for (const entry of byId.values()) draw(entry);
+  };
+  new ResizeObserver(rescale).observe(svg);
+  rescale();
+
   return {
     svg,
     projection,
     setPin(pin, mine = false) {
-      const xy = projection([pin.lon, pin.lat]);
-      if (!xy) return;
-      byId.get(pin.id)?.remove();
+      if (!projection([pin.lon, pin.lat])) return;
+      byId.get(pin.id)?.g.remove();
       const g = svgEl("g", {
         class: "pin-group",
         "data-pin-id": pin.id,
         "data-lon": pin.lon,
         "data-lat": pin.lat,
       });
-      const dot = svgEl("circle", { class: mine ? "pin mine" : "pin", cx: xy[0], cy: xy[1], r: 6 });
-      const title = svgEl("title");
-      title.textContent = `${pin.label || "someone"} (${pin.lat.toFixed(2)}, ${pin.lon.toFixed(2)})`;
-      dot.append(title);
-      g.append(dot);
-      if (pin.label) {
-        const text = svgEl("text", { class: "pin-label", x: xy[0] + 9, y: xy[1] + 4 });
-        text.textContent = pin.label;
-        g.append(text);
-      }
+      if (mine) g.dataset.mine = "true";
+      const entry = { g, pin, mine };
+      draw(entry);
       pins.append(g);
-      byId.set(pin.id, g);
+      byId.set(pin.id, entry);
     },
     removePin(id) {
-      byId.get(id)?.remove();
+      byId.get(id)?.g.remove();
       byId.delete(id);
     },
     clearPins() {

@@ -6,6 +6,7 @@ import {
   roomKey,
   SUGGESTED_ROOMS,
 } from "../lib/chat-rules.js";
+import { demoLog } from "../lib/log.js";
 import type { DemoNamespace, DemoSocket } from "./io-types.js";
 import { takeAck } from "./io-types.js";
 
@@ -34,6 +35,13 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
     if (!checked.ok) {
       const err = new Error(checked.error) as Error & { data?: unknown };
       err.data = { reason: "username", detail: checked.error };
+      demoLog(
+        "refused %s %s from %s: %s",
+        nsp.name,
+        socket.id,
+        socket.handshake.address,
+        err.message,
+      );
       next(err);
       return;
     }

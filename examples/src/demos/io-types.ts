@@ -18,7 +18,11 @@ export interface DemoSocket extends Emitter {
     readonly auth: Record<string, unknown>;
     // biome-ignore lint/suspicious/noExplicitAny: query values are strings or string arrays
     readonly query: Record<string, any>;
+    /** The remote address. */
+    readonly address: string;
   };
+  /** The engine connection (its current transport, for the logs). */
+  readonly conn: { readonly transport: { readonly name: string } };
   // biome-ignore lint/suspicious/noExplicitAny: socket.data is free-form per demo
   data: any;
   readonly rooms: ReadonlySet<string>;

@@ -1,5 +1,5 @@
 import { asRecord } from "../lib/bytes.js";
-import { ChangePublisher, type PollQuestion, PollTally } from "../lib/poll-tally.js";
+import { type PollQuestion, PollTally, PresenterFeed } from "../lib/poll-tally.js";
 import type { DemoNamespace, DemoSocket } from "./io-types.js";
 import { takeAck } from "./io-types.js";
 
@@ -38,23 +38,26 @@ export const DEFAULT_QUESTIONS: readonly PollQuestion[] = [
 /**
  * Live polls: voters on `/polls` (`polls:questions` on connect; `vote` ({question,
  * option}, ack); `unvote` ({question}, ack)), the presenter on `/polls-admin` (`tally` on
- * connect and whenever it changed). A server-side interval compares the tally with the
- * last one pushed and emits only on change. Returns a stop function for the interval.
+ * connect and whenever it changed: counts, `connected` voters, `voted` (voters holding a
+ * vote) and `changedAt` (when the counts last changed, `null` before any vote)). A
+ * server-side interval compares the tally with the last one pushed and emits only on
+ * change. Returns a stop function for the interval.
  */
 export function mountPolls(
   voters: DemoNamespace,
   admins: DemoNamespace,
   options: { questions?: readonly PollQuestion[]; intervalMs?: number } = {},
-): { stop(): void; tally: PollTally } {
+): { stop(): void; tally: PollTally; connected(): number } {
   const tally = new PollTally(options.questions ?? DEFAULT_QUESTIONS);
-  const publisher = new ChangePublisher(
-    () => tally.snapshot(),
-    (snapshot) => admins.emit("tally", snapshot),
+  let connected = 0;
+  const feed = new PresenterFeed(
+    tally,
+    () => connected,
+    (view) => admins.emit("tally", view),
   );
 
-  publisher.check(); // the state before any admin connects: later pushes are changes only
-
   voters.on("connection", (socket: DemoSocket) => {
+    connected += 1;
     socket.emit("polls:questions", {
       questions: tally.questions,
       choices: tally.choicesOf(socket.id),
@@ -72,14 +75,18 @@ export function mountPolls(
       ack({ ok: typeof question === "string" && tally.unvote(socket.id, question) });
     });
 
-    socket.on("disconnect", () => tally.removeVoter(socket.id));
+    socket.on("disconnect", () => {
+      connected -= 1;
+      tally.removeVoter(socket.id);
+    });
   });
 
   admins.on("connection", (socket: DemoSocket) => {
-    socket.emit("tally", tally.snapshot());
+    // A change not pushed yet goes to every presenter, this one included; else the last view.
+    if (!feed.check()) socket.emit("tally", feed.current);
   });
 
-  const timer = setInterval(() => publisher.check(), options.intervalMs ?? 250);
+  const timer = setInterval(() => feed.check(), options.intervalMs ?? 250);
   timer.unref();
-  return { stop: () => clearInterval(timer), tally };
+  return { stop: () => clearInterval(timer), tally, connected: () => connected };
 }

@@ -5,9 +5,10 @@ export interface PollQuestion {
   options: readonly { id: string; label: string }[];
 }
 
-/** What the presenter's charts show: counts per option, in the questions' order. */
+/** The votes: counts per option, in the questions' order. */
 export interface TallySnapshot {
-  voters: number;
+  /** Voters holding at least one vote (a leaver's votes go with them). */
+  voted: number;
   questions: { id: string; text: string; labels: string[]; counts: number[] }[];
 }
 
@@ -77,7 +78,7 @@ export class PollTally {
 
   snapshot(): TallySnapshot {
     return {
-      voters: this.#votes.size,
+      voted: this.#votes.size,
       questions: this.#questions.map((q) => {
         const counts = this.#counts.get(q.id);
         return {
@@ -112,5 +113,59 @@ export class ChangePublisher<T> {
     this.#lastKey = key;
     this.#publish(value);
     return true;
+  }
+}
+
+/** What the presenter page shows: the votes, who is there, and when the counts last changed. */
+export interface PresenterTally extends TallySnapshot {
+  /** Voters connected now (on the voting page), whether they voted or not. */
+  connected: number;
+  /**
+   * When a push first showed counts different from the push before (ms since the epoch);
+   * `null` while the counts never changed (no vote yet).
+   */
+  changedAt: number | null;
+}
+
+/**
+ * The presenter's feed: a {@link ChangePublisher} over the tally and the connected count
+ * that stamps `changedAt` when the counts (not the connected count) changed.
+ */
+export class PresenterFeed {
+  readonly #publisher: ChangePublisher<TallySnapshot & { connected: number }>;
+  readonly #now: () => number;
+  #lastCounts: string | undefined;
+  #current: PresenterTally;
+
+  constructor(
+    tally: PollTally,
+    connected: () => number,
+    publish: (view: PresenterTally) => void,
+    now: () => number = Date.now,
+  ) {
+    this.#now = now;
+    this.#publisher = new ChangePublisher(
+      () => ({ connected: connected(), ...tally.snapshot() }),
+      (view) => {
+        const counts = JSON.stringify(view.questions.map((q) => q.counts));
+        const changed = this.#lastCounts !== undefined && counts !== this.#lastCounts;
+        this.#lastCounts = counts;
+        this.#current = { ...view, changedAt: changed ? this.#now() : this.#current.changedAt };
+        publish(this.#current);
+      },
+    );
+    this.#current = { connected: connected(), ...tally.snapshot(), changedAt: null };
+    // The state at creation, published to nobody yet: later pushes are changes only.
+    this.#publisher.check();
+  }
+
+  /** Publishes when the votes or the connected count changed; returns whether it did. */
+  check(): boolean {
+    return this.#publisher.check();
+  }
+
+  /** The last view published. */
+  get current(): PresenterTally {
+    return this.#current;
   }
 }

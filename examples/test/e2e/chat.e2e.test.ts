@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import {
   launchBrowser,
   openPage,
@@ -8,6 +8,7 @@ import {
   type TestApp,
   waitConnected,
 } from "./harness.js";
+import { startProxy } from "./tcp-proxy.js";
 
 let browser: Browser;
 let app: TestApp;
@@ -24,10 +25,13 @@ afterAll(async () => {
   await app?.close();
 });
 
-async function join(username: string): Promise<{ page: Page; errors: string[] }> {
+async function join(
+  username: string,
+  base = app.app.url,
+): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext();
   contexts.push(context);
-  const opened = await openPage(context, `${app.app.url}/chat.html`);
+  const opened = await openPage(context, `${base}/chat.html`);
   await opened.page.fill("#username", username);
   await opened.page.click("#join");
   await waitConnected(opened.page);
@@ -137,5 +141,33 @@ describe("chat demo in two browsers", () => {
     await expect.poll(() => visibleMessages(bob.page)).toEqual(["bob: hello everyone", "cy: sync"]);
     expect(await bob.page.locator("li.msg").count()).toBe(2);
     expect(await bob.page.locator("li.msg", { hasText: "still here?" }).count()).toBe(0);
+  });
+
+  it("rides out a network blip: reconnecting, then the same chat again, no login form", async () => {
+    const proxy = await startProxy(app.app.port);
+    onTestFinished(() => proxy.close());
+    const ada = await join("ada", proxy.url); // behind the network that will blink
+    const bob = await join("bob");
+    await proxy.cut();
+    await expect
+      .poll(() => ada.page.getAttribute("#status", "data-connection"), { timeout: 15_000 })
+      .toBe("reconnecting");
+    // The server saw ada go: bob's list says so, while ada's page keeps the chat.
+    await expect
+      .poll(() => bob.page.locator("#users li").allTextContents(), { timeout: 15_000 })
+      .toEqual(["bob"]);
+    expect(await ada.page.isVisible("#app")).toBe(true);
+    expect(await ada.page.isVisible("#login")).toBe(false);
+
+    await proxy.restore();
+    await expect
+      .poll(() => ada.page.getAttribute("#status", "data-connection"), { timeout: 20_000 })
+      .toBe("connected");
+    await expect
+      .poll(() => bob.page.locator("#users li").allTextContents())
+      .toEqual(["ada", "bob"]);
+    await send(ada.page, "back online");
+    await expect.poll(() => visibleMessages(bob.page)).toContain("ada: back online");
+    expect(await ada.page.isVisible("#login")).toBe(false);
   });
 });

@@ -9,7 +9,14 @@ afterEach(async () => {
   await h.close();
 });
 
-const ZERO = { chatOnline: 0, uploadsOpen: 0, recordingsActive: 0, pollVoters: 0, pins: 0 };
+const ZERO = {
+  chatOnline: 0,
+  uploadsOpen: 0,
+  recordingsActive: 0,
+  pollVoters: 0,
+  pollConnected: 0,
+  pins: 0,
+};
 
 describe("per-connection state", () => {
   it("is released when clients leave mid-way through every demo", async () => {
@@ -41,6 +48,7 @@ describe("per-connection state", () => {
       uploadsOpen: 5,
       recordingsActive: 5,
       pollVoters: 5,
+      pollConnected: 5,
       pins: 5,
     });
     expect(await filesUnder(h.dataDir)).toHaveLength(10); // 5 partial recordings + 5 .part files

@@ -164,4 +164,39 @@ describe("/where", () => {
     p.disconnect();
     expect((await removed)[0]).toEqual({ id: pin.id });
   });
+
+  it("sends every participant every pin: the list on connect, then changes live", async () => {
+    const first = h.connect("/where");
+    await once(first, "pins");
+    const { pin } = await ask(first, "pin:set", { lon: 10.75, lat: 59.91, label: "Oslo" });
+    const second = h.connect("/where");
+    const [initial] = await once(second, "pins");
+    expect(initial).toEqual([pin]);
+    const seen = once(first, "pin:set");
+    const answer = await ask(second, "pin:set", { lon: -77.04, lat: -12.05 });
+    expect((await seen)[0]).toEqual(answer.pin);
+    const gone = once(second, "pin:remove");
+    first.disconnect();
+    expect((await gone)[0]).toEqual({ id: pin.id });
+  });
+});
+
+describe("/polls-admin figures", () => {
+  it("counts connected voters apart from voters who voted; no change time before a vote", async () => {
+    const admin = h.connect("/polls-admin");
+    const tallies: { connected: number; voted: number; changedAt: number | null }[] = [];
+    admin.on("tally", (t) => tallies.push(t));
+    await expect
+      .poll(() => tallies.at(-1))
+      .toMatchObject({ connected: 0, voted: 0, changedAt: null });
+    const voter = h.connect("/polls");
+    await once(voter, "polls:questions");
+    await expect
+      .poll(() => tallies.at(-1))
+      .toMatchObject({ connected: 1, voted: 0, changedAt: null });
+    const before = Date.now();
+    await ask(voter, "vote", { question: "coffee", option: "tea" });
+    await expect.poll(() => tallies.at(-1)?.voted).toBe(1);
+    expect(tallies.at(-1)?.changedAt).toBeGreaterThanOrEqual(before);
+  });
 });

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ChangePublisher, type PollQuestion, PollTally } from "../../src/lib/poll-tally.js";
+import {
+  ChangePublisher,
+  type PollQuestion,
+  PollTally,
+  PresenterFeed,
+  type PresenterTally,
+} from "../../src/lib/poll-tally.js";
 
 const questions: PollQuestion[] = [
   {
@@ -40,7 +46,7 @@ describe("PollTally", () => {
       [0, 0, 1],
     ]);
     expect(t.choicesOf("v1")).toEqual({ q1: "b", q2: "z" });
-    expect(t.snapshot().voters).toBe(2);
+    expect(t.snapshot().voted).toBe(2);
   });
 
   it("removes a leaving voter's votes", () => {
@@ -54,7 +60,7 @@ describe("PollTally", () => {
       [0, 1, 0],
     ]);
     expect(t.choicesOf("v1")).toEqual({});
-    expect(t.snapshot().voters).toBe(1);
+    expect(t.snapshot().voted).toBe(1);
     t.removeVoter("nobody");
   });
 
@@ -151,5 +157,64 @@ describe("ChangePublisher", () => {
         [0, 0, 0],
       ],
     ]);
+  });
+});
+
+describe("PresenterFeed", () => {
+  function setup() {
+    const t = new PollTally(questions);
+    let connected = 0;
+    let clock = 1000;
+    const pushed: PresenterTally[] = [];
+    const feed = new PresenterFeed(
+      t,
+      () => connected,
+      (v) => pushed.push(v),
+      () => clock,
+    );
+    return {
+      t,
+      feed,
+      pushed,
+      connect: (n: number) => {
+        connected = n;
+      },
+      tick: (ms: number) => {
+        clock += ms;
+      },
+    };
+  }
+
+  it("has no change time before the first vote, however many voters come and go", () => {
+    const { feed, pushed, connect } = setup();
+    expect(feed.current).toMatchObject({ connected: 0, voted: 0, changedAt: null });
+    connect(3);
+    expect(feed.check()).toBe(true);
+    connect(1);
+    expect(feed.check()).toBe(true);
+    expect(pushed.map((p) => [p.connected, p.voted, p.changedAt])).toEqual([
+      [0, 0, null], // at creation (before any presenter connects)
+      [3, 0, null],
+      [1, 0, null],
+    ]);
+  });
+
+  it("stamps the time the counts changed, and keeps it while only the connected count moves", () => {
+    const { t, feed, pushed, connect, tick } = setup();
+    connect(2);
+    t.vote("v1", "q1", "a");
+    tick(500);
+    expect(feed.check()).toBe(true);
+    expect(feed.current).toMatchObject({ connected: 2, voted: 1, changedAt: 1500 });
+    tick(500);
+    connect(1);
+    expect(feed.check()).toBe(true);
+    expect(feed.current.changedAt).toBe(1500);
+    tick(500);
+    t.unvote("v1", "q1");
+    expect(feed.check()).toBe(true);
+    expect(feed.current).toMatchObject({ voted: 0, changedAt: 2500 });
+    expect(feed.check()).toBe(false);
+    expect(pushed).toHaveLength(4); // creation + the three changes
   });
 });
