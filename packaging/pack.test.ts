@@ -238,7 +238,11 @@ function importedPackages(dir: string, suffix: ".js" | ".d.ts"): Set<string> {
         entry.name.endsWith(suffix) &&
         (suffix === ".d.ts" || !entry.name.endsWith(".d.ts"))
       ) {
-        for (const match of readFileSync(full, "utf8").matchAll(specifier)) {
+        // comments may show imports (doc examples): only code counts
+        const code = readFileSync(full, "utf8")
+          .replace(/\/\*[\s\S]*?\*\//g, "")
+          .replace(/^\s*\/\/.*$/gm, "");
+        for (const match of code.matchAll(specifier)) {
           const name = match[1] ?? "";
           if (/^(\.|#|node:)/.test(name)) continue;
           const parts = name.split("/");
