@@ -14,13 +14,16 @@
 //   node bench/run.js --max-other 30  repeat (up to 3 times) a measurement during which other
 //                                     processes used more than 30% of a core; the discarded
 //                                     runs stay in the JSONL as type "discarded"
+//   node bench/run.js --base main     also run Switchboard as built at a git ref ("base":
+//                                     a detached worktree under the OS temp folder, npm ci +
+//                                     build there), interleaved; the report adds SB/base
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { markdown, summarizeAll, svgChart, TARGETS } from "./lib/report.js";
+import { BASE, markdown, summarizeAll, svgChart, TARGETS } from "./lib/report.js";
 import { canPinCores, machineBusyUs, startChild } from "./lib/rpc.js";
 import { fmt } from "./lib/stats.js";
 import ackEcho from "./scenarios/ack-echo.js";
@@ -102,6 +105,35 @@ async function switchboardAvailable() {
   }
   return false;
 }
+
+/**
+ * Checks `ref` out in a detached worktree under the OS temp folder and builds it there; the
+ * "base" target loads its server from it (BENCH_BASE_DIR). Removed when the run ends.
+ * @param {string} ref
+ */
+function prepareBase(ref) {
+  const git = (/** @type {string[]} */ a, /** @type {string} */ cwd = root) => {
+    const r = spawnSync("git", a, { cwd, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`git ${a.join(" ")}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const commit = git(["rev-parse", "--short", ref]);
+  const dir = path.join(os.tmpdir(), `switchboard-bench-base-${commit}-${process.pid}`);
+  git(["worktree", "add", "--detach", dir, commit]);
+  process.on("exit", () => spawnSync("git", ["worktree", "remove", "--force", dir], { cwd: root }));
+  for (const cmd of [
+    ["ci", "--no-audit", "--no-fund", "--prefer-offline"],
+    ["run", "build", "--silent"],
+  ]) {
+    console.error(`base ${ref} (${commit}): npm ${cmd.join(" ")}`);
+    const r = spawnSync("npm", cmd, { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+    if (r.status !== 0) throw new Error(`base ${ref}: npm ${cmd.join(" ")} failed`);
+  }
+  process.env.BENCH_BASE_DIR = dir;
+  return `${ref} (${commit})`;
+}
+const baseRef = typeof args.base === "string" ? prepareBase(args.base) : null;
+if (baseRef !== null && !targets.includes(BASE)) targets.push(BASE);
 
 const notes = [];
 if (typeof args.note === "string") notes.push(args.note);
@@ -278,6 +310,7 @@ function gitState() {
 
 const machine = {
   commit: gitState(),
+  base: baseRef,
   cpuModel: os.cpus()[0]?.model ?? "unknown",
   nproc: os.availableParallelism(),
   node: process.version,

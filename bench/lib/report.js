@@ -2,10 +2,13 @@
 import { fmt, summarize } from "./stats.js";
 
 export const TARGETS = /** @type {const} */ (["switchboard", "socketio", "raw-ws"]);
+/** Optional target: Switchboard built at another commit (`--base <ref>`). */
+export const BASE = "base";
 export const TARGET_LABEL = {
   switchboard: "Switchboard",
   socketio: "socket.io",
   "raw-ws": "raw ws",
+  base: "Switchboard at the base commit",
 };
 
 /**
@@ -17,7 +20,7 @@ export const TARGET_LABEL = {
  * @typedef {{ median: number | null, min: number | null, max: number | null, n: number }} Summary
  * @typedef {{ variant: Variant, scenario: string, metric: import("./measure.js").Metric,
  *   byTarget: Record<string, Summary>, vsSio: number | null, vsRaw: number | null,
- *   met: boolean | null }} Row
+ *   vsBase: number | null, met: boolean | null }} Row
  */
 
 /** @param {number | null} a @param {number | null} b */
@@ -35,7 +38,7 @@ export function summarizeAll(plan, records) {
     for (const metric of variant.metrics) {
       /** @type {Record<string, Summary>} */
       const byTarget = {};
-      for (const t of TARGETS) {
+      for (const t of [...TARGETS, BASE]) {
         const vals = records
           .filter((r) => r.variant === variant.id && r.target === t && !r.error)
           .map((r) => r.metrics?.[metric.key] ?? null);
@@ -44,12 +47,13 @@ export function summarizeAll(plan, records) {
       const sb = byTarget.switchboard?.median ?? null;
       const vsSio = ratio(sb, byTarget.socketio?.median ?? null);
       const vsRaw = ratio(sb, byTarget["raw-ws"]?.median ?? null);
+      const vsBase = ratio(sb, byTarget[BASE]?.median ?? null);
       let met = null;
       if (metric.target && vsSio !== null) {
         met =
           metric.target.op === ">=" ? vsSio >= metric.target.value : vsSio <= metric.target.value;
       }
-      rows.push({ variant, scenario, metric, byTarget, vsSio, vsRaw, met });
+      rows.push({ variant, scenario, metric, byTarget, vsSio, vsRaw, vsBase, met });
     }
   }
   return rows;
@@ -85,15 +89,26 @@ export function markdown({ plan, records, rows, machine, bundle }) {
     "Values are medians (min–max) over rounds. Ratios are Switchboard's median over the other's.",
   );
   out.push("");
+  const withBase = records.some((r) => r.target === BASE);
+  if (withBase) {
+    out.push(
+      `Base: Switchboard at ${machine.base ?? "the base commit"}, interleaved with the others; SB/base is the change's median over the base's.`,
+    );
+    out.push("");
+  }
   out.push(
-    "| Scenario | Metric | Switchboard | socket.io | raw ws | SB/socket.io | SB/raw ws | Target (SB/socket.io) | Met |",
+    `| Scenario | Metric | Switchboard | socket.io | raw ws${withBase ? " | base" : ""} | SB/socket.io | SB/raw ws${withBase ? " | SB/base" : ""} | Target (SB/socket.io) | Met |`,
   );
-  out.push("|---|---|---|---|---|---|---|---|---|");
+  out.push(
+    `|---|---|---|---|---|${withBase ? "---|" : ""}---|---|${withBase ? "---|" : ""}---|---|`,
+  );
   for (const r of rows) {
     const tgt = r.metric.target ? `${r.metric.target.op} ${r.metric.target.value}` : "";
     const met = r.met === null ? "" : r.met ? "yes" : "**no**";
+    const base = withBase ? ` | ${cell(r.byTarget[BASE])}` : "";
+    const vsBase = withBase ? ` | ${ratioCell(r.vsBase)}` : "";
     out.push(
-      `| ${r.variant.title} | ${r.metric.label} | ${cell(r.byTarget.switchboard)} | ${cell(r.byTarget.socketio)} | ${cell(r.byTarget["raw-ws"])} | ${ratioCell(r.vsSio)} | ${ratioCell(r.vsRaw)} | ${tgt} | ${met} |`,
+      `| ${r.variant.title} | ${r.metric.label} | ${cell(r.byTarget.switchboard)} | ${cell(r.byTarget.socketio)} | ${cell(r.byTarget["raw-ws"])}${base} | ${ratioCell(r.vsSio)} | ${ratioCell(r.vsRaw)}${vsBase} | ${tgt} | ${met} |`,
     );
   }
   out.push("");
@@ -101,10 +116,11 @@ export function markdown({ plan, records, rows, machine, bundle }) {
     "CPU use during the measured window (median % of one core, user+system; server / generator / all other processes on the machine, from /proc/stat):",
   );
   out.push("");
-  out.push("| Scenario | Switchboard | socket.io | raw ws |");
-  out.push("|---|---|---|---|");
+  const cpuTargets = withBase ? [...TARGETS, BASE] : [...TARGETS];
+  out.push(`| Scenario | Switchboard | socket.io | raw ws${withBase ? " | base" : ""} |`);
+  out.push(`|---|---|---|---|${withBase ? "---|" : ""}`);
   for (const { variant } of plan) {
-    const cols = TARGETS.map((t) => {
+    const cols = cpuTargets.map((t) => {
       const rs = records.filter((r) => r.variant === variant.id && r.target === t && !r.error);
       const s = summarize(rs.map((r) => r.cpu?.server ?? null)).median;
       const g = summarize(rs.map((r) => r.cpu?.generator ?? null)).median;
