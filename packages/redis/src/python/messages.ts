@@ -1,3 +1,4 @@
+import { RESERVED_EVENTS } from "@switchboard/protocol";
 import type { Adapter, BroadcastOptions, Room } from "@switchboard/server";
 import { isTuple, looksLikePickle, PickleError, type PickleLimits, unpickle } from "./pickle.js";
 
@@ -47,14 +48,7 @@ export class PythonMessageError extends Error {
 }
 
 /** Event names that are local life-cycle events on both sides; never sent to clients. */
-const RESERVED = new Set([
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-]);
+const RESERVED = new Set(RESERVED_EVENTS);
 
 const invalid = (why: string): never => {
   throw new PythonMessageError("SB_ERR_PYTHON_INVALID_MESSAGE", `python message dropped: ${why}`);
