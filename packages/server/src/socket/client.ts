@@ -112,6 +112,11 @@ export class Client implements EngineConnectionHandler {
   }
 
   /** The connected sockets of this connection, by namespace. */
+  /** The engine connection's id, as socket.io's `socket.client.id`. */
+  get id(): string {
+    return this.conn.id;
+  }
+
   get sockets(): ReadonlyMap<string, AnySocket> {
     return new Map(this.#list().map((socket) => [socket.nsp.name, socket]));
   }

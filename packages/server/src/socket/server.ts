@@ -340,6 +340,17 @@ export class Server<
     return this.#nsps;
   }
 
+  /**
+   * socket.io's internal name of {@link namespaces}, read by tools written for socket.io
+   * (the official admin UI's `instrument(io)` iterates `io._nsps`).
+   */
+  get _nsps(): ReadonlyMap<
+    string,
+    Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  > {
+    return this.#nsps;
+  }
+
   /** Forget a namespace (used when an empty child namespace is cleaned up). */
   forgetNamespace(nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
     if (this.#nsps.get(nsp.name) === nsp) this.#nsps.delete(nsp.name);
