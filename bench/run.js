@@ -32,12 +32,13 @@ import broadcast from "./scenarios/broadcast.js";
 import connectRate from "./scenarios/connect-rate.js";
 import idleMemory from "./scenarios/idle-memory.js";
 import longPolling from "./scenarios/long-polling.js";
+import scale from "./scenarios/scale.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
 
 /** @type {import("./lib/measure.js").Scenario[]} */
-const SCENARIOS = [broadcast, ackEcho, idleMemory, connectRate, longPolling, binary];
+const SCENARIOS = [broadcast, ackEcho, idleMemory, connectRate, longPolling, binary, scale];
 
 function parseArgs(argv = process.argv.slice(2)) {
   /** @type {Record<string, string | boolean>} */
@@ -151,7 +152,9 @@ if (maxOther !== null)
   );
 const plan = SCENARIOS.flatMap((scenario) =>
   scenario.variants
-    .filter((v) => !only || only.includes(v.id) || only.includes(scenario.name))
+    .filter((v) =>
+      only === null ? scenario.optIn !== true : only.includes(v.id) || only.includes(scenario.name),
+    )
     .map((variant) => ({ scenario: scenario.name, variant, def: scenario })),
 );
 

@@ -117,7 +117,10 @@ const handlers = {
         lp.start();
         c = lp;
       } else {
-        c = new LeanWs(kind, wsUrl(p.port, kind), auth);
+        // sourceAddresses: spread the connections over 127.0.0.2, .3, … (a source address
+        // has ~28k ephemeral ports; loopback answers on all of 127/8)
+        const from = p.sourceAddresses ? `127.0.0.${2 + (i % p.sourceAddresses)}` : undefined;
+        c = new LeanWs(kind, wsUrl(p.port, kind), auth, from);
         await c.connect();
       }
       c.index = i;

@@ -69,17 +69,19 @@ export class LeanWs {
    * @param {Kind} kind
    * @param {string} url ws://127.0.0.1:port/socket.io/?EIO=4&transport=websocket or …/raw
    * @param {Record<string, unknown> | null} auth
+   * @param {string} [localAddress] source address of the connection
    */
-  constructor(kind, url, auth) {
+  constructor(kind, url, auth, localAddress) {
     this.kind = kind;
     this.url = url;
+    this.localAddress = localAddress;
     this.#authJson = auth ? JSON.stringify(auth) : "";
   }
 
   /** Open the WebSocket and complete the namespace CONNECT. @returns {Promise<void>} */
   connect() {
     return new Promise((resolve, reject) => {
-      const ws = openWebSocket(this.url);
+      const ws = openWebSocket(this.url, this.localAddress);
       this.ws = ws;
       this.#settle = (err) => {
         this.#settle = null;

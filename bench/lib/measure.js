@@ -15,10 +15,12 @@
  *   counts?: Record<string, number>,
  *   cpu: { server: number | null, generator: number | null, other?: number | null },
  * }} Measurement
+ * `optIn`: runs only when named in `--only` (heavy scenarios).
  * @typedef {{
  *   name: string,
  *   variants: Variant[],
  *   config: (quick: boolean) => any,
+ *   optIn?: boolean,
  *   supports?: (target: string, v: Variant) => boolean,
  *   measure: (ctx: Ctx, v: Variant) => Promise<Measurement>,
  * }} Scenario

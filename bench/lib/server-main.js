@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import http from "node:http";
 import { Session } from "node:inspector";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { blast, installApp, state } from "./app.js";
 import { CpuMeter, serveRpc } from "./rpc.js";
@@ -21,6 +22,8 @@ const address = httpServer.address();
 const port = typeof address === "object" && address ? address.port : 0;
 
 const cpu = new CpuMeter();
+/** Event-loop delay over a window (eldStart … eldStop), 10 ms sampling resolution. */
+let eld = monitorEventLoopDelay({ resolution: 10 });
 
 // BENCH_PROFILE_WINDOW=<file>: V8 CPU profile of the measured window only (cpuStart..cpuStop),
 // in addition to any whole-process --cpu-prof profile.
@@ -61,6 +64,18 @@ serveRpc(
       return result;
     },
     blast: (/** @type {any} */ p) => blast(io, p),
+    eldStart: () => {
+      eld.disable();
+      eld = monitorEventLoopDelay({ resolution: 10 });
+      eld.enable();
+      return { ok: true };
+    },
+    eldStop: () => {
+      eld.disable();
+      // the histogram is in ns and includes the 10 ms resolution tick; report the delay beyond it
+      const ms = (/** @type {number} */ ns) => Math.max(0, ns / 1e6 - 10);
+      return { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) };
+    },
     count: () => ({ ...state }),
     /** Write a heap snapshot after GC (for per-connection memory analysis). */
     heapSnapshot: async (/** @type {{ file: string }} */ p) => {

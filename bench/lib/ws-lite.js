@@ -79,12 +79,13 @@ export class WsLite {
   #fragments = [];
   #fragmentOpcode = 0;
 
-  /** @param {string} url ws://host:port/path?query */
-  constructor(url) {
+  /** @param {string} url ws://host:port/path?query @param {string} [localAddress] source address */
+  constructor(url, localAddress) {
     const u = new URL(url);
     this.socket = net.connect({
       host: u.hostname,
       port: Number(u.port),
+      localAddress,
       noDelay: true,
       onread: {
         buffer: READ_BUFFER,
@@ -284,9 +285,10 @@ class WsPackage {
   /** @type {(err: Error) => void} */
   onerror = noop;
   onclose = noop;
-  /** @param {string} url */
-  constructor(url) {
+  /** @param {string} url @param {string} [localAddress] */
+  constructor(url, localAddress) {
     this.ws = new WebSocket(url, {
+      localAddress,
       perMessageDeflate: false,
       skipUTF8Validation: true,
       generateMask: zeroMask,
@@ -317,7 +319,11 @@ class WsPackage {
 
 const useWsPackage = process.env.BENCH_GEN_WS === "ws";
 
-/** Open a generator WebSocket (WsLite, or the `ws` package when BENCH_GEN_WS=ws). @param {string} url @returns {GenSocket} */
-export function openWebSocket(url) {
-  return useWsPackage ? new WsPackage(url) : new WsLite(url);
+/**
+ * Open a generator WebSocket (WsLite, or the `ws` package when BENCH_GEN_WS=ws).
+ * @param {string} url @param {string} [localAddress] source address (e.g. 127.0.0.7)
+ * @returns {GenSocket}
+ */
+export function openWebSocket(url, localAddress) {
+  return useWsPackage ? new WsPackage(url, localAddress) : new WsLite(url, localAddress);
 }
