@@ -30,6 +30,7 @@ export {
 export { BroadcastOperator } from "./socket/broadcast-operator.js";
 export type { NamespaceHandler, NamespaceHandlerClass } from "./socket/class-handler.js";
 export { createServer, createServer as default } from "./socket/create-server.js";
+export { SocketError, SocketErrorCode, SocketTypeError } from "./socket/errors.js";
 export {
   type ExtendedError,
   Namespace,

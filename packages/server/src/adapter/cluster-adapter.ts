@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { SocketPacket } from "@switchboard/protocol";
 import debugModule from "debug";
+import { AdapterError, AdapterErrorCode } from "./errors.js";
 import { InMemoryAdapter } from "./in-memory-adapter.js";
 import type {
   AdapterNamespace,
@@ -318,7 +319,12 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   ): void {
     const timer = setTimeout(() => {
       this.#requests.delete(requestId);
-      handlers.done(new Error("timeout reached while waiting for responses from other nodes"));
+      handlers.done(
+        new AdapterError(
+          AdapterErrorCode.REQUEST_TIMEOUT,
+          "timeout reached while waiting for responses from other nodes",
+        ),
+      );
     }, this.clusterOptions.requestsTimeout);
     timer.unref();
     const request: PendingRequest & { done: (err?: Error) => void } = {

@@ -4,6 +4,7 @@ export {
   type ClusterMessage,
   type SerializedOptions,
 } from "./cluster-adapter.js";
+export { AdapterError, AdapterErrorCode } from "./errors.js";
 export { InMemoryAdapter } from "./in-memory-adapter.js";
 export { SessionAwareAdapter } from "./session-aware-adapter.js";
 export type {

@@ -1,11 +1,16 @@
 import type { EventEmitter } from "node:events";
-import type { IncomingHttpHeaders } from "node:http";
 import type { SocketPacket } from "@switchboard/protocol";
+import type {
+  ConnectionStateRecoveryOptions,
+  Handshake,
+  RestoredSession,
+  Room,
+  Session,
+  SocketId,
+} from "../socket/types.js";
 
-/** A Socket.IO socket id (the `sid` of the CONNECT answer), distinct from the engine session id. */
-export type SocketId = string;
-/** A room name. Every socket is in the room named after its own id. */
-export type Room = string;
+// The socket layer's types, used by this seam and re-exported here as before.
+export type { ConnectionStateRecoveryOptions, Handshake, RestoredSession, Room, Session, SocketId };
 
 /** Flags that travel with a broadcast. */
 export interface BroadcastFlags {
@@ -45,28 +50,6 @@ export interface AckCallback {
   onDisconnect?: () => void;
 }
 
-/** The handshake details of a socket (`socket.handshake`). */
-export interface Handshake {
-  /** The headers of the handshake request (the request's own object, not a copy). */
-  headers: IncomingHttpHeaders;
-  /** Creation date, `Date#toString()`. */
-  time: string;
-  /** The remote address. */
-  address: string;
-  /** Whether the request carried an `Origin` header (cross-domain). */
-  xdomain: boolean;
-  /** Whether the connection is TLS. */
-  secure: boolean;
-  /** Creation time, milliseconds since the epoch. */
-  issued: number;
-  /** The request URL. */
-  url: string;
-  /** The parsed query string of the handshake request. */
-  query: Record<string, string | string[] | undefined>;
-  /** The auth payload of the CONNECT packet. */
-  auth: Record<string, unknown>;
-}
-
 /** How an adapter sees a socket: send prepared packets, register acks, join, leave, disconnect. */
 export interface AdapterSocket {
   readonly id: SocketId;
@@ -99,37 +82,12 @@ export interface AdapterNamespace {
   readonly connectionStateRecovery: Readonly<ConnectionStateRecoveryOptions> | undefined;
 }
 
-/** Options of connection state recovery. */
-export interface ConnectionStateRecoveryOptions {
-  /** How long a session may be restored after a disconnection, in ms. Default 120000. */
-  maxDisconnectionDuration: number;
-  /** Skip the middlewares when a session is restored. Default true. */
-  skipMiddlewares: boolean;
-  /** Most missed packets kept per namespace for replay. Default 10000. */
-  maxPackets: number;
-  /** Most disconnected sessions kept per namespace. Default 10000. */
-  maxSessions: number;
-}
-
 /** What a socket looks like across nodes (`fetchSockets`). */
 export interface SocketDetails {
   id: SocketId;
   handshake: Handshake;
   rooms: Set<Room>;
   data: unknown;
-}
-
-/** A disconnected socket's state, persisted for connection state recovery. */
-export interface Session {
-  sid: SocketId;
-  pid: string;
-  rooms: Room[];
-  data: unknown;
-}
-
-/** A restored session plus the packets (event `data` arrays) the client missed. */
-export interface RestoredSession extends Session {
-  missedPackets: unknown[][];
 }
 
 /**

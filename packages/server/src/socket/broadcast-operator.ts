@@ -1,6 +1,7 @@
 import type {
   AllButLast,
   DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
   DefaultEventsMap,
   EventNames,
   EventNamesWithError,
@@ -8,13 +9,16 @@ import type {
   EventsMap,
   FirstNonErrorArg,
   Last,
-  SocketPacket,
 } from "@switchboard/protocol";
 import type { Adapter, BroadcastFlags, BroadcastOptions, Room } from "../adapter/types.js";
-import { assertNotReserved } from "./reasons.js";
+import { ackPromise, collectAcks, eventPacket, takeAck } from "./acks.js";
 import { RemoteSocket } from "./remote-socket.js";
 
-type Ack = (...args: unknown[]) => void;
+/** The operator type the namespace, server and socket hand out (acks collect responses). */
+export type Operator<EmitEvents extends EventsMap, SocketData> = BroadcastOperator<
+  DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
+  SocketData
+>;
 
 /**
  * Selects recipients (rooms, exclusions, flags) and sends them an event. Immutable: each
@@ -94,17 +98,11 @@ export class BroadcastOperator<
    * argument collects every answer: `(err, responses)`.
    */
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
-    assertNotReserved(ev);
-    const data: unknown[] = [ev, ...args];
-    const last = data[data.length - 1];
-    const packet: SocketPacket = { type: 2, nsp: this.#adapter.nsp.name, data };
+    const packet = eventPacket(this.#adapter.nsp.name, ev, args);
+    const ack = takeAck(packet);
     const opts: BroadcastOptions = { rooms: this.#rooms, except: this.#except, flags: this.#flags };
-    if (typeof last !== "function") {
-      this.#adapter.broadcast(packet, opts);
-      return true;
-    }
-    data.pop();
-    collectAcks(this.#adapter, packet, opts, last as Ack);
+    if (ack === undefined) this.#adapter.broadcast(packet, opts);
+    else collectAcks(this.#adapter, packet, opts, ack);
     return true;
   }
 
@@ -113,11 +111,7 @@ export class BroadcastOperator<
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
-    return new Promise((resolve, reject) => {
-      const ack = (err: unknown, responses: unknown) =>
-        err ? reject(err) : resolve(responses as never);
-      (this.emit as (ev: string, ...a: unknown[]) => boolean)(ev as string, ...args, ack);
-    });
+    return ackPromise(this, this.emit, [ev, ...args], true);
   }
 
   /** The selected sockets, local or on other nodes. */
@@ -156,64 +150,4 @@ export class BroadcastOperator<
       ...flags,
     });
   }
-}
-
-/**
- * Broadcast with acks: calls `ack(err, responses)` once every recipient (on every node)
- * answered, or when `flags.timeout` expires. A recipient that disconnects stops being
- * waited for.
- */
-export function collectAcks(
-  adapter: Adapter,
-  packet: SocketPacket,
-  opts: BroadcastOptions,
-  ack: Ack,
-): void {
-  const single = opts.flags?.expectSingleResponse === true;
-  const responses: unknown[] = [];
-  let expectedServers = -1;
-  let countedServers = 0;
-  let expectedClients = 0;
-  let done = false;
-  let timer: NodeJS.Timeout | undefined;
-  const finish = (err: Error | null) => {
-    if (done) return;
-    done = true;
-    if (timer !== undefined) clearTimeout(timer);
-    ack(err, single ? (responses[0] ?? null) : responses);
-  };
-  const check = () => {
-    if (expectedServers === countedServers && responses.length >= expectedClients) finish(null);
-  };
-  const timeout = opts.flags?.timeout;
-  if (timeout !== undefined) {
-    timer = setTimeout(() => finish(new Error("operation has timed out")), timeout);
-  }
-  const onResponse: Ack & { onDisconnect?: () => void } = (...args: unknown[]) => {
-    if (done) return;
-    responses.push(args[0]);
-    check();
-  };
-  onResponse.onDisconnect = () => {
-    if (done) return;
-    expectedClients--;
-    check();
-  };
-  adapter.broadcastWithAck(
-    packet,
-    opts,
-    (clientCount) => {
-      expectedClients += clientCount;
-      countedServers++;
-      check();
-    },
-    onResponse,
-  );
-  adapter.serverCount().then(
-    (count) => {
-      expectedServers = count;
-      check();
-    },
-    (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
-  );
 }

@@ -1,4 +1,6 @@
 import debugModule from "debug";
+import { SocketError, SocketErrorCode, SocketTypeError } from "./errors.js";
+import { kReportError } from "./internal.js";
 import type { DisconnectReason } from "./reasons.js";
 import type { Socket } from "./socket.js";
 
@@ -19,8 +21,12 @@ type AnySocket = Socket<any, any, any, any>;
  *   `events` table: `static events = { "chat-message": "onChatMessage" }`.
  *
  * Event methods get the socket first, then the event arguments (the ack callback last).
- * A method that throws or rejects is logged (`switchboard:class-handler`) and does not
- * disconnect anyone.
+ *
+ * A method that throws or rejects reaches the socket's `error` event, where `onError`
+ * (an on-method like the others: `onError(socket, err)`) or any `socket.on("error")`
+ * listener receives it; the connection stays open. With no `error` listener the error is
+ * thrown as from a plain `socket.on` listener (a rejection is left unhandled), as in
+ * socket.io: a handler bug is never silent. An `onError` that throws is thrown too.
  *
  * @example
  * ```ts
@@ -40,6 +46,12 @@ export interface NamespaceHandler<S extends AnySocket = AnySocket> {
   onConnect?(socket: S): unknown;
   onDisconnecting?(socket: S, reason: DisconnectReason, description?: unknown): unknown;
   onDisconnect?(socket: S, reason: DisconnectReason, description?: unknown): unknown;
+  /**
+   * The socket's `error` event: a `socket.use` middleware rejection, or a method of this
+   * handler that threw or rejected (the value thrown, or a `SB_ERR_HANDLER_FAILED`
+   * SocketError wrapping a non-Error).
+   */
+  onError?(socket: S, err: Error): unknown;
 }
 
 /** The static side: an optional event-name → method-name table. */
@@ -72,7 +84,10 @@ export function handlerEventTable(handler: object): Map<string, Method> {
   for (const [event, methodName] of Object.entries(ctor?.events ?? {})) {
     const method = record[methodName];
     if (typeof method !== "function") {
-      throw new TypeError(`events["${event}"] names "${methodName}", which is not a method`);
+      throw new SocketTypeError(
+        SocketErrorCode.INVALID_HANDLER,
+        `events["${event}"] names "${methodName}", which is not a method`,
+      );
     }
     table.set(event, method as Method);
   }
@@ -85,31 +100,51 @@ export function bindHandler(
   table: Map<string, Method>,
   socket: AnySocket,
 ): void {
-  const run = (fn: Method, args: unknown[]) => {
+  // The listener returns what the method returned (EventEmitter ignores it), so that a
+  // rejection nobody listens for stays unhandled, as it would from a plain listener.
+  const run = (event: string, fn: Method, args: unknown[]): unknown => {
+    let result: unknown;
     try {
-      const result = fn.apply(handler, args);
-      if (result instanceof Promise) result.catch(report);
+      result = fn.apply(handler, args);
     } catch (err) {
-      report(err);
+      fail(socket, event, err);
+      return undefined;
     }
+    if (result instanceof Promise) return result.catch((err: unknown) => fail(socket, event, err));
+    return result;
   };
   for (const [event, method] of table) {
-    socket.on(event, (...args: unknown[]) => run(method, [socket, ...args]));
+    socket.on(event, (...args: unknown[]) => run(event, method, [socket, ...args]));
   }
   const { onDisconnecting, onDisconnect, onConnect } = handler;
   if (onDisconnecting) {
     socket.on("disconnecting", (reason, description) =>
-      run(onDisconnecting as Method, [socket, reason, description]),
+      run("disconnecting", onDisconnecting as Method, [socket, reason, description]),
     );
   }
   if (onDisconnect) {
     socket.on("disconnect", (reason, description) =>
-      run(onDisconnect as Method, [socket, reason, description]),
+      run("disconnect", onDisconnect as Method, [socket, reason, description]),
     );
   }
-  if (onConnect) run(onConnect as Method, [socket]);
+  if (onConnect) run("connect", onConnect as Method, [socket]);
 }
 
-function report(err: unknown): void {
-  debug("handler failed: %s", err instanceof Error ? err.stack : err);
+/**
+ * A handler method failed: the socket's `error` listeners get it (a non-Error wrapped in a
+ * `SB_ERR_HANDLER_FAILED` SocketError); with none, or when `onError` itself failed, it is
+ * thrown on.
+ */
+function fail(socket: AnySocket, event: string, err: unknown): void {
+  debug("handler of %s failed: %s", event, err instanceof Error ? err.stack : err);
+  if (event === "error") throw err;
+  const error =
+    err instanceof Error
+      ? err
+      : new SocketError(
+          SocketErrorCode.HANDLER_FAILED,
+          `handler of "${event}" failed: ${String(err)}`,
+          { cause: err },
+        );
+  if (!socket[kReportError](error)) throw err;
 }

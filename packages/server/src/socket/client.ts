@@ -10,6 +10,7 @@ import {
   TimerEntry,
   TimerWheel,
 } from "../engine/index.js";
+import { SocketError, SocketErrorCode } from "./errors.js";
 import {
   kAccept,
   kAdd,
@@ -22,23 +23,49 @@ import {
   kRemove,
   kResolveNamespace,
 } from "./internal.js";
-import type { AddResult, Namespace } from "./namespace.js";
 import type { DisconnectReason } from "./reasons.js";
-import type { Server } from "./server.js";
-import type { Socket } from "./socket.js";
+import type { ResolvedServerOptions } from "./server-options.js";
+import type { SocketId } from "./types.js";
 
 const debug = debugModule("switchboard:client");
 
-// biome-ignore lint/suspicious/noExplicitAny: the client multiplexes sockets of any event maps
-type AnySocket = Socket<any, any, any, any>;
-// biome-ignore lint/suspicious/noExplicitAny: idem, for the server
-type AnyServer = Server<any, any, any, any>;
-// biome-ignore lint/suspicious/noExplicitAny: idem, for namespaces
-type AnyNamespace = Namespace<any, any, any, any>;
+/**
+ * What a Client needs of the socket it routes packets to (Socket implements it). The
+ * Client sits below Server, Namespace and Socket in the import graph: it knows them only
+ * through these interfaces.
+ */
+export interface ClientSocket {
+  readonly id: SocketId;
+  readonly nsp: { readonly name: string };
+  disconnect(): unknown;
+  [kOnPacket](packet: SocketPacket): void;
+  [kOnClose](reason: DisconnectReason, description?: unknown): void;
+}
+
+/** Outcome of a CONNECT: on success, the client hands the socket back through `kAccept`. */
+export type AddResult =
+  | { ok: true; socket: ClientSocket }
+  | { ok: false; error: { message: string; data?: unknown } };
+
+/** What a Client needs of a namespace (Namespace implements it). */
+export interface ClientNamespace {
+  readonly adapter: { delAll(id: SocketId): void };
+  [kAdd](client: Client, auth: Record<string, unknown>): AddResult | Promise<AddResult>;
+  [kAccept](socket: ClientSocket): void;
+  [kRemove](socket?: ClientSocket): void;
+}
+
+/** What a Client needs of its server (Server implements it). */
+export interface ClientHost {
+  readonly namespaces: ReadonlyMap<string, ClientNamespace>;
+  readonly [kOptions]: ResolvedServerOptions;
+  [kResolveNamespace](name: string, auth: Record<string, unknown>): Promise<ClientNamespace | null>;
+  [kClientClosed](client: Client): void;
+}
 
 /** A connection's other namespaces and its CONNECTs in progress (rare: one object for both). */
 interface MoreSockets {
-  others: Map<string, AnySocket> | undefined;
+  others: Map<string, ClientSocket> | undefined;
   /** Namespaces with a CONNECT being processed (middlewares, dynamic namespace checks). */
   connecting: Set<string> | undefined;
 }
@@ -57,7 +84,7 @@ export class Client implements EngineConnectionHandler {
   /** `connectTimeout` deadlines of every connection: one Timeout per duration, not per connection. */
   static readonly #connectDeadlines = new TimerWheel<Client>((client) => client.#connectTimedOut());
   readonly conn: EngineConnection;
-  readonly server: AnyServer;
+  readonly server: ClientHost;
   /**
    * This connection's own decoder, made for its first binary packet (the only kind that
    * leaves state behind between messages); text packets go through a decoder shared by
@@ -71,12 +98,12 @@ export class Client implements EngineConnectionHandler {
    * in a field, and the rest (other namespaces, CONNECTs in progress) in an object made
    * when needed.
    */
-  #socket: AnySocket | undefined;
+  #socket: ClientSocket | undefined;
   #more: MoreSockets | undefined;
   #connectDeadline: TimerEntry<Client> | undefined;
   #closed = false;
 
-  constructor(server: AnyServer, conn: EngineConnection) {
+  constructor(server: ClientHost, conn: EngineConnection) {
     this.server = server;
     this.conn = conn;
     conn.setHandler(this);
@@ -111,13 +138,13 @@ export class Client implements EngineConnectionHandler {
     }
   }
 
-  /** The connected sockets of this connection, by namespace. */
   /** The engine connection's id, as socket.io's `socket.client.id`. */
   get id(): string {
     return this.conn.id;
   }
 
-  get sockets(): ReadonlyMap<string, AnySocket> {
+  /** The connected sockets of this connection, by namespace. */
+  get sockets(): ReadonlyMap<string, ClientSocket> {
     return new Map(this.#list().map((socket) => [socket.nsp.name, socket]));
   }
 
@@ -176,7 +203,7 @@ export class Client implements EngineConnectionHandler {
   }
 
   /** A socket closed: forget it. */
-  remove(socket: AnySocket): void {
+  remove(socket: ClientSocket): void {
     if (this.#socket === socket) {
       this.#socket = undefined;
     } else {
@@ -247,7 +274,9 @@ export class Client implements EngineConnectionHandler {
 
   #connect(name: string, auth: unknown): void {
     if (auth !== undefined && (auth === null || typeof auth !== "object" || Array.isArray(auth))) {
-      this.onParseError(new Error("CONNECT auth payload is not an object"));
+      this.onParseError(
+        new SocketError(SocketErrorCode.INVALID_AUTH, "CONNECT auth payload is not an object"),
+      );
       return;
     }
     if (this.#find(name) !== undefined || this.#more?.connecting?.has(name)) {
@@ -306,7 +335,7 @@ export class Client implements EngineConnectionHandler {
       });
   }
 
-  #joined(name: string, nsp: AnyNamespace, result: AddResult): void {
+  #joined(name: string, nsp: ClientNamespace, result: AddResult): void {
     if (this.#closed) {
       // Closed while middlewares ran: undo what a restored session joined, and drop an
       // empty dynamic child namespace made for this CONNECT.
@@ -319,7 +348,7 @@ export class Client implements EngineConnectionHandler {
       nsp[kRemove]();
       return;
     }
-    const socket = result.socket as AnySocket;
+    const socket = result.socket;
     if (this.#socket === undefined) this.#socket = socket;
     else {
       let others = this.#more?.others;
@@ -372,14 +401,14 @@ export class Client implements EngineConnectionHandler {
   }
 
   /** The connected socket of namespace `name`. */
-  #find(name: string): AnySocket | undefined {
+  #find(name: string): ClientSocket | undefined {
     const first = this.#socket;
     return first?.nsp.name === name ? first : this.#more?.others?.get(name);
   }
 
   /** The connected sockets (a snapshot). */
-  #list(): AnySocket[] {
-    const list: AnySocket[] = [];
+  #list(): ClientSocket[] {
+    const list: ClientSocket[] = [];
     if (this.#socket !== undefined) list.push(this.#socket);
     const others = this.#more?.others;
     if (others !== undefined) for (const socket of others.values()) list.push(socket);

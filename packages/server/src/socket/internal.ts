@@ -1,3 +1,5 @@
+import type { EventsMap } from "@switchboard/protocol";
+
 /**
  * Symbols for collaboration between Server, Namespace, Socket and Client. Not re-exported
  * by the package entry: they are not public API.
@@ -7,6 +9,8 @@
 export const kOnPacket = Symbol("switchboard.onPacket");
 /** Socket: it closed (reason, description). */
 export const kOnClose = Symbol("switchboard.onClose");
+/** Socket: hand an error to its `error` listeners; false when it has none. */
+export const kReportError = Symbol("switchboard.reportError");
 /** Socket: it was accepted; join its own room and answer CONNECT. */
 export const kOnConnect = Symbol("switchboard.onConnect");
 /** Namespace: add a socket for a CONNECT (client, auth). */
@@ -27,3 +31,39 @@ export const kEio3Open = Symbol("switchboard.eio3Open");
 export const kInitAdapter = Symbol("switchboard.initAdapter");
 /** Client: encode a packet with the server's parser (the built-in codec or the `parser` option). */
 export const kEncode = Symbol("switchboard.encode");
+
+/**
+ * The classes at the top of the socket layer, by name, for the modules below them. Imports
+ * point one way (server → parent-namespace → namespace → socket → broadcast-operator →
+ * remote-socket → acks), yet the public types point back up: `socket.nsp` is a Namespace and
+ * `nsp.server` a Server. socket.ts and namespace.ts name those classes through this
+ * interface, which namespace.ts and server.ts complete (declaration merging): the types stay
+ * exact, and no file imports a file that imports it.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging (a type alias cannot be)
+export interface SocketLayerClasses<
+  // biome-ignore lint/correctness/noUnusedVariables: used by the merged declarations
+  ListenEvents extends EventsMap,
+  // biome-ignore lint/correctness/noUnusedVariables: idem
+  EmitEvents extends EventsMap,
+  // biome-ignore lint/correctness/noUnusedVariables: idem
+  ServerSideEvents extends EventsMap,
+  // biome-ignore lint/correctness/noUnusedVariables: idem
+  SocketData,
+> {}
+
+/** `Namespace<L, E, S, D>`, named without importing namespace.ts. */
+export type NamespaceOf<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  SocketData,
+> = SocketLayerClasses<ListenEvents, EmitEvents, ServerSideEvents, SocketData>["namespace"];
+
+/** `Server<L, E, S, D>`, named without importing server.ts. */
+export type ServerOf<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  SocketData,
+> = SocketLayerClasses<ListenEvents, EmitEvents, ServerSideEvents, SocketData>["server"];

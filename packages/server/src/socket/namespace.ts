@@ -15,30 +15,39 @@ import type {
   SocketPacket,
 } from "@switchboard/protocol";
 import debugModule from "debug";
-import type {
-  Adapter,
-  AdapterNamespace,
-  ConnectionStateRecoveryOptions,
-  Room,
-} from "../adapter/types.js";
-import { BroadcastOperator } from "./broadcast-operator.js";
+import type { Adapter, AdapterNamespace } from "../adapter/types.js";
+import { ackPromise } from "./acks.js";
+import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
 import { bindHandler, handlerEventTable, type NamespaceHandler } from "./class-handler.js";
-import type { Client } from "./client.js";
-import { kAccept, kAdd, kInitAdapter, kOnConnect, kOptions, kRemove } from "./internal.js";
+import type { AddResult, Client } from "./client.js";
+import {
+  kAccept,
+  kAdd,
+  kInitAdapter,
+  kOnConnect,
+  kOptions,
+  kRemove,
+  type ServerOf,
+} from "./internal.js";
 import { PreparedPacket } from "./prepared-packet.js";
-import { assertNotReserved } from "./reasons.js";
+import { assertNotReserved, reservedEventError } from "./reasons.js";
 import type { RemoteSocket } from "./remote-socket.js";
-import type { Server } from "./server.js";
 import { Socket } from "./socket.js";
 import { StrictEventEmitter } from "./typed-emitter.js";
+import type { ConnectionStateRecoveryOptions, Room } from "./types.js";
 
 const debug = debugModule("switchboard:namespace");
 
-/** The operator type the namespace, server and socket hand out (acks collect responses). */
-export type Operator<EmitEvents extends EventsMap, SocketData> = BroadcastOperator<
-  DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
-  SocketData
->;
+declare module "./internal.js" {
+  interface SocketLayerClasses<
+    ListenEvents extends EventsMap,
+    EmitEvents extends EventsMap,
+    ServerSideEvents extends EventsMap,
+    SocketData,
+  > {
+    namespace: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  }
+}
 
 /** Events a namespace raises itself. */
 export interface NamespaceReservedEventsMap<
@@ -80,11 +89,6 @@ export interface ExtendedError extends Error {
   data?: unknown;
 }
 
-/** Outcome of a CONNECT: on success, the client hands the socket back through `kAccept`. */
-export type AddResult =
-  | { ok: true; socket: Socket<EventsMap, EventsMap, EventsMap, unknown> }
-  | { ok: false; error: { message: string; data?: unknown } };
-
 /**
  * A communication channel: sockets connect to it, join its rooms, and hear its
  * broadcasts. Several namespaces share one connection.
@@ -112,7 +116,7 @@ export class Namespace<
   implements AdapterNamespace
 {
   readonly name: string;
-  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly server: ServerOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   /** The connected sockets of this node, by id. */
   readonly sockets = new Map<
     string,
@@ -125,7 +129,7 @@ export class Namespace<
   #operator: Operator<EmitEvents, SocketData> | undefined;
 
   constructor(
-    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    server: ServerOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     name: string,
   ) {
     super();
@@ -210,9 +214,7 @@ export class Namespace<
     >
   ): boolean {
     assertNotReserved(ev);
-    if (ev === "connection" || ev === "new_namespace") {
-      throw new Error(`"${String(ev)}" is a reserved event name`);
-    }
+    if (ev === "connection" || ev === "new_namespace") throw reservedEventError(ev);
     this.adapter.serverSideEmit([ev, ...args]);
     return true;
   }
@@ -222,11 +224,7 @@ export class Namespace<
     ev: Ev,
     ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
-    return new Promise((resolve, reject) => {
-      const ack = (err: unknown, responses: unknown) =>
-        err ? reject(err) : resolve(responses as never);
-      (this.serverSideEmit as (ev: string, ...a: unknown[]) => boolean)(ev as string, ...args, ack);
-    });
+    return ackPromise(this, this.serverSideEmit, [ev, ...args], true);
   }
 
   /** Acks of the next broadcast time out after `timeout` ms. */
@@ -322,7 +320,7 @@ export class Namespace<
       return this.#addAsync(client, auth);
     }
     const socket = new Socket(this, client, auth);
-    if (this.fns.length === 0) return { ok: true, socket: socket as never };
+    if (this.fns.length === 0) return { ok: true, socket };
     return this.#admit(socket);
   }
 
@@ -341,8 +339,7 @@ export class Namespace<
       }
     }
     socket ??= new Socket(this, client, auth);
-    if (socket.recovered && recovery?.skipMiddlewares === true)
-      return { ok: true, socket: socket as never };
+    if (socket.recovered && recovery?.skipMiddlewares === true) return { ok: true, socket };
     return this.#admit(socket);
   }
 
@@ -361,7 +358,7 @@ export class Namespace<
             : { message: error.message, data: error.data },
       };
     }
-    return { ok: true, socket: socket as never };
+    return { ok: true, socket };
   }
 
   [kAccept](socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {

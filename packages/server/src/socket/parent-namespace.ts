@@ -4,14 +4,11 @@ import type {
   Adapter,
   AdapterNamespace,
   BroadcastOptions,
-  RestoredSession,
-  Room,
   SocketDetails,
-  SocketId,
 } from "../adapter/types.js";
-import { kInitAdapter } from "./internal.js";
+import { kInitAdapter, type ServerOf } from "./internal.js";
 import { Namespace } from "./namespace.js";
-import type { Server } from "./server.js";
+import type { RestoredSession, Room, SocketId } from "./types.js";
 
 /** Decides whether a dynamic namespace may be created: `next(err, allow)`. */
 export type ParentNspNameMatchFn = (
@@ -44,7 +41,7 @@ export class ParentNamespace<
   /** The child namespaces created so far. */
   readonly children = new Set<Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
 
-  constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) {
+  constructor(server: ServerOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) {
     super(server, `/_${ParentNamespace.#count++}`);
   }
 

@@ -1,4 +1,5 @@
 import { RESERVED_EVENTS as PROTOCOL_RESERVED_EVENTS } from "@switchboard/protocol";
+import { SocketError, SocketErrorCode } from "./errors.js";
 
 /**
  * Why a socket disconnected: the `reason` argument of the `disconnecting` and
@@ -53,9 +54,12 @@ export const RECOVERABLE_REASONS: ReadonlySet<string> = new Set<string>([
 /** Event names users may neither emit nor receive from clients. */
 export const RESERVED_EVENTS: ReadonlySet<string> = new Set(PROTOCOL_RESERVED_EVENTS);
 
-/** Throws when `event` is reserved (socket.io throws the same way). */
+/** Throws a `SB_ERR_RESERVED_EVENT` {@link SocketError} when `event` is reserved (socket.io throws too). */
 export function assertNotReserved(event: unknown): void {
-  if (typeof event === "string" && RESERVED_EVENTS.has(event)) {
-    throw new Error(`"${event}" is a reserved event name`);
-  }
+  if (typeof event === "string" && RESERVED_EVENTS.has(event)) throw reservedEventError(event);
+}
+
+/** The error of an emit with a reserved event name. */
+export function reservedEventError(event: string): SocketError {
+  return new SocketError(SocketErrorCode.RESERVED_EVENT, `"${event}" is a reserved event name`);
 }

@@ -13,8 +13,7 @@ import type {
   SocketDetails,
   SocketId,
 } from "../adapter/types.js";
-import { collectAcks } from "./broadcast-operator.js";
-import { assertNotReserved } from "./reasons.js";
+import { collectAcks, eventPacket, takeAck } from "./acks.js";
 
 /**
  * A socket as `fetchSockets()` returns it: on this node or another one. Its methods go
@@ -56,20 +55,13 @@ export class RemoteSocket<
 
   /** Send an event to this socket. */
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
-    assertNotReserved(ev);
-    const data: unknown[] = [ev, ...args];
-    const last = data[data.length - 1];
-    const opts = { rooms: new Set([this.id]), flags: this.#flags };
-    if (typeof last === "function") {
-      data.pop();
-      collectAcks(
-        this.#adapter,
-        { type: 2, nsp: this.#adapter.nsp.name, data },
-        { ...opts, flags: { ...this.#flags, expectSingleResponse: true } },
-        last as (...a: unknown[]) => void,
-      );
-    } else {
-      this.#adapter.broadcast({ type: 2, nsp: this.#adapter.nsp.name, data }, opts);
+    const packet = eventPacket(this.#adapter.nsp.name, ev, args);
+    const ack = takeAck(packet);
+    const rooms = new Set([this.id]);
+    if (ack === undefined) this.#adapter.broadcast(packet, { rooms, flags: this.#flags });
+    else {
+      const flags = { ...this.#flags, expectSingleResponse: true };
+      collectAcks(this.#adapter, packet, { rooms, flags }, ack);
     }
     return true;
   }

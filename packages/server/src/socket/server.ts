@@ -1,35 +1,11 @@
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import type { Http2SecureServer } from "node:http2";
 import type { Server as HttpsServer } from "node:https";
-import type {
-  AllButLast,
-  DecoderLimits,
-  DecorateAcknowledgements,
-  DecorateAcknowledgementsWithMultipleResponses,
-  DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
-  DefaultEventsMap,
-  EventNames,
-  EventNamesWithAck,
-  EventNamesWithoutAck,
-  EventParams,
-  EventsMap,
-  FirstNonErrorArg,
-  Last,
-  ReservedOrUserEventNames,
-  ReservedOrUserListener,
-  SocketPacket,
-  SocketParser,
-} from "@switchboard/protocol";
-import {
-  customEncoder,
-  encodeSocketPacket,
-  isSocketParser,
-  resolveDecoderLimits,
-} from "@switchboard/protocol";
+import type { DefaultEventsMap, EventsMap } from "@switchboard/protocol";
 import debugModule from "debug";
 import { InMemoryAdapter } from "../adapter/in-memory-adapter.js";
 import { SessionAwareAdapter } from "../adapter/session-aware-adapter.js";
-import type { AdapterConstructor, ConnectionStateRecoveryOptions, Room } from "../adapter/types.js";
+import type { AdapterConstructor } from "../adapter/types.js";
 import {
   createOwnServer,
   type EngineConnection,
@@ -37,8 +13,7 @@ import {
   type EngineServerOptions,
   randomId,
 } from "../engine/index.js";
-import type { BroadcastOperator } from "./broadcast-operator.js";
-import { Client } from "./client.js";
+import { Client, type ClientHost } from "./client.js";
 import {
   kClientClosed,
   kEio3Open,
@@ -47,79 +22,35 @@ import {
   kOptions,
   kResolveNamespace,
 } from "./internal.js";
-import {
-  Namespace,
-  type NamespaceMiddleware,
-  type Operator,
-  type ServerReservedEventsMap,
-} from "./namespace.js";
+import { MainNamespaceFacade } from "./main-namespace.js";
+import { Namespace } from "./namespace.js";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent-namespace.js";
-import type { RemoteSocket } from "./remote-socket.js";
 import { createClientFileHandler } from "./serve-client.js";
+import {
+  normalizePath,
+  type ResolvedServerOptions,
+  resolveServerOptions,
+  SERVER_KEYS,
+  type ServerOptions,
+} from "./server-options.js";
 import type { Socket } from "./socket.js";
+
+export type { PacketEncoder, ResolvedServerOptions, ServerOptions } from "./server-options.js";
+
+declare module "./internal.js" {
+  interface SocketLayerClasses<
+    ListenEvents extends EventsMap,
+    EmitEvents extends EventsMap,
+    ServerSideEvents extends EventsMap,
+    SocketData,
+  > {
+    server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  }
+}
 
 const debug = debugModule("switchboard:server");
 
-/** Options of {@link Server}; engine options (pingInterval, cors, …) pass through. */
-export interface ServerOptions extends EngineServerOptions {
-  /** Where the server answers. Default `"/socket.io"`. */
-  path: string;
-  /** Serve the browser client at `<path>/socket.io.js`. Default true. */
-  serveClient: boolean;
-  /** Close connections that join no namespace within this delay, ms. Default 45000. */
-  connectTimeout: number;
-  /** The adapter class of every namespace. Default {@link InMemoryAdapter}. */
-  adapter: AdapterConstructor;
-  /** Limits of the Socket.IO packet decoder. Default `DEFAULT_DECODER_LIMITS`. */
-  decoderLimits: Partial<DecoderLimits>;
-  /**
-   * Connection state recovery; off unless given. Defaults inside:
-   * `maxDisconnectionDuration` 120000 ms, `skipMiddlewares` true, `maxPackets` 10000,
-   * `maxSessions` 10000.
-   */
-  connectionStateRecovery: Partial<ConnectionStateRecoveryOptions>;
-  /** Remove a dynamic child namespace when its last socket leaves. Default false. */
-  cleanupEmptyChildNamespaces: boolean;
-  /**
-   * A socket.io parser module (an `Encoder` and a `Decoder` class, as socket.io's `parser`
-   * option), e.g. `socket.io-msgpack-parser`; clients must use the same parser. Default: the
-   * built-in Socket.IO v5 codec of `@switchboard/protocol`. With a custom parser every decoded
-   * packet is checked as the default decoder checks its own (`decoderLimits` included) before
-   * it reaches a handler, a decoder that throws closes only its connection with
-   * `"parse error"`, and a broadcast is encoded once by the parser's encoder.
-   */
-  parser: SocketParser;
-}
-
-/** Encodes a packet into the engine messages that carry it. */
-export type PacketEncoder = (packet: SocketPacket) => (string | Uint8Array | ArrayBuffer)[];
-
-/** Options after defaults. */
-export interface ResolvedServerOptions {
-  path: string;
-  serveClient: boolean;
-  connectTimeout: number;
-  adapter: AdapterConstructor | undefined;
-  decoderLimits: Readonly<DecoderLimits>;
-  connectionStateRecovery: Readonly<ConnectionStateRecoveryOptions> | undefined;
-  cleanupEmptyChildNamespaces: boolean;
-  /** The custom parser, if any. */
-  parser: SocketParser | undefined;
-  /** The parser's encoder, or the built-in one. */
-  encode: PacketEncoder;
-}
-
-const SERVER_KEYS = new Set([
-  "parser",
-  "serveClient",
-  "connectTimeout",
-  "adapter",
-  "decoderLimits",
-  "connectionStateRecovery",
-  "cleanupEmptyChildNamespaces",
-]);
-
-// biome-ignore lint/suspicious/noExplicitAny: any listener shape (delegated to EventEmitter)
+// biome-ignore lint/suspicious/noExplicitAny: any listener shape (Node's request listeners)
 type Listener = (...args: any[]) => void;
 
 /**
@@ -137,12 +68,15 @@ type Listener = (...args: any[]) => void;
  * ```
  */
 export class Server<
-  ListenEvents extends EventsMap = DefaultEventsMap,
-  EmitEvents extends EventsMap = ListenEvents,
-  ServerSideEvents extends EventsMap = DefaultEventsMap,
-  // biome-ignore lint/suspicious/noExplicitAny: socket.io's default
-  SocketData = any,
-> {
+    ListenEvents extends EventsMap = DefaultEventsMap,
+    EmitEvents extends EventsMap = ListenEvents,
+    ServerSideEvents extends EventsMap = DefaultEventsMap,
+    // biome-ignore lint/suspicious/noExplicitAny: socket.io's default
+    SocketData = any,
+  >
+  extends MainNamespaceFacade<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+  implements ClientHost
+{
   /** The Engine.IO server underneath (`io.engine.use(sessionMiddleware)`). */
   readonly engine: EngineServer;
   /** The main namespace, `/`. */
@@ -183,6 +117,7 @@ export class Server<
     srv?: number | HttpServer | HttpsServer | Http2SecureServer | Partial<ServerOptions>,
     options: Partial<ServerOptions> = {},
   ) {
+    super();
     let opts = options;
     let attachTo: number | HttpServer | HttpsServer | Http2SecureServer | undefined;
     if (typeof srv === "number" || isHttpServer(srv)) attachTo = srv;
@@ -380,198 +315,9 @@ export class Server<
     fn?.(error);
   }
 
-  // ---- main namespace shortcuts ----
-
-  /** Register a connection middleware on the main namespace. */
-  use(fn: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
-    this.sockets.use(fn);
-    return this;
-  }
-
-  /** Target a room of the main namespace. */
-  to(room: Room | readonly Room[]): Operator<EmitEvents, SocketData> {
-    return this.sockets.to(room);
-  }
-
-  /** Alias of {@link to}. */
-  in(room: Room | readonly Room[]): Operator<EmitEvents, SocketData> {
-    return this.sockets.in(room);
-  }
-
-  /** Exclude a room of the main namespace. */
-  except(room: Room | readonly Room[]): Operator<EmitEvents, SocketData> {
-    return this.sockets.except(room);
-  }
-
-  /** Broadcast to every socket of the main namespace. */
-  emit<Ev extends EventNamesWithoutAck<EmitEvents>>(
-    ev: Ev,
-    ...args: EventParams<EmitEvents, Ev>
-  ): boolean {
-    return this.sockets.emit(ev, ...args);
-  }
-
-  /** Broadcast a `message` event. */
-  send(...args: EventParams<EmitEvents, "message">): this {
-    this.sockets.send(...args);
-    return this;
-  }
-
-  /** Alias of {@link send}. */
-  write(...args: EventParams<EmitEvents, "message">): this {
-    return this.send(...args);
-  }
-
-  /** Send an event to the other nodes (cluster adapters). */
-  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
-    ev: Ev,
-    ...args: EventParams<
-      DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>,
-      Ev
-    >
-  ): boolean {
-    return this.sockets.serverSideEmit(ev, ...args);
-  }
-
-  /** {@link serverSideEmit} returning a promise of every node's answer. */
-  serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
-    ev: Ev,
-    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
-  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
-    return this.sockets.serverSideEmitWithAck(ev, ...args);
-  }
-
-  /** Whether the next broadcast is compressed. */
-  compress(compress: boolean): Operator<EmitEvents, SocketData> {
-    return this.sockets.compress(compress);
-  }
-
-  /** The next broadcast is volatile. */
-  get volatile(): Operator<EmitEvents, SocketData> {
-    return this.sockets.volatile;
-  }
-
-  /** The next broadcast reaches this node only. */
-  get local(): Operator<EmitEvents, SocketData> {
-    return this.sockets.local;
-  }
-
-  /** Acks of the next broadcast time out after `timeout` ms. */
-  timeout(
-    timeout: number,
-  ): BroadcastOperator<
-    DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>,
-    SocketData
-  > {
-    return this.sockets.timeout(timeout);
-  }
-
-  /** Every socket of the main namespace (local and remote). */
-  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
-    return this.sockets.fetchSockets();
-  }
-
-  /** Make every socket of the main namespace join rooms. */
-  socketsJoin(room: Room | readonly Room[]): void {
-    this.sockets.socketsJoin(room);
-  }
-
-  /** Make every socket of the main namespace leave rooms. */
-  socketsLeave(room: Room | readonly Room[]): void {
-    this.sockets.socketsLeave(room);
-  }
-
-  /** Disconnect every socket of the main namespace. */
-  disconnectSockets(close = false): void {
-    this.sockets.disconnectSockets(close);
-  }
-
-  /** Ids of the sockets of the main namespace. */
-  allSockets(): Promise<Set<string>> {
-    return this.sockets.allSockets();
-  }
-
   /** A fresh socket id (20 url-safe characters). Overridable. */
   generateSocketId(): string {
     return randomId();
-  }
-
-  // ---- events, delegated to the main namespace (as socket.io does) ----
-
-  on<
-    Ev extends ReservedOrUserEventNames<
-      ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-      ServerSideEvents
-    >,
-  >(
-    ev: Ev,
-    listener: ReservedOrUserListener<
-      ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-      ServerSideEvents,
-      Ev
-    >,
-  ): this {
-    this.sockets.on(ev, listener as never);
-    return this;
-  }
-
-  once<
-    Ev extends ReservedOrUserEventNames<
-      ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-      ServerSideEvents
-    >,
-  >(
-    ev: Ev,
-    listener: ReservedOrUserListener<
-      ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-      ServerSideEvents,
-      Ev
-    >,
-  ): this {
-    this.sockets.once(ev, listener as never);
-    return this;
-  }
-
-  off<
-    Ev extends ReservedOrUserEventNames<
-      ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-      ServerSideEvents
-    >,
-  >(
-    ev: Ev,
-    listener: ReservedOrUserListener<
-      ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-      ServerSideEvents,
-      Ev
-    >,
-  ): this {
-    this.sockets.off(ev, listener as never);
-    return this;
-  }
-
-  /** Alias of {@link on}. */
-  addListener(ev: string, listener: Listener): this {
-    (this.sockets.on as (ev: string, l: Listener) => unknown)(ev, listener);
-    return this;
-  }
-
-  /** Alias of {@link off}. */
-  removeListener(ev: string, listener: Listener): this {
-    (this.sockets.off as (ev: string, l: Listener) => unknown)(ev, listener);
-    return this;
-  }
-
-  removeAllListeners(ev?: string): this {
-    this.sockets.removeAllListeners(ev);
-    return this;
-  }
-
-  listeners(ev: string): Listener[] {
-    return (this.sockets.listeners as (ev: string) => Listener[])(ev);
-  }
-
-  listenerCount(ev: string): number {
-    return this.sockets.listenerCount(ev);
   }
 
   // ---- internal ----
@@ -631,50 +377,4 @@ function isHttpServer(value: unknown): value is HttpServer {
     typeof (value as { listen?: unknown }).listen === "function" &&
     typeof (value as { on?: unknown }).on === "function"
   );
-}
-
-function normalizePath(path: string): string {
-  if (!path.startsWith("/")) throw new TypeError("option path must start with /");
-  return path.endsWith("/") ? path.slice(0, -1) : path;
-}
-
-function resolveServerOptions(opts: Partial<ServerOptions>): ResolvedServerOptions {
-  const connectTimeout = opts.connectTimeout ?? 45_000;
-  if (typeof connectTimeout !== "number" || !(connectTimeout > 0)) {
-    throw new TypeError("option connectTimeout must be a positive number");
-  }
-  if (opts.adapter !== undefined && typeof opts.adapter !== "function") {
-    throw new TypeError("option adapter must be a class");
-  }
-  const parser = opts.parser;
-  if (parser !== undefined && !isSocketParser(parser)) {
-    throw new TypeError("option parser must have an Encoder and a Decoder class");
-  }
-  const recovery = opts.connectionStateRecovery;
-  let connectionStateRecovery: ConnectionStateRecoveryOptions | undefined;
-  if (recovery !== undefined && (recovery as unknown) !== false) {
-    connectionStateRecovery = {
-      maxDisconnectionDuration: recovery.maxDisconnectionDuration ?? 120_000,
-      skipMiddlewares: recovery.skipMiddlewares ?? true,
-      maxPackets: recovery.maxPackets ?? 10_000,
-      maxSessions: recovery.maxSessions ?? 10_000,
-    };
-    for (const key of ["maxDisconnectionDuration", "maxPackets", "maxSessions"] as const) {
-      const v = connectionStateRecovery[key];
-      if (typeof v !== "number" || !(v > 0)) {
-        throw new TypeError(`connectionStateRecovery.${key} must be a positive number`);
-      }
-    }
-  }
-  return {
-    path: normalizePath(opts.path ?? "/socket.io"),
-    serveClient: opts.serveClient ?? true,
-    connectTimeout,
-    adapter: opts.adapter,
-    decoderLimits: resolveDecoderLimits(opts.decoderLimits),
-    connectionStateRecovery,
-    cleanupEmptyChildNamespaces: opts.cleanupEmptyChildNamespaces ?? false,
-    parser,
-    encode: parser === undefined ? encodeSocketPacket : customEncoder(parser),
-  };
 }

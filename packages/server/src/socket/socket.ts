@@ -19,26 +19,29 @@ import type {
   AdapterSocket,
   BroadcastFlags,
   EncodedPacket,
-  Handshake,
-  RestoredSession,
-  Room,
-  SocketId,
 } from "../adapter/types.js";
 import type { EngineConnection, SendOptions } from "../engine/index.js";
-import { BroadcastOperator } from "./broadcast-operator.js";
-import type { Client } from "./client.js";
+import { ackPromise, eventPacket, takeAck, timedAck } from "./acks.js";
+import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
+import type { Client, ClientSocket } from "./client.js";
+import { SocketError, SocketErrorCode, SocketTypeError } from "./errors.js";
 import { createHandshake } from "./handshake.js";
-import { kEncode, kOnClose, kOnConnect, kOnPacket, kRemove } from "./internal.js";
-import type { Namespace, Operator } from "./namespace.js";
-import { PreparedPacket } from "./prepared-packet.js";
 import {
-  assertNotReserved,
-  type DisconnectReason,
-  RECOVERABLE_REASONS,
-  RESERVED_EVENTS,
-} from "./reasons.js";
-import type { Server } from "./server.js";
-import { StrictEventEmitter } from "./typed-emitter.js";
+  kEncode,
+  kOnClose,
+  kOnConnect,
+  kOnPacket,
+  kRemove,
+  kReportError,
+  type NamespaceOf,
+  type ServerOf,
+} from "./internal.js";
+import { PreparedPacket } from "./prepared-packet.js";
+import { type DisconnectReason, RECOVERABLE_REASONS, RESERVED_EVENTS } from "./reasons.js";
+import { type Event, SocketHooks } from "./socket-hooks.js";
+import type { Handshake, RestoredSession, Room, SocketId } from "./types.js";
+
+export type { Event, SocketMiddleware } from "./socket-hooks.js";
 
 const debug = debugModule("switchboard:socket");
 
@@ -48,20 +51,15 @@ export interface SocketReservedEventsMap {
   disconnecting: (reason: DisconnectReason, description?: unknown) => void;
   /** The socket is gone. */
   disconnect: (reason: DisconnectReason, description?: unknown) => void;
-  /** A `socket.use` middleware rejected a packet. */
+  /**
+   * A `socket.use` middleware rejected a packet, an ack answer could not be encoded, or a
+   * method of a class handler (`nsp.register`) threw or rejected. Without a listener these
+   * are dropped (middleware, ack) or thrown as from a plain listener (class handler).
+   */
   error: (err: Error) => void;
 }
 
-/** A packet as `socket.use` and `onAny` listeners see it: `[event, ...args]`. */
-export type Event = [string, ...unknown[]];
-
-/** Per-packet middleware (`socket.use`). Call `next(err)` to reject the packet. */
-export type SocketMiddleware = (event: Event, next: (err?: Error) => void) => void;
-
 interface EmitFlags extends BroadcastFlags {}
-
-/** Anything a client may send as an ack answer. */
-type AnyListener = (...args: unknown[]) => void;
 
 /** Prototype of every socket's listener table: an object with nothing on its chain. */
 const EMPTY_EVENTS: object = Object.freeze(Object.create(null));
@@ -79,19 +77,6 @@ const emitLocal = EventEmitter.prototype.emit as (
   this: EventEmitter,
   ...args: unknown[]
 ) => boolean;
-
-/**
- * What few sockets use, kept out of the Socket object itself so that an idle socket stays
- * small (one slot instead of six).
- */
-interface SocketExtras {
-  pid: string | undefined;
-  recovered: boolean;
-  fns: SocketMiddleware[] | undefined;
-  anyListeners: AnyListener[] | undefined;
-  anyOutgoingListeners: AnyListener[] | undefined;
-  missedPackets: unknown[][] | undefined;
-}
 
 /**
  * One client connected to one namespace. Created by the server; get it from the
@@ -116,26 +101,25 @@ export class Socket<
     // biome-ignore lint/suspicious/noExplicitAny: socket.io's default, so untyped apps can use data freely
     SocketData = any,
   >
-  extends StrictEventEmitter<ListenEvents, EmitEvents, SocketReservedEventsMap>
-  implements AdapterSocket
+  extends SocketHooks<ListenEvents, EmitEvents, SocketReservedEventsMap>
+  implements AdapterSocket, ClientSocket
 {
   /** The socket id (the `sid` the client gets), distinct from the engine session id. */
   readonly id: SocketId;
-  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly nsp: NamespaceOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   readonly client: Client;
   /** Whether the socket is currently connected. */
   connected = false;
 
-  // Every socket pays for each slot here: rarely used state lives in #extra, `data` and
+  // Every socket pays for each slot here: rarely used state lives in SocketHooks, `data` and
   // the ack map are created on first use, and the handshake reads the request on demand.
   readonly #handshake: Handshake;
   #data: SocketData | undefined;
   #acks: Map<number, AckCallback> | undefined;
   #flags: EmitFlags | undefined;
-  #extra: SocketExtras | undefined;
 
   constructor(
-    nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    nsp: NamespaceOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     client: Client,
     auth: Record<string, unknown>,
     previous?: RestoredSession,
@@ -152,10 +136,10 @@ export class Socket<
     if (previous !== undefined) {
       this.id = previous.sid;
       this.#data = previous.data as SocketData;
-      this.#extras().pid = previous.pid;
-      this.#extras().recovered = true;
+      this.extras().pid = previous.pid;
+      this.extras().recovered = true;
       this.nsp.adapter.addAll(this.id, previous.rooms);
-      this.#extras().missedPackets = previous.missedPackets;
+      this.extras().missedPackets = previous.missedPackets;
     } else if (client.conn.protocol === 3) {
       // socket.io 2.x clients compute their socket's id themselves: the engine session id
       // for "/", "<nsp>#<session id>" for other namespaces. The server uses the same one,
@@ -164,18 +148,18 @@ export class Socket<
       this.id = nsp.name === "/" ? client.conn.id : `${nsp.name}#${client.conn.id}`;
     } else {
       this.id = nsp.server.generateSocketId();
-      if (nsp.connectionStateRecovery) this.#extras().pid = nsp.server.generateSocketId();
+      if (nsp.connectionStateRecovery) this.extras().pid = nsp.server.generateSocketId();
     }
   }
 
   /** The private session id, sent to the client when connection state recovery is on. */
   get pid(): string | undefined {
-    return this.#extra?.pid;
+    return this.extra?.pid;
   }
 
   /** Whether this socket resumed a previous session (connection state recovery). */
   get recovered(): boolean {
-    return this.#extra?.recovered === true;
+    return this.extra?.recovered === true;
   }
 
   /** Free storage for the app; shared with other nodes by `fetchSockets()`. */
@@ -189,7 +173,7 @@ export class Socket<
   }
 
   /** The server this socket belongs to. */
-  get server(): Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+  get server(): ServerOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
     return this.nsp.server;
   }
 
@@ -235,17 +219,19 @@ export class Socket<
    * ```
    */
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
-    assertNotReserved(ev);
+    const packet = eventPacket(this.nsp.name, ev, args);
     const flags = this.#flags;
     this.#flags = undefined;
-    const data: unknown[] = [ev, ...args];
-    const packet: SocketPacket = { type: 2, nsp: this.nsp.name, data };
-    const last = data[data.length - 1];
-    if (typeof last === "function") {
-      data.pop();
+    const ack = takeAck(packet);
+    if (ack !== undefined) {
       const id = this.nsp.nextAckId();
       packet.id = id;
-      this.registerAck(id, this.#makeAck(id, last as AnyListener, flags?.timeout));
+      this.#acks ??= new Map();
+      const timeout = flags?.timeout;
+      this.#acks.set(
+        id,
+        timeout === undefined ? ack : timedAck(this.#acks, id, ack, timeout, this),
+      );
     } else if (this.nsp.connectionStateRecovery !== undefined && flags?.volatile !== true) {
       // Through the adapter, so the packet gets an offset and is kept for recovery.
       this.nsp.adapter.broadcast(packet, {
@@ -254,7 +240,7 @@ export class Socket<
       });
       return true;
     }
-    this.#notifyOutgoing(data);
+    this.notifyOutgoing(packet.data);
     this.#write(packet, flags);
     return true;
   }
@@ -271,13 +257,7 @@ export class Socket<
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
-    const withErr = this.#flags?.timeout !== undefined;
-    return new Promise((resolve, reject) => {
-      const ack = withErr
-        ? (err: unknown, value: unknown) => (err ? reject(err) : resolve(value as never))
-        : (value: unknown) => resolve(value as never);
-      (this.emit as (ev: string, ...a: unknown[]) => boolean)(ev as string, ...args, ack);
-    });
+    return ackPromise(this, this.emit, [ev, ...args], this.#flags?.timeout !== undefined);
   }
 
   /** Emit a `message` event (`socket.send("hi")`). */
@@ -363,77 +343,6 @@ export class Socket<
     return this;
   }
 
-  /** Register a per-packet middleware for incoming events. */
-  use(fn: SocketMiddleware): this {
-    const extra = this.#extras();
-    extra.fns ??= [];
-    extra.fns.push(fn);
-    return this;
-  }
-
-  /** Listen to every incoming event. */
-  onAny(listener: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.#extras();
-    extra.anyListeners ??= [];
-    extra.anyListeners.push(listener as AnyListener);
-    return this;
-  }
-
-  /** Like {@link onAny}, first in line. */
-  prependAny(listener: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.#extras();
-    extra.anyListeners ??= [];
-    extra.anyListeners.unshift(listener as AnyListener);
-    return this;
-  }
-
-  /** Remove one catch-all listener, or all of them. */
-  offAny(listener?: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.#extra;
-    if (extra !== undefined) {
-      extra.anyListeners = removeListener(extra.anyListeners, listener as AnyListener | undefined);
-    }
-    return this;
-  }
-
-  /** The catch-all listeners. */
-  listenersAny(): ((event: string, ...args: unknown[]) => void)[] {
-    return [...(this.#extra?.anyListeners ?? [])];
-  }
-
-  /** Listen to every outgoing event (emits and broadcasts reaching this socket). */
-  onAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.#extras();
-    extra.anyOutgoingListeners ??= [];
-    extra.anyOutgoingListeners.push(listener as AnyListener);
-    return this;
-  }
-
-  /** Like {@link onAnyOutgoing}, first in line. */
-  prependAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.#extras();
-    extra.anyOutgoingListeners ??= [];
-    extra.anyOutgoingListeners.unshift(listener as AnyListener);
-    return this;
-  }
-
-  /** Remove one outgoing catch-all listener, or all of them. */
-  offAnyOutgoing(listener?: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.#extra;
-    if (extra !== undefined) {
-      extra.anyOutgoingListeners = removeListener(
-        extra.anyOutgoingListeners,
-        listener as AnyListener | undefined,
-      );
-    }
-    return this;
-  }
-
-  /** The outgoing catch-all listeners. */
-  listenersAnyOutgoing(): ((event: string, ...args: unknown[]) => void)[] {
-    return [...(this.#extra?.anyOutgoingListeners ?? [])];
-  }
-
   /** Number of acknowledgements awaited from this client. */
   get pendingAcks(): number {
     return this.#acks?.size ?? 0;
@@ -443,9 +352,11 @@ export class Socket<
 
   /** Write an encoded (broadcast) packet. Used by adapters. */
   deliver(encoded: EncodedPacket, flags: BroadcastFlags): void {
-    if (!(encoded instanceof PreparedPacket)) throw new TypeError("foreign encoded packet");
-    if (this.#extra?.anyOutgoingListeners !== undefined && encoded.packet.type === 2) {
-      this.#notifyOutgoing(encoded.packet.data);
+    if (!(encoded instanceof PreparedPacket)) {
+      throw new SocketTypeError(SocketErrorCode.FOREIGN_ENCODED_PACKET, "foreign encoded packet");
+    }
+    if (this.extra?.anyOutgoingListeners !== undefined && encoded.packet.type === 2) {
+      this.notifyOutgoing(encoded.packet.data);
     }
     this.client.send(encoded.messages, flags);
   }
@@ -471,9 +382,9 @@ export class Socket<
             data: this.pid === undefined ? { sid: this.id } : { sid: this.id, pid: this.pid },
           };
     this.client.send(this.client[kEncode](packet), CONNECT_ANSWER);
-    const missed = this.#extra?.missedPackets;
+    const missed = this.extra?.missedPackets;
     if (missed !== undefined) {
-      this.#extras().missedPackets = undefined;
+      this.extras().missedPackets = undefined;
       for (const data of missed) this.#write({ type: 2, nsp: this.nsp.name, data }, undefined);
     }
   }
@@ -495,7 +406,12 @@ export class Socket<
       default:
         // CONNECT for a connected namespace, or CONNECT_ERROR from a client: not valid.
         debug("unexpected packet type %d from %s", packet.type, this.id);
-        this.client.onParseError(new Error(`unexpected packet type ${packet.type}`));
+        this.client.onParseError(
+          new SocketError(
+            SocketErrorCode.UNEXPECTED_PACKET,
+            `unexpected packet type ${packet.type}`,
+          ),
+        );
     }
   }
 
@@ -522,19 +438,32 @@ export class Socket<
     this.emitReserved("disconnect", reason, description);
   }
 
+  [kReportError](err: Error): boolean {
+    if (this.listenerCount("error") === 0) return false;
+    this.emitReserved("error", err);
+    return true;
+  }
+
   #onEvent(data: unknown[], id: number | undefined): void {
     const event = data[0];
     if (typeof event !== "string") {
-      this.client.onParseError(new Error("event name is not a string"));
+      this.client.onParseError(
+        new SocketError(SocketErrorCode.INVALID_EVENT_NAME, "event name is not a string"),
+      );
       return;
     }
     if (RESERVED_EVENTS.has(event)) {
       // socket.io's parser rejects these as an invalid payload: the connection closes.
-      this.client.onParseError(new Error(`reserved event name "${event}" from client`));
+      this.client.onParseError(
+        new SocketError(
+          SocketErrorCode.RESERVED_CLIENT_EVENT,
+          `reserved event name "${event}" from client`,
+        ),
+      );
       return;
     }
     if (id !== undefined) data.push(this.#ackFor(id));
-    const extra = this.#extra;
+    const extra = this.extra;
     if (extra === undefined) {
       this.#dispatch(data);
       return;
@@ -547,7 +476,7 @@ export class Socket<
   }
 
   #runMiddlewares(event: Event, index: number): void {
-    const fn = this.#extra?.fns?.[index];
+    const fn = this.extra?.fns?.[index];
     if (fn === undefined) {
       if (this.connected) this.#dispatch(event);
       return;
@@ -555,8 +484,7 @@ export class Socket<
     fn(event, (err) => {
       if (!this.connected) return;
       if (err) {
-        if (this.listenerCount("error") > 0) this.emitReserved("error", err);
-        else debug("packet rejected by middleware: %s", err.message);
+        if (!this[kReportError](err)) debug("packet rejected by middleware: %s", err.message);
         return;
       }
       this.#runMiddlewares(event, index + 1);
@@ -592,49 +520,13 @@ export class Socket<
         // MAX_ENCODE_DEPTH (the decoder accepts it): drop the ack, never throw into the
         // handler of untrusted input (it would crash the process).
         debug("ack %d of %s not sent: %s", id, this.id, err);
-        if (this.listenerCount("error") > 0) this.emitReserved("error", err as Error);
+        this[kReportError](err as Error);
       }
     };
   }
 
-  #notifyOutgoing(data: unknown[]): void {
-    const listeners = this.#extra?.anyOutgoingListeners;
-    if (listeners === undefined) return;
-    for (const listener of [...listeners]) listener.apply(this, data);
-  }
-
   #write(packet: SocketPacket, flags: BroadcastFlags | undefined): void {
     this.client.send(this.client[kEncode](packet), flags);
-  }
-
-  /** The ack stored for an emit; with a timeout it is error-first and removes itself. */
-  #makeAck(id: number, fn: AnyListener, timeout: number | undefined): AckCallback {
-    if (timeout === undefined) return fn;
-    const timer = setTimeout(() => {
-      this.#acks?.delete(id);
-      fn.call(this, new Error("operation has timed out"));
-    }, timeout);
-    const ack: AckCallback = (...args: unknown[]) => {
-      clearTimeout(timer);
-      fn.call(this, null, ...args);
-    };
-    ack.onDisconnect = () => {
-      clearTimeout(timer);
-      fn.call(this, new Error("socket has been disconnected"));
-    };
-    return ack;
-  }
-
-  #extras(): SocketExtras {
-    this.#extra ??= {
-      pid: undefined,
-      recovered: false,
-      fns: undefined,
-      anyListeners: undefined,
-      anyOutgoingListeners: undefined,
-      missedPackets: undefined,
-    };
-    return this.#extra;
   }
 
   #setFlag<K extends keyof EmitFlags>(key: K, value: EmitFlags[K]): void {
@@ -652,14 +544,4 @@ export class Socket<
       flags,
     ) as Operator<EmitEvents, SocketData>;
   }
-}
-
-function removeListener(
-  list: AnyListener[] | undefined,
-  listener: AnyListener | undefined,
-): AnyListener[] | undefined {
-  if (list === undefined || listener === undefined) return undefined;
-  const index = list.indexOf(listener);
-  if (index !== -1) list.splice(index, 1);
-  return list.length === 0 ? undefined : list;
 }

@@ -1,4 +1,10 @@
-import type { NamespaceHandler, Socket } from "@switchboard/server";
+import {
+  type NamespaceHandler,
+  type Socket,
+  SocketError,
+  SocketErrorCode,
+  SocketTypeError,
+} from "@switchboard/server";
 import { connectTestClient, TestClient } from "@switchboard/server/testing";
 import { describe, expect, it } from "vitest";
 import { inProcessServer } from "./helpers.js";
@@ -36,6 +42,10 @@ class Chat implements NamespaceHandler {
     this.log.push(`disconnect ${reason}`);
   }
 
+  onError(_socket: Socket, err: Error): void {
+    this.log.push(`error ${err.message}`);
+  }
+
   helper(): string {
     return "not an event";
   }
@@ -62,14 +72,16 @@ describe("class-based namespace handlers", () => {
     expect(await b.waitFor("typing")).toEqual([a.id]);
   });
 
-  it("keeps the connection when a method throws, and awaits async methods", async () => {
+  it("hands a method's error to onError, keeps the connection, and awaits async methods", async () => {
     const io = server();
-    io.of("/chat").register(new Chat());
+    const chat = new Chat();
+    io.of("/chat").register(chat);
     const a = await connectTestClient(io, "/chat");
     a.emit("boom");
     a.emit("later");
     await a.waitFor("later-done");
     expect(a.connected).toBe(true);
+    expect(chat.log).toContain("error handler bug");
   });
 
   it("does not treat non-on methods as events, calls onDisconnect with the reason", async () => {
@@ -89,7 +101,15 @@ describe("class-based namespace handlers", () => {
       static events = { "x-y": "missing" };
       onOther(): void {}
     }
-    expect(() => io.of("/b").register(new Broken() as NamespaceHandler)).toThrow(TypeError);
+    let thrown: unknown;
+    try {
+      io.of("/b").register(new Broken() as NamespaceHandler);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect(thrown).toBeInstanceOf(SocketTypeError);
+    expect((thrown as SocketTypeError).code).toBe(SocketErrorCode.INVALID_HANDLER);
   });
 
   it("applies to the children of a dynamic namespace", async () => {
@@ -99,5 +119,66 @@ describe("class-based namespace handlers", () => {
     const a = await connectTestClient(io, "/room-1");
     expect(await a.emitWithAck("say", "x")).toEqual(["got x"]);
     expect(chat.log).toEqual(["connect /room-1"]);
+  });
+});
+
+describe("class handler errors", () => {
+  class Failing implements NamespaceHandler {
+    onConnect(): void {}
+    onSync(): void {
+      throw new Error("sync bug");
+    }
+    async onAsync(): Promise<void> {
+      await Promise.resolve();
+      throw new Error("async bug");
+    }
+    onNotAnError(): void {
+      throw "a string";
+    }
+  }
+
+  async function serverSocket(handler: NamespaceHandler) {
+    const io = server();
+    io.of("/f").register(handler);
+    const client = await connectTestClient(io, "/f");
+    const socket = [...io.of("/f").sockets.values()][0]!;
+    return { client, socket };
+  }
+
+  it("reach the socket's error listeners when the handler has no onError", async () => {
+    const { client, socket } = await serverSocket(new Failing());
+    const errors: Error[] = [];
+    socket.on("error", (err) => errors.push(err));
+    client.emit("sync");
+    client.emit("async");
+    client.emit("notAnError");
+    await expect.poll(() => errors.length).toBe(3);
+    // the app's own errors as thrown; a thrown non-Error wrapped, with a code
+    const own = errors.filter((e) => !(e instanceof SocketError)).map((e) => e.message);
+    expect(own.sort()).toEqual(["async bug", "sync bug"]);
+    const wrapped = errors.find((e) => e instanceof SocketError);
+    expect((wrapped as SocketError).code).toBe(SocketErrorCode.HANDLER_FAILED);
+    expect(wrapped?.cause).toBe("a string");
+    expect(client.connected).toBe(true);
+  });
+
+  it("are thrown as from a plain listener when nobody listens for errors", async () => {
+    const { socket } = await serverSocket(new Failing());
+    // the listeners bindHandler registered, called as the socket's dispatch calls them
+    const [sync] = socket.listeners("sync");
+    const [async] = socket.listeners("async");
+    expect(() => sync!()).toThrow("sync bug");
+    await expect((async as () => Promise<void>)()).rejects.toThrow("async bug");
+  });
+
+  it("of onError itself are thrown on", async () => {
+    class BadOnError extends Failing {
+      onError(): void {
+        throw new Error("onError bug");
+      }
+    }
+    const { socket } = await serverSocket(new BadOnError());
+    const [sync] = socket.listeners("sync");
+    expect(() => sync!()).toThrow("onError bug");
   });
 });

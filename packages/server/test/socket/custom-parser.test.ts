@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { ProtocolErrorCode } from "@switchboard/protocol";
-import { Server, type ServerOptions } from "@switchboard/server";
+import { Server, type ServerOptions, SocketErrorCode } from "@switchboard/server";
 import { connectTestClient } from "@switchboard/server/testing";
 import * as msgpackParser from "socket.io-msgpack-parser";
 import * as sioParser from "socket.io-parser";
@@ -178,11 +178,15 @@ const CLOSING: [string, Buffer | string, string | undefined][] = [
     event(["echo", nested(200_000)]),
     ProtocolErrorCode.DATA_TOO_DEEP,
   ],
-  ["an event named like a reserved event", event(["disconnect"]), undefined],
+  [
+    "an event named like a reserved event",
+    event(["disconnect"]),
+    SocketErrorCode.RESERVED_CLIENT_EVENT,
+  ],
   [
     "a CONNECT_ERROR sent by a client",
     pack({ type: 4, nsp: "/", data: { message: "x" } }),
-    undefined,
+    SocketErrorCode.UNEXPECTED_PACKET,
   ],
 ];
 

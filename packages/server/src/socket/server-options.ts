@@ -1,0 +1,126 @@
+import type { DecoderLimits, SocketPacket, SocketParser } from "@switchboard/protocol";
+import {
+  customEncoder,
+  encodeSocketPacket,
+  isSocketParser,
+  resolveDecoderLimits,
+} from "@switchboard/protocol";
+import type { AdapterConstructor } from "../adapter/types.js";
+import type { EngineServerOptions } from "../engine/index.js";
+import { SocketErrorCode, SocketTypeError } from "./errors.js";
+import type { ConnectionStateRecoveryOptions } from "./types.js";
+
+/** Options of {@link Server}; engine options (pingInterval, cors, …) pass through. */
+export interface ServerOptions extends EngineServerOptions {
+  /** Where the server answers. Default `"/socket.io"`. */
+  path: string;
+  /** Serve the browser client at `<path>/socket.io.js`. Default true. */
+  serveClient: boolean;
+  /** Close connections that join no namespace within this delay, ms. Default 45000. */
+  connectTimeout: number;
+  /** The adapter class of every namespace. Default {@link InMemoryAdapter}. */
+  adapter: AdapterConstructor;
+  /** Limits of the Socket.IO packet decoder. Default `DEFAULT_DECODER_LIMITS`. */
+  decoderLimits: Partial<DecoderLimits>;
+  /**
+   * Connection state recovery; off unless given. Defaults inside:
+   * `maxDisconnectionDuration` 120000 ms, `skipMiddlewares` true, `maxPackets` 10000,
+   * `maxSessions` 10000.
+   */
+  connectionStateRecovery: Partial<ConnectionStateRecoveryOptions>;
+  /** Remove a dynamic child namespace when its last socket leaves. Default false. */
+  cleanupEmptyChildNamespaces: boolean;
+  /**
+   * A socket.io parser module (an `Encoder` and a `Decoder` class, as socket.io's `parser`
+   * option), e.g. `socket.io-msgpack-parser`; clients must use the same parser. Default: the
+   * built-in Socket.IO v5 codec of `@switchboard/protocol`. With a custom parser every decoded
+   * packet is checked as the default decoder checks its own (`decoderLimits` included) before
+   * it reaches a handler, a decoder that throws closes only its connection with
+   * `"parse error"`, and a broadcast is encoded once by the parser's encoder.
+   */
+  parser: SocketParser;
+}
+
+/** Encodes a packet into the engine messages that carry it. */
+export type PacketEncoder = (packet: SocketPacket) => (string | Uint8Array | ArrayBuffer)[];
+
+/** Options after defaults. */
+export interface ResolvedServerOptions {
+  path: string;
+  serveClient: boolean;
+  connectTimeout: number;
+  adapter: AdapterConstructor | undefined;
+  decoderLimits: Readonly<DecoderLimits>;
+  connectionStateRecovery: Readonly<ConnectionStateRecoveryOptions> | undefined;
+  cleanupEmptyChildNamespaces: boolean;
+  /** The custom parser, if any. */
+  parser: SocketParser | undefined;
+  /** The parser's encoder, or the built-in one. */
+  encode: PacketEncoder;
+}
+
+/** The option names that are the socket layer's; every other option goes to the engine. */
+export const SERVER_KEYS = new Set([
+  "parser",
+  "serveClient",
+  "connectTimeout",
+  "adapter",
+  "decoderLimits",
+  "connectionStateRecovery",
+  "cleanupEmptyChildNamespaces",
+]);
+
+/** A path without its trailing slash; throws when it does not start with `/`. */
+export function normalizePath(path: string): string {
+  if (!path.startsWith("/")) throw invalidOption("option path must start with /");
+  return path.endsWith("/") ? path.slice(0, -1) : path;
+}
+
+/**
+ * Applies the defaults and validates: an invalid option throws a {@link SocketTypeError}
+ * (`SB_ERR_INVALID_OPTION`), a `TypeError`, at construction.
+ */
+export function resolveServerOptions(opts: Partial<ServerOptions>): ResolvedServerOptions {
+  const connectTimeout = opts.connectTimeout ?? 45_000;
+  if (typeof connectTimeout !== "number" || !(connectTimeout > 0)) {
+    throw invalidOption("option connectTimeout must be a positive number");
+  }
+  if (opts.adapter !== undefined && typeof opts.adapter !== "function") {
+    throw invalidOption("option adapter must be a class");
+  }
+  const parser = opts.parser;
+  if (parser !== undefined && !isSocketParser(parser)) {
+    throw invalidOption("option parser must have an Encoder and a Decoder class");
+  }
+  const recovery = opts.connectionStateRecovery;
+  let connectionStateRecovery: ConnectionStateRecoveryOptions | undefined;
+  if (recovery !== undefined && (recovery as unknown) !== false) {
+    connectionStateRecovery = {
+      maxDisconnectionDuration: recovery.maxDisconnectionDuration ?? 120_000,
+      skipMiddlewares: recovery.skipMiddlewares ?? true,
+      maxPackets: recovery.maxPackets ?? 10_000,
+      maxSessions: recovery.maxSessions ?? 10_000,
+    };
+    for (const key of ["maxDisconnectionDuration", "maxPackets", "maxSessions"] as const) {
+      const v = connectionStateRecovery[key];
+      if (typeof v !== "number" || !(v > 0)) {
+        throw invalidOption(`connectionStateRecovery.${key} must be a positive number`);
+      }
+    }
+  }
+  return {
+    path: normalizePath(opts.path ?? "/socket.io"),
+    serveClient: opts.serveClient ?? true,
+    connectTimeout,
+    adapter: opts.adapter,
+    decoderLimits: resolveDecoderLimits(opts.decoderLimits),
+    connectionStateRecovery,
+    cleanupEmptyChildNamespaces: opts.cleanupEmptyChildNamespaces ?? false,
+    parser,
+    encode: parser === undefined ? encodeSocketPacket : customEncoder(parser),
+  };
+}
+
+function invalidOption(message: string): SocketTypeError {
+  return new SocketTypeError(SocketErrorCode.INVALID_OPTION, message);
+}
