@@ -53,33 +53,49 @@ export function ackPromise<T>(
 }
 
 /**
- * The ack stored for an emit with `timeout()`: error-first, removes itself from `registry`
- * when the timer fires (`SB_ERR_ACK_TIMEOUT`), and reports `SB_ERR_ACK_DISCONNECTED` when the
- * socket goes first. Only timed acks get a timer; a plain ack is stored as it is.
+ * The acks a socket awaits from its client, by packet id. A Map itself (no wrapper object),
+ * made on a socket's first emit with an ack.
  */
-export function timedAck(
-  registry: Map<number, AckCallback>,
-  id: number,
-  fn: Ack,
-  timeout: number,
-  self: unknown,
-): AckCallback {
-  const timer = setTimeout(() => {
-    registry.delete(id);
-    fn.call(self, new SocketError(SocketErrorCode.ACK_TIMEOUT, "operation has timed out"));
-  }, timeout);
-  const ack: AckCallback = (...args: unknown[]) => {
-    clearTimeout(timer);
-    fn.call(self, null, ...args);
-  };
-  ack.onDisconnect = () => {
-    clearTimeout(timer);
-    fn.call(
-      self,
-      new SocketError(SocketErrorCode.ACK_DISCONNECTED, "socket has been disconnected"),
-    );
-  };
-  return ack;
+export class AckRegistry extends Map<number, AckCallback> {
+  /**
+   * Await the answer to packet `id`. With `timeout` (ms) the ack is error-first: it gets a
+   * `SB_ERR_ACK_TIMEOUT` SocketError when the timer fires first (and is forgotten), or
+   * `SB_ERR_ACK_DISCONNECTED` when the socket goes first; only these acks get a timer.
+   */
+  add(id: number, fn: Ack, timeout: number | undefined, self: unknown): void {
+    if (timeout === undefined) {
+      this.set(id, fn);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.delete(id);
+      fn.call(self, new SocketError(SocketErrorCode.ACK_TIMEOUT, "operation has timed out"));
+    }, timeout);
+    const ack: AckCallback = (...args: unknown[]) => {
+      clearTimeout(timer);
+      fn.call(self, null, ...args);
+    };
+    ack.onDisconnect = () => {
+      clearTimeout(timer);
+      const err = new SocketError(SocketErrorCode.ACK_DISCONNECTED, "socket has been disconnected");
+      fn.call(self, err);
+    };
+    this.set(id, ack);
+  }
+
+  /** The client answered packet `id`: call its ack once. False when no ack awaits `id`. */
+  answer(id: number, args: unknown[], self: unknown): boolean {
+    const ack = this.get(id);
+    if (ack === undefined) return false;
+    this.delete(id);
+    ack.apply(self, args);
+    return true;
+  }
+
+  /** The socket is gone: every ack still waiting hears it (`onDisconnect`). */
+  disconnected(): void {
+    for (const ack of this.values()) ack.onDisconnect?.();
+  }
 }
 
 /**

@@ -29,12 +29,15 @@ import {
   kRemove,
   type ServerOf,
 } from "./internal.js";
+import { type ExtendedError, runMiddlewares } from "./middleware.js";
 import { PreparedPacket } from "./prepared-packet.js";
 import { assertNotReserved, reservedEventError } from "./reasons.js";
 import type { RemoteSocket } from "./remote-socket.js";
 import { Socket } from "./socket.js";
 import { StrictEventEmitter } from "./typed-emitter.js";
 import type { ConnectionStateRecoveryOptions, Room } from "./types.js";
+
+export type { ExtendedError } from "./middleware.js";
 
 const debug = debugModule("switchboard:namespace");
 
@@ -83,11 +86,6 @@ export type NamespaceMiddleware<
   socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
   next: (err?: ExtendedError) => void,
 ) => void;
-
-/** A middleware error: `message` and `data` reach the client's `connect_error`. */
-export interface ExtendedError extends Error {
-  data?: unknown;
-}
 
 /**
  * A communication channel: sockets connect to it, join its rooms, and hear its
@@ -347,7 +345,7 @@ export class Namespace<
   async #admit(
     socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
   ): Promise<AddResult> {
-    const error = await this.#runMiddlewares(socket);
+    const error = await runMiddlewares(this.fns, socket);
     if (error !== undefined) {
       if (socket.recovered) this.adapter.delAll(socket.id);
       return {
@@ -379,37 +377,6 @@ export class Namespace<
   /** Hook for subclasses: a socket left (child namespace cleanup). */
   protected onSocketRemoved(): void {}
 
-  #runMiddlewares(
-    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-  ): Promise<ExtendedError | undefined> {
-    const fns = this.fns.slice();
-    if (fns.length === 0) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const run = (i: number) => {
-        const fn = fns[i];
-        if (fn === undefined) {
-          resolve(undefined);
-          return;
-        }
-        let called = false;
-        try {
-          fn(socket, (err) => {
-            if (called) return;
-            called = true;
-            if (err !== undefined && err !== null) resolve(toError(err));
-            else run(i + 1);
-          });
-        } catch (err) {
-          if (!called) {
-            called = true;
-            resolve(toError(err));
-          }
-        }
-      };
-      run(0);
-    });
-  }
-
   #op(): Operator<EmitEvents, SocketData> {
     this.#operator ??= new BroadcastOperator(this.adapter) as Operator<EmitEvents, SocketData>;
     return this.#operator;
@@ -419,14 +386,4 @@ export class Namespace<
   protected resetOperator(): void {
     this.#operator = undefined;
   }
-}
-
-function toError(err: unknown): ExtendedError {
-  if (err instanceof Error) return err;
-  if (typeof err === "object" && err !== null && "message" in err) {
-    const e = new Error(String((err as { message: unknown }).message)) as ExtendedError;
-    e.data = (err as { data?: unknown }).data;
-    return e;
-  }
-  return new Error(String(err));
 }

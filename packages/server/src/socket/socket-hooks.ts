@@ -1,5 +1,30 @@
+import { EventEmitter } from "node:events";
 import type { EventsMap } from "@switchboard/protocol";
+import debugModule from "debug";
+import { kReportError } from "./internal.js";
+import type { DisconnectReason } from "./reasons.js";
 import { StrictEventEmitter } from "./typed-emitter.js";
+
+const debug = debugModule("switchboard:socket");
+
+/** Events a socket raises itself. */
+export interface SocketReservedEventsMap {
+  /** The socket is about to leave its rooms (they are still readable). */
+  disconnecting: (reason: DisconnectReason, description?: unknown) => void;
+  /** The socket is gone. */
+  disconnect: (reason: DisconnectReason, description?: unknown) => void;
+  /**
+   * A `socket.use` middleware rejected a packet, an ack answer could not be encoded, or a
+   * method of a class handler (`nsp.register`) threw or rejected. Without a listener these
+   * are dropped (middleware, ack) or thrown as from a plain listener (class handler).
+   */
+  error: (err: Error) => void;
+}
+
+const emitLocal = EventEmitter.prototype.emit as (
+  this: EventEmitter,
+  ...args: unknown[]
+) => boolean;
 
 /** A packet as `socket.use` and `onAny` listeners see it: `[event, ...args]`. */
 export type Event = [string, ...unknown[]];
@@ -24,16 +49,29 @@ export interface SocketExtras {
 }
 
 /**
- * The part of a Socket that few sockets use: per-packet middlewares (`use`), catch-all
- * listeners (`onAny`, `onAnyOutgoing`) and connection state recovery fields, all in one
- * object made on first use. Socket extends it; nothing else does.
+ * The path of an incoming event from its packet to the socket's listeners: catch-all
+ * listeners (`onAny`), per-packet middlewares (`use`), then dispatch; the `error` event;
+ * and outgoing catch-all listeners (`onAnyOutgoing`). What few sockets use (these and the
+ * connection state recovery fields) lives in one object made on first use. Socket extends
+ * it; nothing else does.
  */
 export abstract class SocketHooks<
   ListenEvents extends EventsMap,
   EmitEvents extends EventsMap,
-  ReservedEvents extends EventsMap,
-> extends StrictEventEmitter<ListenEvents, EmitEvents, ReservedEvents> {
+> extends StrictEventEmitter<ListenEvents, EmitEvents, SocketReservedEventsMap> {
+  /** Whether the socket is connected (Socket's public field). */
+  abstract connected: boolean;
   #extra: SocketExtras | undefined;
+
+  /** The private session id, sent to the client when connection state recovery is on. */
+  get pid(): string | undefined {
+    return this.extra?.pid;
+  }
+
+  /** Whether this socket resumed a previous session (connection state recovery). */
+  get recovered(): boolean {
+    return this.extra?.recovered === true;
+  }
 
   /** Register a per-packet middleware for incoming events. */
   use(fn: SocketMiddleware): this {
@@ -104,6 +142,52 @@ export abstract class SocketHooks<
   /** The outgoing catch-all listeners. */
   listenersAnyOutgoing(): ((event: string, ...args: unknown[]) => void)[] {
     return [...(this.extra?.anyOutgoingListeners ?? [])];
+  }
+
+  /**
+   * Deliver an incoming event, `data` = `[event, ...args]` (the ack function last): catch-all
+   * listeners, then middlewares, then the listeners of `event`.
+   */
+  protected receive(data: unknown[]): void {
+    const extra = this.#extra;
+    if (extra === undefined) {
+      this.#dispatch(data);
+      return;
+    }
+    if (extra.anyListeners !== undefined) {
+      for (const listener of [...extra.anyListeners]) listener.apply(this, data);
+    }
+    if (extra.fns === undefined) this.#dispatch(data);
+    else this.#runMiddlewares(data as Event, 0);
+  }
+
+  #runMiddlewares(event: Event, index: number): void {
+    const fn = this.#extra?.fns?.[index];
+    if (fn === undefined) {
+      if (this.connected) this.#dispatch(event);
+      return;
+    }
+    fn(event, (err) => {
+      if (!this.connected) return;
+      if (err) {
+        if (!this[kReportError](err)) debug("packet rejected by middleware: %s", err.message);
+        return;
+      }
+      this.#runMiddlewares(event, index + 1);
+    });
+  }
+
+  #dispatch(data: unknown[]): void {
+    // EventEmitter throws on an unhandled "error" event; a client must not crash the server.
+    if (data[0] === "error" && this.listenerCount("error") === 0) return;
+    // `data` is [event, ...args] already: no copy of the arguments.
+    emitLocal.apply(this, data);
+  }
+
+  [kReportError](err: Error): boolean {
+    if (this.listenerCount("error") === 0) return false;
+    this.emitReserved("error", err);
+    return true;
   }
 
   /** The rarely used state, if any was made. */

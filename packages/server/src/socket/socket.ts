@@ -1,4 +1,3 @@
-import { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import type {
   AllButLast,
@@ -21,7 +20,7 @@ import type {
   EncodedPacket,
 } from "../adapter/types.js";
 import type { EngineConnection, SendOptions } from "../engine/index.js";
-import { ackPromise, eventPacket, takeAck, timedAck } from "./acks.js";
+import { AckRegistry, ackPromise, eventPacket, takeAck } from "./acks.js";
 import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
 import type { Client, ClientSocket } from "./client.js";
 import { SocketError, SocketErrorCode, SocketTypeError } from "./errors.js";
@@ -38,26 +37,12 @@ import {
 } from "./internal.js";
 import { PreparedPacket } from "./prepared-packet.js";
 import { type DisconnectReason, RECOVERABLE_REASONS, RESERVED_EVENTS } from "./reasons.js";
-import { type Event, SocketHooks } from "./socket-hooks.js";
+import { SocketHooks } from "./socket-hooks.js";
 import type { Handshake, RestoredSession, Room, SocketId } from "./types.js";
 
-export type { Event, SocketMiddleware } from "./socket-hooks.js";
+export type { Event, SocketMiddleware, SocketReservedEventsMap } from "./socket-hooks.js";
 
 const debug = debugModule("switchboard:socket");
-
-/** Events a socket raises itself. */
-export interface SocketReservedEventsMap {
-  /** The socket is about to leave its rooms (they are still readable). */
-  disconnecting: (reason: DisconnectReason, description?: unknown) => void;
-  /** The socket is gone. */
-  disconnect: (reason: DisconnectReason, description?: unknown) => void;
-  /**
-   * A `socket.use` middleware rejected a packet, an ack answer could not be encoded, or a
-   * method of a class handler (`nsp.register`) threw or rejected. Without a listener these
-   * are dropped (middleware, ack) or thrown as from a plain listener (class handler).
-   */
-  error: (err: Error) => void;
-}
 
 interface EmitFlags extends BroadcastFlags {}
 
@@ -72,11 +57,6 @@ const EMPTY_EVENTS: object = Object.freeze(Object.create(null));
  * otherwise lose what shared the answer's read.
  */
 const CONNECT_ANSWER: SendOptions = Object.freeze({ flush: true });
-
-const emitLocal = EventEmitter.prototype.emit as (
-  this: EventEmitter,
-  ...args: unknown[]
-) => boolean;
 
 /**
  * One client connected to one namespace. Created by the server; get it from the
@@ -101,7 +81,7 @@ export class Socket<
     // biome-ignore lint/suspicious/noExplicitAny: socket.io's default, so untyped apps can use data freely
     SocketData = any,
   >
-  extends SocketHooks<ListenEvents, EmitEvents, SocketReservedEventsMap>
+  extends SocketHooks<ListenEvents, EmitEvents>
   implements AdapterSocket, ClientSocket
 {
   /** The socket id (the `sid` the client gets), distinct from the engine session id. */
@@ -109,13 +89,13 @@ export class Socket<
   readonly nsp: NamespaceOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
   readonly client: Client;
   /** Whether the socket is currently connected. */
-  connected = false;
+  override connected = false;
 
   // Every socket pays for each slot here: rarely used state lives in SocketHooks, `data` and
   // the ack map are created on first use, and the handshake reads the request on demand.
   readonly #handshake: Handshake;
   #data: SocketData | undefined;
-  #acks: Map<number, AckCallback> | undefined;
+  #acks: AckRegistry | undefined;
   #flags: EmitFlags | undefined;
 
   constructor(
@@ -150,16 +130,6 @@ export class Socket<
       this.id = nsp.server.generateSocketId();
       if (nsp.connectionStateRecovery) this.extras().pid = nsp.server.generateSocketId();
     }
-  }
-
-  /** The private session id, sent to the client when connection state recovery is on. */
-  get pid(): string | undefined {
-    return this.extra?.pid;
-  }
-
-  /** Whether this socket resumed a previous session (connection state recovery). */
-  get recovered(): boolean {
-    return this.extra?.recovered === true;
   }
 
   /** Free storage for the app; shared with other nodes by `fetchSockets()`. */
@@ -226,12 +196,8 @@ export class Socket<
     if (ack !== undefined) {
       const id = this.nsp.nextAckId();
       packet.id = id;
-      this.#acks ??= new Map();
-      const timeout = flags?.timeout;
-      this.#acks.set(
-        id,
-        timeout === undefined ? ack : timedAck(this.#acks, id, ack, timeout, this),
-      );
+      this.#acks ??= new AckRegistry();
+      this.#acks.add(id, ack, flags?.timeout, this);
     } else if (this.nsp.connectionStateRecovery !== undefined && flags?.volatile !== true) {
       // Through the adapter, so the packet gets an offset and is kept for recovery.
       this.nsp.adapter.broadcast(packet, {
@@ -363,7 +329,7 @@ export class Socket<
 
   /** Register an ack callback under `id`. Used by adapters and `emit`. */
   registerAck(id: number, ack: AckCallback): void {
-    this.#acks ??= new Map();
+    this.#acks ??= new AckRegistry();
     this.#acks.set(id, ack);
   }
 
@@ -434,14 +400,8 @@ export class Socket<
     this.connected = false;
     const acks = this.#acks;
     this.#acks = undefined;
-    if (acks !== undefined) for (const ack of acks.values()) ack.onDisconnect?.();
+    acks?.disconnected();
     this.emitReserved("disconnect", reason, description);
-  }
-
-  [kReportError](err: Error): boolean {
-    if (this.listenerCount("error") === 0) return false;
-    this.emitReserved("error", err);
-    return true;
   }
 
   #onEvent(data: unknown[], id: number | undefined): void {
@@ -463,49 +423,13 @@ export class Socket<
       return;
     }
     if (id !== undefined) data.push(this.#ackFor(id));
-    const extra = this.extra;
-    if (extra === undefined) {
-      this.#dispatch(data);
-      return;
-    }
-    if (extra.anyListeners !== undefined) {
-      for (const listener of [...extra.anyListeners]) listener.apply(this, data);
-    }
-    if (extra.fns === undefined) this.#dispatch(data);
-    else this.#runMiddlewares(data as Event, 0);
-  }
-
-  #runMiddlewares(event: Event, index: number): void {
-    const fn = this.extra?.fns?.[index];
-    if (fn === undefined) {
-      if (this.connected) this.#dispatch(event);
-      return;
-    }
-    fn(event, (err) => {
-      if (!this.connected) return;
-      if (err) {
-        if (!this[kReportError](err)) debug("packet rejected by middleware: %s", err.message);
-        return;
-      }
-      this.#runMiddlewares(event, index + 1);
-    });
-  }
-
-  #dispatch(data: unknown[]): void {
-    // EventEmitter throws on an unhandled "error" event; a client must not crash the server.
-    if (data[0] === "error" && this.listenerCount("error") === 0) return;
-    // `data` is [event, ...args] already: no copy of the arguments.
-    emitLocal.apply(this, data);
+    this.receive(data);
   }
 
   #onAck(id: number, data: unknown[]): void {
-    const ack = this.#acks?.get(id);
-    if (ack === undefined) {
+    if (this.#acks?.answer(id, data, this) !== true) {
       debug("ack %d for unknown id from %s", id, this.id);
-      return;
     }
-    this.#acks?.delete(id);
-    ack.apply(this, data);
   }
 
   #ackFor(id: number): (...args: unknown[]) => void {
