@@ -10,9 +10,10 @@ import type {
   FirstNonErrorArg,
   Last,
 } from "@switchboard/protocol";
-import type { Adapter, BroadcastFlags, BroadcastOptions, Room } from "../adapter/types.js";
+import type { Adapter, BroadcastFlags, BroadcastOptions } from "../adapter/types.js";
 import { ackPromise, collectAcks, eventPacket, takeAck } from "./acks.js";
 import { RemoteSocket } from "./remote-socket.js";
+import type { Room } from "./types.js";
 
 /** The operator type the namespace, server and socket hand out (acks collect responses). */
 export type Operator<EmitEvents extends EventsMap, SocketData> = BroadcastOperator<

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { parse as parseQuery } from "node:querystring";
-import type { Handshake } from "../adapter/types.js";
 import type { EngineConnection } from "../engine/index.js";
+import type { Handshake } from "./types.js";
 
 type Query = Handshake["query"];
 

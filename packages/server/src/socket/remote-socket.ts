@@ -5,15 +5,9 @@ import type {
   EventParams,
   EventsMap,
 } from "@switchboard/protocol";
-import type {
-  Adapter,
-  BroadcastFlags,
-  Handshake,
-  Room,
-  SocketDetails,
-  SocketId,
-} from "../adapter/types.js";
+import type { Adapter, BroadcastFlags, SocketDetails } from "../adapter/types.js";
 import { collectAcks, eventPacket, takeAck } from "./acks.js";
+import type { Handshake, Room, SocketId } from "./types.js";
 
 /**
  * A socket as `fetchSockets()` returns it: on this node or another one. Its methods go

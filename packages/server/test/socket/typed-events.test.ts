@@ -1,4 +1,4 @@
-import { Server, type Socket } from "@switchboard/server";
+import { type Namespace, Server, type Socket } from "@switchboard/server";
 import { describe, expectTypeOf, it } from "vitest";
 
 interface ClientToServer {
@@ -24,6 +24,19 @@ describe("typed events", () => {
         Socket<ClientToServer, ServerToClient, InterServer, Data>
       >();
       expectTypeOf(socket.data).toEqualTypeOf<Data>();
+      // socket.ts names Namespace and Server without importing them (issue 15): exact types
+      expectTypeOf(socket.nsp).toEqualTypeOf<
+        Namespace<ClientToServer, ServerToClient, InterServer, Data>
+      >();
+      expectTypeOf(socket.server).toEqualTypeOf<
+        Server<ClientToServer, ServerToClient, InterServer, Data>
+      >();
+      expectTypeOf(socket.nsp.server).toEqualTypeOf<
+        Server<ClientToServer, ServerToClient, InterServer, Data>
+      >();
+      socket.nsp.to("room").emit("news", "t", 1);
+      // @ts-expect-error wrong argument type, through socket.nsp
+      socket.nsp.emit("news", 1, 1);
       socket.on("chat", (text, ack) => {
         expectTypeOf(text).toEqualTypeOf<string>();
         expectTypeOf(ack).toEqualTypeOf<(ok: boolean) => void>();
