@@ -65,17 +65,17 @@ export abstract class SocketHooks<
 
   /** The private session id, sent to the client when connection state recovery is on. */
   get pid(): string | undefined {
-    return this.extra?.pid;
+    return this.#extra?.pid;
   }
 
   /** Whether this socket resumed a previous session (connection state recovery). */
   get recovered(): boolean {
-    return this.extra?.recovered === true;
+    return this.#extra?.recovered === true;
   }
 
   /** Register a per-packet middleware for incoming events. */
   use(fn: SocketMiddleware): this {
-    const extra = this.extras();
+    const extra = this.ensureExtras();
     extra.fns ??= [];
     extra.fns.push(fn);
     return this;
@@ -83,7 +83,7 @@ export abstract class SocketHooks<
 
   /** Listen to every incoming event. */
   onAny(listener: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.extras();
+    const extra = this.ensureExtras();
     extra.anyListeners ??= [];
     extra.anyListeners.push(listener as AnyListener);
     return this;
@@ -91,7 +91,7 @@ export abstract class SocketHooks<
 
   /** Like {@link onAny}, first in line. */
   prependAny(listener: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.extras();
+    const extra = this.ensureExtras();
     extra.anyListeners ??= [];
     extra.anyListeners.unshift(listener as AnyListener);
     return this;
@@ -99,7 +99,7 @@ export abstract class SocketHooks<
 
   /** Remove one catch-all listener, or all of them. */
   offAny(listener?: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.extra;
+    const extra = this.#extra;
     if (extra !== undefined) {
       extra.anyListeners = removeListener(extra.anyListeners, listener as AnyListener | undefined);
     }
@@ -108,12 +108,12 @@ export abstract class SocketHooks<
 
   /** The catch-all listeners. */
   listenersAny(): ((event: string, ...args: unknown[]) => void)[] {
-    return [...(this.extra?.anyListeners ?? [])];
+    return [...(this.#extra?.anyListeners ?? [])];
   }
 
   /** Listen to every outgoing event (emits and broadcasts reaching this socket). */
   onAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.extras();
+    const extra = this.ensureExtras();
     extra.anyOutgoingListeners ??= [];
     extra.anyOutgoingListeners.push(listener as AnyListener);
     return this;
@@ -121,7 +121,7 @@ export abstract class SocketHooks<
 
   /** Like {@link onAnyOutgoing}, first in line. */
   prependAnyOutgoing(listener: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.extras();
+    const extra = this.ensureExtras();
     extra.anyOutgoingListeners ??= [];
     extra.anyOutgoingListeners.unshift(listener as AnyListener);
     return this;
@@ -129,7 +129,7 @@ export abstract class SocketHooks<
 
   /** Remove one outgoing catch-all listener, or all of them. */
   offAnyOutgoing(listener?: (event: string, ...args: unknown[]) => void): this {
-    const extra = this.extra;
+    const extra = this.#extra;
     if (extra !== undefined) {
       extra.anyOutgoingListeners = removeListener(
         extra.anyOutgoingListeners,
@@ -141,7 +141,7 @@ export abstract class SocketHooks<
 
   /** The outgoing catch-all listeners. */
   listenersAnyOutgoing(): ((event: string, ...args: unknown[]) => void)[] {
-    return [...(this.extra?.anyOutgoingListeners ?? [])];
+    return [...(this.#extra?.anyOutgoingListeners ?? [])];
   }
 
   /**
@@ -196,7 +196,7 @@ export abstract class SocketHooks<
   }
 
   /** The rarely used state, made on first use. */
-  protected extras(): SocketExtras {
+  protected ensureExtras(): SocketExtras {
     this.#extra ??= {
       pid: undefined,
       recovered: false,

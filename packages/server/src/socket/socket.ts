@@ -116,10 +116,10 @@ export class Socket<
     if (previous !== undefined) {
       this.id = previous.sid;
       this.#data = previous.data as SocketData;
-      this.extras().pid = previous.pid;
-      this.extras().recovered = true;
+      this.ensureExtras().pid = previous.pid;
+      this.ensureExtras().recovered = true;
       this.nsp.adapter.addAll(this.id, previous.rooms);
-      this.extras().missedPackets = previous.missedPackets;
+      this.ensureExtras().missedPackets = previous.missedPackets;
     } else if (client.conn.protocol === 3) {
       // socket.io 2.x clients compute their socket's id themselves: the engine session id
       // for "/", "<nsp>#<session id>" for other namespaces. The server uses the same one,
@@ -128,7 +128,7 @@ export class Socket<
       this.id = nsp.name === "/" ? client.conn.id : `${nsp.name}#${client.conn.id}`;
     } else {
       this.id = nsp.server.generateSocketId();
-      if (nsp.connectionStateRecovery) this.extras().pid = nsp.server.generateSocketId();
+      if (nsp.connectionStateRecovery) this.ensureExtras().pid = nsp.server.generateSocketId();
     }
   }
 
@@ -350,7 +350,7 @@ export class Socket<
     this.client.send(this.client[kEncode](packet), CONNECT_ANSWER);
     const missed = this.extra?.missedPackets;
     if (missed !== undefined) {
-      this.extras().missedPackets = undefined;
+      this.ensureExtras().missedPackets = undefined;
       for (const data of missed) this.#write({ type: 2, nsp: this.nsp.name, data }, undefined);
     }
   }
