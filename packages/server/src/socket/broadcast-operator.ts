@@ -91,7 +91,12 @@ export class BroadcastOperator<
 
   /** Acks get `(err, responses)`, with an error if some client did not answer in time. */
   timeout(timeout: number): BroadcastOperator<DecorateAcknowledgements<EmitEvents>, SocketData> {
-    return this.#withFlags({ timeout }) as never;
+    return new BroadcastOperator<DecorateAcknowledgements<EmitEvents>, SocketData>(
+      this.#adapter,
+      this.#rooms,
+      this.#except,
+      { ...this.#flags, timeout },
+    );
   }
 
   /**

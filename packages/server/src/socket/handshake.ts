@@ -18,7 +18,7 @@ const LAZY_FIELDS = ["headers", "time", "address", "xdomain", "secure", "url", "
  * on a plain object. `toJSON` and {@link plainHandshake} give the plain object that
  * socket.io has, for serialisers that only walk own properties.
  */
-export class LazyHandshake {
+export class LazyHandshake implements Handshake {
   /** The CONNECT auth payload. */
   auth: Record<string, unknown>;
   /** Creation time, milliseconds since the epoch. */
@@ -74,7 +74,7 @@ export class LazyHandshake {
 
   /** The plain-object form (what `JSON.stringify` writes). */
   toJSON(): Handshake {
-    return plainHandshake(this as unknown as Handshake);
+    return plainHandshake(this);
   }
 
   static {
@@ -104,7 +104,7 @@ export function createHandshake(
   auth: Record<string, unknown>,
   issued: number,
 ): Handshake {
-  return new LazyHandshake(conn, auth, issued) as unknown as Handshake;
+  return new LazyHandshake(conn, auth, issued);
 }
 
 /** A plain-object copy of a handshake (for other nodes and serialisers). */

@@ -292,6 +292,7 @@ export class Socket<
     timeout: number,
   ): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
     this.#setFlag("timeout", timeout);
+    // The same object, typed with error-first acks: a view TypeScript cannot derive from `this`.
     return this as never;
   }
 
