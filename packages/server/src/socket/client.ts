@@ -12,6 +12,10 @@ import {
 } from "../engine/index.js";
 import { SocketError, SocketErrorCode } from "./errors.js";
 import {
+  type AddResult,
+  type ClientHost,
+  type ClientNamespace,
+  type ClientSocket,
   kAccept,
   kAdd,
   kClientClosed,
@@ -24,44 +28,8 @@ import {
   kResolveNamespace,
 } from "./internal.js";
 import type { DisconnectReason } from "./reasons.js";
-import type { ResolvedServerOptions } from "./server-options.js";
-import type { SocketId } from "./types.js";
 
 const debug = debugModule("switchboard:client");
-
-/**
- * What a Client needs of the socket it routes packets to (Socket implements it). The
- * Client sits below Server, Namespace and Socket in the import graph: it knows them only
- * through these interfaces.
- */
-export interface ClientSocket {
-  readonly id: SocketId;
-  readonly nsp: { readonly name: string };
-  disconnect(): unknown;
-  [kOnPacket](packet: SocketPacket): void;
-  [kOnClose](reason: DisconnectReason, description?: unknown): void;
-}
-
-/** Outcome of a CONNECT: on success, the client hands the socket back through `kAccept`. */
-export type AddResult =
-  | { ok: true; socket: ClientSocket }
-  | { ok: false; error: { message: string; data?: unknown } };
-
-/** What a Client needs of a namespace (Namespace implements it). */
-export interface ClientNamespace {
-  readonly adapter: { delAll(id: SocketId): void };
-  [kAdd](client: Client, auth: Record<string, unknown>): AddResult | Promise<AddResult>;
-  [kAccept](socket: ClientSocket): void;
-  [kRemove](socket?: ClientSocket): void;
-}
-
-/** What a Client needs of its server (Server implements it). */
-export interface ClientHost {
-  readonly namespaces: ReadonlyMap<string, ClientNamespace>;
-  readonly [kOptions]: ResolvedServerOptions;
-  [kResolveNamespace](name: string, auth: Record<string, unknown>): Promise<ClientNamespace | null>;
-  [kClientClosed](client: Client): void;
-}
 
 /** A connection's other namespaces and its CONNECTs in progress (rare: one object for both). */
 interface MoreSockets {
@@ -84,7 +52,7 @@ export class Client implements EngineConnectionHandler {
   /** `connectTimeout` deadlines of every connection: one Timeout per duration, not per connection. */
   static readonly #connectDeadlines = new TimerWheel<Client>((client) => client.#connectTimedOut());
   readonly conn: EngineConnection;
-  readonly server: ClientHost;
+  readonly server: ClientHost<Client>;
   /**
    * This connection's own decoder, made for its first binary packet (the only kind that
    * leaves state behind between messages); text packets go through a decoder shared by
@@ -103,7 +71,7 @@ export class Client implements EngineConnectionHandler {
   #connectDeadline: TimerEntry<Client> | undefined;
   #closed = false;
 
-  constructor(server: ClientHost, conn: EngineConnection) {
+  constructor(server: ClientHost<Client>, conn: EngineConnection) {
     this.server = server;
     this.conn = conn;
     conn.setHandler(this);
@@ -335,7 +303,7 @@ export class Client implements EngineConnectionHandler {
       });
   }
 
-  #joined(name: string, nsp: ClientNamespace, result: AddResult): void {
+  #joined(name: string, nsp: ClientNamespace<Client>, result: AddResult): void {
     if (this.#closed) {
       // Closed while middlewares ran: undo what a restored session joined, and drop an
       // empty dynamic child namespace made for this CONNECT.

@@ -1,4 +1,7 @@
-import type { EventsMap } from "@switchboard/protocol";
+import type { EventsMap, SocketPacket } from "@switchboard/protocol";
+import type { DisconnectReason } from "./reasons.js";
+import type { ResolvedServerOptions } from "./server-options.js";
+import type { SocketId } from "./types.js";
 
 /**
  * Symbols for collaboration between Server, Namespace, Socket and Client. Not re-exported
@@ -67,3 +70,40 @@ export type ServerOf<
   ServerSideEvents extends EventsMap,
   SocketData,
 > = SocketLayerClasses<ListenEvents, EmitEvents, ServerSideEvents, SocketData>["server"];
+
+/**
+ * What a Client needs of the socket it routes packets to (Socket implements it). The
+ * Client sits below Server, Namespace and Socket in the import graph: it knows them only
+ * through this interface, {@link ClientNamespace} and {@link ClientHost}.
+ */
+export interface ClientSocket {
+  readonly id: SocketId;
+  readonly nsp: { readonly name: string };
+  disconnect(): unknown;
+  [kOnPacket](packet: SocketPacket): void;
+  [kOnClose](reason: DisconnectReason, description?: unknown): void;
+}
+
+/** Outcome of a CONNECT: on success, the client hands the socket back through `kAccept`. */
+export type AddResult =
+  | { ok: true; socket: ClientSocket }
+  | { ok: false; error: { message: string; data?: unknown } };
+
+/** What a Client (`C`, client.ts's class) needs of a namespace (Namespace implements it). */
+export interface ClientNamespace<C> {
+  readonly adapter: { delAll(id: SocketId): void };
+  [kAdd](client: C, auth: Record<string, unknown>): AddResult | Promise<AddResult>;
+  [kAccept](socket: ClientSocket): void;
+  [kRemove](socket?: ClientSocket): void;
+}
+
+/** What a Client (`C`) needs of its server (Server implements it). */
+export interface ClientHost<C> {
+  readonly namespaces: ReadonlyMap<string, ClientNamespace<C>>;
+  readonly [kOptions]: ResolvedServerOptions;
+  [kResolveNamespace](
+    name: string,
+    auth: Record<string, unknown>,
+  ): Promise<ClientNamespace<C> | null>;
+  [kClientClosed](client: C): void;
+}

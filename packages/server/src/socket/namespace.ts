@@ -19,8 +19,9 @@ import type { Adapter, AdapterNamespace } from "../adapter/types.js";
 import { ackPromise } from "./acks.js";
 import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
 import { bindHandler, handlerEventTable, type NamespaceHandler } from "./class-handler.js";
-import type { AddResult, Client } from "./client.js";
+import type { Client } from "./client.js";
 import {
+  type AddResult,
   kAccept,
   kAdd,
   kInitAdapter,

@@ -13,8 +13,9 @@ import {
   type EngineServerOptions,
   randomId,
 } from "../engine/index.js";
-import { Client, type ClientHost } from "./client.js";
+import { Client } from "./client.js";
 import {
+  type ClientHost,
   kClientClosed,
   kEio3Open,
   kInitAdapter,
@@ -75,7 +76,7 @@ export class Server<
     SocketData = any,
   >
   extends MainNamespaceFacade<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
-  implements ClientHost
+  implements ClientHost<Client>
 {
   /** The Engine.IO server underneath (`io.engine.use(sessionMiddleware)`). */
   readonly engine: EngineServer;

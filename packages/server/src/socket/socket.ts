@@ -22,10 +22,11 @@ import type {
 import type { EngineConnection, SendOptions } from "../engine/index.js";
 import { AckRegistry, ackPromise, eventPacket, takeAck } from "./acks.js";
 import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
-import type { Client, ClientSocket } from "./client.js";
+import type { Client } from "./client.js";
 import { SocketError, SocketErrorCode, SocketTypeError } from "./errors.js";
 import { createHandshake } from "./handshake.js";
 import {
+  type ClientSocket,
   kEncode,
   kOnClose,
   kOnConnect,
