@@ -14,7 +14,17 @@ import { ClientErrorCode, TransportError } from "../engine/errors.js";
 import { Backoff } from "./backoff.js";
 import type { PacketCodec } from "./codec.js";
 import { parserCodec } from "./custom-parser.js";
-import type { Socket, SocketOptions } from "./socket.js";
+import { type ManagerLink, Socket, type SocketOptions } from "./socket.js";
+
+// socket.ts types `socket.io` as its own SocketManager interface (so that it needs no import
+// of this module); this merge makes that interface the whole Manager.
+declare module "./socket.js" {
+  interface SocketManager<
+    ListenEvents extends EventsMap = DefaultEventsMap,
+    EmitEvents extends EventsMap = ListenEvents,
+  > extends Manager<ListenEvents, EmitEvents> {}
+}
+
 import { parseUrl } from "./url.js";
 
 /** Defined (true) only when scripts/bundle.mjs builds the IIFE bundles; undeclared elsewhere. */
@@ -70,22 +80,6 @@ export interface ManagerReservedEvents {
 
 /** Manager state: "closed" until `open()`, then "opening" until the engine handshake. */
 export type ManagerReadyState = "opening" | "open" | "closed";
-
-/** Module-internal access from Socket to the Manager; not re-exported by the package. */
-export interface ManagerInternals {
-  packet(manager: Manager, packet: SocketPacket, compress?: boolean): void;
-  destroy(manager: Manager, socket: Socket): void;
-  reconnecting(manager: Manager): boolean;
-  readyState(manager: Manager): ManagerReadyState;
-}
-
-export let managerInternals: ManagerInternals;
-let SocketClass: new (manager: Manager, nsp: string, opts: Partial<SocketOptions>) => Socket;
-
-/** Called by socket.ts to break the import cycle manager ↔ socket. */
-export function registerSocketClass(ctor: typeof SocketClass): void {
-  SocketClass = ctor;
-}
 
 function normaliseQuery(query: ConnectOptions["query"]): Record<string, string> {
   if (query === undefined) return {};
@@ -171,15 +165,16 @@ export class Manager<
   #decoder: PacketCodec["decoder"] = new SocketPacketDecoder();
   #encode: PacketCodec["encode"] = encodeSocketPacket;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-
-  static {
-    managerInternals = {
-      packet: (m, packet, compress) => m.#packet(packet, compress),
-      destroy: (m, socket) => m.#destroy(socket),
-      reconnecting: (m) => m.#reconnecting,
-      readyState: (m) => m.#readyState,
-    };
-  }
+  /** What this Manager's Sockets may ask of it beyond its public API; handed to each Socket it creates. */
+  readonly #link: ManagerLink = {
+    packet: (packet, compress) => this.#packet(packet, compress),
+    destroy: (socket) => this.#destroy(socket),
+    open: () => {
+      if (!this.#reconnecting) this.open();
+      return this.#readyState === "open";
+    },
+    writable: () => this.engine?.transport?.writable === true,
+  };
 
   constructor(uri?: string | ConnectOptions, opts?: ConnectOptions) {
     super();
@@ -327,11 +322,9 @@ export class Manager<
   socket(nsp: string, opts?: Partial<SocketOptions>): Socket {
     let socket = this.nsps[nsp];
     if (socket === undefined) {
-      socket = new SocketClass(this, nsp, opts ?? {});
-      this.nsps[nsp] = socket;
-    } else if (this.opts.autoConnect && !socket.active) {
-      socket.connect();
+      this.nsps[nsp] = socket = new Socket(this, nsp, opts ?? {}, this.#link);
     }
+    if (this.opts.autoConnect && !socket.active) socket.connect();
     return socket;
   }
 

@@ -14,7 +14,6 @@ import type {
 import { RESERVED_EVENTS } from "@switchboard/protocol";
 import { type AnyListener, Emitter, subscribe } from "../emitter.js";
 import { ClientErrorCode, TransportError } from "../engine/errors.js";
-import { type Manager, managerInternals, registerSocketClass } from "./manager.js";
 
 /**
  * Why a Socket disconnected (socket.io's reason strings):
@@ -61,6 +60,35 @@ export interface SocketOptions {
    * `SB_ERR_TOO_MANY_EARLY_PACKETS`, see {@link Socket}). Default `10000`.
    */
   maxBufferedPackets: number;
+}
+
+/**
+ * The Manager a Socket runs on (`socket.io`), as this module knows it: an emitter of the
+ * Manager's events (`open`, `packet`, `error`, `close`). manager.ts widens it to the whole
+ * Manager by declaration merging (`interface SocketManager extends Manager`), so `socket.io`
+ * has the Manager's full public type while the imports go one way: manager.ts imports
+ * socket.ts (the Manager creates its Sockets), never the reverse, not even for types.
+ */
+export interface SocketManager<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  // biome-ignore lint/correctness/noUnusedVariables: the Manager's type parameters, for the merge in manager.ts
+  EmitEvents extends EventsMap = ListenEvents,
+> extends Emitter {}
+
+/**
+ * What a Socket may ask of its Manager beyond the Manager's public API. The Manager builds
+ * one link (closures over its private state) and hands it to each Socket it creates; the
+ * package does not export it.
+ */
+export interface ManagerLink {
+  /** Encodes and writes a packet on the current connection (dropped when there is none). */
+  packet(packet: SocketPacket, compress?: boolean): void;
+  /** The Socket no longer uses the connection: closes it when no other Socket is active. */
+  destroy(socket: Socket): void;
+  /** Opens the connection unless a reconnection is pending; whether it is open now. */
+  open(): boolean;
+  /** Whether the current transport can write now (a `volatile` emit is dropped otherwise). */
+  writable(): boolean;
 }
 
 interface Flags {
@@ -133,7 +161,7 @@ export class Socket<
   EmitEvents extends EventsMap = ListenEvents,
 > extends Emitter {
   /** The Manager this Socket uses. */
-  readonly io: Manager<ListenEvents, EmitEvents>;
+  readonly io: SocketManager<ListenEvents, EmitEvents>;
   /** The namespace. */
   readonly nsp: string;
   /** Session id given by the server on connect; undefined while disconnected. */
@@ -161,14 +189,21 @@ export class Socket<
   #queue: QueuedPacket[] = [];
   #pid: string | undefined;
   #lastOffset: string | undefined;
+  #link: ManagerLink;
 
-  constructor(io: Manager, nsp: string, opts: Partial<SocketOptions>) {
+  /** Sockets are created by `Manager.socket()`, which hands them its link (and connects them unless `autoConnect` is false). */
+  constructor(
+    io: SocketManager<ListenEvents, EmitEvents>,
+    nsp: string,
+    opts: Partial<SocketOptions>,
+    link: ManagerLink,
+  ) {
     super();
     this.io = io;
+    this.#link = link;
     this.nsp = nsp;
     this.#opts = opts;
     this.auth = opts.auth;
-    if (io.opts.autoConnect) this.open();
   }
 
   /** Whether the Socket is not connected. */
@@ -185,8 +220,7 @@ export class Socket<
   connect(): this {
     if (this.connected) return this;
     this.#subEvents();
-    if (!managerInternals.reconnecting(this.io)) this.io.open();
-    if (managerInternals.readyState(this.io) === "open") this.#onOpen();
+    if (this.#link.open()) this.#onOpen();
     return this;
   }
 
@@ -241,8 +275,7 @@ export class Socket<
       this.#registerAck(id, last as AckCallback, flags);
       packet.id = id;
     }
-    const writable = this.io.engine?.transport?.writable === true;
-    if (flags.volatile && !(writable && this.connected)) return this;
+    if (flags.volatile && !(this.connected && this.#link.writable())) return this;
     if (this.connected) {
       this.#packet(packet, flags.compress);
     } else {
@@ -583,14 +616,12 @@ export class Socket<
     if (packet.type === 2) {
       for (const listener of this.#anyOutgoingListeners.slice()) listener.apply(this, packet.data);
     }
-    managerInternals.packet(this.io, packet, compress);
+    this.#link.packet(packet, compress);
   }
 
   #destroy(): void {
     this.#subs?.();
     this.#subs = undefined;
-    managerInternals.destroy(this.io, this);
+    this.#link.destroy(this);
   }
 }
-
-registerSocketClass(Socket as never);
