@@ -36,8 +36,8 @@ const iife = {
   format: "iife",
   define: { SWITCHBOARD_IIFE: "true" },
   stdin: {
-    contents: `import io, { ClientErrorCode, Emitter, Manager, Socket, TransportError, protocol } from "./dist/index.js";
-globalThis.io = Object.assign(io, { ClientErrorCode, Emitter, Manager, Socket, TransportError, protocol, io, connect: io, default: io });`,
+    contents: `import io, { ClientErrorCode, Emitter, Manager, Socket, SocketError, TransportError, protocol } from "./dist/index.js";
+globalThis.io = Object.assign(io, { ClientErrorCode, Emitter, Manager, Socket, SocketError, TransportError, protocol, io, connect: io, default: io });`,
     resolveDir: root,
     sourcefile: "socket.io.global.js",
   },

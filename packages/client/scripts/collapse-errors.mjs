@@ -4,7 +4,8 @@
 // It rewrites the protocol package's compiled JS, found by syntax (TypeScript's parser):
 // - `new ProtocolError(code, message[, options])` → `new ProtocolError(code[, 0, options])`, and
 //   the class passes `code` as the message to `Error`;
-// - inside a `throw`, string arguments of helper calls (`throw fail(code, "…")`,
+// - inside a `throw`, `new TypeError("…")` → `new TypeError()` (option validation), and
+//   string arguments of helper calls (`throw fail(code, "…")`,
 //   `throw invalid("…")`) are dropped (a trailing one) or emptied (one before a `cause`).
 // Line breaks are kept, so source maps still point at the right lines.
 import { readFile } from "node:fs/promises";
@@ -60,6 +61,18 @@ export function collapseErrorMessages(source, fileName) {
         throw new Error(`${fileName}: ProtocolError no longer calls super(message, …)`);
       }
       replace(first.getStart(file), first.getEnd(), code.name.getText(file));
+      return;
+    }
+    // option validation (decoder limits; the client never passes any): a bare TypeError
+    if (
+      inThrow &&
+      ts.isNewExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      node.expression.text === "TypeError" &&
+      node.arguments?.length === 1 &&
+      isText(node.arguments[0])
+    ) {
+      replace(node.arguments[0].getStart(file), node.arguments[0].getEnd(), "");
       return;
     }
     if (inThrow && ts.isCallExpression(node) && ts.isIdentifier(node.expression)) {

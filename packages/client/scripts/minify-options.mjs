@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { ProtocolErrorCode } from "@switchboard/protocol";
 import { browserBase64Plugin } from "./browser-base64.mjs";
 import { collapseErrorMessages, collapseErrorsPlugin } from "./collapse-errors.mjs";
@@ -13,7 +14,7 @@ const internalProps = [
   ...["createWebSocket", "toBinary", "defaultUri", "createCookieJar", "cookieJar", "platform"],
   ...["store", "header", "tryCount", "pending", "fromQueue", "withError"],
   ...["slots", "expected", "container", "children", "index", "attachments"],
-  ...["reconnecting", "destroy", "attempts", "jitter", "duration", "args", "flags"],
+  ...["destroy", "attempts", "duration", "args", "flags"],
   ...["onOpen", "onPacket", "onError", "markClosed"],
 ];
 /**
@@ -31,10 +32,47 @@ const singleCopyPlugin = {
   },
 };
 
+/**
+ * Messages of client errors that are Switchboard's own (socket.io-client has none of them, so
+ * no app compares them), each replaced by the error's code in the minified bundles, as
+ * ProtocolError messages are (collapse-errors.mjs). The messages socket.io-client has
+ * ("xhr poll error", "timeout", "operation has timed out", …) stay. Exact string literals of
+ * the client's compiled files; test/bundle.test.ts checks each is still there.
+ */
+export const ownMessages = {
+  "reconnectionDelay must not exceed reconnectionDelayMax": "SB_ERR_INVALID_OPTION",
+  "transports must not be empty": "SB_ERR_INVALID_OPTION",
+  "parser needs the ESM build": "SB_ERR_INVALID_OPTION",
+  "option parser must have an Encoder and a Decoder class": "SB_ERR_INVALID_OPTION",
+  "no session id in CONNECT (Socket.IO v2 server?)": "SB_ERR_NO_SESSION_ID",
+  "too many packets before CONNECT": "SB_ERR_TOO_MANY_EARLY_PACKETS",
+};
+
+const ownMessagesPlugin = {
+  name: "own-messages",
+  setup(build) {
+    build.onLoad(
+      { filter: /[\\/]client[\\/]dist[\\/](engine|socket)[\\/][^\\/]+\.js$/ },
+      async ({ path }) => {
+        let contents = await readFile(path, "utf8");
+        for (const [message, code] of Object.entries(ownMessages)) {
+          contents = contents.replaceAll(JSON.stringify(message), JSON.stringify(code));
+        }
+        return { contents, loader: "js" };
+      },
+    );
+  },
+};
+
 /** esbuild options of the minified browser bundles (also used by test/bundle.test.ts). */
 export const minified = {
   minify: true,
   // browserBase64Plugin first: the first plugin to load a file wins.
-  plugins: [browserBase64Plugin(collapseErrorMessages), singleCopyPlugin, collapseErrorsPlugin],
+  plugins: [
+    browserBase64Plugin(collapseErrorMessages),
+    singleCopyPlugin,
+    collapseErrorsPlugin,
+    ownMessagesPlugin,
+  ],
   mangleProps: new RegExp(`^(${internalProps.join("|")})$`),
 };

@@ -17,7 +17,7 @@ export type {
 } from "@switchboard/protocol";
 export { Emitter } from "./emitter.js";
 export type { EngineOptions, EngineReadyState, EngineSocket } from "./engine/engine-socket.js";
-export { ClientErrorCode, TransportError } from "./engine/errors.js";
+export { ClientErrorCode, SocketError, TransportError } from "./engine/errors.js";
 export type { TransportName } from "./engine/transport.js";
 export type {
   ConnectOptions,

@@ -1,6 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ClientErrorCode, io, type Socket, type TransportError } from "@switchboard/client";
+import {
+  ClientErrorCode,
+  io,
+  type Socket,
+  type SocketError,
+  type TransportError,
+} from "@switchboard/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import { closeAll, track, waitFor } from "./helpers.js";
@@ -127,8 +133,8 @@ describe("a misbehaving server", () => {
       });
     });
     const socket = connect(url);
-    const [err] = await waitFor<[Error]>(socket, "connect_error");
-    expect(err.message).toMatch(/session id/);
+    const [err] = await waitFor<[SocketError]>(socket, "connect_error");
+    expect(err.code).toBe(ClientErrorCode.NO_SESSION_ID);
     expect(socket.connected).toBe(false);
   });
 

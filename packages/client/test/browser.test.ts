@@ -174,19 +174,19 @@ describe.each(serverKinds)(
         const timedOut = await socket
           .timeout(50)
           .emitWithAck("nobody-listens")
-          .catch((err: Error) => err.message);
+          .catch((err: any) => ({ message: err.message, code: err.code }));
         const locked = io("/locked");
         const refusal = await new Promise<any>((resolve) =>
           locked.on("connect_error", (err: any) =>
-            resolve({ message: err.message, data: err.data }),
+            resolve({ message: err.message, data: err.data, code: err.code }),
           ),
         );
         return { flaky, timedOut, refusal, active: locked.active };
       });
       expect(result).toEqual({
         flaky: 2,
-        timedOut: "operation has timed out",
-        refusal: { message: "locked out", data: { code: 4 } },
+        timedOut: { message: "operation has timed out", code: "SB_ERR_ACK_TIMEOUT" },
+        refusal: { message: "locked out", data: { code: 4 }, code: "SB_ERR_CONNECT_REFUSED" },
         active: false,
       });
       expect(errors).toEqual([]);

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: server-side sockets are driven through the socket.io API untyped
-import { io } from "@switchboard/client";
+import { ClientErrorCode, io, SocketError } from "@switchboard/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { closeAll, startServer, track, until } from "./helpers.js";
 import { serverKinds } from "./servers.js";
@@ -32,8 +32,12 @@ describe.each(serverKinds)("bounded client buffers against $name server", ({ fac
     socket.timeout(5_000).emit("n", 4, (err: unknown) => errors.push(err));
     const rejected = socket.emitWithAck("n", 5).catch((err: unknown) => err);
     expect(socket.sendBuffer).toHaveLength(3);
-    expect(errors).toEqual([new Error("send buffer full")]);
-    expect(await rejected).toEqual(new Error("send buffer full"));
+    // the code is the contract; the message is socket.io-client's, for apps written against it
+    const full = { code: ClientErrorCode.SEND_BUFFER_FULL, message: "send buffer full" };
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(SocketError);
+    expect(errors[0]).toMatchObject(full);
+    expect(await rejected).toMatchObject(full);
 
     socket.connect();
     await until(() => received.length === 3);
@@ -50,11 +54,11 @@ describe.each(serverKinds)("bounded client buffers against $name server", ({ fac
     const answers = [0, 1, 2].map((n) =>
       socket.emitWithAck("q", n).then(
         (v: unknown) => v,
-        (err: Error) => err.message,
+        (err: SocketError) => err.code,
       ),
     );
-    expect(await answers[2]).toBe("send buffer full");
+    expect(await answers[2]).toBe(ClientErrorCode.SEND_BUFFER_FULL);
     socket.connect();
-    expect(await Promise.all(answers)).toEqual([0, 1, "send buffer full"]);
+    expect(await Promise.all(answers)).toEqual([0, 1, ClientErrorCode.SEND_BUFFER_FULL]);
   });
 });

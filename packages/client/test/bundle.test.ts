@@ -3,11 +3,12 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
+import { ClientErrorCode } from "@switchboard/client";
 import * as pure from "@switchboard/protocol";
 import { build } from "esbuild";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { minified } from "../scripts/minify-options.mjs";
+import { minified, ownMessages } from "../scripts/minify-options.mjs";
 
 const require = createRequire(import.meta.url);
 const bundleDir = join(
@@ -42,14 +43,57 @@ describe("browser bundles", () => {
     } = { TextEncoder, URL, URLSearchParams };
     runInNewContext(read("socket.io.min.js").toString(), context);
     const parser = { Encoder: class {}, Decoder: class {} };
+    // a TypeError of another realm (the vm context's), so compared by name and code
     expect(() => context.io!("http://127.0.0.1:1", { parser, autoConnect: false })).toThrow(
-      /ESM build/,
+      expect.objectContaining({ name: "TypeError", code: "SB_ERR_INVALID_OPTION" }),
     );
     // the decoder adapter subscribes to the parser's "decoded" event: only the ESM bundle has it
     for (const name of ["socket.io.js", "socket.io.min.js"]) {
       expect(read(name).toString()).not.toContain('"decoded"');
     }
     expect(read("socket.io.esm.min.js").toString()).toContain('"decoded"');
+  });
+
+  it("carries codes instead of Switchboard's own error messages, and keeps socket.io-client's", async () => {
+    // the Node build (tsc's dist/) keeps every message: each entry must still match one there
+    const dist = join(bundleDir, "..");
+    const compiled = [
+      "engine/engine-socket.js",
+      "socket/manager.js",
+      "socket/socket.js",
+      "socket/custom-parser.js",
+    ]
+      .map((name) => readFileSync(join(dist, name), "utf8"))
+      .join("\n");
+    for (const name of ["socket.io.min.js", "socket.io.esm.min.js"]) {
+      const text = read(name).toString();
+      for (const [message, code] of Object.entries(ownMessages)) {
+        expect(compiled).toContain(JSON.stringify(message));
+        expect(text).not.toContain(message);
+        expect(text).toContain(code);
+      }
+      for (const kept of ["xhr poll error", "operation has timed out", "send buffer full"]) {
+        expect(text).toContain(kept);
+      }
+    }
+    const context: {
+      io?: ((uri: string, opts: object) => unknown) & { ClientErrorCode?: object };
+      TextEncoder: typeof TextEncoder;
+      URL: typeof URL;
+      URLSearchParams: typeof URLSearchParams;
+    } = { TextEncoder, URL, URLSearchParams };
+    runInNewContext(read("socket.io.min.js").toString(), context);
+    expect(context.io!.ClientErrorCode).toEqual(ClientErrorCode);
+    let thrown: { message?: string; code?: string } = {};
+    try {
+      context.io!("http://127.0.0.1:1", { reconnectionDelay: 2, reconnectionDelayMax: 1 });
+    } catch (err) {
+      thrown = err as never;
+    }
+    expect(thrown).toMatchObject({
+      message: "SB_ERR_INVALID_OPTION",
+      code: ClientErrorCode.INVALID_OPTION,
+    });
   });
 
   it("ships nothing Node-only", () => {

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: server-side sockets are driven through the socket.io API untyped
-import { io, type Socket } from "@switchboard/client";
+import { ClientErrorCode, io, type Socket, SocketError } from "@switchboard/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { closeAll, startServer, track, transportModes, until, waitFor } from "./helpers.js";
 import { serverKinds } from "./servers.js";
@@ -131,8 +131,10 @@ describe.each(serverKinds)("client against $name server", ({ factory }) => {
       });
       expect(await waitFor(viaFunction, "auth")).toEqual([{ token: "good" }]);
       const bad = connect(server.url, { auth: { token: "bad" } });
-      const [err] = await waitFor<[Error & { data?: unknown }]>(bad, "connect_error");
-      expect(err.message).toBe("not authorized");
+      const [err] = await waitFor<[SocketError]>(bad, "connect_error");
+      expect(err).toBeInstanceOf(SocketError);
+      expect(err.code).toBe(ClientErrorCode.CONNECT_REFUSED);
+      expect(err.message).toBe("not authorized"); // the server's
       expect(err.data).toEqual({ reason: "bad token", got: "bad" });
       expect(bad.active).toBe(false);
       expect(bad.connected).toBe(false);
@@ -208,13 +210,13 @@ describe.each(serverKinds)("client against $name server", ({ factory }) => {
       expect(socket.sendBuffer.length).toBe(0);
       socket.connect();
       await waitFor(socket, "connect");
-      const err = await new Promise<Error>((resolve) =>
-        socket.timeout(50).emit("never-acked", (e: Error) => resolve(e)),
+      const err = await new Promise<SocketError>((resolve) =>
+        socket.timeout(50).emit("never-acked", (e: SocketError) => resolve(e)),
       );
-      expect(err.message).toBe("operation has timed out");
-      await expect(socket.timeout(50).emitWithAck("never-acked")).rejects.toThrow(
-        "operation has timed out",
-      );
+      // the code is the contract; the message is socket.io-client's, for apps written against it
+      const timedOut = { code: ClientErrorCode.ACK_TIMEOUT, message: "operation has timed out" };
+      expect(err).toMatchObject(timedOut);
+      await expect(socket.timeout(50).emitWithAck("never-acked")).rejects.toMatchObject(timedOut);
       await until(() => seen.filter((e) => e === "never-acked").length === 2);
       expect(seen).not.toContain("dropped");
     });
@@ -241,7 +243,9 @@ describe.each(serverKinds)("client against $name server", ({ factory }) => {
       socket.offAnyOutgoing();
       expect(socket.listenersAny()).toEqual([]);
       expect(socket.listenersAnyOutgoing()).toEqual([]);
-      expect(() => socket.emit("connect" as never)).toThrow();
+      expect(() => socket.emit("connect" as never)).toThrow(
+        expect.objectContaining({ code: ClientErrorCode.RESERVED_EVENT }),
+      );
     });
 
     it("sends query parameters and the `send` shorthand", async () => {

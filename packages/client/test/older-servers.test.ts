@@ -1,6 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ClientErrorCode, io, type Socket, type TransportError } from "@switchboard/client";
+import {
+  ClientErrorCode,
+  io,
+  type Socket,
+  type SocketError,
+  type TransportError,
+} from "@switchboard/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import { closeAll, track, until, waitFor } from "./helpers.js";
@@ -234,8 +240,10 @@ describe("python-socketio 5.7 / python-engineio 4.3 frames", () => {
       onConnectPacket(ws, () => ws.send(frame));
     });
     const socket = connect(url);
-    const [err] = await waitFor<[Error & { data?: unknown }]>(socket, "connect_error");
+    const [err] = await waitFor<[SocketError]>(socket, "connect_error");
+    // the server's message and data, as socket.io-client gives them
     expect({ message: err.message, data: err.data }).toEqual({ message, data });
+    expect(err.code).toBe(ClientErrorCode.CONNECT_REFUSED);
     expect(socket.active).toBe(false);
   });
 

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: server-side sockets are driven through the socket.io API untyped
-import { io, type Socket } from "@switchboard/client";
+import { ClientErrorCode, io, type Socket } from "@switchboard/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { closeAll, startServer, track, transportModes, until, waitFor } from "./helpers.js";
 import { serverKinds } from "./servers.js";
@@ -125,7 +125,10 @@ describe.each(serverKinds)("reconnection against $name server", ({ factory }) =>
         quiet.emit("unknown-event", (...args: unknown[]) => resolve(args));
       });
       expect(failure.length).toBe(1);
-      expect((failure[0] as Error).message).toBe("operation has timed out");
+      expect(failure[0]).toMatchObject({
+        code: ClientErrorCode.ACK_TIMEOUT,
+        message: "operation has timed out",
+      });
     });
 
     it("rejects pending emitWithAck on disconnection", async () => {
@@ -134,7 +137,10 @@ describe.each(serverKinds)("reconnection against $name server", ({ factory }) =>
       });
       const socket = connect(server.url);
       await waitFor(socket, "connect");
-      await expect(socket.emitWithAck("hang")).rejects.toThrow("socket has been disconnected");
+      await expect(socket.emitWithAck("hang")).rejects.toMatchObject({
+        code: ClientErrorCode.DISCONNECTED,
+        message: "socket has been disconnected",
+      });
     });
   });
 });

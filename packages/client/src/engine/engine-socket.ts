@@ -6,7 +6,7 @@ import {
 } from "@switchboard/protocol";
 import { Emitter, subscribe } from "../emitter.js";
 import type { Platform } from "../platform/types.js";
-import { ClientErrorCode, parseError, TransportError } from "./errors.js";
+import { ClientErrorCode, optionError, parseError, TransportError } from "./errors.js";
 import { PollingTransport } from "./polling.js";
 import type {
   OutgoingPacket,
@@ -102,7 +102,7 @@ export class EngineSocket extends Emitter {
       platform,
     };
     this.#transports = opts.transports.slice();
-    if (this.#transports.length === 0) throw new TypeError("transports must not be empty");
+    if (this.#transports.length === 0) throw optionError("transports must not be empty");
     if (opts.closeOnBeforeunload && typeof addEventListener === "function") {
       this.#onUnload = () => {
         this.transport.off();
@@ -181,7 +181,7 @@ export class EngineSocket extends Emitter {
     const type = packet.type;
     // open comes once and first; pong and upgrade never come from a server outside a probe
     if ((type === "open") !== (this.id === undefined) || type === "pong" || type === "upgrade") {
-      this.#onParseError(`unexpected ${type} packet`);
+      this.#onParseError(packet); // the cause: the packet that must not come now
       return;
     }
     switch (type) {

@@ -3,7 +3,11 @@ import { Backoff } from "./backoff.js";
 
 describe("Backoff", () => {
   it("doubles from min up to max without jitter", () => {
-    const backoff = new Backoff(100, 1000, 0);
+    const backoff = new Backoff({
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 1000,
+      randomizationFactor: 0,
+    });
     expect([1, 2, 3, 4, 5, 6].map(() => backoff.duration())).toEqual([
       100, 200, 400, 800, 1000, 1000,
     ]);
@@ -12,8 +16,22 @@ describe("Backoff", () => {
     expect(backoff.duration()).toBe(100);
   });
 
+  it("reads its options at each attempt (the Manager's setters change them in place)", () => {
+    const opts = { reconnectionDelay: 100, reconnectionDelayMax: 1000, randomizationFactor: 0 };
+    const backoff = new Backoff(opts);
+    expect(backoff.duration()).toBe(100);
+    opts.reconnectionDelay = 300;
+    expect(backoff.duration()).toBe(600);
+    opts.reconnectionDelayMax = 500;
+    expect(backoff.duration()).toBe(500);
+  });
+
   it("keeps each jittered delay within ±factor of the base and under max", () => {
-    const backoff = new Backoff(100, 5000, 0.5);
+    const backoff = new Backoff({
+      reconnectionDelay: 100,
+      reconnectionDelayMax: 5000,
+      randomizationFactor: 0.5,
+    });
     for (let round = 0; round < 200; round++) {
       backoff.reset();
       for (let attempt = 0; attempt < 8; attempt++) {

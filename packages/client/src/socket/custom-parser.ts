@@ -5,6 +5,7 @@ import {
   isSocketParser,
   type SocketParser,
 } from "@switchboard/protocol";
+import { optionError } from "../engine/errors.js";
 import type { PacketCodec } from "./codec.js";
 
 /**
@@ -19,7 +20,7 @@ import type { PacketCodec } from "./codec.js";
  */
 export function parserCodec(parser: unknown, sink: DecodedPacketSink): PacketCodec {
   if (!isSocketParser(parser)) {
-    throw new TypeError("option parser must have an Encoder and a Decoder class");
+    throw optionError("option parser must have an Encoder and a Decoder class");
   }
   const valid: SocketParser = parser;
   let decoder: CustomPacketDecoder | undefined;

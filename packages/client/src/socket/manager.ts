@@ -10,7 +10,7 @@ import {
 import { platform } from "#platform";
 import { Emitter, subscribe } from "../emitter.js";
 import { type EngineOptions, EngineSocket } from "../engine/engine-socket.js";
-import { ClientErrorCode, TransportError } from "../engine/errors.js";
+import { ClientErrorCode, optionError, TransportError } from "../engine/errors.js";
 import { Backoff } from "./backoff.js";
 import type { PacketCodec } from "./codec.js";
 import { parserCodec } from "./custom-parser.js";
@@ -188,7 +188,7 @@ export class Manager<
     this.#origin = parsed.origin;
     this.opts = resolveOptions(opts, parsed.query);
     if (this.opts.reconnectionDelay > this.opts.reconnectionDelayMax) {
-      throw new TypeError("reconnectionDelay must not exceed reconnectionDelayMax");
+      throw optionError("reconnectionDelay must not exceed reconnectionDelayMax");
     }
     if (this.opts.parser !== undefined) {
       // The IIFE bundles define SWITCHBOARD_IIFE (scripts/bundle.mjs): esbuild folds this to
@@ -200,13 +200,9 @@ export class Manager<
         });
         this.#decoder = codec.decoder;
         this.#encode = codec.encode;
-      } else throw new TypeError("parser needs the ESM build");
+      } else throw optionError("parser needs the ESM build");
     }
-    this.#backoff = new Backoff(
-      this.opts.reconnectionDelay,
-      this.opts.reconnectionDelayMax,
-      this.opts.randomizationFactor,
-    );
+    this.#backoff = new Backoff(this.opts);
     if (this.opts.autoConnect) this.open();
   }
 
@@ -214,54 +210,52 @@ export class Manager<
   reconnection(): boolean;
   reconnection(value: boolean): this;
   reconnection(value?: boolean): boolean | this {
-    if (value === undefined) return this.opts.reconnection;
-    this.opts.reconnection = value;
-    if (!value) this.#skipReconnect = true;
-    return this;
+    if (value === false) this.#skipReconnect = true;
+    return this.#option("reconnection", value);
   }
 
   /** Gets or sets `reconnectionAttempts`. */
   reconnectionAttempts(): number;
   reconnectionAttempts(value: number): this;
   reconnectionAttempts(value?: number): number | this {
-    if (value === undefined) return this.opts.reconnectionAttempts;
-    this.opts.reconnectionAttempts = value;
-    return this;
+    return this.#option("reconnectionAttempts", value);
   }
 
   /** Gets or sets `reconnectionDelay` (milliseconds). */
   reconnectionDelay(): number;
   reconnectionDelay(value: number): this;
   reconnectionDelay(value?: number): number | this {
-    if (value === undefined) return this.opts.reconnectionDelay;
-    this.opts.reconnectionDelay = this.#backoff.min = value;
-    return this;
+    return this.#option("reconnectionDelay", value);
   }
 
   /** Gets or sets `reconnectionDelayMax` (milliseconds). */
   reconnectionDelayMax(): number;
   reconnectionDelayMax(value: number): this;
   reconnectionDelayMax(value?: number): number | this {
-    if (value === undefined) return this.opts.reconnectionDelayMax;
-    this.opts.reconnectionDelayMax = this.#backoff.max = value;
-    return this;
+    return this.#option("reconnectionDelayMax", value);
   }
 
   /** Gets or sets `randomizationFactor`. */
   randomizationFactor(): number;
   randomizationFactor(value: number): this;
   randomizationFactor(value?: number): number | this {
-    if (value === undefined) return this.opts.randomizationFactor;
-    this.opts.randomizationFactor = this.#backoff.jitter = value;
-    return this;
+    return this.#option("randomizationFactor", value);
   }
 
   /** Gets or sets the connection `timeout` (milliseconds, or `false`). */
   timeout(): number | false;
   timeout(value: number | false): this;
   timeout(value?: number | false): number | false | this {
-    if (value === undefined) return this.opts.timeout;
-    this.opts.timeout = value;
+    return this.#option("timeout", value);
+  }
+
+  /** The getter/setter behind the methods above (the backoff reads `opts` at each attempt). */
+  #option<K extends keyof ManagerOptions>(
+    key: K,
+    value: ManagerOptions[K] | undefined,
+  ): ManagerOptions[K] | this {
+    if (value === undefined) return this.opts[key];
+    this.opts[key] = value;
     return this;
   }
 

@@ -13,7 +13,7 @@ import type {
 } from "@switchboard/protocol";
 import { RESERVED_EVENTS } from "@switchboard/protocol";
 import { type AnyListener, Emitter, subscribe } from "../emitter.js";
-import { ClientErrorCode, TransportError } from "../engine/errors.js";
+import { ClientErrorCode, SocketError, TransportError } from "../engine/errors.js";
 
 /**
  * Why a Socket disconnected (socket.io's reason strings):
@@ -252,7 +252,9 @@ export class Socket<
     ...args: EventParams<EmitEvents, Ev>
   ): this;
   override emit(ev: string, ...args: unknown[]): this {
-    if (RESERVED_EVENTS.includes(ev)) throw new Error(`"${ev}" is a reserved event name`);
+    if (RESERVED_EVENTS.includes(ev)) {
+      throw new SocketError(`"${ev}" is a reserved event name`, ClientErrorCode.RESERVED_EVENT);
+    }
     args.unshift(ev);
     const flags = this.#flags;
     this.#flags = {};
@@ -265,7 +267,7 @@ export class Socket<
     if (!this.connected && !flags.volatile && this.#full(this.sendBuffer)) {
       const ack = typeof last === "function" ? (last as AckCallback) : undefined;
       if (ack?.withError || (flags.timeout ?? this.#opts.ackTimeout) !== undefined) {
-        ack?.call(this, new Error("send buffer full"));
+        ack?.call(this, new SocketError("send buffer full", ClientErrorCode.SEND_BUFFER_FULL));
       }
       return this;
     }
@@ -429,7 +431,10 @@ export class Socket<
         } else {
           this.emitReserved(
             "connect_error",
-            new Error("no session id in CONNECT (Socket.IO v2 server?)"),
+            new SocketError(
+              "no session id in CONNECT (Socket.IO v2 server?)",
+              ClientErrorCode.NO_SESSION_ID,
+            ),
           );
         }
         return;
@@ -450,9 +455,10 @@ export class Socket<
         this.receiveBuffer = [];
         this.#destroy();
         const data = packet.data as { message?: unknown; data?: unknown } | string;
-        const err = new Error(
+        const err = new SocketError(
           typeof data === "string" ? data : String(data.message ?? "connection refused"),
-        ) as Error & { data?: unknown };
+          ClientErrorCode.CONNECT_REFUSED,
+        );
         if (typeof data === "object") err.data = data.data;
         this.emitReserved("connect_error", err);
         return;
@@ -520,7 +526,7 @@ export class Socket<
     const timer = setTimeout(() => {
       this.#acks.delete(id);
       this.sendBuffer = this.sendBuffer.filter((p) => !("id" in p && p.id === id));
-      ack.call(this, new Error("operation has timed out"));
+      ack.call(this, new SocketError("operation has timed out", ClientErrorCode.ACK_TIMEOUT));
     }, timeout);
     const wrapped: AckCallback = (...args: unknown[]) => {
       clearTimeout(timer);
@@ -535,7 +541,7 @@ export class Socket<
     const last = args[args.length - 1];
     const ack = typeof last === "function" ? (args.pop() as AnyListener) : undefined;
     if (this.#full(this.#queue)) {
-      ack?.(new Error("send buffer full"));
+      ack?.(new SocketError("send buffer full", ClientErrorCode.SEND_BUFFER_FULL));
       return;
     }
     const queued: QueuedPacket = {
@@ -607,7 +613,12 @@ export class Socket<
     for (const [id, ack] of this.#acks) {
       if (this.sendBuffer.some((p) => "id" in p && p.id === id)) continue;
       this.#acks.delete(id);
-      if (ack.withError) ack.call(this, new Error("socket has been disconnected"));
+      if (ack.withError) {
+        ack.call(
+          this,
+          new SocketError("socket has been disconnected", ClientErrorCode.DISCONNECTED),
+        );
+      }
     }
   }
 
