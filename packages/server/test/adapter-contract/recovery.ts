@@ -1,0 +1,94 @@
+import type { Socket } from "@switchboard/server";
+import { describe, expect, it } from "vitest";
+import type { ContractHarness } from "./harness.js";
+
+const RECOVERY = { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } };
+
+/**
+ * Connection state recovery through the adapter's persistSession/restoreSession: a socket
+ * whose transport closed comes back (same id, rooms, data) and gets the broadcasts it missed;
+ * an adapter without recovery starts a fresh session instead.
+ */
+export function recoveryContract(h: ContractHarness): void {
+  describe("connection state recovery", () => {
+    /** Node 0's client k=1 misses broadcasts; returns what it needs to come back. */
+    async function leaveAndMiss() {
+      const recovered: Socket[] = [];
+      const cluster = await h.cluster(h.maxNodes, {
+        serverOptions: RECOVERY,
+        setup: (io) =>
+          io.on("connection", (socket) => {
+            if (socket.recovered) recovered.push(socket);
+          }),
+      });
+      const { nodes } = cluster;
+      const socket = await h.connect(nodes[0]!, "/", { k: 1 });
+      // the offset of a received broadcast is where the client resumes
+      nodes[0]!.emit("before", 0);
+      const [, offset] = await socket.waitFor("before");
+      const pid = socket.pid;
+      const id = socket.id;
+      socket.client.close();
+      await socket.waitForDisconnect(h.options.waitMs);
+      await h.eventually(async () => (await nodes[0]!.fetchSockets()).length).toBe(0);
+      const last = nodes[h.maxNodes - 1]!;
+      nodes[0]!.to("room-1").emit("missed", 1);
+      last.emit("missed", 2);
+      nodes[0]!.to("room-2").emit("not-for-it", 3);
+      last.except("room-1").emit("not-for-it", 4);
+      nodes[0]!.emit("missed", 5);
+      return { nodes, pid, id, offset, recovered };
+    }
+
+    it.runIf(h.options.recovery !== "none")(
+      "restores id, rooms, data and the missed broadcasts on the node the socket left",
+      async () => {
+        const { nodes, pid, id, offset, recovered } = await leaveAndMiss();
+        expect(typeof pid).toBe("string");
+        expect(typeof offset).toBe("string");
+        await expectRecovery(nodes[0]!, { pid, id, offset, recovered });
+      },
+    );
+
+    it.runIf(h.options.recovery === "cluster" && h.maxNodes > 1)(
+      "restores the session on another node",
+      async () => {
+        const { nodes, pid, id, offset, recovered } = await leaveAndMiss();
+        await expectRecovery(nodes[h.maxNodes - 1]!, { pid, id, offset, recovered });
+      },
+    );
+
+    it.runIf(h.options.recovery === "none")(
+      "starts a fresh session when the adapter does not recover",
+      async () => {
+        const { nodes, pid, id, offset, recovered } = await leaveAndMiss();
+        const again = await h.connect(nodes[0]!, "/", { k: 1, pid, offset: offset ?? "0" });
+        expect(again.id).not.toBe(id);
+        expect(recovered).toEqual([]);
+        expect(again.received).toEqual([]);
+      },
+    );
+
+    async function expectRecovery(
+      io: Awaited<ReturnType<typeof leaveAndMiss>>["nodes"][number],
+      state: { pid?: string; id?: string; offset: unknown; recovered: Socket[] },
+    ) {
+      const again = await h.connect(io, "/", { k: 1, pid: state.pid, offset: state.offset });
+      expect(again.id).toBe(state.id);
+      await h.eventually(() => again.received.length).toBe(3);
+      expect(again.received.map(([event, value]) => [event, value])).toEqual([
+        ["missed", 1],
+        ["missed", 2],
+        ["missed", 5],
+      ]);
+      expect(state.recovered).toHaveLength(1);
+      const socket = state.recovered[0]!;
+      expect(socket.id).toBe(state.id);
+      expect(socket.data).toEqual({ node: 0, k: 1 });
+      expect(socket.rooms).toEqual(new Set([state.id, "room-1"]));
+      // and the session is gone from the store once restored
+      const third = await h.connect(io, "/", { k: 1, pid: state.pid, offset: state.offset });
+      expect(third.id).not.toBe(state.id);
+    }
+  });
+}
