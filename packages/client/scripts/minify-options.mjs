@@ -6,7 +6,7 @@ import { collapseErrorMessages, collapseErrorsPlugin } from "./collapse-errors.m
 // Property names that never meet user code or platform APIs, shortened in the minified bundles:
 // the keys of ProtocolErrorCode (the client does not export that table; the SB_ERR_ values stay),
 // the platform seam, module-internal records (ack queue entries, pending binary packets,
-// placeholder slots, cycle-search frames) and the Manager's link for its Sockets (ManagerLink, src/socket/socket.ts).
+// placeholder slots, cycle-search frames) and the Manager's link for its Sockets (ManagerLink, src/socket/manager-link.ts).
 // An exact list, never a pattern: a name used by a DOM API, an option, a wire format, or as an
 // event name (subscribe() takes event → listener objects: "packet", "open", …) must not be on it.
 const internalProps = [

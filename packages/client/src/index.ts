@@ -30,7 +30,7 @@ export type {
   DisconnectReason,
   SocketOptions,
   SocketReservedEvents,
-} from "./socket/socket.js";
+} from "./socket/socket-types.js";
 export { Manager, Socket };
 
 /** socket.io-client's alias of {@link ConnectOptions}. */

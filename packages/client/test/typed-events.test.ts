@@ -1,4 +1,4 @@
-import { io, type Socket } from "@switchboard/client";
+import { io, type Manager, type Socket } from "@switchboard/client";
 import { describe, expectTypeOf, it } from "vitest";
 
 interface ServerToClient {
@@ -35,5 +35,17 @@ describe("typed events", () => {
     // @ts-expect-error: listener with the wrong parameter type
     socket.on("count", (n: string) => n);
     socket.disconnect();
+  });
+
+  it("types socket.io as the whole Manager, and manager.socket() as a Socket", () => {
+    // socket.ts never imports manager.ts: socket.io's type comes from a declaration merge there
+    const socket: Socket<ServerToClient, ClientToServer> = io("http://127.0.0.1:1", {
+      autoConnect: false,
+    });
+    expectTypeOf(socket.io).toMatchTypeOf<Manager<ServerToClient, ClientToServer>>();
+    expectTypeOf(socket.io.reconnection(false).opts.reconnectionDelay).toEqualTypeOf<number>();
+    expectTypeOf(socket.io.engine?.id).toEqualTypeOf<string | undefined>();
+    expectTypeOf(socket.io.socket("/admin")).toEqualTypeOf<Socket>();
+    socket.io.disconnect();
   });
 });

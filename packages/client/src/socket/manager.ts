@@ -14,11 +14,13 @@ import { ClientErrorCode, optionError, TransportError } from "../engine/errors.j
 import { Backoff } from "./backoff.js";
 import type { PacketCodec } from "./codec.js";
 import { parserCodec } from "./custom-parser.js";
-import { type ManagerLink, Socket, type SocketOptions } from "./socket.js";
+import type { ManagerLink } from "./manager-link.js";
+import { Socket } from "./socket.js";
+import type { SocketOptions } from "./socket-types.js";
 
-// socket.ts types `socket.io` as its own SocketManager interface (so that it needs no import
-// of this module); this merge makes that interface the whole Manager.
-declare module "./socket.js" {
+// socket.ts types `socket.io` as the SocketManager interface of manager-link.ts (so that it
+// needs no import of this module); this merge makes that interface the whole Manager.
+declare module "./manager-link.js" {
   interface SocketManager<
     ListenEvents extends EventsMap = DefaultEventsMap,
     EmitEvents extends EventsMap = ListenEvents,
@@ -377,7 +379,7 @@ export class Manager<
     for (const message of this.#encode(packet)) engine.send(message, options);
   }
 
-  #destroy(socket: Socket): void {
+  #destroy(socket: object): void {
     for (const other of Object.values(this.nsps)) {
       if (other !== socket && other.active) return;
     }
