@@ -17,6 +17,7 @@ import { parserCodec } from "./custom-parser.js";
 import type { ManagerLink } from "./manager-link.js";
 import { Socket } from "./socket.js";
 import type { SocketOptions } from "./socket-types.js";
+import { parseUrl } from "./url.js";
 
 // socket.ts types `socket.io` as the SocketManager interface of manager-link.ts (so that it
 // needs no import of this module); this merge makes that interface the whole Manager.
@@ -26,8 +27,6 @@ declare module "./manager-link.js" {
     EmitEvents extends EventsMap = ListenEvents,
   > extends Manager<ListenEvents, EmitEvents> {}
 }
-
-import { parseUrl } from "./url.js";
 
 /** Defined (true) only when scripts/bundle.mjs builds the IIFE bundles; undeclared elsewhere. */
 declare const SWITCHBOARD_IIFE: true | undefined;

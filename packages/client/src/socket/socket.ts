@@ -120,9 +120,12 @@ export class Socket<
   #queue: QueuedPacket[] = [];
   #pid: string | undefined;
   #lastOffset: string | undefined;
-  #link: ManagerLink;
+  readonly #link: ManagerLink;
 
-  /** Sockets are created by `Manager.socket()`, which hands them its link (and connects them unless `autoConnect` is false). */
+  /**
+   * Sockets are created by `Manager.socket()` (or `io()`), which hands them its link and
+   * connects them unless `autoConnect` is false.
+   */
   constructor(
     io: SocketManager<ListenEvents, EmitEvents>,
     nsp: string,
