@@ -46,6 +46,7 @@ export const ownMessages = {
   "option parser must have an Encoder and a Decoder class": "SB_ERR_INVALID_OPTION",
   "no session id in CONNECT (Socket.IO v2 server?)": "SB_ERR_NO_SESSION_ID",
   "too many packets before CONNECT": "SB_ERR_TOO_MANY_EARLY_PACKETS",
+  "invalid URL": "SB_ERR_INVALID_OPTION",
 };
 
 const ownMessagesPlugin = {

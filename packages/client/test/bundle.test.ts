@@ -62,6 +62,7 @@ describe("browser bundles", () => {
       "socket/manager.js",
       "socket/socket.js",
       "socket/custom-parser.js",
+      "socket/url.js",
     ]
       .map((name) => readFileSync(join(dist, name), "utf8"))
       .join("\n");

@@ -30,4 +30,15 @@ describe("parseUrl", () => {
   it("keeps the query of the URL", () => {
     expect(parseUrl("http://h/?a=1&b=two", page, "/socket.io").query).toEqual({ a: "1", b: "two" });
   });
+
+  it("throws a TypeError of code SB_ERR_INVALID_OPTION for a URL that does not parse", () => {
+    let thrown: unknown;
+    try {
+      parseUrl("http://[not-a-host", "http://localhost", "/socket.io");
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect(thrown).toMatchObject({ code: "SB_ERR_INVALID_OPTION" });
+  });
 });

@@ -1,3 +1,5 @@
+import { optionError } from "../engine/errors.js";
+
 /** A parsed `io()` URL. */
 export interface ParsedUrl {
   /** `http(s)://host[:port]`: where the engine connects (ws/wss are mapped to http/https). */
@@ -13,6 +15,7 @@ export interface ParsedUrl {
 /**
  * Parses the URL given to `io()` like socket.io-client: relative to `base` (the page in
  * browsers), `//host` takes the base's scheme, and a URL without a scheme gets http(s).
+ * A URL that does not parse throws a `TypeError` of code `SB_ERR_INVALID_OPTION`.
  */
 export function parseUrl(uri: string, base: string, enginePath: string): ParsedUrl {
   const baseUrl = new URL(base);
@@ -20,7 +23,12 @@ export function parseUrl(uri: string, base: string, enginePath: string): ParsedU
   if (!/^(\/|(https?|wss?):\/\/)/i.test(uri)) {
     uri = `${baseUrl.protocol === "https:" ? "https" : "http"}://${uri}`;
   }
-  const url = new URL(uri, baseUrl);
+  let url: URL;
+  try {
+    url = new URL(uri, baseUrl);
+  } catch {
+    throw optionError("invalid URL"); // URL's own TypeError, with our code
+  }
   const secure = url.protocol === "https:" || url.protocol === "wss:";
   const scheme = secure ? "https" : "http";
   return {
