@@ -166,7 +166,7 @@ export function broadcastContract(h: ContractHarness): void {
         list[0]!.on("ping", (cb: (v: string) => void) => cb("pong"));
       }
       const result = await new Promise<[Error | null, unknown[]]>((resolve) =>
-        nodes[0]!.timeout(200).emit("ping", ((err, responses) => resolve([err, responses])) as Ack),
+        nodes[0]!.timeout(500).emit("ping", ((err, responses) => resolve([err, responses])) as Ack),
       );
       expect(result[0]).toBeInstanceOf(Error);
       expect(result[1]).toEqual(Array(h.maxNodes - 1).fill("pong"));
