@@ -13,18 +13,26 @@
  * ```ts
  * import { Server } from "@switchboard/server";
  * import { adapterContract } from "../../server/test/adapter-contract/contract.js";
+ * import { createAdapter } from "../src/index.js";
  *
- * adapterContract("redis adapter", async (nodes, serverOptions) => {
- *   const clients = await Promise.all(
- *     Array.from({ length: nodes }, () => connectPubSub()), // your Redis clients
- *   );
- *   return {
- *     servers: clients.map(
- *       ({ pub, sub }) => new Server({ ...serverOptions, adapter: createAdapter(pub, sub) }),
- *     ),
- *     close: () => Promise.all(clients.map(({ pub, sub }) => Promise.all([pub.quit(), sub.quit()]))),
- *   };
- * }, { maxNodes: 3, recovery: "cluster" });
+ * adapterContract(
+ *   "redis adapter",
+ *   async (nodes, serverOptions) => {
+ *     const key = uniqueKey(); // a channel prefix of this cluster's own
+ *     const pairs = await Promise.all(
+ *       Array.from({ length: nodes }, async () => ({ pub: await connect(), sub: await connect() })),
+ *     );
+ *     return {
+ *       servers: pairs.map(
+ *         ({ pub, sub }) => new Server({ ...serverOptions, adapter: createAdapter(pub, sub, { key }) }),
+ *       ),
+ *       close: async () => {
+ *         for (const { pub, sub } of pairs) await Promise.all([pub.quit(), sub.quit()]);
+ *       },
+ *     };
+ *   },
+ *   { maxNodes: 3 }, // recovery: "cluster" once the adapter restores sessions on any node
+ * );
  * ```
  *
  * `makeCluster(nodes, serverOptions)` returns `nodes` Servers that share one backend (and a
