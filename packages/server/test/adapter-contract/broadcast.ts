@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ContractHarness, eventNames, settle } from "./harness.js";
+import { type ContractHarness, eventNames, itWhen, settle } from "./harness.js";
 
 type Ack = (err: Error | null, responses: unknown[]) => void;
 
@@ -11,7 +11,7 @@ export function broadcastContract(h: ContractHarness): void {
       for (const io of nodes) expect(await io.of("/").adapter.serverCount()).toBe(n);
     });
 
-    it.runIf(h.maxNodes > 1)("forgets a node once it closed", async () => {
+    itWhen(h.maxNodes > 1)("forgets a node once it closed", async () => {
       const { nodes } = await h.cluster(h.maxNodes);
       await nodes[nodes.length - 1]!.close();
       await h.eventually(() => nodes[0]!.of("/").adapter.serverCount()).toBe(h.maxNodes - 1);

@@ -1,6 +1,6 @@
 import type { Server, ServerOptions } from "@switchboard/server";
 import { TestClient, type TestSocket } from "@switchboard/server/testing";
-import { expect } from "vitest";
+import { expect, it } from "vitest";
 
 /** What a {@link MakeCluster} returns: the nodes, and how to release the backend they share. */
 export interface ClusterHandle {
@@ -29,6 +29,11 @@ export interface AdapterContractOptions {
    * default), `"node"` (a session is restored on the node it left), `"cluster"` (on any node).
    */
   recovery?: "none" | "node" | "cluster";
+  /**
+   * Whether the adapter has `allRooms()` (not part of the Adapter interface; socket.io's
+   * cluster adapters and @switchboard/redis have it). Default false: the test is not run.
+   */
+  allRooms?: boolean;
   /** Bounded wait for effects that cross nodes, in ms. Default 2000. */
   waitMs?: number;
 }
@@ -64,7 +69,7 @@ export class ContractHarness {
 
   constructor(makeCluster: MakeCluster, options: AdapterContractOptions) {
     this.#makeCluster = makeCluster;
-    this.options = { recovery: "none", waitMs: 2000, ...options };
+    this.options = { recovery: "none", allRooms: false, waitMs: 2000, ...options };
   }
 
   /** Node counts to run a cross-node test with: 1 and `maxNodes` (3 at most). */
@@ -147,4 +152,12 @@ export function eventNames(socket: TestSocket): string[] {
 export async function settle(io: Server, clients: TestSocket[], marker = "settled"): Promise<void> {
   io.emit(marker);
   await Promise.all(clients.map((c) => c.waitFor(marker)));
+}
+
+/**
+ * `it` when `applies`, else nothing: a contract test that does not apply to an adapter is not
+ * registered at all (no "skipped" tests in a run).
+ */
+export function itWhen(applies: boolean): typeof it {
+  return applies ? it : ((() => {}) as unknown as typeof it);
 }

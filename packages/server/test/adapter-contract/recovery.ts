@@ -1,6 +1,6 @@
 import type { Socket } from "@switchboard/server";
-import { describe, expect, it } from "vitest";
-import type { ContractHarness } from "./harness.js";
+import { describe, expect } from "vitest";
+import { type ContractHarness, itWhen } from "./harness.js";
 
 const RECOVERY = { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } };
 
@@ -40,7 +40,7 @@ export function recoveryContract(h: ContractHarness): void {
       return { nodes, pid, id, offset, recovered };
     }
 
-    it.runIf(h.options.recovery !== "none")(
+    itWhen(h.options.recovery !== "none")(
       "restores id, rooms, data and the missed broadcasts on the node the socket left",
       async () => {
         const { nodes, pid, id, offset, recovered } = await leaveAndMiss();
@@ -50,7 +50,7 @@ export function recoveryContract(h: ContractHarness): void {
       },
     );
 
-    it.runIf(h.options.recovery === "cluster" && h.maxNodes > 1)(
+    itWhen(h.options.recovery === "cluster" && h.maxNodes > 1)(
       "restores the session on another node",
       async () => {
         const { nodes, pid, id, offset, recovered } = await leaveAndMiss();
@@ -58,7 +58,7 @@ export function recoveryContract(h: ContractHarness): void {
       },
     );
 
-    it.runIf(h.options.recovery === "none")(
+    itWhen(h.options.recovery === "none")(
       "starts a fresh session when the adapter does not recover",
       async () => {
         const { nodes, pid, id, offset, recovered } = await leaveAndMiss();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type ContractHarness, eventNames, settle } from "./harness.js";
+import { type ContractHarness, eventNames, itWhen, settle } from "./harness.js";
 
 type Data = { node: number; k: number };
 
@@ -168,7 +168,7 @@ export function remoteContract(h: ContractHarness): void {
       expect((callback[1] as number[]).sort()).toEqual([...nodes.keys()].slice(0, -1));
     });
 
-    it.runIf(h.maxNodes > 1)("fails the ack when another node never answers", async () => {
+    itWhen(h.maxNodes > 1)("fails the ack when another node never answers", async () => {
       const { nodes } = await h.cluster(h.maxNodes, {
         // node 1 hears the event but never answers
         setup: (io, node) =>
