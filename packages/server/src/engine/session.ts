@@ -6,29 +6,27 @@ import {
   type EnginePacket,
 } from "@switchboard/protocol";
 import createDebug from "debug";
+import type { Eio3State } from "./eio3.js";
 import {
-  type Eio3State,
-  eio3OpenPacket,
-  eio3PollingPayload,
-  eio3PollingText,
-  eio3WebSocketFrames,
-} from "./eio3.js";
-import { engineStats } from "./internal.js";
-import type { ResolvedEngineOptions } from "./options.js";
-import {
+  CLOSE,
   controlPacket,
+  FrameBatch,
   frameSize,
+  NOOP,
+  PING,
+  PONG,
   PreparedMessage,
-  pollingForm,
-  pollingSize,
-} from "./prepared-message.js";
+} from "./framing.js";
+import { engineStats } from "./internal.js";
+import { openPacket } from "./open-packet.js";
+import type { ResolvedEngineOptions } from "./options.js";
 import { TimerEntry, TimerWheel } from "./timer-wheel.js";
-import type { PollingOwner, PollingTransport } from "./transports/polling.js";
-import {
-  type AnyWebSocketTransport,
-  clearFrameBatch,
-  type WebSocketOwner,
-} from "./transports/websocket.js";
+import type {
+  Transport,
+  TransportEndReason,
+  TransportOwner,
+  WebSocketTransport,
+} from "./transports/transport.js";
 import {
   EngineCloseReason,
   type EngineConnection,
@@ -41,51 +39,8 @@ import {
 
 const debug = createDebug("switchboard:engine:session");
 
-const PING = controlPacket("2");
-const NOOP = controlPacket("6");
-const CLOSE = controlPacket("1");
-const PONG = controlPacket("3");
-const SEPARATOR = "\x1e";
 /** Longest wait, after a polling close() flushed its messages, for the GET that takes the close packet, ms. */
 const CLOSE_WAIT_MS = 5_000;
-
-/** What follows the sid in open packets, per options object and transport kind. */
-interface OpenTail {
-  pingInterval: number;
-  pingTimeout: number;
-  maxPayload: number;
-  upgrades: readonly string[];
-  polling: string;
-  websocket: string;
-}
-const openTails = new WeakMap<ResolvedEngineOptions, OpenTail>();
-
-/**
- * The open packet after `{"sid":…`: the same JSON as JSON.stringify of the object, in the
- * same key order, built once per server and rebuilt if its options were changed.
- */
-function openPacketTail(o: ResolvedEngineOptions, polling: boolean): string {
-  let t = openTails.get(o);
-  if (
-    t === undefined ||
-    t.pingInterval !== o.pingInterval ||
-    t.pingTimeout !== o.pingTimeout ||
-    t.maxPayload !== o.maxHttpBufferSize ||
-    t.upgrades !== o.upgrades
-  ) {
-    const rest = `"pingInterval":${o.pingInterval},"pingTimeout":${o.pingTimeout},"maxPayload":${o.maxHttpBufferSize}}`;
-    t = {
-      pingInterval: o.pingInterval,
-      pingTimeout: o.pingTimeout,
-      maxPayload: o.maxHttpBufferSize,
-      upgrades: o.upgrades,
-      polling: `,"upgrades":${JSON.stringify(o.upgrades)},${rest}`,
-      websocket: `,"upgrades":[],${rest}`,
-    };
-    openTails.set(o, t);
-  }
-  return polling ? t.polling : t.websocket;
-}
 
 /** Heartbeat and close-wait deadlines of every session: one Node timer per duration. */
 const heartbeats = new TimerWheel<Session>((s) => Session.onDeadline(s));
@@ -95,8 +50,6 @@ export interface SessionHost {
   readonly options: ResolvedEngineOptions;
   onSessionClosed(session: Session): void;
 }
-
-type Transport = PollingTransport | AnyWebSocketTransport;
 
 /** Upgrade progress: none, probe WebSocket open, "3probe" sent and waiting for "5". */
 type UpgradeState = "none" | "probing" | "probed";
@@ -117,25 +70,13 @@ const settled = Promise.resolve();
 function rethrow(err: unknown): never {
   throw err;
 }
-
-function encodePollingPayload(frames: readonly PreparedMessage[]): string {
-  if (frames.length === 1) return pollingForm(frames[0]!);
-  let out = pollingForm(frames[0]!);
-  for (let i = 1; i < frames.length; i++) out += SEPARATOR + pollingForm(frames[i]!);
-  return out;
-}
-
 /**
- * UTF-8 length of {@link encodePollingPayload}'s result from each message's cached size
- * (one byte per separator): the HTTP answer needs it for Content-Length, and measuring the
- * joined string would walk (and flatten) every answer again (measured on the polling
- * broadcast: ~10% of the server's time per delivered message).
+ * The frame bytes of the current flush round, shared by the sessions that flush the same
+ * prepared messages in the same order (a broadcast: one concatenation for N recipients).
+ * Owned by the round: `#flushAll` hands it to every write and clears it when the round is
+ * done, so no bytes outlive it. A flush outside a round (`flush: true`, close) gets none.
  */
-function pollingPayloadBytes(frames: readonly PreparedMessage[]): number {
-  let n = frames.length - 1;
-  for (let i = 0; i < frames.length; i++) n += pollingSize(frames[i]!);
-  return n;
-}
+const roundBatch = new FrameBatch();
 
 /**
  * Whether anyone listens for `event`, without `listenerCount`'s argument handling (it sits
@@ -151,17 +92,14 @@ function hasListeners(emitter: EventEmitter, event: string): boolean {
  * One Engine.IO session: heartbeat, upgrade, bounded write buffer, close.
  * Implements {@link EngineConnection} for the socket layer.
  */
-export class Session
-  extends EventEmitter
-  implements EngineConnection, PollingOwner, WebSocketOwner
-{
+export class Session extends EventEmitter implements EngineConnection, TransportOwner {
   readonly id: EngineSessionId;
   readonly request: IncomingMessage;
 
   #host: SessionHost;
   #remoteAddress: string | undefined = undefined;
   #transport: Transport;
-  #probe: AnyWebSocketTransport | null = null;
+  #probe: WebSocketTransport | null = null;
   #upgradeState: UpgradeState = "none";
   #upgraded = false;
   #state: EngineReadyState = "opening";
@@ -195,7 +133,8 @@ export class Session
     this.request = request;
     this.#host = host;
     this.#transport = transport;
-    if (transport.name === "polling") this.#remoteAddress = request.socket.remoteAddress ?? "";
+    // Only a WebSocket's socket lasts as long as the session (see remoteAddress).
+    if (transport.upgradable) this.#remoteAddress = request.socket.remoteAddress ?? "";
     transport.owner = this;
     engineStats.liveSessions++;
   }
@@ -235,8 +174,7 @@ export class Session
   }
 
   get bufferedBytes(): number {
-    const t = this.#transport;
-    return this.#queuedBytes + (t.name === "websocket" ? t.bufferedAmount : 0);
+    return this.#queuedBytes + this.#transport.bufferedAmount;
   }
 
   setHandler(handler: EngineConnectionHandler): void {
@@ -245,11 +183,7 @@ export class Session
 
   /** The open packet body (spec "Handshake"). */
   openPacket(): string {
-    if (this.#eio3 !== null) {
-      return eio3OpenPacket(this.id, this.#host.options, this.#transport.name === "polling");
-    }
-    const tail = openPacketTail(this.#host.options, this.#transport.name === "polling");
-    return `0{"sid":${JSON.stringify(this.id)}${tail}`;
+    return openPacket(this.id, this.#host.options, this.#transport.upgradable);
   }
 
   /** Marks the session open (after the open packet went out) and starts the heartbeat. */
@@ -269,7 +203,7 @@ export class Session
   send(messages: readonly OutgoingMessage[], options?: SendOptions): void {
     if (this.#state !== "open") return;
     if (options !== undefined) {
-      if (options.volatile === true && !this.#writableNow()) return;
+      if (options.volatile === true && !this.#transport.writable) return;
       this.#compress = options.compress !== false;
     }
     for (let i = 0; i < messages.length; i++) {
@@ -277,7 +211,7 @@ export class Session
       if (!this.#enqueue(m instanceof PreparedMessage ? m : new PreparedMessage(m))) return;
     }
     // The scheduled flush that follows finds the queue empty and writes nothing.
-    if (options?.flush === true && this.#transport.name === "websocket") this.#flush();
+    if (options?.flush === true && this.#transport.streaming) this.#flush(null);
   }
 
   close(): void {
@@ -285,22 +219,18 @@ export class Session
     debug("%s forced close", this.id);
     this.#state = "closing";
     this.#clearTimers();
+    this.#flush(null);
+    // The close follows at once where it can reach the peer now: over a WebSocket (its
+    // close frame goes after the frames just written), or over polling when a GET is still
+    // held after the flush. Over polling the pending messages and the close packet never
+    // share a payload: socket.io-client handles a payload's close packet before the
+    // messages decoded with it (it defers them), so a Socket.IO DISCONNECT sent with the
+    // close would be lost ("transport close" instead of "io server disconnect"). The
+    // messages go in one answer, the close in the next.
     const t = this.#transport;
-    if (t.name === "websocket") {
-      this.#flush();
+    if (t.streaming || t.writable) {
       this.#finish(EngineCloseReason.forcedClose, undefined, false);
       return;
-    }
-    // Polling: pending messages and the close packet never share a payload. socket.io-client
-    // handles a payload's close packet before the messages decoded with it (it defers them),
-    // so a Socket.IO DISCONNECT sent with the close would be lost ("transport close" instead
-    // of "io server disconnect"). The messages go in one response, the close in the next.
-    if (t.hasPendingGet) {
-      if (this.#queue === null || this.#queue.length === 0) {
-        this.#finish(EngineCloseReason.forcedClose, undefined, false);
-        return;
-      }
-      this.#flush();
     }
     // Bounded wait for the next GET: a client that never polls again is closed anyway.
     this.#arm(Math.min(this.#host.options.pingTimeout, CLOSE_WAIT_MS));
@@ -312,12 +242,6 @@ export class Session
   }
 
   // ---- write path ----
-
-  #writableNow(): boolean {
-    const t = this.#transport;
-    if (t.name === "websocket") return t.writable;
-    return t.hasPendingGet;
-  }
 
   #enqueue(frame: PreparedMessage): boolean {
     if (this.#queue === null) this.#queue = [frame];
@@ -362,36 +286,30 @@ export class Session
       const s = list[i]!;
       s.#flushScheduled = false;
       try {
-        s.#flush();
+        s.#flush(roundBatch);
       } catch (err) {
         // A throwing "drain" listener: the other sessions still flush, and the error is an
         // uncaught exception as from any event listener (not a rejected flush promise).
         process.nextTick(rethrow, err);
       }
     }
-    clearFrameBatch();
+    roundBatch.clear();
   }
 
-  #flush(): void {
+  /** Writes the queue (one polling answer, or one write of frames); `batch`: the round's. */
+  #flush(batch: FrameBatch | null): void {
     const queue = this.#queue;
     if (this.#state === "closed" || queue === null || queue.length === 0) return;
     const t = this.#transport;
-    if (t.name === "polling") {
-      if (!t.hasPendingGet) return;
-      this.#queue = null;
-      this.#queuedBytes = 0;
-      if (this.#eio3 === null) t.write(encodePollingPayload(queue), pollingPayloadBytes(queue));
-      else {
-        const body = eio3PollingPayload(queue, this.#eio3);
-        if (typeof body === "string") t.write(body);
-        else t.writeBinary(body);
-      }
-      this.emit("drain");
-      return;
-    }
+    const queued = this.#queuedBytes;
     this.#queue = null;
     this.#queuedBytes = 0;
-    t.sendFrames(this.#eio3 === null ? queue : eio3WebSocketFrames(queue), this.#compress);
+    if (!t.write(queue, this.#compress, batch)) {
+      // Polling without a held GET: the next GET takes the queue.
+      this.#queue = queue;
+      this.#queuedBytes = queued;
+      return;
+    }
     const backlog = t.bufferedAmount;
     this.#backlog = backlog;
     if (backlog > this.#host.options.maxBufferedBytes) {
@@ -399,7 +317,9 @@ export class Session
       this.#finish(EngineCloseReason.bufferOverflow, undefined, true);
       return;
     }
-    if (hasListeners(this, "drain") && t.writable) this.emit("drain");
+    // A poll answer is complete once written; a WebSocket has drained when its socket is
+    // not backed up.
+    if (hasListeners(this, "drain") && (!t.streaming || t.writable)) this.emit("drain");
   }
 
   // ---- timers ----
@@ -502,35 +422,28 @@ export class Session
     }
   }
 
-  onPollingPackets(packets: EnginePacket[]): void {
+  // ---- TransportOwner: what the transports report ----
+
+  onPackets(t: Transport, packets: readonly EnginePacket[]): void {
+    if (t !== this.#transport) return;
     for (let i = 0; i < packets.length && this.#state !== "closed"; i++)
       this.#onPacket(packets[i]!);
   }
 
-  onPollingGet(): void {
-    const t = this.#transport;
-    if (t.name !== "polling") return;
+  onPoll(t: Transport): void {
+    if (t !== this.#transport) return;
     if (this.#state === "closing") {
       // Messages queued before close() first; the close packet goes with the GET after.
-      if (this.#queue !== null && this.#queue.length > 0) this.#flush();
+      if (this.#queue !== null && this.#queue.length > 0) this.#flush(null);
       else this.#finish(EngineCloseReason.forcedClose, undefined, false);
       return;
     }
     // While the client pauses polling for the upgrade, a GET is answered at once (noop).
     if (this.#upgradeState === "probed" && this.#queue === null) this.#queue = [NOOP];
-    if (this.#queue !== null) this.#flush();
+    if (this.#queue !== null) this.#flush(null);
   }
 
-  onPollingError(reason: "transport error" | "parse error", description: unknown): void {
-    if (this.#state === "closing") {
-      this.#finish(EngineCloseReason.forcedClose, undefined, false);
-      return;
-    }
-    debug("%s polling %s: %o", this.id, reason, description);
-    this.#finish(reason, description, false);
-  }
-
-  onWebSocketFrame(t: AnyWebSocketTransport, data: Buffer, isBinary: boolean): void {
+  onFrame(t: Transport, data: Buffer, isBinary: boolean): void {
     let packet: EnginePacket;
     if (isBinary && this.#eio3 === null) {
       packet = { type: "message", data };
@@ -543,15 +456,15 @@ export class Session
             : decodeV3WebSocketFrame(isBinary ? data : data.toString("utf8"));
       } catch (err) {
         if (t === this.#probe) this.#dropProbe();
-        else this.#finish(EngineCloseReason.parseError, err, true);
+        else if (t === this.#transport) this.#finish(EngineCloseReason.parseError, err, true);
         return;
       }
     }
     if (t === this.#transport) this.#onPacket(packet);
-    else if (t === this.#probe) this.#onProbePacket(t, packet);
+    else if (t === this.#probe) this.#onProbePacket(this.#probe, packet);
   }
 
-  onWebSocketClose(t: AnyWebSocketTransport, error: Error | undefined): void {
+  onTransportClose(t: Transport, reason: TransportEndReason, description: unknown): void {
     if (t === this.#probe) {
       this.#probe = null;
       this.#dropProbe();
@@ -562,30 +475,28 @@ export class Session
       this.#finish(EngineCloseReason.forcedClose, undefined, false);
       return;
     }
-    this.#finish(
-      error === undefined ? EngineCloseReason.transportClose : EngineCloseReason.transportError,
-      error,
-      false,
-    );
+    debug("%s %s: %o", this.id, reason, description);
+    this.#finish(reason, description, false);
   }
 
   /**
    * Replies written while the frames of one read are handled (an ack, the CONNECT answer;
    * `#enqueue` puts the session on the after-reads list) leave in one write per session
-   * once every socket readable in this event-loop iteration has been read: one setImmediate per iteration instead of a microtask per read, and the
-   * writes of all sessions in one burst, which wakes each peer once per burst rather than
-   * once per reply (measured on the ack echo: +5% round trips/s, p50 0.40 → 0.30 ms).
-   * Nothing waits past the iteration it was written in.
+   * once every socket readable in this event-loop iteration has been read: one
+   * setImmediate per iteration instead of a microtask per read, and the writes of all
+   * sessions in one burst, which wakes each peer once per burst rather than once per reply
+   * (measured on the ack echo: +5% round trips/s, p50 0.40 → 0.30 ms). Nothing waits past
+   * the iteration it was written in.
    */
-  onWebSocketReadStart(t: AnyWebSocketTransport): void {
+  onReadStart(t: Transport): void {
     if (t === this.#transport) this.#reading = true;
   }
 
-  onWebSocketReadEnd(_t: AnyWebSocketTransport): void {
+  onReadEnd(_t: Transport): void {
     this.#reading = false;
   }
 
-  onWebSocketDrain(t: AnyWebSocketTransport): void {
+  onDrain(t: Transport): void {
     if (t === this.#transport && this.#state === "open") this.emit("drain");
   }
 
@@ -598,14 +509,10 @@ export class Session
    * happen, the server MUST close the WebSocket connection" (spec "WebSocket"). The session
    * itself is not affected.
    */
-  attachProbe(probe: AnyWebSocketTransport): void {
-    if (
-      this.#state !== "open" ||
-      this.#upgradeState !== "none" ||
-      this.#transport.name !== "polling"
-    ) {
+  attachProbe(probe: WebSocketTransport): void {
+    if (this.#state !== "open" || this.#upgradeState !== "none" || !this.#transport.upgradable) {
       debug("%s extra WebSocket closed (%s, %s)", this.id, this.#state, this.#transport.name);
-      probe.close(1008);
+      probe.closeWithCode(1008);
       return;
     }
     debug("%s probe attached", this.id);
@@ -620,15 +527,15 @@ export class Session
     );
   }
 
-  #onProbePacket(probe: AnyWebSocketTransport, packet: EnginePacket): void {
+  #onProbePacket(probe: WebSocketTransport, packet: EnginePacket): void {
     if (packet.type === "ping" && packet.data === "probe" && this.#upgradeState === "probing") {
       probe.sendText("3probe");
       this.#upgradeState = "probed";
       this.emit("upgrading", probe);
-      const t = this.#transport;
-      if (t.name === "polling" && t.hasPendingGet) {
+      // The polling GET held now is answered at once: the client pauses polling.
+      if (this.#transport.writable) {
         if (this.#queue === null) this.#queue = [NOOP];
-        this.#flush();
+        this.#flush(null);
       }
     } else if (packet.type === "upgrade" && this.#upgradeState === "probed") {
       this.#completeUpgrade(probe);
@@ -638,7 +545,7 @@ export class Session
     }
   }
 
-  #completeUpgrade(probe: AnyWebSocketTransport): void {
+  #completeUpgrade(probe: WebSocketTransport): void {
     if (this.#upgradeTimer !== null) {
       clearTimeout(this.#upgradeTimer);
       this.#upgradeTimer = null;
@@ -649,10 +556,11 @@ export class Session
     this.#upgradeState = "none";
     this.#transport = probe;
     this.#upgraded = true;
-    if (old.name === "polling") old.close(this.#pollingText(NOOP));
+    // A GET still held is answered with a noop (spec "Upgrade").
+    old.close(NOOP);
     debug("%s upgraded to websocket", this.id);
     this.emit("upgrade", probe);
-    this.#flush();
+    this.#flush(null);
     // close() came while polling was paused for the upgrade: finish as over WebSocket.
     if (this.#state === "closing") this.#finish(EngineCloseReason.forcedClose, undefined, false);
   }
@@ -668,11 +576,6 @@ export class Session
     this.#upgradeState = "none";
     probe?.terminate();
     // A GET that came in while the client was paused may be waiting for data again.
-  }
-
-  /** A control packet as a whole polling answer, in the session's protocol version. */
-  #pollingText(m: PreparedMessage): string {
-    return this.#eio3 === null ? pollingForm(m) : eio3PollingText(m);
   }
 
   // ---- close ----
@@ -697,13 +600,8 @@ export class Session
       this.#probe.terminate();
       this.#probe = null;
     }
-    const t = this.#transport;
-    if (t.name === "websocket") {
-      if (abrupt) t.terminate();
-      else t.close();
-    } else {
-      t.close(this.#pollingText(pollAnswer));
-    }
+    if (abrupt) this.#transport.terminate();
+    else this.#transport.close(pollAnswer);
     this.#queue = null;
     this.#queuedBytes = 0;
     engineStats.liveSessions--;

@@ -5,6 +5,7 @@ import {
   closeAll,
   connectClient,
   handshake,
+  holdsGet,
   listen,
   once,
   poll,
@@ -26,9 +27,7 @@ async function pollingSession(t: TestEngine): Promise<{ sid: string; conn: Engin
 
 /** Resolves once the session holds a GET (a poll the server has not answered yet). */
 function getHeld(conn: EngineConnection): Promise<void> {
-  return until(
-    () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
-  );
+  return until(() => holdsGet(conn));
 }
 
 describe("long-polling with engine.io-client", () => {
