@@ -126,6 +126,11 @@ export class PollingTransport implements Transport {
     return this.#getRes !== null;
   }
 
+  /** Same as {@link writable} (the name tests outside the engine read). */
+  get hasPendingGet(): boolean {
+    return this.#getRes !== null;
+  }
+
   #reject(req: IncomingMessage, res: ServerResponse, refusal: HandshakeRefusalValue): void {
     this.#responder.reject(req, res, new HandshakeError(refusal, req));
   }
