@@ -7,10 +7,11 @@ import {
 } from "@switchboard/protocol";
 import createDebug from "debug";
 import type { Eio3State } from "./eio3.js";
+import { type Flushable, scheduleFlush } from "./flush-rounds.js";
 import {
   CLOSE,
   controlPacket,
-  FrameBatch,
+  type FrameBatch,
   frameSize,
   NOOP,
   PING,
@@ -54,30 +55,6 @@ export interface SessionHost {
 /** Upgrade progress: none, probe WebSocket open, "3probe" sent and waiting for "5". */
 type UpgradeState = "none" | "probing" | "probed";
 
-// One microtask flushes every session written to in this tick (no per-message scheduling);
-// it is scheduled by the push that makes the list non-empty.
-let pendingFlush: Session[] = [];
-// Sessions written to while one of their reads was handled: flushed together once every
-// socket readable in this event-loop iteration has been read (setImmediate: the check phase
-// right after the poll phase), so the replies leave in one burst of writes.
-let afterReads: Session[] = [];
-/**
- * Flushes are scheduled with `then` on a settled promise: the same microtask queue as
- * `queueMicrotask`, without the AsyncResource and bound function Node's `queueMicrotask`
- * makes for every call (measured on the connect path, one flush per new connection).
- */
-const settled = Promise.resolve();
-function rethrow(err: unknown): never {
-  throw err;
-}
-/**
- * The frame bytes of the current flush round, shared by the sessions that flush the same
- * prepared messages in the same order (a broadcast: one concatenation for N recipients).
- * Owned by the round: `#flushAll` hands it to every write and clears it when the round is
- * done, so no bytes outlive it. A flush outside a round (`flush: true`, close) gets none.
- */
-const roundBatch = new FrameBatch();
-
 /**
  * Whether anyone listens for `event`, without `listenerCount`'s argument handling (it sits
  * on the per-message path). `_events`/`_eventsCount` are EventEmitter's long-stable internals.
@@ -92,7 +69,7 @@ function hasListeners(emitter: EventEmitter, event: string): boolean {
  * One Engine.IO session: heartbeat, upgrade, bounded write buffer, close.
  * Implements {@link EngineConnection} for the socket layer.
  */
-export class Session extends EventEmitter implements EngineConnection, TransportOwner {
+export class Session extends EventEmitter implements EngineConnection, TransportOwner, Flushable {
   readonly id: EngineSessionId;
   readonly request: IncomingMessage;
 
@@ -260,43 +237,21 @@ export class Session extends EventEmitter implements EngineConnection, Transport
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      if (this.#reading) {
-        if (afterReads.push(this) === 1) setImmediate(Session.#runAfterReads);
-      } else if (pendingFlush.push(this) === 1) {
-        void settled.then(Session.#runFlushes);
-      }
+      scheduleFlush(this, this.#reading);
     }
     return true;
   }
 
-  static #runFlushes(): void {
-    const list = pendingFlush;
-    pendingFlush = [];
-    Session.#flushAll(list);
+  /** Called by the flush round this session joined (flush-rounds.ts). */
+  flushInRound(batch: FrameBatch): void {
+    this.#flushScheduled = false;
+    this.#flush(batch);
   }
 
-  static #runAfterReads(): void {
-    const list = afterReads;
-    afterReads = [];
-    Session.#flushAll(list);
-  }
-
-  static #flushAll(list: readonly Session[]): void {
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i]!;
-      s.#flushScheduled = false;
-      try {
-        s.#flush(roundBatch);
-      } catch (err) {
-        // A throwing "drain" listener: the other sessions still flush, and the error is an
-        // uncaught exception as from any event listener (not a rejected flush promise).
-        process.nextTick(rethrow, err);
-      }
-    }
-    roundBatch.clear();
-  }
-
-  /** Writes the queue (one polling answer, or one write of frames); `batch`: the round's. */
+  /**
+   * Writes the queue (one polling answer, or one write of frames). `batch`: the round's
+   * (flush-rounds.ts), or null for a flush outside a round (`flush: true`, close, upgrade).
+   */
   #flush(batch: FrameBatch | null): void {
     const queue = this.#queue;
     if (this.#state === "closed" || queue === null || queue.length === 0) return;
