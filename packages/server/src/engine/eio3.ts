@@ -9,10 +9,11 @@ import { PreparedMessage, pollingForm } from "./framing.js";
 
 /**
  * Engine.IO protocol v3 (socket.io 2.x clients, `allowEIO3`): what differs from v4 on the
- * way out. Only sessions of v3 clients come here; the v4 path never does.
+ * way out, on top of framing.ts and the protocol package's v3 encoders. Only the
+ * transports of v3 sessions come here (their `v3` flag); the v4 path never does.
  *
- * - The open packet (the v4 fields, open-packet.ts) is a one-packet payload over polling,
- *   `<length>:0{…}` (framed by the polling handshake answer, handshake-answer in server.ts).
+ * - The open packet (the same JSON as v4's, open-packet.ts) is a one-packet payload over
+ *   polling, `<length>:0{…}` (framed by `HttpAnswers.open`, http-answers.ts).
  * - Polling payloads are `<length>:<packet>` text, or the XHR2 binary payload when a
  *   payload holds binary and the client did not ask for `b64=1`.
  * - A binary message over WebSocket carries its type byte (4) in front of the bytes.
