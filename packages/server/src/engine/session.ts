@@ -37,6 +37,7 @@ import {
   type OutgoingMessage,
   type SendOptions,
 } from "./types.js";
+import { ProbeUpgrade, type UpgradeTarget } from "./upgrade.js";
 
 const debug = createDebug("switchboard:engine:session");
 
@@ -52,9 +53,6 @@ export interface SessionHost {
   onSessionClosed(session: Session): void;
 }
 
-/** Upgrade progress: none, probe WebSocket open, "3probe" sent and waiting for "5". */
-type UpgradeState = "none" | "probing" | "probed";
-
 /**
  * Whether anyone listens for `event`, without `listenerCount`'s argument handling (it sits
  * on the per-message path). `_events`/`_eventsCount` are EventEmitter's long-stable internals.
@@ -69,15 +67,18 @@ function hasListeners(emitter: EventEmitter, event: string): boolean {
  * One Engine.IO session: heartbeat, upgrade, bounded write buffer, close.
  * Implements {@link EngineConnection} for the socket layer.
  */
-export class Session extends EventEmitter implements EngineConnection, TransportOwner, Flushable {
+export class Session
+  extends EventEmitter
+  implements EngineConnection, TransportOwner, Flushable, UpgradeTarget
+{
   readonly id: EngineSessionId;
   readonly request: IncomingMessage;
 
   #host: SessionHost;
   #remoteAddress: string | undefined = undefined;
   #transport: Transport;
-  #probe: WebSocketTransport | null = null;
-  #upgradeState: UpgradeState = "none";
+  /** The upgrade in progress (a probe WebSocket attached), or null. */
+  #upgrade: ProbeUpgrade | null = null;
   #upgraded = false;
   #state: EngineReadyState = "opening";
   #handler: EngineConnectionHandler | null = null;
@@ -93,7 +94,6 @@ export class Session extends EventEmitter implements EngineConnection, Transport
   /** Heartbeat / close-wait deadline on the shared timer wheel; allocated on first arm. */
   #deadline: TimerEntry<Session> | null = null;
   #awaitingPong = false;
-  #upgradeTimer: NodeJS.Timeout | null = null;
   /** Engine.IO v3 client (`allowEIO3`): its state, or null for v4 (see eio3.ts). */
   readonly #eio3: Eio3State | null;
 
@@ -147,7 +147,7 @@ export class Session extends EventEmitter implements EngineConnection, Transport
 
   /** True while a probe WebSocket is attached and the upgrade has not completed. */
   get upgrading(): boolean {
-    return this.#upgradeState !== "none";
+    return this.#upgrade !== null;
   }
 
   get bufferedBytes(): number {
@@ -304,24 +304,14 @@ export class Session extends EventEmitter implements EngineConnection, Transport
     }
   }
 
-  static #onUpgradeTimeout(s: Session): void {
-    s.#upgradeTimer = null;
-    engineStats.liveTimers--;
-    debug("%s upgrade timeout", s.id);
-    s.#dropProbe();
-  }
-
   #clearTimers(): void {
     const e = this.#deadline;
     if (e !== null && e.list !== null) {
       heartbeats.disarm(e);
       engineStats.liveTimers--;
     }
-    if (this.#upgradeTimer !== null) {
-      clearTimeout(this.#upgradeTimer);
-      this.#upgradeTimer = null;
-      engineStats.liveTimers--;
-    }
+    // A probe in progress stays: close() during the upgrade finishes once it completes.
+    this.#upgrade?.stopTimer();
   }
 
   // ---- incoming ----
@@ -394,7 +384,7 @@ export class Session extends EventEmitter implements EngineConnection, Transport
       return;
     }
     // While the client pauses polling for the upgrade, a GET is answered at once (noop).
-    if (this.#upgradeState === "probed" && this.#queue === null) this.#queue = [NOOP];
+    if (this.#upgrade?.probed === true && this.#queue === null) this.#queue = [NOOP];
     if (this.#queue !== null) this.#flush(null);
   }
 
@@ -410,19 +400,21 @@ export class Session extends EventEmitter implements EngineConnection, Transport
             ? decodeEnginePacket(data.toString("utf8"))
             : decodeV3WebSocketFrame(isBinary ? data : data.toString("utf8"));
       } catch (err) {
-        if (t === this.#probe) this.#dropProbe();
-        else if (t === this.#transport) this.#finish(EngineCloseReason.parseError, err, true);
+        if (t === this.#transport) this.#finish(EngineCloseReason.parseError, err, true);
+        else if (t === this.#upgrade?.probe) this.#dropProbe();
         return;
       }
     }
     if (t === this.#transport) this.#onPacket(packet);
-    else if (t === this.#probe) this.#onProbePacket(this.#probe, packet);
+    else if (this.#upgrade !== null && t === this.#upgrade.probe) this.#upgrade.onPacket(packet);
   }
 
   onTransportClose(t: Transport, reason: TransportEndReason, description: unknown): void {
-    if (t === this.#probe) {
-      this.#probe = null;
-      this.#dropProbe();
+    const upgrade = this.#upgrade;
+    if (upgrade !== null && t === upgrade.probe) {
+      // The probe closed or failed on its own: nothing left to terminate.
+      this.#upgrade = null;
+      upgrade.stopTimer();
       return;
     }
     if (t !== this.#transport) return;
@@ -465,50 +457,30 @@ export class Session extends EventEmitter implements EngineConnection, Transport
    * itself is not affected.
    */
   attachProbe(probe: WebSocketTransport): void {
-    if (this.#state !== "open" || this.#upgradeState !== "none" || !this.#transport.upgradable) {
+    if (this.#state !== "open" || this.#upgrade !== null || !this.#transport.upgradable) {
       debug("%s extra WebSocket closed (%s, %s)", this.id, this.#state, this.#transport.name);
       probe.closeWithCode(1008);
       return;
     }
     debug("%s probe attached", this.id);
     probe.owner = this;
-    this.#probe = probe;
-    this.#upgradeState = "probing";
-    engineStats.liveTimers++;
-    this.#upgradeTimer = setTimeout(
-      Session.#onUpgradeTimeout,
-      this.#host.options.upgradeTimeout,
-      this,
-    );
+    this.#upgrade = new ProbeUpgrade(this, probe, this.#host.options.upgradeTimeout);
   }
 
-  #onProbePacket(probe: WebSocketTransport, packet: EnginePacket): void {
-    if (packet.type === "ping" && packet.data === "probe" && this.#upgradeState === "probing") {
-      probe.sendText("3probe");
-      this.#upgradeState = "probed";
-      this.emit("upgrading", probe);
-      // The polling GET held now is answered at once: the client pauses polling.
-      if (this.#transport.writable) {
-        if (this.#queue === null) this.#queue = [NOOP];
-        this.#flush(null);
-      }
-    } else if (packet.type === "upgrade" && this.#upgradeState === "probed") {
-      this.#completeUpgrade(probe);
-    } else {
-      debug("%s unexpected probe packet %s", this.id, packet.type);
-      this.#dropProbe();
+  /** UpgradeTarget: "3probe" went out; the client pauses polling. */
+  probeAnswered(probe: WebSocketTransport): void {
+    this.emit("upgrading", probe);
+    // The polling GET held now is answered at once.
+    if (this.#transport.writable) {
+      if (this.#queue === null) this.#queue = [NOOP];
+      this.#flush(null);
     }
   }
 
-  #completeUpgrade(probe: WebSocketTransport): void {
-    if (this.#upgradeTimer !== null) {
-      clearTimeout(this.#upgradeTimer);
-      this.#upgradeTimer = null;
-      engineStats.liveTimers--;
-    }
+  /** UpgradeTarget: "5" arrived; from now on everything goes over the probe. */
+  upgradeTo(probe: WebSocketTransport): void {
     const old = this.#transport;
-    this.#probe = null;
-    this.#upgradeState = "none";
+    this.#upgrade = null;
     this.#transport = probe;
     this.#upgraded = true;
     // A GET still held is answered with a noop (spec "Upgrade").
@@ -520,17 +492,16 @@ export class Session extends EventEmitter implements EngineConnection, Transport
     if (this.#state === "closing") this.#finish(EngineCloseReason.forcedClose, undefined, false);
   }
 
+  /** UpgradeTarget: an unexpected packet on the probe, or `upgradeTimeout`. */
+  probeFailed(): void {
+    this.#dropProbe();
+  }
+
+  /** Ends the probe; the session stays on polling (a GET may be waiting for data again). */
   #dropProbe(): void {
-    if (this.#upgradeTimer !== null) {
-      clearTimeout(this.#upgradeTimer);
-      this.#upgradeTimer = null;
-      engineStats.liveTimers--;
-    }
-    const probe = this.#probe;
-    this.#probe = null;
-    this.#upgradeState = "none";
-    probe?.terminate();
-    // A GET that came in while the client was paused may be waiting for data again.
+    const upgrade = this.#upgrade;
+    this.#upgrade = null;
+    upgrade?.cancel();
   }
 
   // ---- close ----
@@ -551,10 +522,7 @@ export class Session extends EventEmitter implements EngineConnection, Transport
     this.#state = "closed";
     debug("%s closed: %s", this.id, reason);
     this.#clearTimers();
-    if (this.#probe !== null) {
-      this.#probe.terminate();
-      this.#probe = null;
-    }
+    this.#dropProbe();
     if (abrupt) this.#transport.terminate();
     else this.#transport.close(pollAnswer);
     this.#queue = null;
