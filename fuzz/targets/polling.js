@@ -244,5 +244,5 @@ export function fuzz(data) {
   );
   // The same body again in one chunk: nothing of the first POST may be left over.
   post(body.length === 0 ? [] : [body], false);
-  transport.close("6");
+  transport.terminate();
 }

@@ -170,6 +170,12 @@ export const TransportErrorCode = {
   BODY_TOO_MANY_CHUNKS: "SB_ERR_BODY_TOO_MANY_CHUNKS",
   /** A polling POST body not complete within `bodyTimeout` (HTTP 408). */
   BODY_TIMEOUT: "SB_ERR_BODY_TIMEOUT",
+  /** A second concurrent GET or POST of one session (HTTP 400, as its refusal's `HandshakeError`). */
+  OVERLAPPING_REQUEST: "SB_ERR_OVERLAPPING_REQUEST",
+  /** A held polling GET whose connection closed before it was answered. */
+  POLL_ABORTED: "SB_ERR_POLL_ABORTED",
+  /** A polling POST whose connection closed (or failed) before its body was read. */
+  POST_ABORTED: "SB_ERR_POST_ABORTED",
 } as const;
 
 /** One of the {@link TransportErrorCode} strings. */

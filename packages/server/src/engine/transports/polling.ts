@@ -118,7 +118,7 @@ export class PollingTransport implements Transport {
     if (this.#getRes !== res) return;
     this.#getReq = null;
     this.#getRes = null;
-    this.owner?.onTransportClose(this, "transport error", "poll connection closed prematurely");
+    this.#fail(TransportErrorCode.POLL_ABORTED, "poll connection closed prematurely");
   }
 
   /** A GET is held: an answer written now leaves at once. */
@@ -129,6 +129,12 @@ export class PollingTransport implements Transport {
   /** Same as {@link writable} (the name tests outside the engine read). */
   get hasPendingGet(): boolean {
     return this.#getRes !== null;
+  }
+
+  /** Ends the session with "transport error" and a {@link TransportError} (engine.io's messages). */
+  #fail(code: TransportErrorCodeValue, message: string, status?: number): void {
+    const error = new TransportError(code, message, status === undefined ? {} : { status });
+    this.owner?.onTransportClose(this, "transport error", error);
   }
 
   #reject(req: IncomingMessage, res: ServerResponse, refusal: HandshakeRefusalValue): void {
@@ -147,7 +153,7 @@ export class PollingTransport implements Transport {
     if (this.#getRes !== null) {
       debug("overlapping GET");
       this.#reject(req, res, HandshakeRefusal.OVERLAPPING_REQUEST);
-      this.owner?.onTransportClose(this, "transport error", "overlapping GET request");
+      this.#fail(TransportErrorCode.OVERLAPPING_REQUEST, "overlapping GET request", 400);
       return;
     }
     this.#getReq = req;
@@ -160,7 +166,7 @@ export class PollingTransport implements Transport {
     if (this.#post !== null) {
       debug("overlapping POST");
       this.#reject(req, res, HandshakeRefusal.OVERLAPPING_REQUEST);
-      this.owner?.onTransportClose(this, "transport error", "overlapping POST request");
+      this.#fail(TransportErrorCode.OVERLAPPING_REQUEST, "overlapping POST request", 400);
       return;
     }
     const declared = Number(req.headers["content-length"]);
@@ -179,7 +185,7 @@ export class PollingTransport implements Transport {
       onAbort: () => {
         if (this.#post !== post) return;
         this.#endPost();
-        this.owner?.onTransportClose(this, "transport error", "data request closed prematurely");
+        this.#fail(TransportErrorCode.POST_ABORTED, "data request closed prematurely");
       },
     };
     this.#post = post;
@@ -283,8 +289,7 @@ export class PollingTransport implements Transport {
   ): void {
     debug("POST refused: %s", message);
     this.#responder.refuseBody(req, res, status);
-    const error = new TransportError(code, message, { status });
-    this.owner?.onTransportClose(this, "transport error", error);
+    this.#fail(code, message, status);
   }
 
   /**
