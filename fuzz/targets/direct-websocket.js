@@ -10,7 +10,7 @@
 //
 // Checked, as the server drives it (transport built with head and 101 answer, owner set,
 // open packet sent): nothing but TransportError inside the transport, nothing thrown out
-// of it; at most one onWebSocketClose and no frame after it; exactly one once the socket
+// of it; at most one onTransportClose and no frame after it; exactly one once the socket
 // has closed (unless the server closed first); a protocol error writes a close frame with
 // the error's close code (or destroys a backed-up socket); every message within
 // maxHttpBufferSize and text valid UTF-8; the server writes valid unmasked frames, nothing
@@ -167,9 +167,9 @@ function connect(pieces, options, withHead) {
   let transport = null;
   const owner = {
     /** @param {unknown} t @param {Buffer} data @param {boolean} isBinary */
-    onWebSocketFrame(t, data, isBinary) {
+    onFrame(t, data, isBinary) {
       check(t === transport, "frame from another transport");
-      check(closes.length === 0, "frame after onWebSocketClose");
+      check(closes.length === 0, "frame after onTransportClose");
       check(
         data.length <= limits.maxHttpBufferSize,
         `message of ${data.length} bytes over the limit`,
@@ -177,18 +177,22 @@ function connect(pieces, options, withHead) {
       check(isBinary || isUtf8(data), "text message that is not UTF-8");
       frames.push(`${isBinary ? "b" : "t"}${data.toString("hex")}`);
     },
-    /** @param {unknown} t @param {Error | undefined} err */
-    onWebSocketClose(t, err) {
+    /** @param {unknown} t @param {string} _reason @param {Error | undefined} err */
+    onTransportClose(t, _reason, err) {
       check(t === transport, "close from another transport");
-      check(closes.length === 0, "onWebSocketClose twice");
+      check(closes.length === 0, "onTransportClose twice");
       closes.push(err);
     },
-    onWebSocketDrain() {},
-    onWebSocketReadStart() {
+    onDrain() {},
+    onPackets() {
+      check(false, "packets from the WebSocket transport");
+    },
+    onPoll() {},
+    onReadStart() {
       check(reading === 0, "read start inside a read");
       reading++;
     },
-    onWebSocketReadEnd() {
+    onReadEnd() {
       check(reading === 1, "read end without a start");
       reading--;
     },

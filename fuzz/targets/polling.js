@@ -80,16 +80,19 @@ export function fuzz(data) {
   /** @type {unknown[][]} */
   const delivered = [];
   const responder = {
-    writePayload() {
-      check(false, "writePayload without a GET");
+    payload() {
+      check(false, "payload without a GET");
+    },
+    binaryPayload() {
+      check(false, "binary payload without a GET");
     },
     /** @param {unknown} _req @param {object} res */
-    writeOk(_req, res) {
+    ok(_req, res) {
       answer(res, { answer: "ok" });
     },
-    /** @param {unknown} _req @param {object} res @param {number} code */
-    abort(_req, res, code) {
-      answer(res, { answer: `abort ${code}` });
+    /** @param {unknown} _req @param {object} res @param {{ code: number }} error */
+    reject(_req, res, error) {
+      answer(res, { answer: `abort ${error.code}` });
     },
     /** @param {unknown} _req @param {object} res @param {number} status */
     refuseBody(_req, res, status) {
@@ -98,15 +101,21 @@ export function fuzz(data) {
   };
   const transport = new PollingTransport(/** @type {any} */ (responder), limits);
   transport.owner = {
-    onPollingPackets(packets) {
+    /** @param {unknown} _t @param {unknown[]} packets */
+    onPackets(_t, packets) {
       delivered.push(packets);
     },
-    onPollingGet() {
-      check(false, "onPollingGet on a POST");
+    onPoll() {
+      check(false, "onPoll on a POST");
     },
-    onPollingError(reason, description) {
+    /** @param {unknown} _t @param {string} reason @param {unknown} description */
+    onTransportClose(_t, reason, description) {
       errors.push({ reason, description });
     },
+    onFrame() {
+      check(false, "onFrame from the polling transport");
+    },
+    onDrain() {},
   };
 
   /**
@@ -235,5 +244,5 @@ export function fuzz(data) {
   );
   // The same body again in one chunk: nothing of the first POST may be left over.
   post(body.length === 0 ? [] : [body], false);
-  transport.close("6");
+  transport.terminate();
 }

@@ -21,6 +21,8 @@ export {
   type EngineSessionId,
   HandshakeError,
   HandshakeErrorCode,
+  HandshakeRefusal,
+  type HandshakeRefusalValue,
   PreparedMessage,
   TransportError,
   TransportErrorCode,

@@ -5,15 +5,15 @@ import {
   encodeV3TextPayload,
   encodeV3WebSocketPacket,
 } from "@switchboard/protocol";
-import type { ResolvedEngineOptions } from "./options.js";
-import { PreparedMessage, pollingForm } from "./prepared-message.js";
+import { PreparedMessage, pollingForm } from "./framing.js";
 
 /**
  * Engine.IO protocol v3 (socket.io 2.x clients, `allowEIO3`): what differs from v4 on the
- * way out. Only sessions of v3 clients come here; the v4 path never does.
+ * way out, on top of framing.ts and the protocol package's v3 encoders. Only the
+ * transports of v3 sessions come here (their `v3` flag); the v4 path never does.
  *
- * - The open packet (the v4 fields) is a one-packet payload over polling, `<length>:0{…}`
- *   (framed by the server's handshake answer).
+ * - The open packet (the same JSON as v4's, open-packet.ts) is a one-packet payload over
+ *   polling, `<length>:0{…}` (framed by `HttpAnswers.open`, http-answers.ts).
  * - Polling payloads are `<length>:<packet>` text, or the XHR2 binary payload when a
  *   payload holds binary and the client did not ask for `b64=1`.
  * - A binary message over WebSocket carries its type byte (4) in front of the bytes.
@@ -23,21 +23,6 @@ import { PreparedMessage, pollingForm } from "./prepared-message.js";
 export interface Eio3State {
   /** The handshake asked for `b64=1`: binary goes as `b4<base64>` in text payloads. */
   readonly base64: boolean;
-}
-
-/**
- * The v3 open packet. The v3 spec lists four fields ("Anatomy of an Engine.IO session");
- * `maxPayload` is sent too, as engine.io 6 does for v3 clients and as the official v3 test
- * suite expects: v3 clients ignore fields they do not know.
- */
-export function eio3OpenPacket(id: string, o: ResolvedEngineOptions, polling: boolean): string {
-  return `0${JSON.stringify({
-    sid: id,
-    upgrades: polling ? o.upgrades : [],
-    pingInterval: o.pingInterval,
-    pingTimeout: o.pingTimeout,
-    maxPayload: o.maxHttpBufferSize,
-  })}`;
 }
 
 /** A queued message as an engine packet (text: its type digit and data; binary: a message). */

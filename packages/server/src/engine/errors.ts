@@ -1,8 +1,10 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Duplex } from "node:stream";
+import type { IncomingMessage } from "node:http";
 import { shareInstanceCheck } from "@switchboard/protocol";
 
-/** Engine.IO handshake error codes (the `code` of the JSON body and of `connection_error`). */
+/**
+ * Engine.IO handshake error codes: the numeric `code` of the JSON body and of
+ * `connection_error`, as engine.io sends them (spec "Handshake"; unchanged on the wire).
+ */
 export const HandshakeErrorCode = {
   UNKNOWN_TRANSPORT: 0,
   UNKNOWN_SID: 1,
@@ -15,7 +17,82 @@ export const HandshakeErrorCode = {
 /** One of the {@link HandshakeErrorCode} values. */
 export type HandshakeErrorCodeValue = (typeof HandshakeErrorCode)[keyof typeof HandshakeErrorCode];
 
-/** The one table from error code to HTTP status and message (engine.io's wire answers). */
+/**
+ * Stable `SB_ERR_*` codes of {@link HandshakeError} (its `errorCode`): why a request or an
+ * upgrade was refused, finer than the six numeric wire codes. Tests assert on these.
+ */
+export const HandshakeRefusal = {
+  /** `transport` missing, unknown, or not in `transports` (wire code 0). */
+  UNKNOWN_TRANSPORT: "SB_ERR_UNKNOWN_TRANSPORT",
+  /** `sid` is not a live session, or its polling transport has just closed (wire code 1). */
+  UNKNOWN_SID: "SB_ERR_UNKNOWN_SID",
+  /** A handshake (no `sid`) that is not a GET (wire code 2). */
+  BAD_HANDSHAKE_METHOD: "SB_ERR_BAD_HANDSHAKE_METHOD",
+  /** A plain GET with `transport=websocket`, or an upgrade with `transport=polling` (wire code 3). */
+  BAD_REQUEST: "SB_ERR_BAD_REQUEST",
+  /** A polling request for a session no longer on polling (after the upgrade; wire code 3). */
+  TRANSPORT_MISMATCH: "SB_ERR_TRANSPORT_MISMATCH",
+  /** An upgrade while `allowUpgrades` is false (wire code 3). */
+  UPGRADES_DISABLED: "SB_ERR_UPGRADES_DISABLED",
+  /** A polling request of a session with a method other than GET or POST (wire code 3). */
+  BAD_POLLING_METHOD: "SB_ERR_BAD_POLLING_METHOD",
+  /** A second concurrent GET or POST of one session (wire code 3; the session closes). */
+  OVERLAPPING_REQUEST: "SB_ERR_OVERLAPPING_REQUEST",
+  /** A POST body that does not decode as a payload (wire code 3; the session closes with the `ProtocolError`). */
+  BAD_PAYLOAD: "SB_ERR_BAD_PAYLOAD",
+  /** `allowEIO3`: a JSONP polling request (`j=`), not served (wire code 3). */
+  JSONP_UNSUPPORTED: "SB_ERR_JSONP_UNSUPPORTED",
+  /** `allowEIO3`: a request whose `EIO` is not the version its session was opened with (wire code 3). */
+  PROTOCOL_MISMATCH: "SB_ERR_PROTOCOL_MISMATCH",
+  /** `generateId` threw or its Promise rejected (wire code 3, context `ID_GENERATION_ERROR`). */
+  ID_GENERATION: "SB_ERR_ID_GENERATION",
+  /** `generateId` gave the id of a live session (wire code 3, context `DUPLICATE_SID`). */
+  DUPLICATE_SID: "SB_ERR_DUPLICATE_SID",
+  /** `allowRequest` refused (wire code 4, 403, context `FORBIDDEN`). */
+  REQUEST_REFUSED: "SB_ERR_REQUEST_REFUSED",
+  /** A middleware called `next(err)` or threw (wire code 4, 403, context `MIDDLEWARE_FAILURE`). */
+  MIDDLEWARE_FAILURE: "SB_ERR_MIDDLEWARE_FAILURE",
+  /** An `Origin` outside `allowedOrigins` (wire code 4, 403, context `ORIGIN_NOT_ALLOWED`). */
+  ORIGIN_NOT_ALLOWED: "SB_ERR_ORIGIN_NOT_ALLOWED",
+  /** `EIO` is not 4 (nor 3 with `allowEIO3`) (wire code 5). */
+  UNSUPPORTED_PROTOCOL_VERSION: "SB_ERR_UNSUPPORTED_PROTOCOL_VERSION",
+} as const;
+
+/** One of the {@link HandshakeRefusal} strings. */
+export type HandshakeRefusalValue = (typeof HandshakeRefusal)[keyof typeof HandshakeRefusal];
+
+/** Each refusal's wire code: the one table from `SB_ERR_*` code to Engine.IO code. */
+const WIRE_CODES: Readonly<Record<HandshakeRefusalValue, HandshakeErrorCodeValue>> = {
+  SB_ERR_UNKNOWN_TRANSPORT: 0,
+  SB_ERR_UNKNOWN_SID: 1,
+  SB_ERR_BAD_HANDSHAKE_METHOD: 2,
+  SB_ERR_BAD_REQUEST: 3,
+  SB_ERR_TRANSPORT_MISMATCH: 3,
+  SB_ERR_UPGRADES_DISABLED: 3,
+  SB_ERR_BAD_POLLING_METHOD: 3,
+  SB_ERR_OVERLAPPING_REQUEST: 3,
+  SB_ERR_BAD_PAYLOAD: 3,
+  SB_ERR_JSONP_UNSUPPORTED: 3,
+  SB_ERR_PROTOCOL_MISMATCH: 3,
+  SB_ERR_ID_GENERATION: 3,
+  SB_ERR_DUPLICATE_SID: 3,
+  SB_ERR_REQUEST_REFUSED: 4,
+  SB_ERR_MIDDLEWARE_FAILURE: 4,
+  SB_ERR_ORIGIN_NOT_ALLOWED: 4,
+  SB_ERR_UNSUPPORTED_PROTOCOL_VERSION: 5,
+};
+
+/** The refusal a bare wire code stands for (a {@link HandshakeError} built from a number). */
+const GENERIC_REFUSALS: Readonly<Record<HandshakeErrorCodeValue, HandshakeRefusalValue>> = {
+  0: HandshakeRefusal.UNKNOWN_TRANSPORT,
+  1: HandshakeRefusal.UNKNOWN_SID,
+  2: HandshakeRefusal.BAD_HANDSHAKE_METHOD,
+  3: HandshakeRefusal.BAD_REQUEST,
+  4: HandshakeRefusal.REQUEST_REFUSED,
+  5: HandshakeRefusal.UNSUPPORTED_PROTOCOL_VERSION,
+};
+
+/** The one table from wire code to HTTP status and message (engine.io's wire answers). */
 const ANSWERS: Readonly<Record<HandshakeErrorCodeValue, { status: number; message: string }>> = {
   0: { status: 400, message: "Transport unknown" },
   1: { status: 400, message: "Session ID unknown" },
@@ -36,66 +113,40 @@ export function messageOf(code: HandshakeErrorCodeValue): string {
 }
 
 /**
- * A refused request, emitted as `connection_error` by the engine server.
- * `code` is the numeric Engine.IO error code (stable), `status` the HTTP status answered.
+ * A refused request, emitted as `connection_error` by the engine server. `code` is the
+ * numeric Engine.IO error code sent on the wire (0-5, as engine.io's), `errorCode` the
+ * stable `SB_ERR_*` reason ({@link HandshakeRefusal}), `status` the HTTP status answered.
  */
 export class HandshakeError extends Error {
   static {
     shareInstanceCheck(HandshakeError, "switchboard.server.HandshakeError");
   }
 
+  /** The Engine.IO wire code (0-5), as engine.io's `connection_error` has it. */
   readonly code: HandshakeErrorCodeValue;
+  /** Why, as a stable string ({@link HandshakeRefusal}; finer than `code`, whose 3 covers ten reasons). */
+  readonly errorCode: HandshakeRefusalValue;
   readonly status: number;
   readonly req: IncomingMessage;
   readonly context: Record<string, unknown>;
 
+  /** `reason`: a {@link HandshakeRefusal} code, or a bare wire code (its generic refusal). */
   constructor(
-    code: HandshakeErrorCodeValue,
+    reason: HandshakeRefusalValue | HandshakeErrorCodeValue,
     req: IncomingMessage,
     context: Record<string, unknown> = {},
-    message: string = messageOf(code),
+    message?: string,
   ) {
-    super(message);
+    const errorCode = typeof reason === "number" ? GENERIC_REFUSALS[reason] : reason;
+    const code = WIRE_CODES[errorCode];
+    super(message ?? messageOf(code));
     this.name = "HandshakeError";
     this.code = code;
+    this.errorCode = errorCode;
     this.status = statusOf(code);
     this.req = req;
     this.context = context;
   }
-}
-
-/** Answers an HTTP request with the error's status and JSON `{code, message}`. */
-export function abortRequest(
-  res: ServerResponse,
-  error: HandshakeError,
-  headers: Record<string, string | string[]> = {},
-): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const body = JSON.stringify({ code: error.code, message: error.message });
-  res.writeHead(error.status, {
-    ...headers,
-    "Content-Type": "application/json",
-    "Content-Length": Buffer.byteLength(body),
-  });
-  res.end(body);
-}
-
-/** Answers an upgrade request on the raw socket with the error, then destroys the socket. */
-export function abortUpgrade(socket: Duplex, error: HandshakeError): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body = JSON.stringify({ code: error.code, message: error.message });
-  socket.end(
-    `HTTP/1.1 ${error.status} ${error.status === 403 ? "Forbidden" : "Bad Request"}\r\n` +
-      "Connection: close\r\nContent-Type: application/json\r\n" +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
-  socket.once("finish", () => socket.destroy());
 }
 
 /**
@@ -119,6 +170,12 @@ export const TransportErrorCode = {
   BODY_TOO_MANY_CHUNKS: "SB_ERR_BODY_TOO_MANY_CHUNKS",
   /** A polling POST body not complete within `bodyTimeout` (HTTP 408). */
   BODY_TIMEOUT: "SB_ERR_BODY_TIMEOUT",
+  /** A second concurrent GET or POST of one session (HTTP 400, as its refusal's `HandshakeError`). */
+  OVERLAPPING_REQUEST: "SB_ERR_OVERLAPPING_REQUEST",
+  /** A held polling GET whose connection closed before it was answered. */
+  POLL_ABORTED: "SB_ERR_POLL_ABORTED",
+  /** A polling POST whose connection closed (or failed) before its body was read. */
+  POST_ABORTED: "SB_ERR_POST_ABORTED",
 } as const;
 
 /** One of the {@link TransportErrorCode} strings. */

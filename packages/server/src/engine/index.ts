@@ -6,10 +6,13 @@ export {
   HandshakeError,
   HandshakeErrorCode,
   type HandshakeErrorCodeValue,
+  HandshakeRefusal,
+  type HandshakeRefusalValue,
   TransportError,
   TransportErrorCode,
   type TransportErrorCodeValue,
 } from "./errors.js";
+export { PreparedMessage } from "./framing.js";
 export { createOwnServer, OWN_SERVER_TIMEOUTS } from "./http.js";
 export {
   type AllowedOrigins,
@@ -22,7 +25,6 @@ export {
   type EngineServerOptions,
   type HttpCompressionOptions,
 } from "./options.js";
-export { PreparedMessage } from "./prepared-message.js";
 export { randomId } from "./random-id.js";
 export { type EngineHeaders, EngineServer } from "./server.js";
 export { TimerEntry, TimerWheel } from "./timer-wheel.js";

@@ -6,29 +6,28 @@ import {
   type EnginePacket,
 } from "@switchboard/protocol";
 import createDebug from "debug";
+import type { Eio3State } from "./eio3.js";
+import { type Flushable, scheduleFlush } from "./flush-rounds.js";
 import {
-  type Eio3State,
-  eio3OpenPacket,
-  eio3PollingPayload,
-  eio3PollingText,
-  eio3WebSocketFrames,
-} from "./eio3.js";
-import { engineStats } from "./internal.js";
-import type { ResolvedEngineOptions } from "./options.js";
-import {
+  CLOSE,
   controlPacket,
+  type FrameBatch,
   frameSize,
+  NOOP,
+  PING,
+  PONG,
   PreparedMessage,
-  pollingForm,
-  pollingSize,
-} from "./prepared-message.js";
+} from "./framing.js";
+import { engineStats } from "./internal.js";
+import { openPacket } from "./open-packet.js";
+import type { ResolvedEngineOptions } from "./options.js";
 import { TimerEntry, TimerWheel } from "./timer-wheel.js";
-import type { PollingOwner, PollingTransport } from "./transports/polling.js";
-import {
-  type AnyWebSocketTransport,
-  clearFrameBatch,
-  type WebSocketOwner,
-} from "./transports/websocket.js";
+import type {
+  Transport,
+  TransportEndReason,
+  TransportOwner,
+  WebSocketTransport,
+} from "./transports/transport.js";
 import {
   EngineCloseReason,
   type EngineConnection,
@@ -38,54 +37,12 @@ import {
   type OutgoingMessage,
   type SendOptions,
 } from "./types.js";
+import { ProbeUpgrade, type UpgradeTarget } from "./upgrade.js";
 
 const debug = createDebug("switchboard:engine:session");
 
-const PING = controlPacket("2");
-const NOOP = controlPacket("6");
-const CLOSE = controlPacket("1");
-const PONG = controlPacket("3");
-const SEPARATOR = "\x1e";
 /** Longest wait, after a polling close() flushed its messages, for the GET that takes the close packet, ms. */
 const CLOSE_WAIT_MS = 5_000;
-
-/** What follows the sid in open packets, per options object and transport kind. */
-interface OpenTail {
-  pingInterval: number;
-  pingTimeout: number;
-  maxPayload: number;
-  upgrades: readonly string[];
-  polling: string;
-  websocket: string;
-}
-const openTails = new WeakMap<ResolvedEngineOptions, OpenTail>();
-
-/**
- * The open packet after `{"sid":…`: the same JSON as JSON.stringify of the object, in the
- * same key order, built once per server and rebuilt if its options were changed.
- */
-function openPacketTail(o: ResolvedEngineOptions, polling: boolean): string {
-  let t = openTails.get(o);
-  if (
-    t === undefined ||
-    t.pingInterval !== o.pingInterval ||
-    t.pingTimeout !== o.pingTimeout ||
-    t.maxPayload !== o.maxHttpBufferSize ||
-    t.upgrades !== o.upgrades
-  ) {
-    const rest = `"pingInterval":${o.pingInterval},"pingTimeout":${o.pingTimeout},"maxPayload":${o.maxHttpBufferSize}}`;
-    t = {
-      pingInterval: o.pingInterval,
-      pingTimeout: o.pingTimeout,
-      maxPayload: o.maxHttpBufferSize,
-      upgrades: o.upgrades,
-      polling: `,"upgrades":${JSON.stringify(o.upgrades)},${rest}`,
-      websocket: `,"upgrades":[],${rest}`,
-    };
-    openTails.set(o, t);
-  }
-  return polling ? t.polling : t.websocket;
-}
 
 /** Heartbeat and close-wait deadlines of every session: one Node timer per duration. */
 const heartbeats = new TimerWheel<Session>((s) => Session.onDeadline(s));
@@ -94,47 +51,6 @@ const heartbeats = new TimerWheel<Session>((s) => Session.onDeadline(s));
 export interface SessionHost {
   readonly options: ResolvedEngineOptions;
   onSessionClosed(session: Session): void;
-}
-
-type Transport = PollingTransport | AnyWebSocketTransport;
-
-/** Upgrade progress: none, probe WebSocket open, "3probe" sent and waiting for "5". */
-type UpgradeState = "none" | "probing" | "probed";
-
-// One microtask flushes every session written to in this tick (no per-message scheduling);
-// it is scheduled by the push that makes the list non-empty.
-let pendingFlush: Session[] = [];
-// Sessions written to while one of their reads was handled: flushed together once every
-// socket readable in this event-loop iteration has been read (setImmediate: the check phase
-// right after the poll phase), so the replies leave in one burst of writes.
-let afterReads: Session[] = [];
-/**
- * Flushes are scheduled with `then` on a settled promise: the same microtask queue as
- * `queueMicrotask`, without the AsyncResource and bound function Node's `queueMicrotask`
- * makes for every call (measured on the connect path, one flush per new connection).
- */
-const settled = Promise.resolve();
-function rethrow(err: unknown): never {
-  throw err;
-}
-
-function encodePollingPayload(frames: readonly PreparedMessage[]): string {
-  if (frames.length === 1) return pollingForm(frames[0]!);
-  let out = pollingForm(frames[0]!);
-  for (let i = 1; i < frames.length; i++) out += SEPARATOR + pollingForm(frames[i]!);
-  return out;
-}
-
-/**
- * UTF-8 length of {@link encodePollingPayload}'s result from each message's cached size
- * (one byte per separator): the HTTP answer needs it for Content-Length, and measuring the
- * joined string would walk (and flatten) every answer again (measured on the polling
- * broadcast: ~10% of the server's time per delivered message).
- */
-function pollingPayloadBytes(frames: readonly PreparedMessage[]): number {
-  let n = frames.length - 1;
-  for (let i = 0; i < frames.length; i++) n += pollingSize(frames[i]!);
-  return n;
 }
 
 /**
@@ -153,7 +69,7 @@ function hasListeners(emitter: EventEmitter, event: string): boolean {
  */
 export class Session
   extends EventEmitter
-  implements EngineConnection, PollingOwner, WebSocketOwner
+  implements EngineConnection, TransportOwner, Flushable, UpgradeTarget
 {
   readonly id: EngineSessionId;
   readonly request: IncomingMessage;
@@ -161,8 +77,8 @@ export class Session
   #host: SessionHost;
   #remoteAddress: string | undefined = undefined;
   #transport: Transport;
-  #probe: AnyWebSocketTransport | null = null;
-  #upgradeState: UpgradeState = "none";
+  /** The upgrade in progress (a probe WebSocket attached), or null. */
+  #upgrade: ProbeUpgrade | null = null;
   #upgraded = false;
   #state: EngineReadyState = "opening";
   #handler: EngineConnectionHandler | null = null;
@@ -178,7 +94,6 @@ export class Session
   /** Heartbeat / close-wait deadline on the shared timer wheel; allocated on first arm. */
   #deadline: TimerEntry<Session> | null = null;
   #awaitingPong = false;
-  #upgradeTimer: NodeJS.Timeout | null = null;
   /** Engine.IO v3 client (`allowEIO3`): its state, or null for v4 (see eio3.ts). */
   readonly #eio3: Eio3State | null;
 
@@ -195,7 +110,8 @@ export class Session
     this.request = request;
     this.#host = host;
     this.#transport = transport;
-    if (transport.name === "polling") this.#remoteAddress = request.socket.remoteAddress ?? "";
+    // Only a WebSocket's socket lasts as long as the session (see remoteAddress).
+    if (transport.upgradable) this.#remoteAddress = request.socket.remoteAddress ?? "";
     transport.owner = this;
     engineStats.liveSessions++;
   }
@@ -231,12 +147,11 @@ export class Session
 
   /** True while a probe WebSocket is attached and the upgrade has not completed. */
   get upgrading(): boolean {
-    return this.#upgradeState !== "none";
+    return this.#upgrade !== null;
   }
 
   get bufferedBytes(): number {
-    const t = this.#transport;
-    return this.#queuedBytes + (t.name === "websocket" ? t.bufferedAmount : 0);
+    return this.#queuedBytes + this.#transport.bufferedAmount;
   }
 
   setHandler(handler: EngineConnectionHandler): void {
@@ -245,11 +160,7 @@ export class Session
 
   /** The open packet body (spec "Handshake"). */
   openPacket(): string {
-    if (this.#eio3 !== null) {
-      return eio3OpenPacket(this.id, this.#host.options, this.#transport.name === "polling");
-    }
-    const tail = openPacketTail(this.#host.options, this.#transport.name === "polling");
-    return `0{"sid":${JSON.stringify(this.id)}${tail}`;
+    return openPacket(this.id, this.#host.options, this.#transport.upgradable);
   }
 
   /** Marks the session open (after the open packet went out) and starts the heartbeat. */
@@ -269,7 +180,7 @@ export class Session
   send(messages: readonly OutgoingMessage[], options?: SendOptions): void {
     if (this.#state !== "open") return;
     if (options !== undefined) {
-      if (options.volatile === true && !this.#writableNow()) return;
+      if (options.volatile === true && !this.#transport.writable) return;
       this.#compress = options.compress !== false;
     }
     for (let i = 0; i < messages.length; i++) {
@@ -277,7 +188,7 @@ export class Session
       if (!this.#enqueue(m instanceof PreparedMessage ? m : new PreparedMessage(m))) return;
     }
     // The scheduled flush that follows finds the queue empty and writes nothing.
-    if (options?.flush === true && this.#transport.name === "websocket") this.#flush();
+    if (options?.flush === true && this.#transport.streaming) this.#flush(null);
   }
 
   close(): void {
@@ -285,22 +196,18 @@ export class Session
     debug("%s forced close", this.id);
     this.#state = "closing";
     this.#clearTimers();
+    this.#flush(null);
+    // The close follows at once where it can reach the peer now: over a WebSocket (its
+    // close frame goes after the frames just written), or over polling when a GET is still
+    // held after the flush. Over polling the pending messages and the close packet never
+    // share a payload: socket.io-client handles a payload's close packet before the
+    // messages decoded with it (it defers them), so a Socket.IO DISCONNECT sent with the
+    // close would be lost ("transport close" instead of "io server disconnect"). The
+    // messages go in one answer, the close in the next.
     const t = this.#transport;
-    if (t.name === "websocket") {
-      this.#flush();
+    if (t.streaming || t.writable) {
       this.#finish(EngineCloseReason.forcedClose, undefined, false);
       return;
-    }
-    // Polling: pending messages and the close packet never share a payload. socket.io-client
-    // handles a payload's close packet before the messages decoded with it (it defers them),
-    // so a Socket.IO DISCONNECT sent with the close would be lost ("transport close" instead
-    // of "io server disconnect"). The messages go in one response, the close in the next.
-    if (t.hasPendingGet) {
-      if (this.#queue === null || this.#queue.length === 0) {
-        this.#finish(EngineCloseReason.forcedClose, undefined, false);
-        return;
-      }
-      this.#flush();
     }
     // Bounded wait for the next GET: a client that never polls again is closed anyway.
     this.#arm(Math.min(this.#host.options.pingTimeout, CLOSE_WAIT_MS));
@@ -312,12 +219,6 @@ export class Session
   }
 
   // ---- write path ----
-
-  #writableNow(): boolean {
-    const t = this.#transport;
-    if (t.name === "websocket") return t.writable;
-    return t.hasPendingGet;
-  }
 
   #enqueue(frame: PreparedMessage): boolean {
     if (this.#queue === null) this.#queue = [frame];
@@ -336,62 +237,34 @@ export class Session
     }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      if (this.#reading) {
-        if (afterReads.push(this) === 1) setImmediate(Session.#runAfterReads);
-      } else if (pendingFlush.push(this) === 1) {
-        void settled.then(Session.#runFlushes);
-      }
+      scheduleFlush(this, this.#reading);
     }
     return true;
   }
 
-  static #runFlushes(): void {
-    const list = pendingFlush;
-    pendingFlush = [];
-    Session.#flushAll(list);
+  /** Called by the flush round this session joined (flush-rounds.ts). */
+  flushInRound(batch: FrameBatch): void {
+    this.#flushScheduled = false;
+    this.#flush(batch);
   }
 
-  static #runAfterReads(): void {
-    const list = afterReads;
-    afterReads = [];
-    Session.#flushAll(list);
-  }
-
-  static #flushAll(list: readonly Session[]): void {
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i]!;
-      s.#flushScheduled = false;
-      try {
-        s.#flush();
-      } catch (err) {
-        // A throwing "drain" listener: the other sessions still flush, and the error is an
-        // uncaught exception as from any event listener (not a rejected flush promise).
-        process.nextTick(rethrow, err);
-      }
-    }
-    clearFrameBatch();
-  }
-
-  #flush(): void {
+  /**
+   * Writes the queue (one polling answer, or one write of frames). `batch`: the round's
+   * (flush-rounds.ts), or null for a flush outside a round (`flush: true`, close, upgrade).
+   */
+  #flush(batch: FrameBatch | null): void {
     const queue = this.#queue;
     if (this.#state === "closed" || queue === null || queue.length === 0) return;
     const t = this.#transport;
-    if (t.name === "polling") {
-      if (!t.hasPendingGet) return;
-      this.#queue = null;
-      this.#queuedBytes = 0;
-      if (this.#eio3 === null) t.write(encodePollingPayload(queue), pollingPayloadBytes(queue));
-      else {
-        const body = eio3PollingPayload(queue, this.#eio3);
-        if (typeof body === "string") t.write(body);
-        else t.writeBinary(body);
-      }
-      this.emit("drain");
-      return;
-    }
+    const queued = this.#queuedBytes;
     this.#queue = null;
     this.#queuedBytes = 0;
-    t.sendFrames(this.#eio3 === null ? queue : eio3WebSocketFrames(queue), this.#compress);
+    if (!t.write(queue, this.#compress, batch)) {
+      // Polling without a held GET: the next GET takes the queue.
+      this.#queue = queue;
+      this.#queuedBytes = queued;
+      return;
+    }
     const backlog = t.bufferedAmount;
     this.#backlog = backlog;
     if (backlog > this.#host.options.maxBufferedBytes) {
@@ -399,7 +272,9 @@ export class Session
       this.#finish(EngineCloseReason.bufferOverflow, undefined, true);
       return;
     }
-    if (hasListeners(this, "drain") && t.writable) this.emit("drain");
+    // A poll answer is complete once written; a WebSocket has drained when its socket is
+    // not backed up.
+    if (hasListeners(this, "drain") && (!t.streaming || t.writable)) this.emit("drain");
   }
 
   // ---- timers ----
@@ -429,24 +304,14 @@ export class Session
     }
   }
 
-  static #onUpgradeTimeout(s: Session): void {
-    s.#upgradeTimer = null;
-    engineStats.liveTimers--;
-    debug("%s upgrade timeout", s.id);
-    s.#dropProbe();
-  }
-
   #clearTimers(): void {
     const e = this.#deadline;
     if (e !== null && e.list !== null) {
       heartbeats.disarm(e);
       engineStats.liveTimers--;
     }
-    if (this.#upgradeTimer !== null) {
-      clearTimeout(this.#upgradeTimer);
-      this.#upgradeTimer = null;
-      engineStats.liveTimers--;
-    }
+    // A probe in progress stays: close() during the upgrade finishes once it completes.
+    this.#upgrade?.stopTimer();
   }
 
   // ---- incoming ----
@@ -502,35 +367,28 @@ export class Session
     }
   }
 
-  onPollingPackets(packets: EnginePacket[]): void {
+  // ---- TransportOwner: what the transports report ----
+
+  onPackets(t: Transport, packets: readonly EnginePacket[]): void {
+    if (t !== this.#transport) return;
     for (let i = 0; i < packets.length && this.#state !== "closed"; i++)
       this.#onPacket(packets[i]!);
   }
 
-  onPollingGet(): void {
-    const t = this.#transport;
-    if (t.name !== "polling") return;
+  onPoll(t: Transport): void {
+    if (t !== this.#transport) return;
     if (this.#state === "closing") {
       // Messages queued before close() first; the close packet goes with the GET after.
-      if (this.#queue !== null && this.#queue.length > 0) this.#flush();
+      if (this.#queue !== null && this.#queue.length > 0) this.#flush(null);
       else this.#finish(EngineCloseReason.forcedClose, undefined, false);
       return;
     }
     // While the client pauses polling for the upgrade, a GET is answered at once (noop).
-    if (this.#upgradeState === "probed" && this.#queue === null) this.#queue = [NOOP];
-    if (this.#queue !== null) this.#flush();
+    if (this.#upgrade?.probed === true && this.#queue === null) this.#queue = [NOOP];
+    if (this.#queue !== null) this.#flush(null);
   }
 
-  onPollingError(reason: "transport error" | "parse error", description: unknown): void {
-    if (this.#state === "closing") {
-      this.#finish(EngineCloseReason.forcedClose, undefined, false);
-      return;
-    }
-    debug("%s polling %s: %o", this.id, reason, description);
-    this.#finish(reason, description, false);
-  }
-
-  onWebSocketFrame(t: AnyWebSocketTransport, data: Buffer, isBinary: boolean): void {
+  onFrame(t: Transport, data: Buffer, isBinary: boolean): void {
     let packet: EnginePacket;
     if (isBinary && this.#eio3 === null) {
       packet = { type: "message", data };
@@ -542,19 +400,21 @@ export class Session
             ? decodeEnginePacket(data.toString("utf8"))
             : decodeV3WebSocketFrame(isBinary ? data : data.toString("utf8"));
       } catch (err) {
-        if (t === this.#probe) this.#dropProbe();
-        else this.#finish(EngineCloseReason.parseError, err, true);
+        if (t === this.#transport) this.#finish(EngineCloseReason.parseError, err, true);
+        else if (t === this.#upgrade?.probe) this.#dropProbe();
         return;
       }
     }
     if (t === this.#transport) this.#onPacket(packet);
-    else if (t === this.#probe) this.#onProbePacket(t, packet);
+    else if (this.#upgrade !== null && t === this.#upgrade.probe) this.#upgrade.onPacket(packet);
   }
 
-  onWebSocketClose(t: AnyWebSocketTransport, error: Error | undefined): void {
-    if (t === this.#probe) {
-      this.#probe = null;
-      this.#dropProbe();
+  onTransportClose(t: Transport, reason: TransportEndReason, description: unknown): void {
+    const upgrade = this.#upgrade;
+    if (upgrade !== null && t === upgrade.probe) {
+      // The probe closed or failed on its own: nothing left to terminate.
+      this.#upgrade = null;
+      upgrade.stopTimer();
       return;
     }
     if (t !== this.#transport) return;
@@ -562,30 +422,28 @@ export class Session
       this.#finish(EngineCloseReason.forcedClose, undefined, false);
       return;
     }
-    this.#finish(
-      error === undefined ? EngineCloseReason.transportClose : EngineCloseReason.transportError,
-      error,
-      false,
-    );
+    debug("%s %s: %o", this.id, reason, description);
+    this.#finish(reason, description, false);
   }
 
   /**
    * Replies written while the frames of one read are handled (an ack, the CONNECT answer;
    * `#enqueue` puts the session on the after-reads list) leave in one write per session
-   * once every socket readable in this event-loop iteration has been read: one setImmediate per iteration instead of a microtask per read, and the
-   * writes of all sessions in one burst, which wakes each peer once per burst rather than
-   * once per reply (measured on the ack echo: +5% round trips/s, p50 0.40 → 0.30 ms).
-   * Nothing waits past the iteration it was written in.
+   * once every socket readable in this event-loop iteration has been read: one
+   * setImmediate per iteration instead of a microtask per read, and the writes of all
+   * sessions in one burst, which wakes each peer once per burst rather than once per reply
+   * (measured on the ack echo: +5% round trips/s, p50 0.40 → 0.30 ms). Nothing waits past
+   * the iteration it was written in.
    */
-  onWebSocketReadStart(t: AnyWebSocketTransport): void {
+  onReadStart(t: Transport): void {
     if (t === this.#transport) this.#reading = true;
   }
 
-  onWebSocketReadEnd(_t: AnyWebSocketTransport): void {
+  onReadEnd(_t: Transport): void {
     this.#reading = false;
   }
 
-  onWebSocketDrain(t: AnyWebSocketTransport): void {
+  onDrain(t: Transport): void {
     if (t === this.#transport && this.#state === "open") this.emit("drain");
   }
 
@@ -598,81 +456,52 @@ export class Session
    * happen, the server MUST close the WebSocket connection" (spec "WebSocket"). The session
    * itself is not affected.
    */
-  attachProbe(probe: AnyWebSocketTransport): void {
-    if (
-      this.#state !== "open" ||
-      this.#upgradeState !== "none" ||
-      this.#transport.name !== "polling"
-    ) {
+  attachProbe(probe: WebSocketTransport): void {
+    if (this.#state !== "open" || this.#upgrade !== null || !this.#transport.upgradable) {
       debug("%s extra WebSocket closed (%s, %s)", this.id, this.#state, this.#transport.name);
-      probe.close(1008);
+      probe.closeWithCode(1008);
       return;
     }
     debug("%s probe attached", this.id);
     probe.owner = this;
-    this.#probe = probe;
-    this.#upgradeState = "probing";
-    engineStats.liveTimers++;
-    this.#upgradeTimer = setTimeout(
-      Session.#onUpgradeTimeout,
-      this.#host.options.upgradeTimeout,
-      this,
-    );
+    this.#upgrade = new ProbeUpgrade(this, probe, this.#host.options.upgradeTimeout);
   }
 
-  #onProbePacket(probe: AnyWebSocketTransport, packet: EnginePacket): void {
-    if (packet.type === "ping" && packet.data === "probe" && this.#upgradeState === "probing") {
-      probe.sendText("3probe");
-      this.#upgradeState = "probed";
-      this.emit("upgrading", probe);
-      const t = this.#transport;
-      if (t.name === "polling" && t.hasPendingGet) {
-        if (this.#queue === null) this.#queue = [NOOP];
-        this.#flush();
-      }
-    } else if (packet.type === "upgrade" && this.#upgradeState === "probed") {
-      this.#completeUpgrade(probe);
-    } else {
-      debug("%s unexpected probe packet %s", this.id, packet.type);
-      this.#dropProbe();
+  /** UpgradeTarget: "3probe" went out; the client pauses polling. */
+  probeAnswered(probe: WebSocketTransport): void {
+    this.emit("upgrading", probe);
+    // The polling GET held now is answered at once.
+    if (this.#transport.writable) {
+      if (this.#queue === null) this.#queue = [NOOP];
+      this.#flush(null);
     }
   }
 
-  #completeUpgrade(probe: AnyWebSocketTransport): void {
-    if (this.#upgradeTimer !== null) {
-      clearTimeout(this.#upgradeTimer);
-      this.#upgradeTimer = null;
-      engineStats.liveTimers--;
-    }
+  /** UpgradeTarget: "5" arrived; from now on everything goes over the probe. */
+  upgradeTo(probe: WebSocketTransport): void {
     const old = this.#transport;
-    this.#probe = null;
-    this.#upgradeState = "none";
+    this.#upgrade = null;
     this.#transport = probe;
     this.#upgraded = true;
-    if (old.name === "polling") old.close(this.#pollingText(NOOP));
+    // A GET still held is answered with a noop (spec "Upgrade").
+    old.close(NOOP);
     debug("%s upgraded to websocket", this.id);
     this.emit("upgrade", probe);
-    this.#flush();
+    this.#flush(null);
     // close() came while polling was paused for the upgrade: finish as over WebSocket.
     if (this.#state === "closing") this.#finish(EngineCloseReason.forcedClose, undefined, false);
   }
 
-  #dropProbe(): void {
-    if (this.#upgradeTimer !== null) {
-      clearTimeout(this.#upgradeTimer);
-      this.#upgradeTimer = null;
-      engineStats.liveTimers--;
-    }
-    const probe = this.#probe;
-    this.#probe = null;
-    this.#upgradeState = "none";
-    probe?.terminate();
-    // A GET that came in while the client was paused may be waiting for data again.
+  /** UpgradeTarget: an unexpected packet on the probe, or `upgradeTimeout`. */
+  probeFailed(): void {
+    this.#dropProbe();
   }
 
-  /** A control packet as a whole polling answer, in the session's protocol version. */
-  #pollingText(m: PreparedMessage): string {
-    return this.#eio3 === null ? pollingForm(m) : eio3PollingText(m);
+  /** Ends the probe; the session stays on polling (a GET may be waiting for data again). */
+  #dropProbe(): void {
+    const upgrade = this.#upgrade;
+    this.#upgrade = null;
+    upgrade?.cancel();
   }
 
   // ---- close ----
@@ -693,17 +522,9 @@ export class Session
     this.#state = "closed";
     debug("%s closed: %s", this.id, reason);
     this.#clearTimers();
-    if (this.#probe !== null) {
-      this.#probe.terminate();
-      this.#probe = null;
-    }
-    const t = this.#transport;
-    if (t.name === "websocket") {
-      if (abrupt) t.terminate();
-      else t.close();
-    } else {
-      t.close(this.#pollingText(pollAnswer));
-    }
+    this.#dropProbe();
+    if (abrupt) this.#transport.terminate();
+    else this.#transport.close(pollAnswer);
     this.#queue = null;
     this.#queuedBytes = 0;
     engineStats.liveSessions--;

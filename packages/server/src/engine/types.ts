@@ -1,7 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { IncomingMessage } from "node:http";
 import type { RawData } from "@switchboard/protocol";
-import type { PreparedMessage } from "./prepared-message.js";
+import type { PreparedMessage } from "./framing.js";
 
 /** The Engine.IO session id (the `sid` query parameter). Distinct from a Socket.IO socket id. */
 export type EngineSessionId = string;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { EngineConnection, HandshakeError } from "../../src/engine/index.js";
 import { engineStats } from "../../src/engine/internal.js";
-import { closeAll, listen, once, type TestEngine, track, until } from "./helpers.js";
+import { closeAll, holdsGet, listen, once, type TestEngine, track, until } from "./helpers.js";
 
 // Engine.IO v3 (allowEIO3) as its spec describes the wire: literal payloads and frames, sent
 // with fetch and ws exactly as a socket.io 2.x client sends them (or as it never would).
@@ -59,7 +59,7 @@ function record(conn: EngineConnection) {
 
 /** Whether the session's polling transport holds a GET now. */
 function heldGet(conn: EngineConnection): boolean {
-  return (conn.transport as { hasPendingGet?: boolean }).hasPendingGet === true;
+  return holdsGet(conn);
 }
 
 /** A raw WebSocket with every frame queued from the start. */

@@ -2,8 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_ENGINE_OPTIONS } from "../../src/engine/options.js";
 import { DirectWebSocketTransport } from "../../src/engine/transports/direct-websocket.js";
-import type { WebSocketOwner } from "../../src/engine/transports/websocket.js";
-import { maskedFrame as frame, RecordingSocket } from "./helpers.js";
+import { maskedFrame as frame, frameOwner, RecordingSocket } from "./helpers.js";
 
 interface Received {
   messages: { data: Buffer; binary: boolean }[];
@@ -16,15 +15,13 @@ function transport(maxPayload = 1 << 20): { t: DirectWebSocketTransport; got: Re
     ...DEFAULT_ENGINE_OPTIONS,
     maxHttpBufferSize: maxPayload,
   });
-  const owner: WebSocketOwner = {
+  t.owner = frameOwner(
     // Copied: the payload is a view, and a test must see what was delivered at the time.
-    onWebSocketFrame: (_t, data, binary) => got.messages.push({ data: Buffer.from(data), binary }),
-    onWebSocketClose: (_t, error) => {
-      got.closed = error;
+    (data, binary) => got.messages.push({ data: Buffer.from(data), binary }),
+    (error) => {
+      got.closed = error as Error | undefined;
     },
-    onWebSocketDrain: () => {},
-  };
-  t.owner = owner;
+  );
   return { t, got };
 }
 

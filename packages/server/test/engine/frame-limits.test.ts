@@ -2,12 +2,9 @@ import { Duplex } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { TransportError } from "../../src/engine/errors.js";
 import { DEFAULT_ENGINE_OPTIONS } from "../../src/engine/options.js";
-import {
-  DirectWebSocketTransport,
-  type WebSocketLimits,
-} from "../../src/engine/transports/direct-websocket.js";
-import type { WebSocketOwner } from "../../src/engine/transports/websocket.js";
-import { maskedFrame as frame, RecordingSocket } from "./helpers.js";
+import { DirectWebSocketTransport } from "../../src/engine/transports/direct-websocket.js";
+import type { WebSocketLimits } from "../../src/engine/transports/frame-receiver.js";
+import { maskedFrame as frame, frameOwner, RecordingSocket } from "./helpers.js";
 
 // The direct transport's limits fed in process (issue 12): the exact frame at which each
 // one trips, the close code written, and the TransportError code reported to the session.
@@ -26,14 +23,12 @@ function open(
     ...DEFAULT_ENGINE_OPTIONS,
     ...limits,
   });
-  const owner: WebSocketOwner = {
-    onWebSocketFrame: (_t, data) => got.messages.push(Buffer.from(data)),
-    onWebSocketClose: (_t, error) => {
-      got.closed = error;
+  t.owner = frameOwner(
+    (data) => got.messages.push(Buffer.from(data)),
+    (error) => {
+      got.closed = error as Error | undefined;
     },
-    onWebSocketDrain: () => {},
-  };
-  t.owner = owner;
+  );
   return { t, got, socket };
 }
 

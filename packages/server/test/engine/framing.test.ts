@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { frameHead, frameTail } from "../../src/engine/framing.js";
 import { type EngineConnection, PreparedMessage } from "../../src/engine/index.js";
-import { frameHead, frameTail } from "../../src/engine/prepared-message.js";
 import { closeAll, listen, once, type RawWs, rawWebSocket, until } from "./helpers.js";
 
 afterEach(closeAll);

@@ -8,6 +8,7 @@ import {
   EngineServer,
   type EngineServerOptions,
 } from "../../src/engine/index.js";
+import type { TransportOwner } from "../../src/engine/transports/transport.js";
 
 /** Everything opened by a test, closed in afterEach through {@link closeAll}. */
 const open: Array<() => Promise<void> | void> = [];
@@ -272,4 +273,27 @@ export class RecordingSocket extends Duplex {
     this.written.push(chunk);
     callback();
   }
+}
+
+/**
+ * A transport owner for receiver tests: the WebSocket messages and the close a transport
+ * reports (`onFrame`, `onTransportClose`), the rest ignored.
+ */
+export function frameOwner(
+  onFrame: (data: Buffer, binary: boolean) => void,
+  onClose: (error: unknown) => void,
+): TransportOwner {
+  return {
+    onFrame: (_t, data, binary) => onFrame(data, binary),
+    onTransportClose: (_t, _reason, error) => onClose(error),
+    onPackets: () => {},
+    onPoll: () => {},
+    onDrain: () => {},
+  };
+}
+
+/** The session's polling transport holds a GET (an answer written now leaves at once). */
+export function holdsGet(conn: EngineConnection): boolean {
+  const t = conn.transport;
+  return t.name === "polling" && "writable" in t && t.writable === true;
 }

@@ -6,6 +6,7 @@ import {
   closeAll,
   connectClient,
   handshake,
+  holdsGet,
   listen,
   once,
   poll,
@@ -167,9 +168,7 @@ describe("outgoing buffer bound", () => {
     conn.send(["kept"]);
     expect((await poll(t, sid)).body).toBe("4kept");
     const pending = poll(t, sid);
-    await until(
-      () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
-    );
+    await until(() => holdsGet(conn));
     conn.send(["volatile ok"], { volatile: true });
     expect((await pending).body).toBe("4volatile ok");
   });

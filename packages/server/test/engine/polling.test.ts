@@ -5,6 +5,7 @@ import {
   closeAll,
   connectClient,
   handshake,
+  holdsGet,
   listen,
   once,
   poll,
@@ -26,9 +27,7 @@ async function pollingSession(t: TestEngine): Promise<{ sid: string; conn: Engin
 
 /** Resolves once the session holds a GET (a poll the server has not answered yet). */
 function getHeld(conn: EngineConnection): Promise<void> {
-  return until(
-    () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
-  );
+  return until(() => holdsGet(conn));
 }
 
 describe("long-polling with engine.io-client", () => {
@@ -221,12 +220,14 @@ describe("long-polling, raw", () => {
     const t = await listen();
     const { sid, conn } = await pollingSession(t);
     const rec = record(conn);
+    const closing = once<[string, unknown]>(conn, "close");
     const first = poll(t, sid);
     await getHeld(conn);
     const second = await poll(t, sid);
     expect(second.status).toBe(400);
     expect(JSON.parse(second.body)).toEqual({ code: 3, message: "Bad request" });
     expect(await rec.closed).toBe("transport error");
+    expect((await closing)[1]).toMatchObject({ code: "SB_ERR_OVERLAPPING_REQUEST", status: 400 });
     expect((await first).body).toBe("1");
   });
 
@@ -259,12 +260,14 @@ describe("long-polling, raw", () => {
     const t = await listen();
     const { sid, conn } = await pollingSession(t);
     const rec = record(conn);
+    const closing = once<[string, unknown]>(conn, "close");
     const controller = new AbortController();
     const pending = poll(t, sid, { signal: controller.signal }).catch((e: unknown) => e);
     await getHeld(conn);
     controller.abort();
     await pending;
     expect(await rec.closed).toBe("transport error");
+    expect((await closing)[1]).toMatchObject({ code: "SB_ERR_POLL_ABORTED" });
   });
 
   it("rejects polling requests for a session that upgraded (code 3)", async () => {

@@ -13,6 +13,7 @@ import type { EngineConnection, EngineServerOptions } from "../../src/engine/ind
 import {
   closeAll,
   handshake,
+  holdsGet,
   listen,
   once,
   poll,
@@ -47,9 +48,7 @@ function nextConnection(t: TestEngine): Promise<EngineConnection> {
 
 /** Resolves once the session holds a GET (a poll the server has not answered yet). */
 function getHeld(conn: EngineConnection): Promise<void> {
-  return until(
-    () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
-  );
+  return until(() => holdsGet(conn));
 }
 
 /** A WebSocket handshake to `path` (query included) that must be refused: status and JSON body. */

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { unmask } from "../../src/engine/transports/direct-websocket.js";
+import { unmask } from "../../src/engine/transports/frame-receiver.js";
 
 /** RFC 6455 section 5.3 as written: octet i XOR key octet i mod 4. */
 function reference(bytes: Uint8Array, mask: number): Uint8Array {

@@ -4,6 +4,7 @@ import {
   closeAll,
   connectClient,
   handshake,
+  holdsGet,
   listen,
   once,
   poll,
@@ -123,9 +124,7 @@ describe("upgrade from polling to WebSocket", () => {
     const [conn] = await connected;
     const upgrading = once(conn, "upgrading");
     const pending = poll(t, sid);
-    await until(
-      () => (conn as unknown as { transport: { hasPendingGet: boolean } }).transport.hasPendingGet,
-    );
+    await until(() => holdsGet(conn));
     const ws = await rawWebSocket(t, `&sid=${sid}`);
     ws.ws.send("2probe");
     expect(await ws.next()).toBe("3probe");

@@ -6,41 +6,42 @@ import {
   isV3BinaryPayload,
 } from "@switchboard/protocol";
 import createDebug from "debug";
+import { type Eio3State, eio3PollingPayload, eio3PollingText } from "../eio3.js";
 import {
-  type HandshakeErrorCodeValue,
+  HandshakeError,
+  HandshakeRefusal,
+  type HandshakeRefusalValue,
   TransportError,
   TransportErrorCode,
   type TransportErrorCodeValue,
 } from "../errors.js";
+import {
+  CLOSE,
+  type PreparedMessage,
+  pollingForm,
+  pollingPayload,
+  pollingPayloadBytes,
+} from "../framing.js";
 import { TimerEntry, TimerWheel } from "../timer-wheel.js";
+import type { Transport, TransportOwner } from "./transport.js";
 
 const debug = createDebug("switchboard:engine:polling");
 
-/** What the polling transport needs from the HTTP side (the engine server). */
+/**
+ * The HTTP answers a polling transport writes (implemented by the server's
+ * {@link HttpAnswers}; a fake one in the fuzz target).
+ */
 export interface PollingResponder {
-  /**
-   * 200 with a text payload (compressed when large and accepted), emitting "headers";
-   * `bytes` is the body's UTF-8 length when the caller knows it, else -1.
-   */
-  writePayload(req: IncomingMessage, res: ServerResponse, body: string, bytes: number): void;
-  /** 200 with an Engine.IO v3 binary payload (`application/octet-stream`), emitting "headers". */
-  writeBinaryPayload(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
+  /** 200 with a text payload; `bytes`: its UTF-8 length when known, else -1. */
+  payload(req: IncomingMessage, res: ServerResponse, body: string, bytes: number): void;
+  /** 200 with an Engine.IO v3 binary payload. */
+  binaryPayload(req: IncomingMessage, res: ServerResponse, body: Buffer): void;
   /** 200 "ok" for a POST. */
-  writeOk(req: IncomingMessage, res: ServerResponse): void;
-  /** 400/403 JSON error answer. */
-  abort(req: IncomingMessage, res: ServerResponse, code: HandshakeErrorCodeValue): void;
-  /**
-   * Refuses a POST body (413 too large or too many chunks, 408 too slow) with
-   * `Connection: close`, then drops the rest of the body and cuts the connection.
-   */
-  refuseBody(req: IncomingMessage, res: ServerResponse, status: 408 | 413): void;
-}
-
-/** What the polling transport reports to its session. */
-export interface PollingOwner {
-  onPollingPackets(packets: EnginePacket[]): void;
-  onPollingGet(): void;
-  onPollingError(reason: "transport error" | "parse error", description: unknown): void;
+  ok(req: IncomingMessage, res: ServerResponse): void;
+  /** 400/403 JSON error answer (and `connection_error`). */
+  reject(req: IncomingMessage, res: ServerResponse, error: HandshakeError): void;
+  /** Refuses a POST body (413, 408) with `Connection: close`; drops the rest of it. */
+  refuseBody(req: IncomingMessage, res: ServerResponse, status: number): void;
 }
 
 /** Settings the transport reads (the server's resolved options). */
@@ -83,10 +84,12 @@ const bodyDeadlines = new TimerWheel<PollingTransport>((t) => PollingTransport.o
  * HTTP long-polling (spec "HTTP long-polling"): at most one GET held until there is data,
  * at most one POST at a time; a second concurrent one is answered 400 and closes the session.
  */
-export class PollingTransport {
+export class PollingTransport implements Transport {
   readonly name = "polling" as const;
-  /** The session; set by the session's constructor. */
-  owner: PollingOwner | null = null;
+  readonly upgradable = true;
+  readonly streaming = false;
+  readonly bufferedAmount = 0;
+  owner: TransportOwner | null = null;
   #responder: PollingResponder;
   #limits: PollingLimits;
   #getReq: IncomingMessage | null = null;
@@ -96,12 +99,12 @@ export class PollingTransport {
   /** Body deadline on the shared wheel; allocated on the first POST. */
   #deadline: TimerEntry<PollingTransport> | null = null;
   #closed = false;
-  /** The session speaks Engine.IO v3: POST bodies are length-prefixed payloads. */
-  readonly #eio3: boolean;
+  /** Engine.IO v3 session (`allowEIO3`): length-prefixed payloads both ways; null for v4. */
+  readonly #eio3: Eio3State | null;
   /** "close" listener of every held GET's response (one per transport, not per request). */
   readonly #onGetClose: (this: ServerResponse) => void;
 
-  constructor(responder: PollingResponder, limits: PollingLimits, eio3 = false) {
+  constructor(responder: PollingResponder, limits: PollingLimits, eio3: Eio3State | null = null) {
     this.#responder = responder;
     this.#limits = limits;
     this.#eio3 = eio3;
@@ -115,42 +118,55 @@ export class PollingTransport {
     if (this.#getRes !== res) return;
     this.#getReq = null;
     this.#getRes = null;
-    this.owner?.onPollingError("transport error", "poll connection closed prematurely");
+    this.#fail(TransportErrorCode.POLL_ABORTED, "poll connection closed prematurely");
   }
 
-  /** A GET is held and can take a payload now. */
+  /** A GET is held: an answer written now leaves at once. */
+  get writable(): boolean {
+    return this.#getRes !== null;
+  }
+
+  /** Same as {@link writable} (the name tests outside the engine read). */
   get hasPendingGet(): boolean {
     return this.#getRes !== null;
   }
 
+  /** Ends the session with "transport error" and a {@link TransportError} (engine.io's messages). */
+  #fail(code: TransportErrorCodeValue, message: string, status?: number): void {
+    const error = new TransportError(code, message, status === undefined ? {} : { status });
+    this.owner?.onTransportClose(this, "transport error", error);
+  }
+
+  #reject(req: IncomingMessage, res: ServerResponse, refusal: HandshakeRefusalValue): void {
+    this.#responder.reject(req, res, new HandshakeError(refusal, req));
+  }
+
+  /** Answers one request of the session: a GET (held until there is data) or a POST. */
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.#closed) {
-      this.#responder.abort(req, res, 1);
-      return;
-    }
-    if (req.method === "GET") this.#onGet(req, res);
+    if (this.#closed) this.#reject(req, res, HandshakeRefusal.UNKNOWN_SID);
+    else if (req.method === "GET") this.#onGet(req, res);
     else if (req.method === "POST") this.#onPost(req, res);
-    else this.#responder.abort(req, res, 3);
+    else this.#reject(req, res, HandshakeRefusal.BAD_POLLING_METHOD);
   }
 
   #onGet(req: IncomingMessage, res: ServerResponse): void {
     if (this.#getRes !== null) {
       debug("overlapping GET");
-      this.#responder.abort(req, res, 3);
-      this.owner?.onPollingError("transport error", "overlapping GET request");
+      this.#reject(req, res, HandshakeRefusal.OVERLAPPING_REQUEST);
+      this.#fail(TransportErrorCode.OVERLAPPING_REQUEST, "overlapping GET request", 400);
       return;
     }
     this.#getReq = req;
     this.#getRes = res;
     res.on("close", this.#onGetClose);
-    this.owner?.onPollingGet();
+    this.owner?.onPoll(this);
   }
 
   #onPost(req: IncomingMessage, res: ServerResponse): void {
     if (this.#post !== null) {
       debug("overlapping POST");
-      this.#responder.abort(req, res, 3);
-      this.owner?.onPollingError("transport error", "overlapping POST request");
+      this.#reject(req, res, HandshakeRefusal.OVERLAPPING_REQUEST);
+      this.#fail(TransportErrorCode.OVERLAPPING_REQUEST, "overlapping POST request", 400);
       return;
     }
     const declared = Number(req.headers["content-length"]);
@@ -169,7 +185,7 @@ export class PollingTransport {
       onAbort: () => {
         if (this.#post !== post) return;
         this.#endPost();
-        this.owner?.onPollingError("transport error", "data request closed prematurely");
+        this.#fail(TransportErrorCode.POST_ABORTED, "data request closed prematurely");
       },
     };
     this.#post = post;
@@ -229,18 +245,19 @@ export class PollingTransport {
     const body = post.body;
     let packets: EnginePacket[];
     try {
-      if (this.#eio3) packets = decodeEio3Body(body, post.bytes, this.#limits.maxPayloadPackets);
-      else {
+      if (this.#eio3 !== null) {
+        packets = decodeEio3Body(body, post.bytes, this.#limits.maxPayloadPackets);
+      } else {
         const text = body === null ? "" : body.toString("utf8", 0, post.bytes);
         packets = decodePayload(text, this.#limits.maxPayloadPackets);
       }
     } catch (err) {
-      this.#responder.abort(post.req, post.res, 3);
-      this.owner?.onPollingError("parse error", err);
+      this.#reject(post.req, post.res, HandshakeRefusal.BAD_PAYLOAD);
+      this.owner?.onTransportClose(this, "parse error", err);
       return;
     }
-    this.#responder.writeOk(post.req, post.res);
-    this.owner?.onPollingPackets(packets);
+    this.#responder.ok(post.req, post.res);
+    this.owner?.onPackets(this, packets);
   }
 
   /** Called by the shared wheel when a POST body took longer than `bodyTimeout`. */
@@ -272,44 +289,59 @@ export class PollingTransport {
   ): void {
     debug("POST refused: %s", message);
     this.#responder.refuseBody(req, res, status);
-    this.owner?.onPollingError("transport error", new TransportError(code, message, { status }));
-  }
-
-  /** Answers the held GET with a payload (`bytes`: its UTF-8 length, or -1); false when none is held. */
-  write(body: string, bytes = -1): boolean {
-    const req = this.#getReq;
-    const res = this.#getRes;
-    if (req === null || res === null) return false;
-    this.#getReq = null;
-    this.#getRes = null;
-    this.#responder.writePayload(req, res, body, bytes);
-    return true;
-  }
-
-  /** Answers the held GET with an Engine.IO v3 binary payload; false when none is held. */
-  writeBinary(body: Buffer): boolean {
-    const req = this.#getReq;
-    const res = this.#getRes;
-    if (req === null || res === null) return false;
-    this.#getReq = null;
-    this.#getRes = null;
-    this.#responder.writeBinaryPayload(req, res, body);
-    return true;
+    this.#fail(code, message, status);
   }
 
   /**
-   * Stops the transport; a held GET gets `finalBody` (close or noop packet). A POST still
+   * Answers the held GET with the messages as one payload in the session's protocol
+   * version; false (nothing written) when no GET is held.
+   */
+  write(messages: readonly PreparedMessage[], _compress: boolean, _batch: unknown): boolean {
+    const req = this.#getReq;
+    const res = this.#getRes;
+    if (req === null || res === null) return false;
+    this.#getReq = null;
+    this.#getRes = null;
+    const eio3 = this.#eio3;
+    if (eio3 === null) {
+      this.#responder.payload(req, res, pollingPayload(messages), pollingPayloadBytes(messages));
+      return true;
+    }
+    const body = eio3PollingPayload(messages, eio3);
+    if (typeof body === "string") this.#responder.payload(req, res, body, -1);
+    else this.#responder.binaryPayload(req, res, body);
+    return true;
+  }
+
+  /** Answers the held GET with one control packet (close, noop). */
+  #answer(packet: PreparedMessage): void {
+    const req = this.#getReq;
+    const res = this.#getRes;
+    if (req === null || res === null) return;
+    this.#getReq = null;
+    this.#getRes = null;
+    const body = this.#eio3 === null ? pollingForm(packet) : eio3PollingText(packet);
+    this.#responder.payload(req, res, body, -1);
+  }
+
+  /**
+   * Stops the transport; a held GET gets `last` (close or noop packet). A POST still
    * being read is cut off: its session is gone, and nothing else would end it before
    * Node's own requestTimeout (300 s).
    */
-  close(finalBody: string): void {
+  close(last: PreparedMessage): void {
     if (this.#closed) return;
-    this.write(finalBody);
+    this.#answer(last);
     this.#closed = true;
     const post = this.#post;
     if (post !== null) {
       this.#endPost();
       post.req.socket.destroy();
     }
+  }
+
+  /** Nothing is queued in the transport: ends as {@link close} with the close packet. */
+  terminate(): void {
+    this.close(CLOSE);
   }
 }

@@ -1,128 +1,27 @@
 import type { Duplex } from "node:stream";
 import createDebug from "debug";
 import type { WebSocket } from "ws";
+import { eio3WebSocketFrames } from "../eio3.js";
 import { TransportError, TransportErrorCode, type TransportErrorCodeValue } from "../errors.js";
 import {
-  frameHead,
-  frameTail,
+  CORK_FLUSH_BYTES,
+  type FrameBatch,
   isBinaryFrame,
   type PreparedMessage,
   websocketForm,
-} from "../prepared-message.js";
-
-import type { DirectWebSocketTransport } from "./direct-websocket.js";
+  writePreparedFrames,
+} from "../framing.js";
+import type { TransportOwner, WebSocketTransport } from "./transport.js";
 
 const debug = createDebug("switchboard:engine:websocket");
 
-/** Either WebSocket transport: over `ws` (per-message deflate) or direct. */
-export type AnyWebSocketTransport = WebSocketTransport | DirectWebSocketTransport;
-
-/** What the WebSocket transport reports to its session. */
-export interface WebSocketOwner {
-  onWebSocketFrame(transport: AnyWebSocketTransport, data: Buffer, isBinary: boolean): void;
-  onWebSocketClose(transport: AnyWebSocketTransport, error: Error | undefined): void;
-  onWebSocketDrain(transport: AnyWebSocketTransport): void;
-  /**
-   * The frames of one read from the socket start / have all been handed over
-   * (the direct transport only): replies written in between can leave in one write
-   * right after the read instead of waiting for the end-of-tick flush.
-   */
-  onWebSocketReadStart?(transport: AnyWebSocketTransport): void;
-  onWebSocketReadEnd?(transport: AnyWebSocketTransport): void;
-}
-
-/** Under cork, hand what is gathered to the OS once it reaches this many bytes. */
-const CORK_FLUSH_BYTES = 64 * 1024;
-
-/** Frames of one flush are copied into one Buffer (one write syscall) up to this size. */
-const CONCAT_LIMIT = 64 * 1024;
-
-// The bytes built for the last multi-frame flush, reused when the next session flushes the
-// same prepared messages in the same order (a broadcast): N recipients, one concatenation.
-// Cleared at the end of each flush round (see clearFrameBatch) so nothing outlives the tick.
-let batchFrames: readonly PreparedMessage[] | null = null;
-let batchBytes: Buffer | null = null;
-
-/** Forgets the shared batch bytes (called once the tick's flushes are done). */
-export function clearFrameBatch(): void {
-  batchFrames = null;
-  batchBytes = null;
-}
-
-function sameFrames(a: readonly PreparedMessage[], b: readonly PreparedMessage[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** One Buffer holding every frame, or null when a frame is large or the total too big. */
-function concatFrames(frames: readonly PreparedMessage[]): Buffer | null {
-  let total = 0;
-  for (let i = 0; i < frames.length; i++) {
-    const f = frames[i]!;
-    if (frameTail(f) !== null) return null;
-    total += frameHead(f).length;
-    if (total > CONCAT_LIMIT) return null;
-  }
-  const out = Buffer.allocUnsafe(total);
-  let offset = 0;
-  for (let i = 0; i < frames.length; i++) {
-    const head = frameHead(frames[i]!);
-    head.copy(out, offset);
-    offset += head.length;
-  }
-  return out;
-}
-
-/** Large frames: header and payload as separate chunks under cork, never copied. */
-function writeCorked(socket: Duplex, frames: readonly PreparedMessage[]): void {
-  socket.cork();
-  for (let i = 0; i < frames.length; i++) {
-    const f = frames[i]!;
-    socket.write(frameHead(f));
-    const tail = frameTail(f);
-    if (tail !== null) socket.write(tail);
-    if (socket.writableLength >= CORK_FLUSH_BYTES) {
-      socket.uncork();
-      socket.cork();
-    }
-  }
-  socket.uncork();
-}
-
-/**
- * Writes one flush's frames as pre-built bytes (RFC 6455 section 5.2, unmasked, built once
- * per prepared message) straight to the socket. Several frames go out as one Buffer (one
- * syscall), shared by every session flushing the same messages in this tick.
- */
-export function sendPreparedFrames(socket: Duplex, frames: readonly PreparedMessage[]): void {
-  if (frames.length === 1) {
-    const f = frames[0]!;
-    if (frameTail(f) === null) socket.write(frameHead(f));
-    else writeCorked(socket, frames);
-    return;
-  }
-  if (batchBytes !== null && batchFrames !== null && sameFrames(batchFrames, frames)) {
-    socket.write(batchBytes);
-    return;
-  }
-  const bytes = concatFrames(frames);
-  if (bytes === null) {
-    writeCorked(socket, frames);
-    return;
-  }
-  batchFrames = frames;
-  batchBytes = bytes;
-  socket.write(bytes);
-}
-
 const kTransport = Symbol("switchboard.transport");
-type Tagged = { [kTransport]?: WebSocketTransport };
+type Tagged = { [kTransport]?: WsLibraryTransport };
 
 // Shared listeners (no per-connection closures): the transport is found through a symbol.
 function onMessage(this: WebSocket & Tagged, data: Buffer, isBinary: boolean): void {
   const t = this[kTransport];
-  t?.owner?.onWebSocketFrame(t, data, isBinary);
+  t?.owner?.onFrame(t, data, isBinary);
 }
 /** `ws`'s receiver error codes as the engine's {@link TransportError} codes (same close codes). */
 const WS_ERRORS: Readonly<Record<string, [TransportErrorCodeValue, number]>> = {
@@ -154,7 +53,7 @@ function onClose(this: WebSocket & Tagged): void {
 }
 function onDrain(this: Duplex & Tagged): void {
   const t = this[kTransport];
-  t?.owner?.onWebSocketDrain(t);
+  t?.owner?.onDrain(t);
 }
 function onControlFrame(this: WebSocket & Tagged): void {
   this[kTransport]?.countControl();
@@ -163,16 +62,22 @@ function onControlFrame(this: WebSocket & Tagged): void {
 /** Length of a control-frame rate window, ms (as the direct transport's). */
 const CONTROL_WINDOW_MS = 1000;
 
-/** One WebSocket (via `ws`): one engine packet per frame (spec "WebSocket"). */
-export class WebSocketTransport {
+/**
+ * One WebSocket over `ws` (used when `perMessageDeflate` is on): one engine packet per
+ * frame (spec "WebSocket").
+ */
+export class WsLibraryTransport implements WebSocketTransport {
   readonly name = "websocket" as const;
-  /** The session; set by the session's constructor or when attached as a probe. */
-  owner: WebSocketOwner | null = null;
+  readonly upgradable = false;
+  readonly streaming = true;
+  owner: TransportOwner | null = null;
   readonly #ws: WebSocket & Tagged;
   readonly #socket: Duplex & Tagged;
   /** No extension negotiated (no per-message deflate): frames are written to the socket directly. */
   readonly #direct: boolean;
   readonly #maxControlFrames: number;
+  /** The session speaks Engine.IO v3: binary messages go behind their type byte. */
+  readonly #v3: boolean;
   #controlWindow = 0;
   #controlFrames = 0;
   #closed = false;
@@ -182,8 +87,9 @@ export class WebSocketTransport {
    * bounds fragments (`maxFragments`, close 1008), message bytes (`maxPayload`, 1009) and
    * unanswered pongs (`maxPendingAutoPongs`, 60: the connection is terminated).
    */
-  constructor(ws: WebSocket, socket: Duplex, maxControlFrames: number) {
+  constructor(ws: WebSocket, socket: Duplex, maxControlFrames: number, v3 = false) {
     this.#maxControlFrames = maxControlFrames;
+    this.#v3 = v3;
     this.#ws = ws as WebSocket & Tagged;
     this.#socket = socket as Duplex & Tagged;
     this.#ws[kTransport] = this;
@@ -217,7 +123,7 @@ export class WebSocketTransport {
     // ends after the close frame; one that is not even reading is cut off at once.
     if (this.#socket.writableNeedDrain) this.#ws.terminate();
     else this.#socket.end();
-    this.owner?.onWebSocketClose(this, error);
+    this.owner?.onTransportClose(this, "transport error", error);
   }
 
   /** Open and not backed up: a write now goes (almost) straight to the OS. */
@@ -233,14 +139,19 @@ export class WebSocketTransport {
 
   /**
    * Writes one flush's frames. Without extensions they go through
-   * {@link sendPreparedFrames}: `ws`'s sender writes synchronously when nothing is
+   * {@link writePreparedFrames}: `ws`'s sender writes synchronously when nothing is
    * deflating, so ordering with the frames it writes itself (pong, close) is kept.
    */
-  sendFrames(frames: readonly PreparedMessage[], compress: boolean): void {
-    if (this.#closed) return;
+  write(
+    messages: readonly PreparedMessage[],
+    compress: boolean,
+    batch: FrameBatch | null,
+  ): boolean {
+    if (this.#closed) return true;
+    const frames = this.#v3 ? eio3WebSocketFrames(messages) : messages;
     if (this.#direct) {
-      if (this.#ws.readyState === 1) sendPreparedFrames(this.#socket, frames);
-      return;
+      if (this.#ws.readyState === 1) writePreparedFrames(this.#socket, frames, batch);
+      return true;
     }
     const ws = this.#ws;
     const socket = this.#socket;
@@ -256,6 +167,7 @@ export class WebSocketTransport {
       }
     }
     socket.uncork();
+    return true;
   }
 
   /** Sends one text frame right away (open packet, "3probe"). */
@@ -263,8 +175,14 @@ export class WebSocketTransport {
     if (!this.#closed) this.#ws.send(text);
   }
 
-  /** Graceful close (close frame, with `code` if given, after what is queued). */
-  close(code?: number): void {
+  /** Graceful close (a close frame after what is queued). */
+  close(_last?: PreparedMessage): void {
+    if (this.#closed) return;
+    this.#detach();
+    this.#ws.close();
+  }
+
+  closeWithCode(code: number): void {
     if (this.#closed) return;
     this.#detach();
     this.#ws.close(code);
@@ -282,7 +200,11 @@ export class WebSocketTransport {
     if (this.#closed) return;
     this.#detach();
     if (error !== undefined) this.#ws.terminate();
-    this.owner?.onWebSocketClose(this, error);
+    this.owner?.onTransportClose(
+      this,
+      error === undefined ? "transport close" : "transport error",
+      error,
+    );
   }
 
   #detach(): void {
