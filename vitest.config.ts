@@ -9,6 +9,7 @@ export default defineConfig({
       "examples/test/**/*.test.ts",
       "bench/test/**/*.test.ts",
       "fuzz/test/**/*.test.ts",
+      "scripts/test/**/*.test.ts",
       "packaging/*.test.ts",
     ],
     exclude: ["**/node_modules/**", "**/dist/**"],
