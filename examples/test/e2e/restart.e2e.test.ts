@@ -100,7 +100,10 @@ describe("a server restart", () => {
     await start();
     for (const page of [ada, bob]) {
       await expect.poll(() => connection(page), { timeout: 20_000 }).toBe("connected");
-      await expect.poll(() => page.locator("#users li").allTextContents()).toEqual(["ada", "bob"]);
+      // The other page may come back up to one backoff delay (randomized) later.
+      await expect
+        .poll(() => page.locator("#users li").allTextContents(), { timeout: 20_000 })
+        .toEqual(["ada", "bob"]);
       expect(await page.isVisible("#login")).toBe(false);
       expect(await page.textContent("#login-error")).toBe("");
     }
