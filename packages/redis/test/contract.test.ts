@@ -14,7 +14,10 @@ for (const kind of CLIENT_KINDS) {
       return {
         servers: pairs.map(
           ({ pub, sub }) =>
-            new Server({ ...serverOptions, adapter: createAdapter(pub, sub, { key }) }),
+            new Server({
+              ...serverOptions,
+              adapter: createAdapter(pub, sub, { key, requestsTimeout: 1500 }),
+            }),
         ),
         close: async () => {
           for (const pair of pairs) await pair.quit();
