@@ -111,7 +111,7 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   override init(): void {
-    const onState = (_state: RedisState, err?: Error) => this.#onState(err);
+    const onState = (state: RedisState, err?: Error) => this.#onState(state, err);
     this.#listeners.push(this.#pub.onState(onState), this.#sub.onState(onState));
     const subs: Array<[string, boolean, MessageListener]> = [
       [`${this.#ch.broadcast}*`, true, this.#onBroadcast],
@@ -147,7 +147,15 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   #countNodes(): Promise<number> {
+    if (this.#health !== "ready") return Promise.reject(this.#unavailable());
     return this.#pub.numsub(this.#ch.request);
+  }
+
+  #unavailable(): RedisAdapterError {
+    return new RedisAdapterError(
+      RedisAdapterErrorCode.REDIS_UNAVAILABLE,
+      "Redis is not connected (see the adapter's health)",
+    );
   }
 
   // ---- sending ----
@@ -298,6 +306,7 @@ export class RedisAdapter extends InMemoryAdapter {
   #request(fields: Rec, onResponse: (msg: Rec) => void): Promise<void> {
     const requestId = newRequestId();
     return new Promise<void>((resolve, reject) => {
+      if (this.#health !== "ready") throw this.#unavailable();
       this.#requests.start(requestId, onResponse, (err) => (err ? reject(err) : resolve()));
       const payload = JSON.stringify({ uid: this.uid, requestId, ...fields });
       // Publish and count in parallel: answers that come first are kept until the count.
@@ -529,12 +538,10 @@ export class RedisAdapter extends InMemoryAdapter {
     return this.#pub.state === "ready" && this.#sub.state === "ready" ? "ready" : "down";
   }
 
-  #onState(err?: Error): void {
-    const health = this.#computeHealth();
-    if (health === this.#health) return;
-    this.#health = health;
-    debug("%s: Redis %s", this.nsp.name, health);
-    if (health === "down") {
+  #onState(state: RedisState, err?: Error): void {
+    // Any client going down fails what waits (even when the other one went first): a
+    // request it carried may never be answered.
+    if (state === "down") {
       this.#requests.failAll(
         new RedisAdapterError(
           RedisAdapterErrorCode.REDIS_CONNECTION_LOST,
@@ -543,6 +550,10 @@ export class RedisAdapter extends InMemoryAdapter {
         ),
       );
     }
+    const health = this.#computeHealth();
+    if (health === this.#health) return;
+    this.#health = health;
+    debug("%s: Redis %s", this.nsp.name, health);
     this.emit("health", health, err);
   }
 }
