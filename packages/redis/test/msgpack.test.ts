@@ -1,4 +1,4 @@
-// The msgpack codec of the classic format: byte equality with notepack.io (what
+// The msgpack codec of the classic format: byte equality with notepack.io 3 (what
 // @socket.io/redis-adapter writes) over generated values, and the safe decoder's refusals
 // of hostile bytes, each with its code.
 import fc from "fast-check";
@@ -103,7 +103,12 @@ describe("msgpack encode: byte equality with notepack.io", () => {
         new DataView(new ArrayBuffer(3)),
       ],
     ],
-    ["Dates", [new Date(0), new Date(-1), new Date(2 ** 40), new Date(Number.NaN)]],
+    [
+      "Dates in each timestamp form",
+      [0, -1, 1234567, 2 ** 32 * 1000, 2 ** 34 * 1000 - 1, 2 ** 34 * 1000, 2 ** 40, Number.NaN].map(
+        (ms) => new Date(ms),
+      ),
+    ],
     ["arrays of every count class", [0, 15, 16, 65535, 65536].map((n) => new Array(n).fill(1))],
     [
       "maps of every count class",
@@ -175,6 +180,12 @@ describe("msgpack decode", () => {
     expect(decode(bytes("d700 00000000 000003e8"))).toEqual(new Date(1000));
     expect(decode(bytes("c7020001 02"))).toEqual(new Uint8Array([1, 2]).buffer);
     expect(decode(bytes("d5050102"))).toEqual([5, Buffer.from([1, 2])]);
+  });
+
+  it("ext type -1: the timestamp in its 32-, 64- and 96-bit forms", () => {
+    expect(decode(bytes("d6ff 00000001"))).toEqual(new Date(1000));
+    expect(decode(bytes("d7ff 872eef00 000004d2"))).toEqual(new Date(1234567));
+    expect(decode(bytes("c70cff 3b8b87c0 ffffffff ffffffff"))).toEqual(new Date(-1));
   });
 
   it.each([

@@ -18,7 +18,8 @@ function invalid(message: string): RedisAdapterError {
  * is allocated (a 5-byte array32 header cannot claim 30 million items), nesting is bounded,
  * a map key `__proto__` is refused, and the value must end exactly at the end of the bytes.
  * Reads what notepack.io writes the way notepack.io reads it: bin as Buffer, fixext1 type 0
- * as `undefined`, fixext8 type 0 as Date, other ext type 0 as ArrayBuffer, any other ext as
+ * as `undefined`, fixext8 type 0 as Date, other ext type 0 as ArrayBuffer, the timestamp
+ * extension (type -1, how notepack.io 3 writes Dates) as Date, any other ext as
  * `[type, Buffer]`; 64-bit integers as numbers.
  */
 class Reader {
@@ -114,7 +115,24 @@ class Reader {
       const bytes = this.#bin(n);
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + n);
     }
+    if (type === -1 && (n === 4 || n === 8 || n === 12)) return this.#timestamp(n);
     return [type, this.#bin(n)];
+  }
+
+  /** The msgpack timestamp extension (notepack.io 3 writes Dates so) as a Date, in ms. */
+  #timestamp(n: 4 | 8 | 12): Date {
+    const b = this.#b;
+    const at = this.#pos;
+    this.#pos += n;
+    if (n === 4) return new Date(b.readUInt32BE(at) * 1000);
+    if (n === 8) {
+      const hi = b.readUInt32BE(at);
+      const sec = (hi & 0x3) * 4294967296 + b.readUInt32BE(at + 4);
+      return new Date(sec * 1000 + Math.floor(hi / 4 / 1e6));
+    }
+    const ns = b.readUInt32BE(at);
+    const sec = b.readInt32BE(at + 4) * 4294967296 + b.readUInt32BE(at + 8);
+    return new Date(sec * 1000 + Math.floor(ns / 1e6));
   }
 
   #value(depth: number): unknown {

@@ -3,16 +3,17 @@ import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
 /**
  * The MessagePack writer of the classic format: for every value the adapter and emitter
  * send (plain objects, arrays, strings, numbers, booleans, null, undefined, Buffers, typed
- * arrays, Dates), byte for byte what notepack.io 2.x writes (checked by
- * `test/msgpack.test.ts` over generated values), because @socket.io/redis-adapter and
- * @socket.io/redis-emitter nodes read and write it:
+ * arrays, Dates), byte for byte what notepack.io 3.0.x writes (checked by
+ * `test/msgpack.test.ts` over generated values), because @socket.io/redis-adapter 8.x and
+ * @socket.io/redis-emitter 5.x bundle that version and read and write it:
  *
  * - integral numbers in the smallest int/uint form, 64-bit (`cf`/`d3`) from 2^32 / -2^31 on
  *   (wrapping beyond 2^64 as notepack.io does); fractions, NaN and ±Infinity as float64;
- * - `undefined` as fixext1 type 0 (`d4 00 00`), `Date` as fixext8 type 0 (ms as two 32-bit
- *   halves), Buffer as bin, other ArrayBuffer views and ArrayBuffer as ext type 0;
- * - objects: own enumerable string keys, keys whose value is a function left out, `toJSON()`
- *   used when present; Map and Set have none, so they are empty maps.
+ * - `undefined` as nil (`c0`); `Date` as the msgpack timestamp extension (type -1, in its
+ *   32-, 64- or 96-bit form); Buffer, ArrayBuffer and typed arrays as bin, a typed array
+ *   element by element as `Buffer.from` converts it (a DataView is empty);
+ * - objects: own enumerable string keys, keys whose value is a function or `undefined` left
+ *   out, `toJSON()` used when present; Map and Set have none, so they are empty maps.
  *
  * Symbols and bigints (and functions in arrays) cannot be written: `SB_ERR_REDIS_UNENCODABLE`.
  */
@@ -63,8 +64,12 @@ function float64(v: number): void {
 
 /** Two 32-bit halves: high = floor(v / 2^32) (two's complement for negatives), low = v mod 2^32. */
 function int64(b: number, v: number): void {
-  ensure(9);
-  scratch[pos++] = b;
+  u8(b);
+  halves(v);
+}
+
+function halves(v: number): void {
+  ensure(8);
   const hi = Math.floor(v / 4294967296);
   const lo = v >>> 0;
   scratch.writeUInt32BE(hi >>> 0, pos);
@@ -114,18 +119,11 @@ function writeString(v: string): void {
   pos += scratch.write(v, pos, "utf8");
 }
 
-function writeBytes(bytes: Uint8Array, bin: boolean): void {
+function writeBytes(bytes: Uint8Array): void {
   const n = bytes.byteLength;
-  if (bin) {
-    if (n < 256) head8(0xc4, n);
-    else if (n < 65536) head16(0xc5, n);
-    else head32(0xc6, n);
-  } else {
-    if (n < 256) head8(0xc7, n);
-    else if (n < 65536) head16(0xc8, n);
-    else head32(0xc9, n);
-    u8(0x00);
-  }
+  if (n < 256) head8(0xc4, n);
+  else if (n < 65536) head16(0xc5, n);
+  else head32(0xc6, n);
   ensure(n);
   scratch.set(bytes, pos);
   pos += n;
@@ -153,16 +151,50 @@ function write(v: unknown): void {
       u8(v ? 0xc3 : 0xc2);
       return;
     case "undefined":
-      ensure(3);
-      scratch[pos++] = 0xd4;
-      scratch[pos++] = 0;
-      scratch[pos++] = 0;
+      u8(0xc0);
       return;
     case "object":
       writeObject(v);
       return;
     default:
       throw unencodable(typeof v);
+  }
+}
+
+/** Whether an object member is written (functions and `undefined` are left out). */
+function carried(value: unknown): boolean {
+  return value !== undefined && typeof value !== "function";
+}
+
+/**
+ * The msgpack timestamp extension (type -1) of `ms`: seconds only in 32 bits when they fit,
+ * nanoseconds (30 bits) + seconds (34 bits) in 64, else nanoseconds + signed seconds in 96.
+ * An invalid Date is the 96-bit zero, as notepack.io 3 writes it.
+ */
+function writeTimestamp(ms: number): void {
+  const valid = Number.isFinite(ms);
+  const sec = valid ? Math.floor(ms / 1000) : 0;
+  const ns = valid ? (ms - sec * 1000) * 1e6 : 0;
+  if (valid && ns === 0 && sec >= 0 && sec < 4294967296) {
+    ensure(6);
+    scratch[pos++] = 0xd6;
+    scratch[pos++] = 0xff;
+    scratch.writeUInt32BE(sec, pos);
+    pos += 4;
+  } else if (valid && sec >= 0 && sec < 17179869184) {
+    ensure(10);
+    scratch[pos++] = 0xd7;
+    scratch[pos++] = 0xff;
+    scratch.writeUInt32BE(ns * 4 + Math.floor(sec / 4294967296), pos);
+    scratch.writeUInt32BE(sec >>> 0, pos + 4);
+    pos += 8;
+  } else {
+    head8(0xc7, 12);
+    u8(0xff);
+    ensure(4);
+    scratch.writeUInt32BE(ns, pos);
+    pos += 4;
+    halves(sec);
   }
 }
 
@@ -178,26 +210,22 @@ function writeObject(v: object | null): void {
     return;
   }
   if (Buffer.isBuffer(v)) {
-    writeBytes(v, true);
+    writeBytes(v);
     return;
   }
   if (ArrayBuffer.isView(v)) {
-    writeBytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), false);
+    // Buffer.from's conversion: a typed array element by element, a DataView as nothing.
+    const bytes =
+      v instanceof DataView ? new Uint8Array(0) : Uint8Array.from(v as ArrayLike<number>);
+    writeBytes(bytes);
     return;
   }
   if (v instanceof ArrayBuffer) {
-    writeBytes(new Uint8Array(v), false);
+    writeBytes(new Uint8Array(v));
     return;
   }
   if (v instanceof Date) {
-    const ms = v.getTime();
-    ensure(10);
-    scratch[pos++] = 0xd7;
-    scratch[pos++] = 0;
-    const hi = Number.isNaN(ms) ? 0 : Math.floor(ms / 4294967296);
-    scratch.writeUInt32BE(hi >>> 0, pos);
-    scratch.writeUInt32BE(Number.isNaN(ms) ? 0 : ms >>> 0, pos + 4);
-    pos += 8;
+    writeTimestamp(v.getTime());
     return;
   }
   const toJSON = (v as { toJSON?: unknown }).toJSON;
@@ -208,11 +236,11 @@ function writeObject(v: object | null): void {
   const record = v as Record<string, unknown>;
   const keys = Object.keys(record);
   let n = 0;
-  for (const key of keys) if (typeof record[key] !== "function") n++;
+  for (const key of keys) if (carried(record[key])) n++;
   containerHead(n, 0x80, 0xde);
   for (const key of keys) {
     const value = record[key];
-    if (typeof value === "function") continue;
+    if (!carried(value)) continue;
     writeString(key);
     write(value);
   }
