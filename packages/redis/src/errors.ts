@@ -24,6 +24,8 @@ export const RedisAdapterErrorCode = {
   FORBIDDEN_KEY: "SB_ERR_REDIS_FORBIDDEN_KEY",
   /** A channel message decoded, but its shape is not one of the format's messages. */
   INVALID_MESSAGE: "SB_ERR_REDIS_INVALID_MESSAGE",
+  /** The emitter was given an ack callback: nobody could answer it (as @socket.io/redis-emitter, it throws). */
+  ACKS_UNSUPPORTED: "SB_ERR_REDIS_ACKS_UNSUPPORTED",
   /** A channel message is larger than `maxMessageBytes`. */
   MESSAGE_TOO_LARGE: "SB_ERR_REDIS_MESSAGE_TOO_LARGE",
 } as const;

@@ -9,6 +9,12 @@ export {
   type RedisAdapterOptions,
 } from "./classic/redis-adapter.js";
 export { createAdapter } from "./create-adapter.js";
+export { Emitter, type EmitterOptions } from "./emitter/emitter.js";
+export {
+  EmitterBroadcast,
+  type EmitterFlags,
+  type EmitterParser,
+} from "./emitter/emitter-broadcast.js";
 export { RedisAdapterError, RedisAdapterErrorCode } from "./errors.js";
 export { type DecodeOptions, msgpackParser, type Parser } from "./msgpack/index.js";
 export type { AnyRedisClient, RedisState } from "./redis-client.js";

@@ -209,15 +209,14 @@ function writeObject(v: object | null): void {
     for (let i = 0; i < n; i++) write(v[i]);
     return;
   }
-  if (Buffer.isBuffer(v)) {
+  if (v instanceof Uint8Array) {
     writeBytes(v);
     return;
   }
   if (ArrayBuffer.isView(v)) {
-    // Buffer.from's conversion: a typed array element by element, a DataView as nothing.
-    const bytes =
-      v instanceof DataView ? new Uint8Array(0) : Uint8Array.from(v as ArrayLike<number>);
-    writeBytes(bytes);
+    // Buffer.from's conversion (notepack.io 3's): another typed array element by element
+    // (each value mod 256; the type is only named for the checker), a DataView as nothing.
+    writeBytes(v instanceof DataView ? new Uint8Array(0) : Uint8Array.from(v as Uint16Array));
     return;
   }
   if (v instanceof ArrayBuffer) {
