@@ -1,9 +1,10 @@
 import type { AdapterConstructor, AdapterNamespace } from "@switchboard/server";
 import { RedisAdapter, type RedisAdapterOptions } from "./classic/redis-adapter.js";
 import { msgpackParser } from "./msgpack/index.js";
+import { PythonIngest } from "./python/ingest.js";
 import { type AnyRedisClient, wrapRedisClient } from "./redis-client.js";
 
-const DEFAULTS: RedisAdapterOptions = {
+const DEFAULTS: CreateAdapterOptions = {
   key: "socket.io",
   requestsTimeout: 5000,
   publishOnSpecificResponseChannel: false,
@@ -11,14 +12,29 @@ const DEFAULTS: RedisAdapterOptions = {
   maxPendingRequests: 1000,
   maxMessageBytes: 32 * 1024 * 1024,
   nodeCheckInterval: 1000,
+  pythonChannel: undefined,
+  pythonMaxBytes: 1024 * 1024,
 };
 
 function positive(value: unknown, name: string): void {
   if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
     throw new TypeError(
-      `${name} must be a positive number of ${name === "maxMessageBytes" ? "bytes" : "ms"}`,
+      `${name} must be a positive number of ${name.endsWith("Bytes") ? "bytes" : "ms"}`,
     );
   }
+}
+
+/** Options of {@link createAdapter}: the adapter's, plus the Python channel. */
+export interface CreateAdapterOptions extends RedisAdapterOptions {
+  /**
+   * Also carry out what python-socketio's `RedisManager` / Flask-SocketIO's `message_queue`
+   * publish on this Redis channel (`"socketio"`, python-socketio's default; `"flask-socketio"`,
+   * Flask-SocketIO's): emit, enter_room, leave_room, close_room, disconnect, on this node's
+   * sockets. Default: none (off).
+   */
+  pythonChannel: string | undefined;
+  /** Python channel messages larger than this are dropped unread. Default 1 MiB (bytes). */
+  pythonMaxBytes: number;
 }
 
 /**
@@ -46,9 +62,9 @@ function positive(value: unknown, name: string): void {
 export function createAdapter(
   pubClient: AnyRedisClient,
   subClient: AnyRedisClient,
-  options: Partial<RedisAdapterOptions> = {},
+  options: Partial<CreateAdapterOptions> = {},
 ): AdapterConstructor {
-  const opts: RedisAdapterOptions = { ...DEFAULTS };
+  const opts: CreateAdapterOptions = { ...DEFAULTS };
   for (const [name, value] of Object.entries(options)) {
     if (value !== undefined) (opts as unknown as Record<string, unknown>)[name] = value;
   }
@@ -61,11 +77,32 @@ export function createAdapter(
   if (typeof opts.parser?.encode !== "function" || typeof opts.parser.decode !== "function") {
     throw new TypeError("parser must have encode and decode");
   }
+  if (
+    opts.pythonChannel !== undefined &&
+    (typeof opts.pythonChannel !== "string" || opts.pythonChannel === "")
+  ) {
+    throw new TypeError("pythonChannel must be a non-empty string");
+  }
+  positive(opts.pythonMaxBytes, "pythonMaxBytes");
   const pub = wrapRedisClient(pubClient);
   const sub = wrapRedisClient(subClient);
+  const python =
+    opts.pythonChannel === undefined
+      ? undefined
+      : new PythonIngest(sub, opts.pythonChannel, { maxBytes: opts.pythonMaxBytes });
   return class extends RedisAdapter {
     constructor(nsp: AdapterNamespace) {
       super(nsp, pub, sub, opts);
+    }
+
+    override init(): void {
+      super.init();
+      python?.add(this);
+    }
+
+    override close(): void {
+      python?.delete(this);
+      super.close();
     }
   };
 }

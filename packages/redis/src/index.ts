@@ -8,7 +8,7 @@ export {
   type RedisAdapterHealth,
   type RedisAdapterOptions,
 } from "./classic/redis-adapter.js";
-export { createAdapter } from "./create-adapter.js";
+export { type CreateAdapterOptions, createAdapter } from "./create-adapter.js";
 export { Emitter, type EmitterOptions } from "./emitter/emitter.js";
 export {
   EmitterBroadcast,

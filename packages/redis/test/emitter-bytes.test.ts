@@ -5,7 +5,13 @@ import { Emitter as SocketIoEmitter } from "@socket.io/redis-emitter";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { Emitter, RedisAdapterError } from "../src/index.js";
-import { CLIENT_KINDS, type ClientPair, clientPair, redisPort, uniqueKey } from "./helpers/redis.js";
+import {
+  CLIENT_KINDS,
+  type ClientPair,
+  clientPair,
+  redisPort,
+  uniqueKey,
+} from "./helpers/redis.js";
 
 const WAIT_MS = 5000;
 
@@ -76,7 +82,10 @@ async function listen(key: string): Promise<{ heard: Heard[]; close(): void }> {
   const sub = new Redis({ port: await redisPort(), host: "127.0.0.1" });
   const heard: Heard[] = [];
   sub.on("pmessageBuffer", (_pattern: Buffer, channel: Buffer, message: Buffer) => {
-    heard.push({ channel: `K${channel.toString().slice(key.length)}`, hex: message.toString("hex") });
+    heard.push({
+      channel: `K${channel.toString().slice(key.length)}`,
+      hex: message.toString("hex"),
+    });
   });
   // Both `key#…` and `key-request#…`.
   await sub.psubscribe(`${key}*`);
@@ -148,8 +157,14 @@ describe("Emitter: the bytes of @socket.io/redis-emitter", () => {
         [(e: EmitterLike) => e.to("r").emit("disconnecting"), "SB_ERR_RESERVED_EVENT"],
         [(e: EmitterLike) => e.emit("removeListener"), "SB_ERR_RESERVED_EVENT"],
       ] as const) {
-        expect(code(() => call(theirs as unknown as EmitterLike)), String(call)).toBeDefined();
-        expect(code(() => call(ours)), String(call)).toBe(expected);
+        expect(
+          code(() => call(theirs as unknown as EmitterLike)),
+          String(call),
+        ).toBeDefined();
+        expect(
+          code(() => call(ours)),
+          String(call),
+        ).toBe(expected);
       }
       expect(() => ours.emit("ev", ack as never)).toThrow(RedisAdapterError);
       // A marker after them: once it is heard, nothing else was published.
