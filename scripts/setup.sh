@@ -3,14 +3,15 @@
 # Debian's chromium (browser tests, never a downloaded browser), a local redis-server, and
 # the Python peers of the interop tests (interop/python/): Debian's python3-socketio,
 # python3-flask-socketio and python3-eventlet, with python3-requests and python3-websocket
+# (and python3-redis for RedisManager, the publisher of packages/redis's Python channel tests)
 # for the Python client's polling and WebSocket, all in Debian's /usr/bin/python3.
 set -euo pipefail
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
-if ! /usr/bin/python3 -c 'import socketio, flask_socketio, eventlet, requests, websocket' >/dev/null 2>&1; then
-  need_apt+=(python3 python3-socketio python3-flask-socketio python3-eventlet python3-requests python3-websocket)
+if ! /usr/bin/python3 -c 'import socketio, flask_socketio, eventlet, requests, websocket, redis' >/dev/null 2>&1; then
+  need_apt+=(python3 python3-socketio python3-flask-socketio python3-eventlet python3-requests python3-websocket python3-redis)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} from Debian's packages"
