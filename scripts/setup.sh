@@ -3,8 +3,8 @@
 # Debian's chromium (browser tests, never a downloaded browser), a local redis-server, and
 # the Python peers of the interop tests (interop/python/): Debian's python3-socketio,
 # python3-flask-socketio and python3-eventlet, with python3-requests and python3-websocket
-# (and python3-redis for RedisManager, the publisher of packages/redis's Python channel tests)
-# for the Python client's polling and WebSocket, all in Debian's /usr/bin/python3.
+# for the Python client's polling and WebSocket, and python3-redis for RedisManager (the
+# publisher of packages/redis's Python channel tests), all in Debian's /usr/bin/python3.
 set -euo pipefail
 
 need_apt=()
