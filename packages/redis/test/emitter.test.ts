@@ -136,7 +136,7 @@ describe.each(EMITTERS)("%s to Switchboard and socket.io nodes", (_title, which)
             transports: ["websocket"],
             forceNew: true,
           });
-          await new Promise((resolve) => socket.once("connect", resolve));
+          await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
           clients[name] = socket;
         }),
       ),
