@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import type { EventPacket, SocketPacket } from "@switchboard/protocol";
 import {
   type AdapterNamespace,
+  type AdapterSocket,
   type BroadcastOptions,
+  type Handshake,
   InMemoryAdapter,
   type Room,
   type SocketDetails,
@@ -30,6 +32,9 @@ import { PendingRequests } from "./requests.js";
 import { serializeSockets } from "./serialize-sockets.js";
 
 const debug = debugModule("switchboard:redis:adapter");
+
+/** The request id at the start of a JSON response (`{"requestId":…` or `{"type":8,"requestId":…`). */
+const REQUEST_ID = /"requestId":"([^"\\]*)"/;
 
 /** Options of `createAdapter` (all optional there). Times in ms, sizes in bytes. */
 export interface RedisAdapterOptions {
@@ -75,6 +80,8 @@ export class RedisAdapter extends InMemoryAdapter {
   /** The node count asked by the latest ack broadcast, shared with its serverCount() call. */
   #sharedCount: Promise<number> | undefined;
   #closed = false;
+  /** Plain copies of local sockets' handshakes, made once per socket (fetchSockets). */
+  readonly #handshakes = new WeakMap<AdapterSocket, Handshake>();
 
   constructor(
     nsp: AdapterNamespace,
@@ -254,6 +261,25 @@ export class RedisAdapter extends InMemoryAdapter {
       });
     }
     super.disconnectSockets(opts, close);
+  }
+
+  /**
+   * A socket's description, its handshake copied once: a handshake does not change after
+   * the connection (fetchSockets then costs no copy, and its JSON is cached too).
+   */
+  protected override describe(socket: AdapterSocket): SocketDetails {
+    const cached = this.#handshakes.get(socket);
+    if (cached !== undefined) {
+      return {
+        id: socket.id,
+        handshake: cached,
+        rooms: (this.socketRooms(socket.id) as Set<Room> | undefined) ?? new Set(),
+        data: socket.data,
+      };
+    }
+    const details = super.describe(socket);
+    this.#handshakes.set(socket, details.handshake);
+    return details;
   }
 
   override async fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]> {
@@ -499,38 +525,46 @@ export class RedisAdapter extends InMemoryAdapter {
 
   readonly #onResponse: MessageListener = (channel, payload) => {
     if (this.#tooLarge(channel, payload)) return;
-    // Every node hears every answer on the shared channel: skip, unparsed, those whose
-    // request id (in the first bytes of socket.io's JSON) is not waiting here.
-    if (payload[0] === 0x7b) {
-      const id = /"requestId":"([^"\\]*)"/.exec(payload.toString("latin1", 0, 160))?.[1];
-      if (id !== undefined && !this.#requests.waits(id)) return;
-    }
     try {
-      const { type, requestId, msg } = readHead(this.#decode(payload));
-      if (requestId === undefined) {
-        throw new RedisAdapterError(
-          RedisAdapterErrorCode.INVALID_MESSAGE,
-          "response without requestId",
-        );
-      }
-      if (type === RequestType.BROADCAST_CLIENT_COUNT) {
-        const n = msg.clientCount;
-        if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-          throw new RedisAdapterError(
-            RedisAdapterErrorCode.INVALID_MESSAGE,
-            "clientCount is not a count",
-          );
-        }
-        this.#requests.ackCount(requestId, n);
-      } else if (type === RequestType.BROADCAST_ACK) {
-        this.#requests.ackAnswer(requestId, msg.packet);
+      let decoded: unknown;
+      if (payload[0] === 0x7b) {
+        // Every node hears every answer on the shared channel: skip, unparsed, those whose
+        // request id (in the first bytes of socket.io's JSON) is not waiting here.
+        const id = REQUEST_ID.exec(payload.toString("latin1", 0, 160))?.[1];
+        if (id !== undefined && !this.#requests.waits(id)) return;
+        decoded = parseJson(payload);
       } else {
-        this.#requests.respond(requestId, msg);
+        decoded = this.#opts.parser.decode(payload);
       }
+      this.#handleResponse(decoded);
     } catch (err) {
       debug("dropped a response on %s: %s", channel, err);
     }
   };
+
+  #handleResponse(decoded: unknown): void {
+    const { type, requestId, msg } = readHead(decoded);
+    if (requestId === undefined) {
+      throw new RedisAdapterError(
+        RedisAdapterErrorCode.INVALID_MESSAGE,
+        "response without requestId",
+      );
+    }
+    if (type === RequestType.BROADCAST_CLIENT_COUNT) {
+      const n = msg.clientCount;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+        throw new RedisAdapterError(
+          RedisAdapterErrorCode.INVALID_MESSAGE,
+          "clientCount is not a count",
+        );
+      }
+      this.#requests.ackCount(requestId, n);
+    } else if (type === RequestType.BROADCAST_ACK) {
+      this.#requests.ackAnswer(requestId, msg.packet);
+    } else {
+      this.#requests.respond(requestId, msg);
+    }
+  }
 
   // ---- health ----
 
