@@ -2,8 +2,7 @@
 // node on ioredis, one on node-redis (both createAdapter) and a socket.io 4 node on
 // @socket.io/redis-adapter, each with two @switchboard/client sockets. Run with the
 // unmodified @socket.io/redis-emitter and with our Emitter on each Redis client library.
-import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { createAdapter as createSocketIoAdapter } from "@socket.io/redis-adapter";
 import { Emitter as SocketIoEmitter } from "@socket.io/redis-emitter";
 import { type Socket as ClientSocket, io as connect } from "@switchboard/client";
@@ -13,8 +12,7 @@ import { Server as SocketIoServer } from "socket.io";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdapter, Emitter } from "../src/index.js";
 import { type ClientPair, clientPair, redisPort, uniqueKey } from "./helpers/redis.js";
-
-const WAIT_MS = 5000;
+import { listen, received, WAIT_MS } from "./helpers/sockets.js";
 
 /** What the tests call on an emitter (both implementations have it). */
 interface EmitterLike {
@@ -49,14 +47,6 @@ const EMITTERS = [
   ["our Emitter on ioredis", "ioredis"],
   ["our Emitter on node-redis", "node-redis"],
 ] as const;
-
-function listen(http: HttpServer): Promise<string> {
-  return new Promise((resolve) =>
-    http.listen(0, "127.0.0.1", () =>
-      resolve(`http://127.0.0.1:${(http.address() as AddressInfo).port}`),
-    ),
-  );
-}
 
 /** Rooms of a client `<n>-<letter>`: `room-<n>-<letter>`, and `team` for the "a" ones. */
 function onConnection(socket: {
@@ -99,17 +89,6 @@ async function socketIoNode(key: string): Promise<Node> {
       sub.disconnect();
     },
   };
-}
-
-/** The arguments of the next `ev` on `socket`; rejects after WAIT_MS. */
-function received(socket: ClientSocket, ev: string): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${ev}" within ${WAIT_MS} ms`)), WAIT_MS);
-    socket.once(ev, (...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    });
-  });
 }
 
 describe.each(EMITTERS)("%s to Switchboard and socket.io nodes", (_title, which) => {

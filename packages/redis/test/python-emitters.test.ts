@@ -5,7 +5,6 @@
 // "/": a message for "/chat" is carried out on A and ignored on B.
 import { existsSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Socket as ClientSocket, io as connect } from "@switchboard/client";
@@ -15,8 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdapter } from "../src/index.js";
 import { pythonPublisherAvailable, runPython } from "./helpers/python.js";
 import { type ClientPair, clientPair, redisPort, uniqueKey } from "./helpers/redis.js";
-
-const WAIT_MS = 5000;
+import { listen, received, WAIT_MS } from "./helpers/sockets.js";
 
 interface Node {
   io: Server;
@@ -37,8 +35,7 @@ async function node(pair: ClientPair, key: string, channel: string, chat: boolea
   };
   io.on("connection", onConnection);
   if (chat) io.of("/chat").on("connection", onConnection);
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  return { io, url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
+  return { io, url: await listen(http) };
 }
 
 function client(url: string, name: string, team = false): Promise<ClientSocket> {
@@ -46,17 +43,6 @@ function client(url: string, name: string, team = false): Promise<ClientSocket> 
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(socket));
     socket.once("connect_error", reject);
-  });
-}
-
-/** The arguments of the next `ev` on `socket`; rejects after WAIT_MS. */
-function received(socket: ClientSocket, ev: string): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "${ev}" within ${WAIT_MS} ms`)), WAIT_MS);
-    socket.once(ev, (...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args);
-    });
   });
 }
 

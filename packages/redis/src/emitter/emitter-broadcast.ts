@@ -54,6 +54,11 @@ export function publisher(client: object): (channel: string, payload: Buffer | s
   };
 }
 
+/** Publishes a JSON request (join, leave, disconnect, server-side emit) on the namespace's request channel. */
+export function publishRequest(target: EmitterTarget, message: Record<string, unknown>): void {
+  target.publish(`${target.key}-request#${target.nsp}#`, JSON.stringify(message));
+}
+
 /** Throws for an ack callback among the arguments: nobody could answer it. */
 export function refuseAck(args: readonly unknown[]): void {
   if (typeof args[args.length - 1] === "function") {
@@ -178,8 +183,7 @@ export class EmitterBroadcast<EmitEvents extends EventsMap = DefaultEventsMap> {
   }
 
   #request(message: Record<string, unknown>): void {
-    const { key, nsp } = this.#target;
-    this.#target.publish(`${key}-request#${nsp}#`, JSON.stringify(message));
+    publishRequest(this.#target, message);
   }
 
   #with(flags: EmitterFlags): EmitterBroadcast<EmitEvents> {

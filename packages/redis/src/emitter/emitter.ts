@@ -15,6 +15,7 @@ import {
   type EmitterParser,
   type EmitterTarget,
   publisher,
+  publishRequest,
   RESERVED,
   refuseAck,
   refuseReserved,
@@ -153,11 +154,11 @@ export class Emitter<
   ): true {
     refuseReserved(ev, RESERVED_SERVER_SIDE);
     refuseAck(args);
-    const { key, nsp } = this.#target;
-    this.#target.publish(
-      `${key}-request#${nsp}#`,
-      JSON.stringify({ uid: EMITTER_UID, type: RequestType.SERVER_SIDE_EMIT, data: [ev, ...args] }),
-    );
+    publishRequest(this.#target, {
+      uid: EMITTER_UID,
+      type: RequestType.SERVER_SIDE_EMIT,
+      data: [ev, ...args],
+    });
     return true;
   }
 
