@@ -7,8 +7,10 @@ import { existsSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { format } from "node:util";
 import { type Socket as ClientSocket, io as connect } from "@switchboard/client";
 import { Server } from "@switchboard/server";
+import debugModule from "debug";
 import type { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createAdapter } from "../src/index.js";
@@ -54,6 +56,22 @@ function counting(
   const names: string[] = [];
   for (const [name, socket] of Object.entries(sockets)) socket.on(ev, () => names.push(name));
   return { count: () => names.length, names };
+}
+
+/** The codes of the Python channel messages dropped (debug-logged) while `run` runs. */
+async function droppedCodes(run: () => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  const { log } = debugModule;
+  const before = debugModule.disable();
+  debugModule.enable([before, "switchboard:redis:python"].filter(Boolean).join(","));
+  debugModule.log = (...args: unknown[]) => lines.push(format(...args));
+  try {
+    await run();
+  } finally {
+    debugModule.log = log;
+    debugModule.enable(before);
+  }
+  return lines.flatMap((line) => /dropped a message on \S+: (SB_ERR_\w+)/.exec(line)?.[1] ?? []);
 }
 
 describe.runIf(pythonPublisherAvailable())("Python emitters to Switchboard nodes", () => {
@@ -233,26 +251,39 @@ describe.runIf(pythonPublisherAvailable())("Python emitters to Switchboard nodes
     rmSync(marker, { force: true });
     const bad = counting(s, "bad");
     const good = received(s.b2, "good");
-    await publish(
-      [
-        "class Evil:",
-        `    def __reduce__(self): return (os.system, (${JSON.stringify(`touch ${marker}`)},))`,
-        "r.publish(CHANNEL, pickle.dumps(Evil()))",
-        "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'bad', 'data': Evil()}))",
-        "import datetime",
-        "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'bad', 'data': datetime.date(2020, 1, 1)}))",
-        "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'bad', 'data': 1}, protocol=0))",
-        "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'disconnect', 'data': 1}))",
-        "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'bad', 'data': 1})[:-3])",
-        "r.publish(CHANNEL, b'\\x80\\x04' + b'(' * 100000)",
-        "r.publish(CHANNEL, pickle.dumps({'method': 'drop_table', 'event': 'bad'}))",
-        "r.publish(CHANNEL, json.dumps({'method': 'emit', 'event': 'bad', 'namespace': 'no-slash'}))",
-        "r.publish(CHANNEL, json.dumps([1, 2]))",
-        "r.publish(CHANNEL, b'\\xff\\xfe not a message')",
-        "m.emit('good', 'still here')",
-      ].join("\n"),
+    const codes = await droppedCodes(() =>
+      publish(
+        [
+          "class Evil:",
+          `    def __reduce__(self): return (os.system, (${JSON.stringify(`touch ${marker}`)},))`,
+          "r.publish(CHANNEL, pickle.dumps(Evil()))",
+          "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'bad', 'data': Evil()}))",
+          "import datetime",
+          "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'bad', 'data': datetime.date(2020, 1, 1)}))",
+          "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'bad', 'data': 1}, protocol=0))",
+          "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'disconnect', 'data': 1}))",
+          "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'bad', 'data': 1})[:-3])",
+          "r.publish(CHANNEL, b'\\x80\\x04' + b'(' * 100000)",
+          "r.publish(CHANNEL, pickle.dumps({'method': 'drop_table', 'event': 'bad'}))",
+          "r.publish(CHANNEL, json.dumps({'method': 'emit', 'event': 'bad', 'namespace': 'no-slash'}))",
+          "r.publish(CHANNEL, json.dumps([1, 2]))",
+          "r.publish(CHANNEL, b'\\xff\\xfe not a message')",
+          "r.publish(CHANNEL, pickle.dumps({'method': 'emit', 'event': 'bad', 'data': 'x' * (2 << 20)}))",
+          "m.emit('good', 'still here')",
+        ].join("\n"),
+      ),
     );
     expect(await good).toEqual(["still here"]);
+    // Each node drops each message, with its code: objects and calls (3), not a message
+    // (protocol 0 text, a reserved event, unknown method, bad namespace, a list, garbage: 6),
+    // broken pickles (truncated, 100,000 MARKs: 2), over pythonMaxBytes (1).
+    const perNode = [
+      ...new Array(3).fill("SB_ERR_PICKLE_FORBIDDEN_OPCODE"),
+      ...new Array(2).fill("SB_ERR_PICKLE_MALFORMED"),
+      ...new Array(6).fill("SB_ERR_PYTHON_INVALID_MESSAGE"),
+      "SB_ERR_PYTHON_TOO_LARGE",
+    ];
+    expect(codes.sort()).toEqual([...perNode, ...perNode].sort());
     expect(bad.count()).toBe(0);
     expect(existsSync(marker)).toBe(false);
     // Cluster traffic of the adapter is unaffected.
