@@ -286,9 +286,17 @@ describe("dependencies", () => {
 describe("@switchboard/redis", () => {
   // No Redis client is installed in the app (both are optional peers): the package loads,
   // and createAdapter refuses an object that is no Redis client with a TypeError.
-  it.each(["redis-smoke.mjs", "redis-smoke.cjs"])("%s: createAdapter loads", async (script) => {
-    expect(await runJson(script)).toEqual({ createAdapter: "function", refusesNonClient: true });
-  });
+  it.each(["redis-smoke.mjs", "redis-smoke.cjs"])(
+    "%s: createAdapter and Emitter load",
+    async (script) => {
+      expect(await runJson(script)).toEqual({
+        createAdapter: "function",
+        refusesNonClient: true,
+        Emitter: "function",
+        emitterRefusesNonClient: true,
+      });
+    },
+  );
 });
 
 describe("socket.io's chat example with only the import changed", () => {
