@@ -176,6 +176,19 @@ describe("Emitter: the bytes of @socket.io/redis-emitter", () => {
     }
   });
 
+  it("a message emitted while ioredis still connects is queued, not lost (as the reference)", async () => {
+    const key = uniqueKey("early");
+    const { heard, close } = await listen(key);
+    try {
+      reference = new Redis({ port: await redisPort(), host: "127.0.0.1" });
+      expect(reference.status).not.toBe("ready");
+      new Emitter(reference, { key }).emit("early", 1);
+      await expect.poll(() => heard.length, { timeout: WAIT_MS }).toBe(1);
+    } finally {
+      close();
+    }
+  });
+
   it("throws TypeError for what is not a Redis client or a bad option", () => {
     expect(() => new Emitter({})).toThrow(TypeError);
     const client = new Redis({ lazyConnect: true });

@@ -10,6 +10,7 @@ import { type Room, SocketError, SocketErrorCode } from "@switchboard/server";
 import debugModule from "debug";
 import { RequestType } from "../classic/format.js";
 import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
+import type { RedisClient } from "../redis-client.js";
 
 const debug = debugModule("switchboard:redis:emitter");
 
@@ -36,20 +37,31 @@ export interface EmitterTarget {
 /** The id @socket.io/redis-emitter writes as the sender of its messages (every node accepts it). */
 export const EMITTER_UID = "emitter";
 
-/** Publishes on the raw client, logging a failure (an emitter has nobody to report it to). */
-export function publisher(client: object): (channel: string, payload: Buffer | string) => void {
-  const publish = (client as { publish?: unknown }).publish;
-  if (typeof publish !== "function") {
-    throw new TypeError("the Redis client has no publish()");
-  }
+/**
+ * How the emitter publishes: through the client layer once the client is ready (on a Redis
+ * Cluster it keeps one emitter's messages in order across channels, as the adapter's), and
+ * straight on the user's client before (ioredis queues commands while it connects, so an
+ * emitter used right after `new Redis()` loses nothing, as with @socket.io/redis-emitter).
+ * A failure is debug-logged: an emitter has nobody to report it to.
+ */
+export function publisher(
+  client: object,
+  wrapped: RedisClient,
+): (channel: string, payload: Buffer | string) => void {
+  const raw = (client as { publish?: unknown }).publish;
+  if (typeof raw !== "function") throw new TypeError("the Redis client has no publish()");
+  const failed = (channel: string) => (err: unknown) =>
+    debug("publish on %s failed: %s", channel, err);
   return (channel, payload) => {
+    if (wrapped.state === "ready") {
+      wrapped.publish(channel, payload).catch(failed(channel));
+      return;
+    }
     try {
-      const sent: unknown = publish.call(client, channel, payload);
-      if (sent instanceof Promise) {
-        sent.catch((err: unknown) => debug("publish on %s failed: %s", channel, err));
-      }
+      const sent: unknown = raw.call(client, channel, payload);
+      if (sent instanceof Promise) sent.catch(failed(channel));
     } catch (err) {
-      debug("publish on %s failed: %s", channel, err);
+      failed(channel)(err);
     }
   };
 }

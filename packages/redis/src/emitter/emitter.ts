@@ -76,7 +76,7 @@ export class Emitter<
   constructor(redisClient: AnyRedisClient, opts: Partial<EmitterOptions> = {}, nsp = "/") {
     // Validates the client (TypeError for anything else); the wrapper's "error" listener also
     // keeps a node-redis connection error from crashing an emitter-only process.
-    wrapRedisClient(redisClient);
+    const wrapped = wrapRedisClient(redisClient);
     const key = opts.key ?? "socket.io";
     const parser = opts.parser ?? msgpackParser;
     if (typeof key !== "string" || key === "") {
@@ -85,7 +85,7 @@ export class Emitter<
     if (typeof parser?.encode !== "function") throw new TypeError("parser must have encode()");
     this.#client = redisClient;
     this.#opts = { key, parser };
-    this.#target = { publish: publisher(redisClient), key, nsp, parser };
+    this.#target = { publish: publisher(redisClient, wrapped), key, nsp, parser };
   }
 
   /** An emitter for another namespace (`"/"` is prepended when missing), same client and options. */
