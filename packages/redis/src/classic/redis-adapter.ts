@@ -33,6 +33,12 @@ import { serializeSockets } from "./serialize-sockets.js";
 
 const debug = debugModule("switchboard:redis:adapter");
 
+/**
+ * How the uid of a Switchboard node starts (the rest is random): other nodes then know it
+ * listens on its own response channel. A uid is an opaque string to socket.io nodes.
+ */
+const SWITCHBOARD_UID = "sb-";
+
 /** The request id at the start of a JSON response (`{"requestId":…` or `{"type":8,"requestId":…`). */
 const REQUEST_ID = /"requestId":"([^"\\]*)"/;
 
@@ -90,7 +96,7 @@ export class RedisAdapter extends InMemoryAdapter {
     opts: RedisAdapterOptions,
   ) {
     super(nsp);
-    this.uid = randomBytes(8).toString("hex");
+    this.uid = `${SWITCHBOARD_UID}${randomBytes(7).toString("hex")}`;
     this.#pub = pub;
     this.#sub = sub;
     this.#opts = opts;
@@ -350,10 +356,12 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   #respond(requester: string | undefined, payload: Buffer | string): void {
-    const channel =
-      this.#opts.publishOnSpecificResponseChannel && requester !== undefined
-        ? `${this.#ch.response}${requester}#`
-        : this.#ch.response;
+    // A Switchboard requester always listens on its own channel (as socket.io 8 nodes do):
+    // answering there spares every other node a copy (a fetch answer can be megabytes).
+    const specific =
+      requester !== undefined &&
+      (this.#opts.publishOnSpecificResponseChannel || requester.startsWith(SWITCHBOARD_UID));
+    const channel = specific ? `${this.#ch.response}${requester}#` : this.#ch.response;
     this.#publish(channel, payload);
   }
 
