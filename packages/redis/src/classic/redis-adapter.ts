@@ -213,9 +213,25 @@ export class RedisAdapter extends InMemoryAdapter {
     clientCountCallback: (clientCount: number) => void,
     ack: (...args: unknown[]) => void,
   ): void {
-    if (opts.flags?.local !== true)
+    if (opts.flags?.local !== true) {
       this.#publishAckBroadcast(packet as EventPacket, opts, clientCountCallback, ack);
+    } else {
+      // Only this node answers: the caller's serverCount() must say so.
+      this.#shareCount(Promise.resolve(1));
+    }
     super.broadcastWithAck(packet, opts, clientCountCallback, ack);
+  }
+
+  /**
+   * The node count that the caller of broadcastWithAck (collectAcks) gets from its
+   * serverCount() call right after: the count this broadcast expects answers from.
+   */
+  #shareCount(count: Promise<number>): void {
+    count.catch(() => {}); // observed by the caller, or by nobody
+    this.#sharedCount = count;
+    queueMicrotask(() => {
+      if (this.#sharedCount === count) this.#sharedCount = undefined;
+    });
   }
 
   #publishAckBroadcast(
@@ -242,16 +258,14 @@ export class RedisAdapter extends InMemoryAdapter {
         (arg) => ack(arg),
       );
     } catch (err) {
+      // Not published (unencodable, too many waiting): the ack fails with this error.
       debug("ack broadcast not published: %s", err);
+      this.#shareCount(Promise.reject(err));
       return;
     }
     this.#publish(this.#ch.request, payload);
     const count = this.#countNodes();
-    // The caller (collectAcks) asks serverCount() right after: it gets this same answer.
-    this.#sharedCount = count;
-    queueMicrotask(() => {
-      if (this.#sharedCount === count) this.#sharedCount = undefined;
-    });
+    this.#shareCount(count);
     count.then(
       (n) => this.#requests.expectAck(requestId, n - 1),
       (err: unknown) => debug("node count failed: %s", err),
