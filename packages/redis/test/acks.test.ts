@@ -54,7 +54,7 @@ describe("ack broadcasts", () => {
     const [a] = nodes as [Server, Server];
     // node b's client never answers "hold": the first ack broadcast keeps waiting
     const first = a
-      .timeout(WAIT_MS)
+      .timeout(300)
       .emitWithAck("hold")
       .catch((err: unknown) => err);
     const second = await a
