@@ -21,6 +21,17 @@ import {
   refuseReserved,
 } from "./emitter-broadcast.js";
 
+/*
+ * What @socket.io/redis-emitter 5.1 publishes (observed with PSUBSCRIBE, and what this
+ * emitter publishes byte for byte; test/emitter-bytes.test.ts), for key K and namespace N:
+ * - emit: `K#N#` (`K#N#<room>#` for exactly one room), msgpack
+ *   `["emitter", {type: 2, data: [ev, ...args], nsp: N}, {rooms, flags, except}]` in that
+ *   key order, `flags` holding only what was set (`volatile`, `compress`), type 2 with binary too;
+ * - socketsJoin / socketsLeave: `K-request#N#`, JSON `{"type":2|3,"opts":{"rooms","except"},"rooms"}`;
+ * - disconnectSockets: the same channel, `{"type":4,"opts":{…},"close":bool}`;
+ * - serverSideEmit: the same channel, `{"uid":"emitter","type":6,"data":[ev, ...args]}`.
+ */
+
 /** Options of {@link Emitter}, as @socket.io/redis-emitter's. */
 export interface EmitterOptions {
   /** Prefix of the channel names; the `key` of the nodes' `createAdapter`. Default `"socket.io"`. */
