@@ -269,8 +269,9 @@ export class RedisAdapter extends InMemoryAdapter {
       this.#shareCount(Promise.reject(err));
       return;
     }
-    this.#publish(this.#ch.request, payload);
+    // Counted before published, on one connection (see #request).
     const count = this.#countNodes();
+    this.#publish(this.#ch.request, payload);
     this.#shareCount(count);
     count.then(
       (n) => this.#requests.expectAck(requestId, n - 1),
@@ -404,9 +405,12 @@ export class RedisAdapter extends InMemoryAdapter {
       if (this.#health !== "ready") throw this.#unavailable();
       this.#requests.start(requestId, onResponse, (err) => (err ? reject(err) : resolve()));
       const payload = JSON.stringify({ uid: this.uid, requestId, ...fields });
-      // Publish and count in parallel: answers that come first are kept until the count.
-      Promise.all([this.#pub.publish(this.#ch.request, payload), this.#countNodes()]).then(
-        ([, n]) => this.#requests.expect(requestId, n - 1),
+      // Count, then publish, pipelined on one connection (one round trip): Redis runs them
+      // in that order, so every node counted was subscribed before the request went out (a
+      // node leaving in between is caught by the node check). Answers that come before the
+      // count are kept until it.
+      Promise.all([this.#countNodes(), this.#pub.publish(this.#ch.request, payload)]).then(
+        ([n]) => this.#requests.expect(requestId, n - 1),
         (err: unknown) => this.#requests.cancel(requestId, asError(err)),
       );
     });
