@@ -26,8 +26,10 @@ import {
   toWire,
   wirePacket,
 } from "./format.js";
+import { LocalHandshakes, RemoteHandshakes } from "./handshake-sync.js";
 import { RequestHandler } from "./request-handler.js";
 import { PendingRequests } from "./requests.js";
+import { serializeSyncedSockets } from "./serialize-sockets.js";
 
 const debug = debugModule("switchboard:redis:adapter");
 
@@ -87,6 +89,8 @@ export class RedisAdapter extends InMemoryAdapter {
   /** Plain copies of local sockets' handshakes, made once per socket (fetchSockets). */
   readonly #handshakes = new WeakMap<AdapterSocket, Handshake>();
   readonly #handler: RequestHandler;
+  readonly #localHandshakes = new LocalHandshakes();
+  readonly #remoteHandshakes = new RemoteHandshakes();
 
   constructor(
     nsp: AdapterNamespace,
@@ -120,6 +124,7 @@ export class RedisAdapter extends InMemoryAdapter {
         delSockets: (o, rooms) => super.delSockets(o, rooms),
         disconnectSockets: (o, close) => super.disconnectSockets(o, close),
         fetchSockets: (o) => super.fetchSockets(o),
+        syncedAnswer: (requestId, sockets, sb) => this.#syncedAnswer(requestId, sockets, sb),
         broadcastWithAck: (packet, o, count, ack) => super.broadcastWithAck(packet, o, count, ack),
       },
       opts.parser,
@@ -164,6 +169,7 @@ export class RedisAdapter extends InMemoryAdapter {
     if (this.#closed) return;
     this.#closed = true;
     for (const stop of this.#listeners.splice(0)) stop();
+    this.#remoteHandshakes.clear();
     this.#requests.clear(
       new RedisAdapterError(RedisAdapterErrorCode.ADAPTER_CLOSED, "the adapter was closed"),
     );
@@ -263,8 +269,9 @@ export class RedisAdapter extends InMemoryAdapter {
       this.#shareCount(Promise.reject(err));
       return;
     }
-    this.#publish(this.#ch.request, payload);
+    // Counted before published, on one connection (see #request).
     const count = this.#countNodes();
+    this.#publish(this.#ch.request, payload);
     this.#shareCount(count);
     count.then(
       (n) => this.#requests.expectAck(requestId, n - 1),
@@ -316,12 +323,41 @@ export class RedisAdapter extends InMemoryAdapter {
     return details;
   }
 
+  /** A fetch answer for a Switchboard requester (handshake-sync.ts). */
+  #syncedAnswer(requestId: string, sockets: SocketDetails[], sb: Record<string, unknown>): string {
+    const known = sb[this.uid];
+    const sync = this.#localHandshakes.sync(
+      this.nsp.sockets.values(),
+      typeof known === "number" ? known : 0,
+      this.uid,
+      (socket) => this.describe(socket).handshake,
+    );
+    return serializeSyncedSockets(requestId, sync, sockets, (id) => {
+      const socket = this.nsp.sockets.get(id);
+      // A socket gone since fetchSockets listed it has no number: its handshake goes inline.
+      return socket === undefined ? undefined : this.#localHandshakes.hidOf(socket);
+    });
+  }
+
+  /** Handshakes of other nodes' sockets remembered for fetchSockets (for leak checks). */
+  get rememberedHandshakes(): number {
+    return this.#remoteHandshakes.size;
+  }
+
   override async fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]> {
     const local = await super.fetchSockets(opts);
     if (opts.flags?.local === true) return local;
-    await this.#request({ type: RequestType.REMOTE_FETCH, opts: toWire(opts, false) }, (msg) => {
-      for (const socket of readSockets(msg.sockets)) local.push(socket);
-    });
+    const { sb, tables } = this.#remoteHandshakes.snapshot();
+    await this.#request(
+      { type: RequestType.REMOTE_FETCH, opts: toWire(opts, false), sb },
+      (msg) => {
+        const sockets =
+          msg.sb === undefined
+            ? readSockets(msg.sockets)
+            : this.#remoteHandshakes.read(msg, tables);
+        for (const socket of sockets) local.push(socket);
+      },
+    );
     return local;
   }
 
@@ -369,9 +405,12 @@ export class RedisAdapter extends InMemoryAdapter {
       if (this.#health !== "ready") throw this.#unavailable();
       this.#requests.start(requestId, onResponse, (err) => (err ? reject(err) : resolve()));
       const payload = JSON.stringify({ uid: this.uid, requestId, ...fields });
-      // Publish and count in parallel: answers that come first are kept until the count.
-      Promise.all([this.#pub.publish(this.#ch.request, payload), this.#countNodes()]).then(
-        ([, n]) => this.#requests.expect(requestId, n - 1),
+      // Count, then publish, pipelined on one connection (one round trip): Redis runs them
+      // in that order, so every node counted was subscribed before the request went out (a
+      // node leaving in between is caught by the node check). Answers that come before the
+      // count are kept until it.
+      Promise.all([this.#countNodes(), this.#pub.publish(this.#ch.request, payload)]).then(
+        ([n]) => this.#requests.expect(requestId, n - 1),
         (err: unknown) => this.#requests.cancel(requestId, asError(err)),
       );
     });
