@@ -13,6 +13,7 @@ import debugModule from "debug";
 import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
 import { encode as msgpackEncode } from "../msgpack/encode.js";
 import type { Parser } from "../msgpack/index.js";
+import type { RedisAdapterOptions } from "../options.js";
 import type { MessageListener, RedisClient, RedisState } from "../redis-client.js";
 import {
   type Channels,
@@ -41,24 +42,6 @@ const SWITCHBOARD_UID = "sb-";
 
 /** The request id at the start of a JSON response (`{"requestId":…` or `{"type":8,"requestId":…`). */
 const REQUEST_ID = /"requestId":"([^"\\]*)"/;
-
-/** Options of `createAdapter` (all optional there). Times in ms, sizes in bytes. */
-export interface RedisAdapterOptions {
-  /** Prefix of every channel name. Default `"socket.io"` (as @socket.io/redis-adapter). */
-  key: string;
-  /** How long a request (fetchSockets, allRooms, serverSideEmit acks) waits for every node. Default 5000 ms. */
-  requestsTimeout: number;
-  /** Answer a request on the requester's own channel `<key>-response#<nsp>#<uid>#`. Default false. */
-  publishOnSpecificResponseChannel: boolean;
-  /** Encodes broadcasts and ack messages. Default {@link msgpackParser} (notepack.io's bytes). */
-  parser: Parser;
-  /** Most requests (and ack broadcasts) of one namespace waiting at once. Default 1000. */
-  maxPendingRequests: number;
-  /** Channel messages larger than this are dropped unread. Default 32 MiB. */
-  maxMessageBytes: number;
-  /** While requests wait, how often the node count is checked again (a gone node is not waited for). Default 1000 ms. */
-  nodeCheckInterval: number;
-}
 
 /** `"ready"` when both Redis clients are connected, `"down"` otherwise. */
 export type RedisAdapterHealth = RedisState;
