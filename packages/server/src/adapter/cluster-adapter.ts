@@ -249,7 +249,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     if (message.type !== "adapter-close") this.#nodes.set(message.uid, Date.now());
     switch (message.type) {
       case "initial-heartbeat":
-        this.#send({ type: "heartbeat" });
+        if (this.clusterOptions.heartbeats) this.#send({ type: "heartbeat" });
         return;
       case "heartbeat":
         return;
