@@ -19,6 +19,7 @@ const PACKAGES = [
   { dir: "packages/protocol", callable: [] },
   { dir: "packages/server", callable: ["index.js"] },
   { dir: "packages/client", callable: ["index.js"] },
+  { dir: "packages/redis", callable: [] },
 ];
 
 /** Folders of dist/ that are not tsc's ESM output. */

@@ -1,0 +1,8 @@
+/**
+ * @switchboard/redis: scale Switchboard out over Redis, wire-compatible with
+ * @socket.io/redis-adapter 8.x's classic format.
+ */
+
+export { RedisAdapterError, RedisAdapterErrorCode } from "./errors.js";
+export { type DecodeOptions, msgpackParser, type Parser } from "./msgpack/index.js";
+export type { AnyRedisClient, RedisState } from "./redis-client.js";

@@ -1,0 +1,240 @@
+import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
+
+/**
+ * The MessagePack writer of the classic format: for every value the adapter and emitter
+ * send (plain objects, arrays, strings, numbers, booleans, null, undefined, Buffers, typed
+ * arrays, Dates), byte for byte what notepack.io 2.x writes (checked by
+ * `test/msgpack.test.ts` over generated values), because @socket.io/redis-adapter and
+ * @socket.io/redis-emitter nodes read and write it:
+ *
+ * - integral numbers in the smallest int/uint form, 64-bit (`cf`/`d3`) from 2^32 / -2^31 on
+ *   (wrapping beyond 2^64 as notepack.io does); fractions, NaN and ±Infinity as float64;
+ * - `undefined` as fixext1 type 0 (`d4 00 00`), `Date` as fixext8 type 0 (ms as two 32-bit
+ *   halves), Buffer as bin, other ArrayBuffer views and ArrayBuffer as ext type 0;
+ * - objects: own enumerable string keys, keys whose value is a function left out, `toJSON()`
+ *   used when present; Map and Set have none, so they are empty maps.
+ *
+ * Symbols and bigints (and functions in arrays) cannot be written: `SB_ERR_REDIS_UNENCODABLE`.
+ */
+
+let scratch = Buffer.allocUnsafe(64 * 1024);
+let pos = 0;
+
+function ensure(n: number): void {
+  if (pos + n <= scratch.length) return;
+  let size = scratch.length * 2;
+  while (size < pos + n) size *= 2;
+  const next = Buffer.allocUnsafe(size);
+  scratch.copy(next, 0, 0, pos);
+  scratch = next;
+}
+
+function u8(b: number): void {
+  ensure(1);
+  scratch[pos++] = b;
+}
+
+function head8(b: number, v: number): void {
+  ensure(2);
+  scratch[pos++] = b;
+  scratch[pos++] = v;
+}
+
+function head16(b: number, v: number): void {
+  ensure(3);
+  scratch[pos++] = b;
+  scratch.writeUInt16BE(v, pos);
+  pos += 2;
+}
+
+function head32(b: number, v: number): void {
+  ensure(5);
+  scratch[pos++] = b;
+  scratch.writeUInt32BE(v, pos);
+  pos += 4;
+}
+
+function float64(v: number): void {
+  ensure(9);
+  scratch[pos++] = 0xcb;
+  scratch.writeDoubleBE(v, pos);
+  pos += 8;
+}
+
+/** Two 32-bit halves: high = floor(v / 2^32) (two's complement for negatives), low = v mod 2^32. */
+function int64(b: number, v: number): void {
+  ensure(9);
+  scratch[pos++] = b;
+  const hi = Math.floor(v / 4294967296);
+  const lo = v >>> 0;
+  scratch.writeUInt32BE(hi >>> 0, pos);
+  scratch.writeUInt32BE(lo, pos + 4);
+  pos += 8;
+}
+
+function writeNumber(v: number): void {
+  if (Math.floor(v) !== v || !Number.isFinite(v)) {
+    float64(v);
+  } else if (v >= 0) {
+    if (v < 128) u8(v);
+    else if (v < 256) head8(0xcc, v);
+    else if (v < 65536) head16(0xcd, v);
+    else if (v < 4294967296) head32(0xce, v);
+    // Beyond 2^64 the halves wrap (notepack.io's choice, kept for byte equality).
+    else int64(0xcf, v);
+  } else if (v >= -32) {
+    u8(v & 0xff);
+  } else if (v >= -128) {
+    head8(0xd0, v & 0xff);
+  } else if (v >= -32768) {
+    head16(0xd1, v & 0xffff);
+  } else if (v >= -2147483648) {
+    head32(0xd2, v >>> 0);
+  } else {
+    int64(0xd3, v);
+  }
+}
+
+function writeString(v: string): void {
+  // Up to 3 bytes per UTF-16 unit: reserve, write, then fix the header's form.
+  const max = v.length * 3;
+  if (max < 32) {
+    ensure(1 + max);
+    const n = scratch.write(v, pos + 1, "utf8");
+    scratch[pos] = 0xa0 | n;
+    pos += 1 + n;
+    return;
+  }
+  const n = Buffer.byteLength(v);
+  if (n < 32) u8(0xa0 | n);
+  else if (n < 256) head8(0xd9, n);
+  else if (n < 65536) head16(0xda, n);
+  else head32(0xdb, n);
+  ensure(n);
+  pos += scratch.write(v, pos, "utf8");
+}
+
+function writeBytes(bytes: Uint8Array, bin: boolean): void {
+  const n = bytes.byteLength;
+  if (bin) {
+    if (n < 256) head8(0xc4, n);
+    else if (n < 65536) head16(0xc5, n);
+    else head32(0xc6, n);
+  } else {
+    if (n < 256) head8(0xc7, n);
+    else if (n < 65536) head16(0xc8, n);
+    else head32(0xc9, n);
+    u8(0x00);
+  }
+  ensure(n);
+  scratch.set(bytes, pos);
+  pos += n;
+}
+
+function containerHead(n: number, fix: number, b16: number): void {
+  if (n < 16) u8(fix | n);
+  else if (n < 65536) head16(b16, n);
+  else head32(b16 + 1, n);
+}
+
+function unencodable(what: string): RedisAdapterError {
+  return new RedisAdapterError(RedisAdapterErrorCode.UNENCODABLE, `msgpack: cannot encode ${what}`);
+}
+
+function write(v: unknown): void {
+  switch (typeof v) {
+    case "string":
+      writeString(v);
+      return;
+    case "number":
+      writeNumber(v);
+      return;
+    case "boolean":
+      u8(v ? 0xc3 : 0xc2);
+      return;
+    case "undefined":
+      ensure(3);
+      scratch[pos++] = 0xd4;
+      scratch[pos++] = 0;
+      scratch[pos++] = 0;
+      return;
+    case "object":
+      writeObject(v);
+      return;
+    default:
+      throw unencodable(typeof v);
+  }
+}
+
+function writeObject(v: object | null): void {
+  if (v === null) {
+    u8(0xc0);
+    return;
+  }
+  if (Array.isArray(v)) {
+    const n = v.length;
+    containerHead(n, 0x90, 0xdc);
+    for (let i = 0; i < n; i++) write(v[i]);
+    return;
+  }
+  if (Buffer.isBuffer(v)) {
+    writeBytes(v, true);
+    return;
+  }
+  if (ArrayBuffer.isView(v)) {
+    writeBytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), false);
+    return;
+  }
+  if (v instanceof ArrayBuffer) {
+    writeBytes(new Uint8Array(v), false);
+    return;
+  }
+  if (v instanceof Date) {
+    const ms = v.getTime();
+    ensure(10);
+    scratch[pos++] = 0xd7;
+    scratch[pos++] = 0;
+    const hi = Number.isNaN(ms) ? 0 : Math.floor(ms / 4294967296);
+    scratch.writeUInt32BE(hi >>> 0, pos);
+    scratch.writeUInt32BE(Number.isNaN(ms) ? 0 : ms >>> 0, pos + 4);
+    pos += 8;
+    return;
+  }
+  const toJSON = (v as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") {
+    write(toJSON.call(v));
+    return;
+  }
+  const record = v as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let n = 0;
+  for (const key of keys) if (typeof record[key] !== "function") n++;
+  containerHead(n, 0x80, 0xde);
+  for (const key of keys) {
+    const value = record[key];
+    if (typeof value === "function") continue;
+    writeString(key);
+    write(value);
+  }
+}
+
+/**
+ * Encodes `value` as MessagePack, as notepack.io's `encode` does (see the file comment).
+ *
+ * @throws RedisAdapterError `SB_ERR_REDIS_UNENCODABLE` (a symbol, bigint or function where
+ *   a value is needed)
+ * @example
+ * ```ts
+ * encode(["uid", { type: 2, data: ["hi"], nsp: "/" }, { rooms: [], except: [], flags: {} }]);
+ * ```
+ */
+export function encode(value: unknown): Buffer {
+  pos = 0;
+  try {
+    write(value);
+    return Buffer.from(scratch.subarray(0, pos));
+  } finally {
+    // A huge message must not pin a huge scratch buffer.
+    if (scratch.length > 1024 * 1024) scratch = Buffer.allocUnsafe(64 * 1024);
+  }
+}

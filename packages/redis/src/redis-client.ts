@@ -1,0 +1,333 @@
+import type { EventEmitter } from "node:events";
+import debugModule from "debug";
+import { RedisAdapterError, RedisAdapterErrorCode } from "./errors.js";
+
+const debug = debugModule("switchboard:redis:client");
+
+/**
+ * A Redis client as the user passes it: an `ioredis` `Redis` or `Cluster`, or a node-redis
+ * (`redis` v4+) client from `createClient` or `createCluster`. Typed structurally (the
+ * clients are optional peer dependencies); {@link wrapRedisClient} tells them apart.
+ */
+export type AnyRedisClient = object;
+
+/** The connection state of a client: commands only go out when `"ready"`. */
+export type RedisState = "ready" | "down";
+
+/** Called for every message of a subscribed channel (or pattern), payload as raw bytes. */
+export type MessageListener = (channel: string, message: Buffer) => void;
+
+/**
+ * The one small interface the adapter and emitter use over both Redis clients: publish,
+ * (p|s)subscribe with Buffer payloads, PUBSUB NUMSUB across a cluster, and the state.
+ * One instance per client object ({@link wrapRedisClient} caches it), so listeners of
+ * several namespaces sharing one subscriber client are reference-counted per channel.
+ */
+export interface RedisClient {
+  /** Which library and topology: for logs and tests. */
+  readonly kind: "ioredis" | "ioredis-cluster" | "node-redis" | "node-redis-cluster";
+  /** `"ready"` when commands can be sent now. */
+  readonly state: RedisState;
+  publish(channel: string, message: Buffer | string): Promise<void>;
+  /** SPUBLISH (Redis 7 sharded pub/sub). */
+  spublish(channel: string, message: Buffer | string): Promise<void>;
+  subscribe(channel: string, listener: MessageListener): Promise<void>;
+  unsubscribe(channel: string, listener: MessageListener): Promise<void>;
+  psubscribe(pattern: string, listener: MessageListener): Promise<void>;
+  punsubscribe(pattern: string, listener: MessageListener): Promise<void>;
+  ssubscribe(channel: string, listener: MessageListener): Promise<void>;
+  sunsubscribe(channel: string, listener: MessageListener): Promise<void>;
+  /**
+   * Subscribers of `channel` (PUBSUB NUMSUB). On a Redis Cluster, the sum over every node:
+   * a classic subscription lives on exactly one node and PUBLISH reaches all of them.
+   */
+  numsub(channel: string): Promise<number>;
+  /** SHARDNUMSUB for sharded channels (asked of the node owning the channel's slot). */
+  shardNumsub(channel: string): Promise<number>;
+  /** Listen to state changes; returns the function that stops listening. */
+  onState(listener: (state: RedisState, err?: Error) => void): () => void;
+}
+
+type Kind = "classic" | "pattern" | "sharded";
+
+/** Duck-typed methods of the libraries, as far as this file calls them. */
+type Fn = (...args: unknown[]) => unknown;
+type Loose = EventEmitter & Record<string, unknown>;
+
+const clients = new WeakMap<object, RedisClient>();
+
+/**
+ * The {@link RedisClient} of `client`, created on first use. Throws `TypeError` for an
+ * object that is neither an ioredis nor a node-redis client.
+ *
+ * @example
+ * ```ts
+ * const pub = wrapRedisClient(new Redis());
+ * await pub.publish("chan", Buffer.from([1, 2, 3]));
+ * ```
+ */
+export function wrapRedisClient(client: AnyRedisClient): RedisClient {
+  let wrapped = clients.get(client);
+  if (wrapped === undefined) {
+    wrapped = new Wrapped(client as Loose);
+    clients.set(client, wrapped);
+  }
+  return wrapped;
+}
+
+function isFn(value: unknown): value is Fn {
+  return typeof value === "function";
+}
+
+function detect(c: Loose): RedisClient["kind"] {
+  if (c.isCluster === true && isFn(c.nodes)) return "ioredis-cluster";
+  if (isFn(c.pSubscribe) && isFn(c.sendCommand)) {
+    return isFn(c.nodeClient) ? "node-redis-cluster" : "node-redis";
+  }
+  if (isFn(c.psubscribe) && isFn(c.publish) && typeof c.status === "string") return "ioredis";
+  throw new TypeError(
+    "not a Redis client: pass an ioredis Redis/Cluster or a node-redis (redis v4+) client",
+  );
+}
+
+const toBuffer = (value: unknown): Buffer =>
+  Buffer.isBuffer(value) ? value : Buffer.from(String(value));
+
+class Wrapped implements RedisClient {
+  readonly kind: RedisClient["kind"];
+  readonly #c: Loose;
+  readonly #io: boolean;
+  /** kind → channel or pattern → listeners. */
+  readonly #listeners: Record<Kind, Map<string, Set<MessageListener>>> = {
+    classic: new Map(),
+    pattern: new Map(),
+    sharded: new Map(),
+  };
+  readonly #stateListeners = new Set<(state: RedisState, err?: Error) => void>();
+  #lastState: RedisState;
+
+  constructor(client: Loose) {
+    this.kind = detect(client);
+    this.#c = client;
+    this.#io = this.kind.startsWith("ioredis");
+    this.#lastState = this.state;
+    const report = (err?: Error) => {
+      const state = this.state;
+      if (state === this.#lastState && err === undefined) return;
+      this.#lastState = state;
+      debug("%s is %s%s", this.kind, state, err ? ` (${err.message})` : "");
+      for (const listener of this.#stateListeners) listener(state, err);
+    };
+    // An "error" listener also keeps an unhandled client error from crashing the process.
+    client.on("error", (err: Error) => report(err));
+    for (const event of ["ready", "end", "close", "reconnecting", "connect", "disconnect"]) {
+      client.on(event, () => queueMicrotask(() => report()));
+    }
+    if (this.#io) {
+      client.on("messageBuffer", (channel: Buffer, message: Buffer) =>
+        this.#dispatch("classic", channel.toString(), channel.toString(), message),
+      );
+      client.on("pmessageBuffer", (pattern: Buffer, channel: Buffer, message: Buffer) =>
+        this.#dispatch("pattern", pattern.toString(), channel.toString(), message),
+      );
+      client.on("smessageBuffer", (channel: Buffer, message: Buffer) =>
+        this.#dispatch("sharded", channel.toString(), channel.toString(), message),
+      );
+    }
+  }
+
+  get state(): RedisState {
+    const c = this.#c;
+    if (this.#io) return c.status === "ready" ? "ready" : "down";
+    return c.isReady === true ? "ready" : "down";
+  }
+
+  onState(listener: (state: RedisState, err?: Error) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  #ensureReady(): void {
+    if (this.state !== "ready") {
+      throw new RedisAdapterError(
+        RedisAdapterErrorCode.REDIS_UNAVAILABLE,
+        `the Redis client (${this.kind}) is not connected`,
+      );
+    }
+  }
+
+  async #call(name: string, args: unknown[]): Promise<unknown> {
+    this.#ensureReady();
+    const method = this.#c[name];
+    if (!isFn(method)) {
+      throw new RedisAdapterError(
+        RedisAdapterErrorCode.UNSUPPORTED_CLIENT,
+        `${this.kind} has no ${name}()`,
+      );
+    }
+    return method.apply(this.#c, args);
+  }
+
+  async publish(channel: string, message: Buffer | string): Promise<void> {
+    await this.#call("publish", [channel, message]);
+  }
+
+  async spublish(channel: string, message: Buffer | string): Promise<void> {
+    await this.#call(this.#io ? "spublish" : "sPublish", [channel, message]);
+  }
+
+  subscribe(channel: string, listener: MessageListener): Promise<void> {
+    return this.#add("classic", channel, listener);
+  }
+
+  unsubscribe(channel: string, listener: MessageListener): Promise<void> {
+    return this.#remove("classic", channel, listener);
+  }
+
+  psubscribe(pattern: string, listener: MessageListener): Promise<void> {
+    return this.#add("pattern", pattern, listener);
+  }
+
+  punsubscribe(pattern: string, listener: MessageListener): Promise<void> {
+    return this.#remove("pattern", pattern, listener);
+  }
+
+  ssubscribe(channel: string, listener: MessageListener): Promise<void> {
+    return this.#add("sharded", channel, listener);
+  }
+
+  sunsubscribe(channel: string, listener: MessageListener): Promise<void> {
+    return this.#remove("sharded", channel, listener);
+  }
+
+  async numsub(channel: string): Promise<number> {
+    this.#ensureReady();
+    const c = this.#c;
+    switch (this.kind) {
+      case "ioredis":
+        return numsubReply(await (c.pubsub as Fn).call(c, "NUMSUB", channel));
+      case "node-redis":
+        return numsubReply(await (c.sendCommand as Fn).call(c, ["PUBSUB", "NUMSUB", channel]));
+      case "ioredis-cluster": {
+        const nodes = (c.nodes as Fn).call(c, "all") as Loose[];
+        const counts = await Promise.all(
+          nodes.map(async (node) =>
+            numsubReply(await (node.pubsub as Fn).call(node, "NUMSUB", channel)),
+          ),
+        );
+        return counts.reduce((a, b) => a + b, 0);
+      }
+      case "node-redis-cluster": {
+        const counts = await Promise.all(
+          clusterNodes(c).map(async (node) => {
+            const client = (await (c.nodeClient as Fn).call(c, node)) as Loose;
+            return numsubReply(
+              await (client.sendCommand as Fn).call(client, ["PUBSUB", "NUMSUB", channel]),
+            );
+          }),
+        );
+        return counts.reduce((a, b) => a + b, 0);
+      }
+    }
+  }
+
+  async shardNumsub(channel: string): Promise<number> {
+    this.#ensureReady();
+    const c = this.#c;
+    const args = ["PUBSUB", "SHARDNUMSUB", channel];
+    switch (this.kind) {
+      case "ioredis":
+        return numsubReply(await (c.pubsub as Fn).call(c, "SHARDNUMSUB", channel));
+      case "ioredis-cluster":
+        return numsubReply(await (c.call as Fn).call(c, ...args));
+      case "node-redis":
+        return numsubReply(await (c.sendCommand as Fn).call(c, args));
+      case "node-redis-cluster":
+        return numsubReply(await (c.sendCommand as Fn).call(c, channel, true, args));
+    }
+  }
+
+  async #add(kind: Kind, name: string, listener: MessageListener): Promise<void> {
+    const map = this.#listeners[kind];
+    let set = map.get(name);
+    if (set !== undefined) {
+      set.add(listener);
+      return;
+    }
+    set = new Set([listener]);
+    map.set(name, set);
+    const c = this.#c;
+    try {
+      if (this.#io) {
+        const method = { classic: "subscribe", pattern: "psubscribe", sharded: "ssubscribe" }[kind];
+        await (c[method] as Fn).call(c, name);
+      } else {
+        const method = { classic: "subscribe", pattern: "pSubscribe", sharded: "sSubscribe" }[kind];
+        // node-redis: bufferMode `true` gives (message: Buffer, channel: Buffer).
+        await (c[method] as Fn).call(
+          c,
+          name,
+          (message: Buffer, channel: Buffer) =>
+            this.#dispatch(kind, name, toBuffer(channel).toString(), toBuffer(message)),
+          true,
+        );
+      }
+    } catch (err) {
+      if (map.get(name) === set) map.delete(name);
+      throw err;
+    }
+  }
+
+  async #remove(kind: Kind, name: string, listener: MessageListener): Promise<void> {
+    const map = this.#listeners[kind];
+    const set = map.get(name);
+    if (set === undefined || !set.delete(listener) || set.size > 0) return;
+    map.delete(name);
+    const c = this.#c;
+    const method = this.#io
+      ? { classic: "unsubscribe", pattern: "punsubscribe", sharded: "sunsubscribe" }[kind]
+      : { classic: "unsubscribe", pattern: "pUnsubscribe", sharded: "sUnsubscribe" }[kind];
+    // While Redis is down the subscription goes with the connection anyway; the clients
+    // would otherwise resubscribe it on reconnect, so tell them even then.
+    await (c[method] as Fn).call(c, name);
+  }
+
+  #dispatch(kind: Kind, name: string, channel: string, message: Buffer): void {
+    const set = this.#listeners[kind].get(name);
+    if (set === undefined) return;
+    for (const listener of set) {
+      try {
+        listener(channel, message);
+      } catch (err) {
+        debug("listener of %s threw: %s", channel, err);
+      }
+    }
+  }
+}
+
+/** node-redis cluster: master and replica nodes (subscribers may sit on either). */
+function clusterNodes(c: Loose): object[] {
+  const masters = (isFn(c.getMasters) ? (c.getMasters as Fn).call(c) : c.masters) as
+    | Array<Record<string, unknown>>
+    | undefined;
+  const replicas = (isFn(c.getReplicas) ? undefined : c.replicas) as object[] | undefined;
+  const nodes: object[] = [...(masters ?? [])];
+  for (const master of masters ?? []) {
+    if (Array.isArray(master.replicas)) nodes.push(...(master.replicas as object[]));
+  }
+  if (Array.isArray(replicas)) for (const r of replicas) if (!nodes.includes(r)) nodes.push(r);
+  return nodes;
+}
+
+/** `[channel, count]` (array reply) or `{ channel: count }` (node-redis's typed reply). */
+function numsubReply(reply: unknown): number {
+  if (Array.isArray(reply)) return Number(reply[1] ?? 0);
+  if (reply instanceof Map) {
+    for (const value of reply.values()) return Number(value);
+    return 0;
+  }
+  if (typeof reply === "object" && reply !== null) {
+    for (const value of Object.values(reply)) return Number(value);
+  }
+  return 0;
+}
