@@ -1,0 +1,240 @@
+import {
+  type AdapterConstructor,
+  type AdapterNamespace,
+  ClusterAdapter,
+  type ClusterMessage,
+  type Room,
+  type SocketId,
+} from "@switchboard/server";
+import debugModule from "debug";
+import { type AnyRedisClient, type RedisClient, wrapRedisClient } from "../redis-client.js";
+import { decodeShardedMessage, encodeShardedMessage } from "./wire.js";
+
+const debug = debugModule("switchboard:redis:sharded");
+
+/** How many sharded channels a namespace uses; see {@link ShardedRedisAdapterOptions.subscriptionMode}. */
+export type SubscriptionMode = "static" | "dynamic" | "dynamic-private";
+
+/** Options of {@link createShardedAdapter}. */
+export interface ShardedRedisAdapterOptions {
+  /** Prefix of every channel: `<prefix>#<nsp>#`, `<prefix>#<nsp>#<room>#`, …. Default `"socket.io"`. */
+  channelPrefix?: string;
+  /**
+   * How many sharded channels each namespace uses (every node of a cluster must use the
+   * same mode). Default `"dynamic"`.
+   *
+   * - `"static"`: 2 per node and namespace (the namespace's channel and the node's response
+   *   channel); every broadcast goes to every node. Best with many dynamic namespaces.
+   * - `"dynamic"`: 2, plus one per public room: a broadcast to one room goes only to the
+   *   nodes with members in it. Rooms that look like a socket id (20 characters) and
+   *   broadcasts that expect acks still go through the namespace's channel.
+   * - `"dynamic-private"`: like `"dynamic"`, and each socket's own room gets a channel
+   *   too: good for much 1:1 messaging (`io.to(socketId).emit(…)`).
+   */
+  subscriptionMode?: SubscriptionMode;
+  /** How long fetchSockets and serverSideEmit with an ack wait for every node, in ms. Default 5000. */
+  requestsTimeout?: number;
+  /** Largest channel message this node accepts, in bytes; larger ones are dropped. Default 100 MB. */
+  maxMessageBytes?: number;
+}
+
+type Resolved = Required<ShardedRedisAdapterOptions>;
+
+const MODES: readonly SubscriptionMode[] = ["static", "dynamic", "dynamic-private"];
+
+/** socket.io's and Switchboard's socket ids are 20 characters long. */
+const SOCKET_ID_LENGTH = 20;
+
+function resolve(options: ShardedRedisAdapterOptions): Resolved {
+  const resolved: Resolved = {
+    channelPrefix: "socket.io",
+    subscriptionMode: "dynamic",
+    requestsTimeout: 5000,
+    maxMessageBytes: 100 * 1024 * 1024,
+    ...options,
+  };
+  if (!MODES.includes(resolved.subscriptionMode)) {
+    throw new TypeError(`subscriptionMode must be one of ${MODES.join(", ")}`);
+  }
+  if (typeof resolved.channelPrefix !== "string")
+    throw new TypeError("channelPrefix must be a string");
+  for (const key of ["requestsTimeout", "maxMessageBytes"] as const) {
+    if (!Number.isFinite(resolved[key]) || resolved[key] <= 0) {
+      throw new TypeError(`${key} must be a positive number`);
+    }
+  }
+  return resolved;
+}
+
+/**
+ * The `adapter` option of a Server for Redis 7 sharded pub/sub (SSUBSCRIBE / SPUBLISH),
+ * wire-compatible with `createShardedAdapter` of @socket.io/redis-adapter 8.x: Switchboard
+ * and socket.io nodes using it share one Redis (standalone or Cluster). Nodes are counted
+ * with `PUBSUB SHARDNUMSUB`; give each server its own subscriber client.
+ *
+ * With an ioredis `Cluster`, create it with `shardedSubscribers: true`.
+ *
+ * @param pubClient publishes: an ioredis `Redis` or `Cluster`, or a connected node-redis
+ *   client from `createClient` or `createCluster`
+ * @param subClient subscribes (a separate connection: `pubClient.duplicate()`)
+ * @throws TypeError for a client that is neither library's, or an invalid option
+ * @example
+ * ```ts
+ * import { createClient } from "redis";
+ * import { Server } from "@switchboard/server";
+ * import { createShardedAdapter } from "@switchboard/redis";
+ *
+ * const pubClient = createClient({ url: "redis://localhost:6379" });
+ * const subClient = pubClient.duplicate();
+ * await Promise.all([pubClient.connect(), subClient.connect()]);
+ * const io = new Server({ adapter: createShardedAdapter(pubClient, subClient) });
+ * ```
+ */
+export function createShardedAdapter(
+  pubClient: AnyRedisClient,
+  subClient: AnyRedisClient,
+  options: ShardedRedisAdapterOptions = {},
+): AdapterConstructor {
+  const resolved = resolve(options);
+  const pub = wrapRedisClient(pubClient);
+  const sub = wrapRedisClient(subClient);
+  return class extends ShardedRedisAdapter {
+    constructor(nsp: AdapterNamespace) {
+      super(nsp, pub, sub, resolved);
+    }
+  };
+}
+
+/**
+ * The adapter of one namespace over sharded pub/sub. Channels: `<prefix>#<nsp>#` (every
+ * node), `<prefix>#<nsp>#<uid>#` (answers to this node's requests) and, in the dynamic
+ * modes, `<prefix>#<nsp>#<room>#` for each room with a member on this node.
+ *
+ * Events: those of every adapter, and `error` (a dropped channel message or a failed
+ * subscription) when a listener is attached.
+ */
+export class ShardedRedisAdapter extends ClusterAdapter {
+  readonly #pub: RedisClient;
+  readonly #sub: RedisClient;
+  readonly #options: Resolved;
+  readonly #channel: string;
+  readonly #responseChannel: string;
+  /** Rooms whose channel this node subscribed to (dynamic modes). */
+  readonly #roomChannels = new Set<Room>();
+  readonly #listener = (channel: string, message: Buffer) => this.#onRaw(channel, message);
+  readonly #onJoin = (room: Room, id: SocketId) => this.#subscribeRoom(room, id);
+  readonly #onDelete = (room: Room) => this.#unsubscribeRoom(room);
+  #closed = false;
+
+  protected constructor(
+    nsp: AdapterNamespace,
+    pub: RedisClient,
+    sub: RedisClient,
+    options: Resolved,
+  ) {
+    super(nsp, { heartbeats: false, requestsTimeout: options.requestsTimeout });
+    this.#pub = pub;
+    this.#sub = sub;
+    this.#options = options;
+    this.#channel = `${options.channelPrefix}#${nsp.name}#`;
+    this.#responseChannel = `${this.#channel}${this.uid}#`;
+  }
+
+  override init(): void {
+    super.init();
+    this.#ssubscribe(this.#channel);
+    this.#ssubscribe(this.#responseChannel);
+    if (this.#options.subscriptionMode !== "static") {
+      this.on("join-room", this.#onJoin);
+      this.on("delete-room", this.#onDelete);
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.#closed = true;
+    super.close();
+    this.off("join-room", this.#onJoin);
+    this.off("delete-room", this.#onDelete);
+    const channels = [this.#channel, this.#responseChannel];
+    for (const room of this.#roomChannels) channels.push(this.#roomChannel(room));
+    this.#roomChannels.clear();
+    await Promise.all(
+      channels.map((channel) =>
+        this.#sub.sunsubscribe(channel, this.#listener).catch((err: unknown) => {
+          debug("unsubscribing %s failed: %s", channel, err);
+        }),
+      ),
+    );
+  }
+
+  /** The nodes subscribed to this namespace's channel (`PUBSUB SHARDNUMSUB`), this one included. */
+  override async serverCount(): Promise<number> {
+    return this.#pub.shardNumsub(this.#channel);
+  }
+
+  protected async publish(message: ClusterMessage): Promise<void> {
+    await this.#pub.spublish(this.#channelOf(message), encodeShardedMessage(message));
+  }
+
+  #channelOf(message: ClusterMessage): string {
+    if ("requester" in message) return `${this.#channel}${message.requester}#`;
+    if (
+      message.type === "broadcast" &&
+      message.requestId === undefined &&
+      message.opts.rooms.length === 1 &&
+      this.#options.subscriptionMode !== "static"
+    ) {
+      const room = message.opts.rooms[0] as Room;
+      // In "dynamic" mode nobody listens on a socket's own room channel.
+      const privateRoom = room.length === SOCKET_ID_LENGTH;
+      if (this.#options.subscriptionMode === "dynamic-private" || !privateRoom) {
+        return this.#roomChannel(room);
+      }
+    }
+    return this.#channel;
+  }
+
+  #roomChannel(room: Room): string {
+    return `${this.#channel}${room}#`;
+  }
+
+  #subscribeRoom(room: Room, id: SocketId): void {
+    if (this.#closed || this.#roomChannels.has(room)) return;
+    if (room === id && this.#options.subscriptionMode !== "dynamic-private") return;
+    this.#roomChannels.add(room);
+    this.#ssubscribe(this.#roomChannel(room));
+  }
+
+  #unsubscribeRoom(room: Room): void {
+    if (!this.#roomChannels.delete(room)) return;
+    const channel = this.#roomChannel(room);
+    this.#sub.sunsubscribe(channel, this.#listener).catch((err: unknown) => {
+      this.#report(err, `unsubscribing ${channel}`);
+    });
+  }
+
+  #ssubscribe(channel: string): void {
+    this.#sub.ssubscribe(channel, this.#listener).catch((err: unknown) => {
+      this.#report(err, `subscribing to ${channel}`);
+    });
+  }
+
+  #onRaw(channel: string, raw: Buffer): void {
+    let message: ClusterMessage;
+    try {
+      message = decodeShardedMessage(raw, {
+        maxMessageBytes: this.#options.maxMessageBytes,
+        self: this.uid,
+      });
+    } catch (err) {
+      this.#report(err, `dropped a message of ${channel}`);
+      return;
+    }
+    this.onMessage(message);
+  }
+
+  #report(err: unknown, what: string): void {
+    debug("%s: %s", what, err);
+    if (this.listenerCount("error") > 0) this.emit("error", err);
+  }
+}
