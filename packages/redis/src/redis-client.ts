@@ -200,19 +200,35 @@ class Wrapped implements RedisClient {
     return this.#remove("sharded", channel, listener);
   }
 
-  async numsub(channel: string): Promise<number> {
+  numsub(channel: string): Promise<number> {
+    return this.#count("NUMSUB", channel);
+  }
+
+  shardNumsub(channel: string): Promise<number> {
+    return this.#count("SHARDNUMSUB", channel);
+  }
+
+  /**
+   * PUBSUB NUMSUB / SHARDNUMSUB. On a cluster, the sum over every node, masters and
+   * replicas: a classic subscription lives on the one node it was made on, a sharded one
+   * on a node of the shard owning the channel's slot (the others answer 0). Asking each
+   * node also spares guessing how a client library routes PUBSUB, which has no key (both
+   * libraries sent SHARDNUMSUB to a node of another shard, issue 16).
+   */
+  async #count(subcommand: "NUMSUB" | "SHARDNUMSUB", channel: string): Promise<number> {
     this.#ensureReady();
     const c = this.#c;
+    const args = ["PUBSUB", subcommand, channel];
     switch (this.kind) {
       case "ioredis":
-        return numsubReply(await (c.pubsub as Fn).call(c, "NUMSUB", channel));
+        return numsubReply(await (c.pubsub as Fn).call(c, subcommand, channel));
       case "node-redis":
-        return numsubReply(await (c.sendCommand as Fn).call(c, ["PUBSUB", "NUMSUB", channel]));
+        return numsubReply(await (c.sendCommand as Fn).call(c, args));
       case "ioredis-cluster": {
         const nodes = (c.nodes as Fn).call(c, "all") as Loose[];
         const counts = await Promise.all(
           nodes.map(async (node) =>
-            numsubReply(await (node.pubsub as Fn).call(node, "NUMSUB", channel)),
+            numsubReply(await (node.pubsub as Fn).call(node, subcommand, channel)),
           ),
         );
         return counts.reduce((a, b) => a + b, 0);
@@ -221,29 +237,11 @@ class Wrapped implements RedisClient {
         const counts = await Promise.all(
           clusterNodes(c).map(async (node) => {
             const client = (await (c.nodeClient as Fn).call(c, node)) as Loose;
-            return numsubReply(
-              await (client.sendCommand as Fn).call(client, ["PUBSUB", "NUMSUB", channel]),
-            );
+            return numsubReply(await (client.sendCommand as Fn).call(client, args));
           }),
         );
         return counts.reduce((a, b) => a + b, 0);
       }
-    }
-  }
-
-  async shardNumsub(channel: string): Promise<number> {
-    this.#ensureReady();
-    const c = this.#c;
-    const args = ["PUBSUB", "SHARDNUMSUB", channel];
-    switch (this.kind) {
-      case "ioredis":
-        return numsubReply(await (c.pubsub as Fn).call(c, "SHARDNUMSUB", channel));
-      case "ioredis-cluster":
-        return numsubReply(await (c.call as Fn).call(c, ...args));
-      case "node-redis":
-        return numsubReply(await (c.sendCommand as Fn).call(c, args));
-      case "node-redis-cluster":
-        return numsubReply(await (c.sendCommand as Fn).call(c, channel, true, args));
     }
   }
 
