@@ -15,10 +15,10 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./redis.js";
 
 const run = promisify(execFile);
 
@@ -61,19 +61,29 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   };
   try {
     for (let i = 0; i < masters; i++) {
-      const [port, busPort] = await freePorts(2);
+      const port = await freePort();
+      const busPort = await freePort();
       const child = spawn(
         "redis-server",
         [
-          "--port", String(port),
-          "--cluster-port", String(busPort),
-          "--bind", "127.0.0.1",
-          "--cluster-enabled", "yes",
-          "--cluster-config-file", `nodes-${port}.conf`,
-          "--cluster-node-timeout", "5000",
-          "--save", "",
-          "--appendonly", "no",
-          "--dir", dir,
+          "--port",
+          String(port),
+          "--cluster-port",
+          String(busPort),
+          "--bind",
+          "127.0.0.1",
+          "--cluster-enabled",
+          "yes",
+          "--cluster-config-file",
+          `nodes-${port}.conf`,
+          "--cluster-node-timeout",
+          "5000",
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+          "--dir",
+          dir,
         ],
         { stdio: "ignore" },
       );
@@ -83,19 +93,24 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       nodes.push({ host: "127.0.0.1", port });
     }
     const deadline = Date.now() + START_TIMEOUT;
-    for (const node of nodes) await until(deadline, async () => (await cli(node, "ping")) === "PONG");
+    for (const node of nodes)
+      await until(deadline, async () => (await cli(node, "ping")) === "PONG");
     await run(
       "redis-cli",
       [
-        "--cluster", "create",
+        "--cluster",
+        "create",
         ...nodes.map((n) => `${n.host}:${n.port}`),
-        "--cluster-replicas", "0",
+        "--cluster-replicas",
+        "0",
         "--cluster-yes",
       ],
       { timeout: START_TIMEOUT },
     );
     for (const node of nodes) {
-      await until(deadline, async () => (await cli(node, "cluster", "info")).includes("cluster_state:ok"));
+      await until(deadline, async () =>
+        (await cli(node, "cluster", "info")).includes("cluster_state:ok"),
+      );
     }
     return { nodes, stop };
   } catch (err) {
@@ -121,27 +136,6 @@ async function until(deadline: number, check: () => Promise<boolean>): Promise<v
     if (Date.now() > deadline) throw new Error("the local Redis Cluster did not start in time");
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer();
-          server.once("error", reject);
-          server.listen(0, "127.0.0.1", () => resolve(server));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => {
-    const address = s.address();
-    if (address === null || typeof address === "string") throw new Error("no port");
-    return address.port;
-  });
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-  return ports;
 }
 
 function kill(child: ChildProcess): Promise<void> {

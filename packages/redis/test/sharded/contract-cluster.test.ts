@@ -2,7 +2,8 @@ import { Server } from "@switchboard/server";
 import { afterAll, beforeAll } from "vitest";
 import { adapterContract } from "../../../server/test/adapter-contract/contract.js";
 import { createShardedAdapter, type SubscriptionMode } from "../../src/index.js";
-import { type ClientKind, connectClient, uniquePrefix } from "../helpers/clients.js";
+import { type ClusterClientKind, clusterClientPair } from "../helpers/cluster-clients.js";
+import { uniqueKey } from "../helpers/redis.js";
 import { type RedisCluster, startRedisCluster } from "../helpers/redis-cluster.js";
 
 // The Adapter contract for the sharded adapter on a local 3-master Redis Cluster, with both
@@ -17,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => cluster?.stop());
 
-const runs: [SubscriptionMode, ClientKind][] = [
+const runs: [SubscriptionMode, ClusterClientKind][] = [
   ["static", "node-redis-cluster"],
   ["static", "ioredis-cluster"],
 ];
@@ -26,18 +27,16 @@ for (const [subscriptionMode, kind] of runs) {
   adapterContract(
     `sharded Redis adapter on a Redis Cluster (${subscriptionMode}, ${kind})`,
     async (nodes, serverOptions) => {
-      const clusterNodes = cluster?.nodes ?? [];
-      const channelPrefix = uniquePrefix("sharded-cluster");
-      const pub = await connectClient(kind, clusterNodes);
-      const subs = await Promise.all(
-        Array.from({ length: nodes }, () => connectClient(kind, clusterNodes)),
+      const channelPrefix = uniqueKey("sharded-cluster");
+      const pairs = await Promise.all(
+        Array.from({ length: nodes }, () => clusterClientPair(kind, cluster?.nodes ?? [])),
       );
       return {
-        servers: subs.map(
-          (sub) =>
+        servers: pairs.map(
+          ({ pub, sub }) =>
             new Server({
               ...serverOptions,
-              adapter: createShardedAdapter(pub.client, sub.client, {
+              adapter: createShardedAdapter(pub, sub, {
                 channelPrefix,
                 subscriptionMode,
                 requestsTimeout: 1000,
@@ -45,7 +44,7 @@ for (const [subscriptionMode, kind] of runs) {
             }),
         ),
         close: async () => {
-          await Promise.all([pub, ...subs].map((c) => c.quit()));
+          await Promise.all(pairs.map((p) => p.quit()));
         },
       };
     },

@@ -1,11 +1,11 @@
 import { Server } from "@switchboard/server";
 import { adapterContract } from "../../../server/test/adapter-contract/contract.js";
 import { createShardedAdapter, type SubscriptionMode } from "../../src/index.js";
-import { type ClientKind, connectClient, uniquePrefix } from "../helpers/clients.js";
+import { type ClientKind, clientPair, uniqueKey } from "../helpers/redis.js";
 
 // The Adapter contract for the sharded adapter on the standalone Redis 7: each subscription
-// mode, with node-redis; "dynamic" with ioredis too. One publisher per test cluster, one
-// subscriber per node (SHARDNUMSUB counts the nodes by their subscriptions).
+// mode with node-redis, "dynamic" with ioredis too. One client pair per node (SHARDNUMSUB
+// counts the nodes by their subscriptions).
 const runs: [SubscriptionMode, ClientKind][] = [
   ["dynamic", "node-redis"],
   ["static", "node-redis"],
@@ -17,15 +17,14 @@ for (const [subscriptionMode, kind] of runs) {
   adapterContract(
     `sharded Redis adapter (${subscriptionMode}, ${kind})`,
     async (nodes, serverOptions) => {
-      const channelPrefix = uniquePrefix("sharded");
-      const pub = await connectClient(kind);
-      const subs = await Promise.all(Array.from({ length: nodes }, () => connectClient(kind)));
+      const channelPrefix = uniqueKey("sharded");
+      const pairs = await Promise.all(Array.from({ length: nodes }, () => clientPair(kind)));
       return {
-        servers: subs.map(
-          (sub) =>
+        servers: pairs.map(
+          ({ pub, sub }) =>
             new Server({
               ...serverOptions,
-              adapter: createShardedAdapter(pub.client, sub.client, {
+              adapter: createShardedAdapter(pub, sub, {
                 channelPrefix,
                 subscriptionMode,
                 requestsTimeout: 1000,
@@ -33,7 +32,7 @@ for (const [subscriptionMode, kind] of runs) {
             }),
         ),
         close: async () => {
-          await Promise.all([pub, ...subs].map((c) => c.quit()));
+          await Promise.all(pairs.map((p) => p.quit()));
         },
       };
     },
