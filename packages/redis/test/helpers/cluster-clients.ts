@@ -50,9 +50,10 @@ export async function clusterClientPair(
   return {
     pub,
     sub,
+    // close() lets commands in flight finish (destroy() would reject them, and a socket.io
+    // adapter does not wait for its last SUNSUBSCRIBEs).
     quit: async () => {
-      pub.destroy();
-      sub.destroy();
+      await Promise.all([pub.close(), sub.close()]).catch(() => {});
     },
   };
 }
