@@ -156,9 +156,9 @@ class Wrapped implements RedisClient {
     }
   }
 
-  async #call(name: string, args: unknown[]): Promise<unknown> {
+  async #call(name: string, args: unknown[], target: Loose = this.#c): Promise<unknown> {
     this.#ensureReady();
-    const method = this.#c[name];
+    const method = target[name];
     if (!isFn(method)) {
       throw new RedisAdapterError(
         RedisAdapterErrorCode.UNSUPPORTED_CLIENT,
@@ -166,7 +166,7 @@ class Wrapped implements RedisClient {
       );
     }
     try {
-      return await method.apply(this.#c, args);
+      return await method.apply(target, args);
     } catch (err) {
       throw new RedisAdapterError(
         RedisAdapterErrorCode.COMMAND_FAILED,
@@ -177,7 +177,27 @@ class Wrapped implements RedisClient {
   }
 
   async publish(channel: string, message: Buffer | string): Promise<void> {
-    await this.#call("publish", [channel, message]);
+    await this.#call("publish", [channel, message], await this.#publisher());
+  }
+
+  /**
+   * Where classic PUBLISHes go. On a cluster, one master's connection for every channel:
+   * the cluster forwards a PUBLISH to every node over its bus in the order the entry node
+   * received them, so one entry node keeps this client's messages in the order sent. Routed
+   * by channel (both libraries' default), two channels enter through two nodes and overtake
+   * each other (issue 16: a room broadcast arrived after a later broadcast to everyone).
+   */
+  async #publisher(): Promise<Loose> {
+    const c = this.#c;
+    if (this.kind === "ioredis-cluster") {
+      const [first] = (c.nodes as Fn).call(c, "master") as Loose[];
+      return first ?? c;
+    }
+    if (this.kind === "node-redis-cluster") {
+      const [first] = (c.masters ?? []) as object[];
+      return first === undefined ? c : ((await (c.nodeClient as Fn).call(c, first)) as Loose);
+    }
+    return c;
   }
 
   async spublish(channel: string, message: Buffer | string): Promise<void> {
