@@ -11,7 +11,8 @@ import { type RedisCluster, startRedisCluster } from "../helpers/redis-cluster.j
 // subscriptions, SPUBLISHes and SHARDNUMSUB must each reach the shard owning their slot.
 // "static" mode only: the contract relies on one node's broadcasts arriving in the order
 // sent, which holds for the one channel of a namespace, not across room channels of
-// different shards (the dynamic modes; dynamic-cluster.test.ts checks those).
+// different shards (the dynamic modes run in interop.test.ts on the cluster, with a wait for
+// each room's subscription, and channels.test.ts checks their channels).
 let cluster: RedisCluster | undefined;
 beforeAll(async () => {
   cluster = await startRedisCluster();
