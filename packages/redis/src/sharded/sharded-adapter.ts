@@ -7,7 +7,13 @@ import {
   type SocketId,
 } from "@switchboard/server";
 import debugModule from "debug";
-import { type AnyRedisClient, type RedisClient, wrapRedisClient } from "../redis-client.js";
+import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
+import {
+  type AnyRedisClient,
+  type RedisClient,
+  type RedisState,
+  wrapRedisClient,
+} from "../redis-client.js";
 import { decodeShardedMessage, encodeShardedMessage } from "./wire.js";
 
 const debug = debugModule("switchboard:redis:sharded");
@@ -110,8 +116,10 @@ export function createShardedAdapter(
  * node), `<prefix>#<nsp>#<uid>#` (answers to this node's requests) and, in the dynamic
  * modes, `<prefix>#<nsp>#<room>#` for each room with a member on this node.
  *
- * Events: those of every adapter, and `error` (a dropped channel message or a failed
- * subscription) when a listener is attached.
+ * Events: those of every adapter; `"health"` (`"ready" | "down"`, error?) when the Redis
+ * clients' state changes (requests waiting then fail with `SB_ERR_REDIS_CONNECTION_LOST`,
+ * new ones with `SB_ERR_REDIS_UNAVAILABLE` until both are back); and `"error"` (a dropped
+ * channel message or a failed subscription) when a listener is attached.
  */
 export class ShardedRedisAdapter extends ClusterAdapter {
   readonly #pub: RedisClient;
@@ -125,6 +133,8 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   readonly #onJoin = (room: Room, id: SocketId) => this.#subscribeRoom(room, id);
   readonly #onDelete = (room: Room) => this.#unsubscribeRoom(room);
   #closed = false;
+  #health: RedisState;
+  #stopWatching: Array<() => void> = [];
 
   protected constructor(
     nsp: AdapterNamespace,
@@ -138,10 +148,18 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     this.#options = options;
     this.#channel = `${options.channelPrefix}#${nsp.name}#`;
     this.#responseChannel = `${this.#channel}${this.uid}#`;
+    this.#health = this.#computeHealth();
+  }
+
+  /** `"ready"` when both Redis clients are connected; see the `"health"` event. */
+  get health(): RedisState {
+    return this.#health;
   }
 
   override init(): void {
     super.init();
+    const onState = (state: RedisState, err?: Error) => this.#onState(state, err);
+    this.#stopWatching = [this.#pub.onState(onState), this.#sub.onState(onState)];
     this.#ssubscribe(this.#channel);
     this.#ssubscribe(this.#responseChannel);
     if (this.#options.subscriptionMode !== "static") {
@@ -153,6 +171,7 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   override async close(): Promise<void> {
     this.#closed = true;
     super.close();
+    for (const stop of this.#stopWatching.splice(0)) stop();
     this.off("join-room", this.#onJoin);
     this.off("delete-room", this.#onDelete);
     const channels = [this.#channel, this.#responseChannel];
@@ -231,6 +250,28 @@ export class ShardedRedisAdapter extends ClusterAdapter {
       return;
     }
     this.onMessage(message);
+  }
+
+  #computeHealth(): RedisState {
+    return this.#pub.state === "ready" && this.#sub.state === "ready" ? "ready" : "down";
+  }
+
+  #onState(state: RedisState, err?: Error): void {
+    // The answers to what waits may have gone with the connection.
+    if (state === "down") {
+      this.failRequests(
+        new RedisAdapterError(
+          RedisAdapterErrorCode.REDIS_CONNECTION_LOST,
+          "the Redis connection was lost while waiting for answers",
+          { cause: err },
+        ),
+      );
+    }
+    const health = this.#computeHealth();
+    if (health === this.#health) return;
+    this.#health = health;
+    debug("%s: Redis %s", this.nsp.name, health);
+    this.emit("health", health, err);
   }
 
   #report(err: unknown, what: string): void {

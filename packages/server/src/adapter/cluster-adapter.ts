@@ -80,6 +80,7 @@ interface PendingRequest {
   received: number;
   timer: NodeJS.Timeout;
   onResponse(message: ClusterMessage): void;
+  done(err?: Error): void;
 }
 
 /**
@@ -324,10 +325,23 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
         if (request.received >= request.expected) {
           clearTimeout(request.timer);
           this.#requests.delete(message.requestId);
-          (request as PendingRequest & { done: (err?: Error) => void }).done();
+          request.done();
         }
         return;
       }
+    }
+  }
+
+  /**
+   * Ends every request awaiting answers with `err` now, instead of at its timeout: for a
+   * backend whose connection was lost (the answers cannot come).
+   */
+  protected failRequests(err: Error): void {
+    const requests = [...this.#requests.values()];
+    this.#requests.clear();
+    for (const request of requests) {
+      clearTimeout(request.timer);
+      request.done(err);
     }
   }
 
@@ -351,7 +365,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
       );
     }, this.clusterOptions.requestsTimeout);
     timer.unref();
-    const request: PendingRequest & { done: (err?: Error) => void } = {
+    const request: PendingRequest = {
       expected,
       received: 0,
       timer,
