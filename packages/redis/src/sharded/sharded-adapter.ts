@@ -40,7 +40,7 @@ export interface ShardedRedisAdapterOptions {
   subscriptionMode?: SubscriptionMode;
   /** How long fetchSockets and serverSideEmit with an ack wait for every node, in ms. Default 5000. */
   requestsTimeout?: number;
-  /** Largest channel message this node accepts, in bytes; larger ones are dropped. Default 100 MB. */
+  /** Largest channel message this node accepts, in bytes; larger ones are dropped unread. Default 32 MiB. */
   maxMessageBytes?: number;
 }
 
@@ -56,7 +56,7 @@ function resolve(options: ShardedRedisAdapterOptions): Resolved {
     channelPrefix: "socket.io",
     subscriptionMode: "dynamic",
     requestsTimeout: 5000,
-    maxMessageBytes: 100 * 1024 * 1024,
+    maxMessageBytes: 32 * 1024 * 1024,
     ...options,
   };
   if (!MODES.includes(resolved.subscriptionMode)) {
