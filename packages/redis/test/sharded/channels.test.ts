@@ -6,7 +6,11 @@ import { Server } from "@switchboard/server";
 import { TestClient, type TestSocket } from "@switchboard/server/testing";
 import { createClient } from "redis";
 import { afterEach, describe, expect, it } from "vitest";
-import { createShardedAdapter, type SubscriptionMode } from "../../src/index.js";
+import {
+  createShardedAdapter,
+  type ShardedRedisAdapter,
+  type SubscriptionMode,
+} from "../../src/index.js";
 import { type ClientPair, clientPair, redisPort, uniqueKey } from "../helpers/redis.js";
 
 const WAIT_MS = 2000;
@@ -18,6 +22,8 @@ interface Setup {
   reader: TestSocket;
   /** The sharded channels of this test that Redis knows, sorted. */
   channels(): Promise<string[]>;
+  /** SPUBLISHes raw bytes, as anyone who can reach the Redis can. */
+  inject(channel: string, payload: string | Buffer): Promise<unknown>;
   /** Channels a spy subscribed to, and the wire types of the messages each one carried. */
   spy(channels: string[]): Promise<Map<string, number[]>>;
 }
@@ -54,6 +60,7 @@ async function setup(subscriptionMode: SubscriptionMode): Promise<Setup> {
     reader,
     channels: async () =>
       ((await admin.sendCommand(["PUBSUB", "SHARDCHANNELS", `${prefix}*`])) as string[]).sort(),
+    inject: (channel, payload) => admin.sPublish(channel, payload),
     spy: async (channels) => {
       const spy = admin.duplicate();
       await spy.connect();
@@ -78,7 +85,7 @@ describe("sharded adapter channels", () => {
     "%s: a channel per public room %s, per socket %s; none left after close",
     async (mode, rooms, own) => {
       const { prefix, nodes, reader, channels } = await setup(mode);
-      const uids = nodes.map((io) => (io.of("/").adapter as unknown as { uid: string }).uid);
+      const uids = nodes.map((io) => (io.of("/").adapter as ShardedRedisAdapter).uid);
       const expected = [
         `${prefix}#/#`,
         ...uids.map((uid) => `${prefix}#/#${uid}#`),
@@ -126,4 +133,38 @@ describe("sharded adapter channels", () => {
         .toEqual(expected);
     },
   );
+
+  it("drops hostile messages with an error event, and traffic goes on", async () => {
+    const { prefix, nodes, reader, inject } = await setup("dynamic");
+    const adapter = nodes[1]!.of("/").adapter as ShardedRedisAdapter;
+    const codes: string[] = [];
+    adapter.on("error", (err: { code: string }) => codes.push(err.code));
+    const ownChannel = `${prefix}#/#${adapter.uid}#`;
+    const hostile: Array<[string, string | Buffer]> = [
+      [`${prefix}#/#`, "{not json"],
+      [`${prefix}#/#`, Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff])],
+      [
+        `${prefix}#/#news#`,
+        '{"type":3,"data":{"packet":{"type":0},"opts":{}},"uid":"x","nsp":"/"}',
+      ],
+      [
+        ownChannel,
+        '{"type":8,"data":{"requestId":"r","sockets":{"length":1e9}},"uid":"x","nsp":"/"}',
+      ],
+      [ownChannel, Buffer.from([0x81, 0xa9, ...Buffer.from("__proto__"), 0x01])],
+    ];
+    for (const [channel, payload] of hostile) await inject(channel, payload);
+    await expect.poll(() => codes.length, { timeout: WAIT_MS }).toBe(hostile.length);
+    expect(codes).toEqual([
+      "SB_ERR_REDIS_INVALID_MESSAGE",
+      "SB_ERR_REDIS_INVALID_MSGPACK",
+      "SB_ERR_REDIS_INVALID_MESSAGE",
+      "SB_ERR_REDIS_INVALID_MESSAGE",
+      "SB_ERR_REDIS_FORBIDDEN_KEY",
+    ]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    nodes[0]!.to("news").emit("still-here");
+    await reader.waitFor("still-here");
+    expect((await nodes[0]!.fetchSockets()).map((s) => s.id)).toEqual([reader.id]);
+  });
 });
