@@ -7,7 +7,7 @@ import {
   type SocketId,
 } from "@switchboard/server";
 import debugModule from "debug";
-import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
+import { ClientsHealth } from "../health.js";
 import {
   type AnyRedisClient,
   type RedisClient,
@@ -133,8 +133,8 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   readonly #onJoin = (room: Room, id: SocketId) => this.#subscribeRoom(room, id);
   readonly #onDelete = (room: Room) => this.#unsubscribeRoom(room);
   #closed = false;
-  #health: RedisState;
-  #stopWatching: Array<() => void> = [];
+  readonly #health: ClientsHealth;
+  #stopWatching: (() => void) | undefined;
 
   protected constructor(
     nsp: AdapterNamespace,
@@ -148,18 +148,21 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     this.#options = options;
     this.#channel = `${options.channelPrefix}#${nsp.name}#`;
     this.#responseChannel = `${this.#channel}${this.uid}#`;
-    this.#health = this.#computeHealth();
+    this.#health = new ClientsHealth(pub, sub, nsp.name, {
+      // The answers to what waits may have gone with the connection.
+      onLost: (err) => this.failRequests(err),
+      onChange: (health, err) => this.emit("health", health, err),
+    });
   }
 
   /** `"ready"` when both Redis clients are connected; see the `"health"` event. */
   get health(): RedisState {
-    return this.#health;
+    return this.#health.state;
   }
 
   override init(): void {
     super.init();
-    const onState = (state: RedisState, err?: Error) => this.#onState(state, err);
-    this.#stopWatching = [this.#pub.onState(onState), this.#sub.onState(onState)];
+    this.#stopWatching = this.#health.watch();
     this.#ssubscribe(this.#channel);
     this.#ssubscribe(this.#responseChannel);
     if (this.#options.subscriptionMode !== "static") {
@@ -171,7 +174,8 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   override async close(): Promise<void> {
     this.#closed = true;
     super.close();
-    for (const stop of this.#stopWatching.splice(0)) stop();
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
     this.off("join-room", this.#onJoin);
     this.off("delete-room", this.#onDelete);
     const channels = [this.#channel, this.#responseChannel];
@@ -250,28 +254,6 @@ export class ShardedRedisAdapter extends ClusterAdapter {
       return;
     }
     this.onMessage(message);
-  }
-
-  #computeHealth(): RedisState {
-    return this.#pub.state === "ready" && this.#sub.state === "ready" ? "ready" : "down";
-  }
-
-  #onState(state: RedisState, err?: Error): void {
-    // The answers to what waits may have gone with the connection.
-    if (state === "down") {
-      this.failRequests(
-        new RedisAdapterError(
-          RedisAdapterErrorCode.REDIS_CONNECTION_LOST,
-          "the Redis connection was lost while waiting for answers",
-          { cause: err },
-        ),
-      );
-    }
-    const health = this.#computeHealth();
-    if (health === this.#health) return;
-    this.#health = health;
-    debug("%s: Redis %s", this.nsp.name, health);
-    this.emit("health", health, err);
   }
 
   #report(err: unknown, what: string): void {

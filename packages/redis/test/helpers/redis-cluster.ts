@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { afterAll, beforeAll } from "vitest";
 import { freePort } from "./redis.js";
 
 const run = promisify(execFile);
@@ -33,6 +34,22 @@ export interface RedisCluster {
   readonly nodes: ClusterNode[];
   /** Kill every node and remove their directories (idempotent). */
   stop(): Promise<void>;
+}
+
+/**
+ * Starts a cluster before the tests of the calling file and stops it after them; the
+ * returned function gives its nodes (within the tests).
+ */
+export function useRedisCluster(): () => ClusterNode[] {
+  let cluster: RedisCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startRedisCluster();
+  });
+  afterAll(() => cluster?.stop());
+  return () => {
+    if (cluster === undefined) throw new Error("the local Redis Cluster is not running");
+    return cluster.nodes;
+  };
 }
 
 /** Bounds of the start-up, in ms: a cluster of three empty nodes forms in about a second. */

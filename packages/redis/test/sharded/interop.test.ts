@@ -9,13 +9,9 @@ import { wrapRedisClient } from "../../src/redis-client.js";
 import { type ClusterClientKind, clusterClientPair } from "../helpers/cluster-clients.js";
 import { interopSuite, socketIoNode, switchboardNode, WAIT_MS } from "../helpers/interop.js";
 import { uniqueKey } from "../helpers/redis.js";
-import { type RedisCluster, startRedisCluster } from "../helpers/redis-cluster.js";
+import { useRedisCluster } from "../helpers/redis-cluster.js";
 
-let cluster: RedisCluster | undefined;
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-});
-afterAll(() => cluster?.stop());
+const clusterNodes = useRedisCluster();
 
 const runs: [SubscriptionMode, ClusterClientKind][] = [
   ["dynamic", "ioredis-cluster"],
@@ -27,7 +23,7 @@ const runs: [SubscriptionMode, ClusterClientKind][] = [
 for (const [subscriptionMode, kind] of runs) {
   describe(`a Redis Cluster of Switchboard (sharded, ${subscriptionMode}, ${kind}) and socket.io + createShardedAdapter`, () => {
     interopSuite(async () => {
-      const nodes = cluster?.nodes ?? [];
+      const nodes = clusterNodes();
       const channelPrefix = uniqueKey("sharded-interop");
       const ours = await clusterClientPair(kind, nodes);
       const theirs = await clusterClientPair("node-redis-cluster", nodes);
