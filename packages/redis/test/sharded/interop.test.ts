@@ -3,7 +3,7 @@
 // @socket.io/redis-adapter 8's createShardedAdapter (node-redis createCluster, as its docs
 // show) in one cluster on a local 3-master Redis Cluster, same channel prefix and mode.
 import { createShardedAdapter as createSocketIoShardedAdapter } from "@socket.io/redis-adapter";
-import { afterAll, beforeAll, describe, expect } from "vitest";
+import { describe, expect } from "vitest";
 import { createShardedAdapter, type SubscriptionMode } from "../../src/index.js";
 import { wrapRedisClient } from "../../src/redis-client.js";
 import { type ClusterClientKind, clusterClientPair } from "../helpers/cluster-clients.js";
