@@ -7,6 +7,7 @@ import {
   type SocketId,
 } from "@switchboard/server";
 import debugModule from "debug";
+import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
 import { ClientsHealth } from "../health.js";
 import {
   type AnyRedisClient,
@@ -47,6 +48,12 @@ export interface ShardedRedisAdapterOptions {
 type Resolved = Required<ShardedRedisAdapterOptions>;
 
 const MODES: readonly SubscriptionMode[] = ["static", "dynamic", "dynamic-private"];
+
+/** Most answers kept for sending again after the publisher reconnects. */
+const MAX_UNSENT = 100;
+
+/** How often the response channel's subscription is checked after (re)connecting, in ms. */
+const RESUBSCRIBE_POLL_MS = 20;
 
 /** socket.io's and Switchboard's socket ids are 20 characters long. */
 const SOCKET_ID_LENGTH = 20;
@@ -135,6 +142,18 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   #closed = false;
   readonly #health: ClientsHealth;
   #stopWatching: (() => void) | undefined;
+  /**
+   * Settles once Redis counts this node's response channel, after init and after each
+   * reconnection: answers published before that would be lost, and the request would wait
+   * its whole timeout (seen in the faults test under traffic through a restart).
+   */
+  #responseChannelReady: Promise<void> = Promise.resolve();
+  /**
+   * Answers to other nodes that could not be published while the publisher was down (its
+   * subscriber may have been back already, and heard the request): sent again once both
+   * clients are ready, unless older than `requestsTimeout`. At most {@link MAX_UNSENT}.
+   */
+  readonly #unsent: Array<{ channel: string; payload: string | Buffer; at: number }> = [];
 
   protected constructor(
     nsp: AdapterNamespace,
@@ -151,7 +170,13 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     this.#health = new ClientsHealth(pub, sub, nsp.name, {
       // The answers to what waits may have gone with the connection.
       onLost: (err) => this.failRequests(err),
-      onChange: (health, err) => this.emit("health", health, err),
+      onChange: (health, err) => {
+        if (health === "ready") {
+          this.#awaitResponseChannel();
+          this.#flushUnsent();
+        }
+        this.emit("health", health, err);
+      },
     });
   }
 
@@ -165,6 +190,7 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     this.#stopWatching = this.#health.watch();
     this.#ssubscribe(this.#channel);
     this.#ssubscribe(this.#responseChannel);
+    this.#awaitResponseChannel();
     if (this.#options.subscriptionMode !== "static") {
       this.on("join-room", this.#onJoin);
       this.on("delete-room", this.#onDelete);
@@ -181,6 +207,7 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     const channels = [this.#channel, this.#responseChannel];
     for (const room of this.#roomChannels) channels.push(this.#roomChannel(room));
     this.#roomChannels.clear();
+    this.#unsent.length = 0;
     await Promise.all(
       channels.map((channel) =>
         this.#sub.sunsubscribe(channel, this.#listener).catch((err: unknown) => {
@@ -192,11 +219,52 @@ export class ShardedRedisAdapter extends ClusterAdapter {
 
   /** The nodes subscribed to this namespace's channel (`PUBSUB SHARDNUMSUB`), this one included. */
   override async serverCount(): Promise<number> {
+    // With the subscriber down, answers could not come back: fail now.
+    if (this.#health.state !== "ready") {
+      throw new RedisAdapterError(
+        RedisAdapterErrorCode.REDIS_UNAVAILABLE,
+        "Redis is not connected (see the adapter's health)",
+      );
+    }
+    await this.#responseChannelReady;
     return this.#pub.shardNumsub(this.#channel);
   }
 
+  #awaitResponseChannel(): void {
+    const deadline = Date.now() + this.#options.requestsTimeout;
+    this.#responseChannelReady = (async () => {
+      while (!this.#closed && Date.now() < deadline) {
+        try {
+          if ((await this.#pub.shardNumsub(this.#responseChannel)) > 0) return;
+        } catch {
+          return; // Redis is down: serverCount() fails fast by itself
+        }
+        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_POLL_MS));
+      }
+    })();
+  }
+
   protected async publish(message: ClusterMessage): Promise<void> {
-    await this.#pub.spublish(this.#channelOf(message), encodeShardedMessage(message));
+    const channel = this.#channelOf(message);
+    const payload = encodeShardedMessage(message);
+    try {
+      await this.#pub.spublish(channel, payload);
+    } catch (err) {
+      if ("requester" in message && this.#unsent.length < MAX_UNSENT) {
+        this.#unsent.push({ channel, payload, at: Date.now() });
+      }
+      throw err;
+    }
+  }
+
+  #flushUnsent(): void {
+    const oldest = Date.now() - this.#options.requestsTimeout;
+    for (const { channel, payload, at } of this.#unsent.splice(0)) {
+      if (at < oldest) continue;
+      this.#pub.spublish(channel, payload).catch((err: unknown) => {
+        debug("answer on %s not sent again: %s", channel, err);
+      });
+    }
   }
 
   #channelOf(message: ClusterMessage): string {

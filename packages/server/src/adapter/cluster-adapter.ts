@@ -210,7 +210,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
         },
         done: (err) => (err ? reject(err) : resolve(all)),
       });
-      this.#send({ type: "fetch-sockets", opts: serialize(opts), requestId });
+      this.#send({ type: "fetch-sockets", opts: serialize(opts), requestId }, requestId);
     });
   }
 
@@ -237,7 +237,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
           },
           done: (err) => ack(err ?? null, responses),
         });
-        this.#send({ type: "server-side-emit", args, requestId });
+        this.#send({ type: "server-side-emit", args, requestId }, requestId);
       },
       // The node count is unknown (the backend is down): fail now, not after the timeout.
       (err: unknown) => ack(err instanceof Error ? err : new Error(String(err)), []),
@@ -375,14 +375,26 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     this.#requests.set(requestId, request);
   }
 
-  #send(partial: DistributiveOmit<ClusterMessage, "uid" | "nsp">): void {
+  /**
+   * Publishes a message. When it carries a request of this node (`requestId` of a pending
+   * request), a failed publish ends that request with the error at once: nobody heard it,
+   * so waiting for answers would only wait for the timeout.
+   */
+  #send(partial: DistributiveOmit<ClusterMessage, "uid" | "nsp">, requestId?: string): void {
     const message = { ...partial, uid: this.uid, nsp: this.nsp.name } as ClusterMessage;
+    const failed = (err: unknown) => {
+      debug("publish failed: %s", err);
+      const request = requestId === undefined ? undefined : this.#requests.get(requestId);
+      if (request === undefined || requestId === undefined) return;
+      clearTimeout(request.timer);
+      this.#requests.delete(requestId);
+      request.done(err instanceof Error ? err : new Error(String(err)));
+    };
     try {
       const result = this.publish(message);
-      if (result instanceof Promise)
-        result.catch((err: unknown) => debug("publish failed: %s", err));
+      if (result instanceof Promise) result.catch(failed);
     } catch (err) {
-      debug("publish failed: %s", err);
+      failed(err);
     }
   }
 }
