@@ -56,6 +56,7 @@ export function useRedisCluster(): () => ClusterNode[] {
 const START_TIMEOUT = 20_000;
 
 const running = new Set<ChildProcess>();
+const dirs = new Set<string>();
 let exitHook = false;
 
 /** Starts a cluster of `masters` nodes (default 3) with no replicas. */
@@ -64,9 +65,11 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     exitHook = true;
     process.once("exit", () => {
       for (const child of running) child.kill("SIGKILL");
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     });
   }
   const dir = mkdtempSync(join(tmpdir(), "sb-redis-cluster-"));
+  dirs.add(dir);
   const children: ChildProcess[] = [];
   const nodes: ClusterNode[] = [];
   let stopped = false;
@@ -75,6 +78,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     stopped = true;
     await Promise.all(children.map(kill));
     rmSync(dir, { recursive: true, force: true });
+    dirs.delete(dir);
   };
   try {
     for (let i = 0; i < masters; i++) {
