@@ -41,6 +41,11 @@ export interface ShardedRedisAdapterOptions {
   subscriptionMode?: SubscriptionMode;
   /** How long fetchSockets and serverSideEmit with an ack wait for every node, in ms. Default 5000. */
   requestsTimeout?: number;
+  /**
+   * While requests wait, how often the nodes are counted again, in ms, so that a node that
+   * left is not waited for until the timeout. Default 1000.
+   */
+  nodeCheckInterval?: number;
   /** Largest channel message this node accepts, in bytes; larger ones are dropped unread. Default 32 MiB. */
   maxMessageBytes?: number;
 }
@@ -63,6 +68,7 @@ function resolve(options: ShardedRedisAdapterOptions): Resolved {
     channelPrefix: "socket.io",
     subscriptionMode: "dynamic",
     requestsTimeout: 5000,
+    nodeCheckInterval: 1000,
     maxMessageBytes: 32 * 1024 * 1024,
     ...options,
   };
@@ -71,7 +77,7 @@ function resolve(options: ShardedRedisAdapterOptions): Resolved {
   }
   if (typeof resolved.channelPrefix !== "string")
     throw new TypeError("channelPrefix must be a string");
-  for (const key of ["requestsTimeout", "maxMessageBytes"] as const) {
+  for (const key of ["requestsTimeout", "nodeCheckInterval", "maxMessageBytes"] as const) {
     if (!Number.isFinite(resolved[key]) || resolved[key] <= 0) {
       throw new TypeError(`${key} must be a positive number`);
     }
@@ -142,6 +148,7 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   #closed = false;
   readonly #health: ClientsHealth;
   #stopWatching: (() => void) | undefined;
+  #nodeCheck: NodeJS.Timeout | undefined;
   /**
    * Settles once Redis counts this node's response channel, after init and after each
    * reconnection: answers published before that would be lost, and the request would wait
@@ -191,6 +198,8 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     this.#ssubscribe(this.#channel);
     this.#ssubscribe(this.#responseChannel);
     this.#awaitResponseChannel();
+    this.#nodeCheck = setInterval(() => this.#checkNodes(), this.#options.nodeCheckInterval);
+    this.#nodeCheck.unref();
     if (this.#options.subscriptionMode !== "static") {
       this.on("join-room", this.#onJoin);
       this.on("delete-room", this.#onDelete);
@@ -202,6 +211,7 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     super.close();
     this.#stopWatching?.();
     this.#stopWatching = undefined;
+    clearInterval(this.#nodeCheck);
     this.off("join-room", this.#onJoin);
     this.off("delete-room", this.#onDelete);
     const channels = [this.#channel, this.#responseChannel];
@@ -228,6 +238,16 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     }
     await this.#responseChannelReady;
     return this.#pub.shardNumsub(this.#channel);
+  }
+
+  /** While requests wait: a node that left (unsubscribed) is not waited for. */
+  #checkNodes(): void {
+    if (this.pendingRequests === 0 || this.#health.state !== "ready") return;
+    const countedAt = Date.now();
+    this.#pub.shardNumsub(this.#channel).then(
+      (nodes) => this.nodesLeft(nodes, countedAt),
+      (err: unknown) => debug("node count failed: %s", err),
+    );
   }
 
   #awaitResponseChannel(): void {

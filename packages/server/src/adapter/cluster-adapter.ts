@@ -76,6 +76,8 @@ const DEFAULTS: ClusterAdapterOptions = {
 };
 
 interface PendingRequest {
+  /** When it was made (ms since the epoch). */
+  created: number;
   expected: number;
   received: number;
   timer: NodeJS.Timeout;
@@ -345,6 +347,25 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     }
   }
 
+  /**
+   * Tells the requests awaiting answers that `nodes` nodes were left at time `countedAt`
+   * (ms since the epoch), this one included; a backend that counts nodes itself calls it
+   * while requests wait. A request made before then that expects more answers than there
+   * were other nodes ends with the answers it has, instead of waiting its timeout for a
+   * node that left and will never answer.
+   */
+  protected nodesLeft(nodes: number, countedAt: number): void {
+    const others = Math.max(0, nodes - 1);
+    for (const [requestId, request] of this.#requests) {
+      if (request.created >= countedAt || request.expected <= others) continue;
+      request.expected = others;
+      if (request.received < request.expected) continue;
+      clearTimeout(request.timer);
+      this.#requests.delete(requestId);
+      request.done();
+    }
+  }
+
   /** Number of requests awaiting answers (for leak checks). */
   get pendingRequests(): number {
     return this.#requests.size;
@@ -366,6 +387,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     }, this.clusterOptions.requestsTimeout);
     timer.unref();
     const request: PendingRequest = {
+      created: Date.now(),
       expected,
       received: 0,
       timer,
