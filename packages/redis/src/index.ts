@@ -15,3 +15,9 @@ export { RedisAdapterError, RedisAdapterErrorCode } from "./errors.js";
 export { type DecodeOptions, msgpackParser, type Parser } from "./msgpack/index.js";
 export type { RedisAdapterOptions } from "./options.js";
 export type { AnyRedisClient, RedisState } from "./redis-client.js";
+export {
+  createShardedAdapter,
+  ShardedRedisAdapter,
+  type ShardedRedisAdapterOptions,
+  type SubscriptionMode,
+} from "./sharded/sharded-adapter.js";

@@ -10,6 +10,7 @@ import {
 } from "@switchboard/server";
 import debugModule from "debug";
 import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
+import { ClientsHealth } from "../health.js";
 import { encode as msgpackEncode } from "../msgpack/encode.js";
 import type { Parser } from "../msgpack/index.js";
 import type { RedisAdapterOptions } from "../options.js";
@@ -63,7 +64,7 @@ export class RedisAdapter extends InMemoryAdapter {
   /** msgpack prefix of this node's broadcasts (`[uid, …`): own echoes skip decoding. */
   readonly #ownPrefix: Buffer | undefined;
   readonly #listeners: Array<() => void> = [];
-  #health: RedisAdapterHealth;
+  readonly #health: ClientsHealth;
   /** The node count asked by the latest ack broadcast, shared with its serverCount() call. */
   #sharedCount: Promise<number> | undefined;
   #closed = false;
@@ -92,7 +93,10 @@ export class RedisAdapter extends InMemoryAdapter {
     this.#ownPrefix = isDefaultParser(opts.parser)
       ? Buffer.concat([Buffer.from([0x93]), msgpackEncode(this.uid)])
       : undefined;
-    this.#health = this.#computeHealth();
+    this.#health = new ClientsHealth(pub, sub, nsp.name, {
+      onLost: (err) => this.#requests.failAll(err),
+      onChange: (health, err) => this.emit("health", health, err),
+    });
     // The local operations, as the in-memory adapter does them (never republished).
     this.#handler = new RequestHandler(
       {
@@ -113,7 +117,7 @@ export class RedisAdapter extends InMemoryAdapter {
 
   /** `"ready"` when both Redis clients are connected; see the `"health"` event. */
   get health(): RedisAdapterHealth {
-    return this.#health;
+    return this.#health.state;
   }
 
   /** Requests and ack broadcasts awaiting answers (for leak checks and monitoring). */
@@ -122,8 +126,7 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   override init(): void {
-    const onState = (state: RedisState, err?: Error) => this.#onState(state, err);
-    this.#listeners.push(this.#pub.onState(onState), this.#sub.onState(onState));
+    this.#listeners.push(this.#health.watch());
     const subs: Array<[string, boolean, MessageListener]> = [
       [`${this.#ch.broadcast}*`, true, this.#onBroadcast],
       [this.#ch.request, false, this.#onRequest],
@@ -159,7 +162,7 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   #countNodes(): Promise<number> {
-    if (this.#health !== "ready") return Promise.reject(this.#unavailable());
+    if (this.#health.state !== "ready") return Promise.reject(this.#unavailable());
     return this.#pub.numsub(this.#ch.request);
   }
 
@@ -368,7 +371,7 @@ export class RedisAdapter extends InMemoryAdapter {
   #request(fields: Rec, onResponse: (msg: Rec) => void): Promise<void> {
     const requestId = newRequestId();
     return new Promise<void>((resolve, reject) => {
-      if (this.#health !== "ready") throw this.#unavailable();
+      if (this.#health.state !== "ready") throw this.#unavailable();
       this.#requests.start(requestId, onResponse, (err) => (err ? reject(err) : resolve()));
       const payload = JSON.stringify({ uid: this.uid, requestId, ...fields });
       // Count, then publish, pipelined on one connection (one round trip): Redis runs them
@@ -478,31 +481,6 @@ export class RedisAdapter extends InMemoryAdapter {
     } else {
       this.#requests.respond(requestId, msg);
     }
-  }
-
-  // ---- health ----
-
-  #computeHealth(): RedisAdapterHealth {
-    return this.#pub.state === "ready" && this.#sub.state === "ready" ? "ready" : "down";
-  }
-
-  #onState(state: RedisState, err?: Error): void {
-    // Any client going down fails what waits (even when the other one went first): a
-    // request it carried may never be answered.
-    if (state === "down") {
-      this.#requests.failAll(
-        new RedisAdapterError(
-          RedisAdapterErrorCode.REDIS_CONNECTION_LOST,
-          "the Redis connection was lost while waiting for answers",
-          { cause: err },
-        ),
-      );
-    }
-    const health = this.#computeHealth();
-    if (health === this.#health) return;
-    this.#health = health;
-    debug("%s: Redis %s", this.nsp.name, health);
-    this.emit("health", health, err);
   }
 }
 
