@@ -23,7 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const fixtures = join(root, "packaging", "fixtures");
-const PACKAGES = ["protocol", "server", "client"] as const;
+const PACKAGES = ["protocol", "server", "client", "redis"] as const;
 const INSTALL_MS = 150_000;
 const RUN_MS = 30_000;
 
@@ -182,6 +182,7 @@ describe("the packed tarballs", () => {
     expect(packed.map((p) => p.name).sort()).toEqual([
       "@switchboard/client",
       "@switchboard/protocol",
+      "@switchboard/redis",
       "@switchboard/server",
     ]);
     for (const pack of packed) {
@@ -279,6 +280,14 @@ describe("dependencies", () => {
         expect(declared, `types of ${imported}`).toContain(`@types/${imported}`);
       }
     }
+  });
+});
+
+describe("@switchboard/redis", () => {
+  // No Redis client is installed in the app (both are optional peers): the package loads,
+  // and createAdapter refuses an object that is no Redis client with a TypeError.
+  it.each(["redis-smoke.mjs", "redis-smoke.cjs"])("%s: createAdapter loads", async (script) => {
+    expect(await runJson(script)).toEqual({ createAdapter: "function", refusesNonClient: true });
   });
 });
 

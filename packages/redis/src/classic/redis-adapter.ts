@@ -1,0 +1,560 @@
+import { randomBytes } from "node:crypto";
+import type { EventPacket, SocketPacket } from "@switchboard/protocol";
+import {
+  type AdapterNamespace,
+  type BroadcastOptions,
+  InMemoryAdapter,
+  type Room,
+  type SocketDetails,
+} from "@switchboard/server";
+import debugModule from "debug";
+import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
+import { encode as msgpackEncode } from "../msgpack/encode.js";
+import type { Parser } from "../msgpack/index.js";
+import type { MessageListener, RedisClient, RedisState } from "../redis-client.js";
+import {
+  type Channels,
+  channelsOf,
+  parseJson,
+  RequestType,
+  readBroadcast,
+  readHead,
+  readOptions,
+  readPacket,
+  readRooms,
+  readSockets,
+  toWire,
+  wirePacket,
+} from "./format.js";
+import { PendingRequests } from "./requests.js";
+import { serializeSockets } from "./serialize-sockets.js";
+
+const debug = debugModule("switchboard:redis:adapter");
+
+/** Options of `createAdapter` (all optional there). Times in ms, sizes in bytes. */
+export interface RedisAdapterOptions {
+  /** Prefix of every channel name. Default `"socket.io"` (as @socket.io/redis-adapter). */
+  key: string;
+  /** How long a request (fetchSockets, allRooms, serverSideEmit acks) waits for every node. Default 5000 ms. */
+  requestsTimeout: number;
+  /** Answer a request on the requester's own channel `<key>-response#<nsp>#<uid>#`. Default false. */
+  publishOnSpecificResponseChannel: boolean;
+  /** Encodes broadcasts and ack messages. Default {@link msgpackParser} (notepack.io's bytes). */
+  parser: Parser;
+  /** Most requests (and ack broadcasts) of one namespace waiting at once. Default 1000. */
+  maxPendingRequests: number;
+  /** Channel messages larger than this are dropped unread. Default 32 MiB. */
+  maxMessageBytes: number;
+  /** While requests wait, how often the node count is checked again (a gone node is not waited for). Default 1000 ms. */
+  nodeCheckInterval: number;
+}
+
+/** `"ready"` when both Redis clients are connected, `"down"` otherwise. */
+export type RedisAdapterHealth = RedisState;
+
+type Rec = Record<string, unknown>;
+
+/**
+ * The adapter of one namespace on a Redis cluster, speaking @socket.io/redis-adapter 8.x's
+ * classic format (see `format.ts`): rooms live on each node, broadcasts and requests go
+ * through Redis pub/sub, and the node count is PUBSUB NUMSUB of the request channel.
+ * Built by `createAdapter`; emits `"health"` (`"ready" | "down"`, error?) on changes.
+ */
+export class RedisAdapter extends InMemoryAdapter {
+  /** This node's id in the cluster (per namespace adapter). */
+  readonly uid: string;
+  readonly #pub: RedisClient;
+  readonly #sub: RedisClient;
+  readonly #opts: RedisAdapterOptions;
+  readonly #ch: Channels;
+  readonly #requests: PendingRequests;
+  /** msgpack prefix of this node's broadcasts (`[uid, …`): own echoes skip decoding. */
+  readonly #ownPrefix: Buffer | undefined;
+  readonly #listeners: Array<() => void> = [];
+  #health: RedisAdapterHealth;
+  /** The node count asked by the latest ack broadcast, shared with its serverCount() call. */
+  #sharedCount: Promise<number> | undefined;
+  #closed = false;
+
+  constructor(
+    nsp: AdapterNamespace,
+    pub: RedisClient,
+    sub: RedisClient,
+    opts: RedisAdapterOptions,
+  ) {
+    super(nsp);
+    this.uid = randomBytes(8).toString("hex");
+    this.#pub = pub;
+    this.#sub = sub;
+    this.#opts = opts;
+    this.#ch = channelsOf(opts.key, nsp.name, this.uid);
+    this.#requests = new PendingRequests({
+      max: opts.maxPendingRequests,
+      timeout: opts.requestsTimeout,
+      nodeCheckInterval: opts.nodeCheckInterval,
+      countNodes: () => this.#countNodes(),
+    });
+    this.#ownPrefix = isDefaultParser(opts.parser)
+      ? Buffer.concat([Buffer.from([0x93]), msgpackEncode(this.uid)])
+      : undefined;
+    this.#health = this.#computeHealth();
+  }
+
+  /** `"ready"` when both Redis clients are connected; see the `"health"` event. */
+  get health(): RedisAdapterHealth {
+    return this.#health;
+  }
+
+  /** Requests and ack broadcasts awaiting answers (for leak checks and monitoring). */
+  get pendingRequests(): number {
+    return this.#requests.size;
+  }
+
+  override init(): void {
+    const onState = (_state: RedisState, err?: Error) => this.#onState(err);
+    this.#listeners.push(this.#pub.onState(onState), this.#sub.onState(onState));
+    const subs: Array<[string, boolean, MessageListener]> = [
+      [`${this.#ch.broadcast}*`, true, this.#onBroadcast],
+      [this.#ch.request, false, this.#onRequest],
+      [this.#ch.response, false, this.#onResponse],
+      [this.#ch.ownResponse, false, this.#onResponse],
+    ];
+    for (const [channel, pattern, listener] of subs) {
+      const done = pattern
+        ? this.#sub.psubscribe(channel, listener)
+        : this.#sub.subscribe(channel, listener);
+      done.catch((err: unknown) => debug("subscribe %s failed: %s", channel, err));
+      this.#listeners.push(() => {
+        const undone = pattern
+          ? this.#sub.punsubscribe(channel, listener)
+          : this.#sub.unsubscribe(channel, listener);
+        undone.catch((err: unknown) => debug("unsubscribe %s failed: %s", channel, err));
+      });
+    }
+  }
+
+  override close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const stop of this.#listeners.splice(0)) stop();
+    this.#requests.clear(
+      new RedisAdapterError(RedisAdapterErrorCode.ADAPTER_CLOSED, "the adapter was closed"),
+    );
+  }
+
+  override serverCount(): Promise<number> {
+    return this.#sharedCount ?? this.#countNodes();
+  }
+
+  #countNodes(): Promise<number> {
+    return this.#pub.numsub(this.#ch.request);
+  }
+
+  // ---- sending ----
+
+  override broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
+    if (opts.flags?.local !== true) {
+      this.#publishBroadcast(packet as EventPacket, opts);
+    }
+    super.broadcast(packet, opts);
+  }
+
+  #publishBroadcast(packet: EventPacket, opts: BroadcastOptions): void {
+    let channel = this.#ch.broadcast;
+    if (opts.rooms.size === 1) for (const room of opts.rooms) channel += `${room}#`;
+    let payload: Buffer | string;
+    try {
+      payload = this.#opts.parser.encode([this.uid, wirePacket(packet), toWire(opts, true)]);
+    } catch (err) {
+      debug("broadcast not published: %s", err);
+      return;
+    }
+    this.#publish(channel, payload);
+  }
+
+  override broadcastWithAck(
+    packet: SocketPacket & { id?: number },
+    opts: BroadcastOptions,
+    clientCountCallback: (clientCount: number) => void,
+    ack: (...args: unknown[]) => void,
+  ): void {
+    if (opts.flags?.local !== true)
+      this.#publishAckBroadcast(packet as EventPacket, opts, clientCountCallback, ack);
+    super.broadcastWithAck(packet, opts, clientCountCallback, ack);
+  }
+
+  #publishAckBroadcast(
+    packet: EventPacket,
+    opts: BroadcastOptions,
+    clientCountCallback: (clientCount: number) => void,
+    ack: (...args: unknown[]) => void,
+  ): void {
+    const requestId = newRequestId();
+    let payload: Buffer | string;
+    try {
+      // Encoded before the local delivery gives the packet its ack id.
+      payload = this.#opts.parser.encode({
+        uid: this.uid,
+        requestId,
+        type: RequestType.BROADCAST,
+        packet: wirePacket(packet),
+        opts: toWire(opts, true),
+      });
+      this.#requests.startAck(
+        requestId,
+        opts.flags?.timeout ?? this.#opts.requestsTimeout,
+        clientCountCallback,
+        (arg) => ack(arg),
+      );
+    } catch (err) {
+      debug("ack broadcast not published: %s", err);
+      return;
+    }
+    this.#publish(this.#ch.request, payload);
+    const count = this.#countNodes();
+    // The caller (collectAcks) asks serverCount() right after: it gets this same answer.
+    this.#sharedCount = count;
+    queueMicrotask(() => {
+      if (this.#sharedCount === count) this.#sharedCount = undefined;
+    });
+    count.then(
+      (n) => this.#requests.expectAck(requestId, n - 1),
+      (err: unknown) => debug("node count failed: %s", err),
+    );
+  }
+
+  override addSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    if (opts.flags?.local !== true) {
+      this.#publishRequest({ type: RequestType.REMOTE_JOIN, opts: toWire(opts, false), rooms });
+    }
+    super.addSockets(opts, rooms);
+  }
+
+  override delSockets(opts: BroadcastOptions, rooms: Room[]): void {
+    if (opts.flags?.local !== true) {
+      this.#publishRequest({ type: RequestType.REMOTE_LEAVE, opts: toWire(opts, false), rooms });
+    }
+    super.delSockets(opts, rooms);
+  }
+
+  override disconnectSockets(opts: BroadcastOptions, close: boolean): void {
+    if (opts.flags?.local !== true) {
+      this.#publishRequest({
+        type: RequestType.REMOTE_DISCONNECT,
+        opts: toWire(opts, false),
+        close,
+      });
+    }
+    super.disconnectSockets(opts, close);
+  }
+
+  override async fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]> {
+    const local = await super.fetchSockets(opts);
+    if (opts.flags?.local === true) return local;
+    await this.#request({ type: RequestType.REMOTE_FETCH, opts: toWire(opts, false) }, (msg) => {
+      for (const socket of readSockets(msg.sockets)) local.push(socket);
+    });
+    return local;
+  }
+
+  /**
+   * Every room of every node (rooms of this node plus the answers of the others).
+   *
+   * @example
+   * ```ts
+   * const rooms = await io.of("/").adapter.allRooms();
+   * ```
+   */
+  async allRooms(): Promise<Set<Room>> {
+    const rooms = new Set<Room>(this.rooms.keys());
+    await this.#request({ type: RequestType.ALL_ROOMS }, (msg) => {
+      for (const room of readRooms(msg.rooms)) rooms.add(room);
+    });
+    return rooms;
+  }
+
+  override serverSideEmit(packet: unknown[]): void {
+    const last = packet[packet.length - 1];
+    if (typeof last !== "function") {
+      this.#publishRequest({ type: RequestType.SERVER_SIDE_EMIT, data: packet });
+      return;
+    }
+    const ack = last as (err: Error | null, responses: unknown[]) => void;
+    const responses: unknown[] = [];
+    this.#request({ type: RequestType.SERVER_SIDE_EMIT, data: packet.slice(0, -1) }, (msg) => {
+      responses.push(msg.data);
+    }).then(
+      () => ack(null, responses),
+      (err: Error) => ack(err, responses),
+    );
+  }
+
+  /** Publishes a JSON request that expects no answer. */
+  #publishRequest(fields: Rec): void {
+    this.#publish(this.#ch.request, JSON.stringify({ uid: this.uid, ...fields }));
+  }
+
+  /** Publishes a JSON request and resolves once every other node answered. */
+  #request(fields: Rec, onResponse: (msg: Rec) => void): Promise<void> {
+    const requestId = newRequestId();
+    return new Promise<void>((resolve, reject) => {
+      this.#requests.start(requestId, onResponse, (err) => (err ? reject(err) : resolve()));
+      const payload = JSON.stringify({ uid: this.uid, requestId, ...fields });
+      // Publish and count in parallel: answers that come first are kept until the count.
+      Promise.all([this.#pub.publish(this.#ch.request, payload), this.#countNodes()]).then(
+        ([, n]) => this.#requests.expect(requestId, n - 1),
+        (err: unknown) => this.#requests.cancel(requestId, asError(err)),
+      );
+    });
+  }
+
+  #publish(channel: string, payload: Buffer | string): void {
+    this.#pub.publish(channel, payload).catch((err: unknown) => {
+      debug("publish on %s failed: %s", channel, err);
+    });
+  }
+
+  #respond(requester: string | undefined, payload: Buffer | string): void {
+    const channel =
+      this.#opts.publishOnSpecificResponseChannel && requester !== undefined
+        ? `${this.#ch.response}${requester}#`
+        : this.#ch.response;
+    this.#publish(channel, payload);
+  }
+
+  // ---- receiving ----
+
+  #tooLarge(channel: string, payload: Buffer): boolean {
+    if (payload.length <= this.#opts.maxMessageBytes) return false;
+    debug("dropped a message of %d bytes on %s (maxMessageBytes)", payload.length, channel);
+    return true;
+  }
+
+  #decode(payload: Buffer): unknown {
+    return payload[0] === 0x7b ? parseJson(payload) : this.#opts.parser.decode(payload);
+  }
+
+  readonly #onBroadcast: MessageListener = (channel, payload) => {
+    if (this.#tooLarge(channel, payload)) return;
+    const prefix = this.#ownPrefix;
+    if (prefix !== undefined && payload.subarray(0, prefix.length).equals(prefix)) return;
+    const room = channel.slice(this.#ch.broadcast.length, -1);
+    // One-room broadcast for a room without a socket here: nothing to decode.
+    if (room !== "" && !this.rooms.has(room)) return;
+    try {
+      const { uid, packet, opts } = readBroadcast(this.#decode(payload), this.nsp.name);
+      if (uid === this.uid) return;
+      super.broadcast(packet, opts);
+    } catch (err) {
+      debug("dropped a broadcast on %s: %s", channel, err);
+    }
+  };
+
+  readonly #onRequest: MessageListener = (channel, payload) => {
+    if (this.#tooLarge(channel, payload)) return;
+    try {
+      const { type, requestId, uid, msg } = readHead(this.#decode(payload));
+      if (uid === this.uid) return;
+      this.#handleRequest(type, requestId, uid, msg);
+    } catch (err) {
+      debug("dropped a request on %s: %s", channel, err);
+    }
+  };
+
+  #handleRequest(
+    type: number | undefined,
+    requestId: string | undefined,
+    uid: string | undefined,
+    msg: Rec,
+  ): void {
+    const needId = (): string => {
+      if (requestId === undefined) {
+        throw new RedisAdapterError(
+          RedisAdapterErrorCode.INVALID_MESSAGE,
+          "request without requestId",
+        );
+      }
+      return requestId;
+    };
+    switch (type) {
+      case RequestType.SOCKETS: {
+        const id = needId();
+        const ids = [...this.#localIds(new Set(readRooms(msg.rooms ?? [])))];
+        this.#respond(uid, JSON.stringify({ requestId: id, sockets: ids }));
+        return;
+      }
+      case RequestType.ALL_ROOMS: {
+        const id = needId();
+        this.#respond(uid, JSON.stringify({ requestId: id, rooms: [...this.rooms.keys()] }));
+        return;
+      }
+      case RequestType.REMOTE_JOIN:
+        super.addSockets(readOptions(msg.opts), readRooms(msg.rooms));
+        return;
+      case RequestType.REMOTE_LEAVE:
+        super.delSockets(readOptions(msg.opts), readRooms(msg.rooms));
+        return;
+      case RequestType.REMOTE_DISCONNECT:
+        super.disconnectSockets(readOptions(msg.opts), msg.close === true);
+        return;
+      case RequestType.REMOTE_FETCH: {
+        const id = needId();
+        const opts = readOptions(msg.opts);
+        void super.fetchSockets(opts).then((sockets) => {
+          this.#respond(uid, serializeSockets(id, sockets));
+        });
+        return;
+      }
+      case RequestType.SERVER_SIDE_EMIT:
+        this.#serverSideEmitRequest(requestId, uid, msg.data);
+        return;
+      case RequestType.BROADCAST: {
+        const id = needId();
+        const packet = readPacket(msg.packet, this.nsp.name);
+        super.broadcastWithAck(
+          packet,
+          readOptions(msg.opts),
+          (clientCount) =>
+            this.#respond(
+              uid,
+              JSON.stringify({
+                type: RequestType.BROADCAST_CLIENT_COUNT,
+                requestId: id,
+                clientCount,
+              }),
+            ),
+          (arg) => {
+            try {
+              this.#respond(
+                uid,
+                this.#opts.parser.encode({
+                  type: RequestType.BROADCAST_ACK,
+                  requestId: id,
+                  packet: arg,
+                }),
+              );
+            } catch (err) {
+              debug("ack not relayed: %s", err);
+            }
+          },
+        );
+        return;
+      }
+      default:
+        throw new RedisAdapterError(
+          RedisAdapterErrorCode.INVALID_MESSAGE,
+          `unknown request type ${String(type)}`,
+        );
+    }
+  }
+
+  #serverSideEmitRequest(
+    requestId: string | undefined,
+    uid: string | undefined,
+    data: unknown,
+  ): void {
+    if (!Array.isArray(data) || typeof data[0] !== "string") {
+      throw new RedisAdapterError(
+        RedisAdapterErrorCode.INVALID_MESSAGE,
+        "server-side emit without an event name",
+      );
+    }
+    if (requestId === undefined) {
+      this.nsp.receiveServerSideEmit(data);
+      return;
+    }
+    let answered = false;
+    this.nsp.receiveServerSideEmit([
+      ...data,
+      (arg: unknown) => {
+        if (answered) return;
+        answered = true;
+        this.#respond(
+          uid,
+          JSON.stringify({ type: RequestType.SERVER_SIDE_EMIT, requestId, data: arg }),
+        );
+      },
+    ]);
+  }
+
+  /** Local socket ids in any of `rooms` (all when empty). */
+  #localIds(rooms: ReadonlySet<Room>): Set<string> {
+    const ids = new Set<string>();
+    if (rooms.size === 0) {
+      for (const id of this.nsp.sockets.keys()) ids.add(id);
+      return ids;
+    }
+    for (const room of rooms) for (const id of this.rooms.get(room) ?? []) ids.add(id);
+    return ids;
+  }
+
+  readonly #onResponse: MessageListener = (channel, payload) => {
+    if (this.#tooLarge(channel, payload)) return;
+    // Every node hears every answer on the shared channel: skip, unparsed, those whose
+    // request id (in the first bytes of socket.io's JSON) is not waiting here.
+    if (payload[0] === 0x7b) {
+      const id = /"requestId":"([^"\\]*)"/.exec(payload.toString("latin1", 0, 160))?.[1];
+      if (id !== undefined && !this.#requests.waits(id)) return;
+    }
+    try {
+      const { type, requestId, msg } = readHead(this.#decode(payload));
+      if (requestId === undefined) {
+        throw new RedisAdapterError(
+          RedisAdapterErrorCode.INVALID_MESSAGE,
+          "response without requestId",
+        );
+      }
+      if (type === RequestType.BROADCAST_CLIENT_COUNT) {
+        const n = msg.clientCount;
+        if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+          throw new RedisAdapterError(
+            RedisAdapterErrorCode.INVALID_MESSAGE,
+            "clientCount is not a count",
+          );
+        }
+        this.#requests.ackCount(requestId, n);
+      } else if (type === RequestType.BROADCAST_ACK) {
+        this.#requests.ackAnswer(requestId, msg.packet);
+      } else {
+        this.#requests.respond(requestId, msg);
+      }
+    } catch (err) {
+      debug("dropped a response on %s: %s", channel, err);
+    }
+  };
+
+  // ---- health ----
+
+  #computeHealth(): RedisAdapterHealth {
+    return this.#pub.state === "ready" && this.#sub.state === "ready" ? "ready" : "down";
+  }
+
+  #onState(err?: Error): void {
+    const health = this.#computeHealth();
+    if (health === this.#health) return;
+    this.#health = health;
+    debug("%s: Redis %s", this.nsp.name, health);
+    if (health === "down") {
+      this.#requests.failAll(
+        new RedisAdapterError(
+          RedisAdapterErrorCode.REDIS_CONNECTION_LOST,
+          "the Redis connection was lost while waiting for answers",
+          { cause: err },
+        ),
+      );
+    }
+    this.emit("health", health, err);
+  }
+}
+
+function newRequestId(): string {
+  return randomBytes(8).toString("base64url");
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function isDefaultParser(parser: Parser): boolean {
+  return parser.encode === msgpackEncode;
+}
