@@ -61,5 +61,5 @@ export async function cpuStopAll(servers, gen, redis0) {
     machineUs: scs[0]?.machineUs ?? null,
   };
   const redisUs = redis0 !== null && redis1 !== null ? redis1 - redis0 : null;
-  return { serverUs: sum.cpuUs, redisUs, cpu: cpuOf(sum, gc) };
+  return { serverUs: sum.cpuUs, nodeUs: scs.map((s) => s.cpuUs), redisUs, cpu: cpuOf(sum, gc) };
 }

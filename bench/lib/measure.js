@@ -15,6 +15,7 @@
  *   metrics: Record<string, number | null>,
  *   checks: Record<string, number>,
  *   counts?: Record<string, number>,
+ *   perNode?: Record<string, number[]>,
  *   cpu: { server: number | null, generator: number | null, other?: number | null },
  * }} Measurement
  * `optIn`: runs only when named in `--only` (heavy scenarios). `nodes`: server processes per

@@ -40,7 +40,7 @@ export default {
     });
     const redis0 = await cpuStartAll(servers, gen);
     const e = await gen.call("echo", { clients: cfg.clients, durationMs: cfg.ms, event: "relay" });
-    const { serverUs, redisUs, cpu } = await cpuStopAll(servers, gen, redis0);
+    const { serverUs, nodeUs, redisUs, cpu } = await cpuStopAll(servers, gen, redis0);
     return {
       metrics: {
         rtPerSec: (e.completed / e.elapsedMs) * 1000,
@@ -56,6 +56,8 @@ export default {
       },
       counts: { clients: c.connected, roundTrips: e.completed },
       cpu,
+      // CPU of each server process per operation, µs (node 1 emits or asks)
+      perNode: { nodeUsPerRt: nodeUs.map((us) => us / Math.max(1, e.completed)) },
     };
   },
 };

@@ -49,7 +49,7 @@ export default {
     const redis0 = await cpuStartAll(servers, gen);
     const b = await server.call("blast", { events: cfg.events, perTick: v.perTick, room: null });
     const d = await gen.call("waitDone", { idleMs: 10_000 });
-    const { serverUs, redisUs, cpu } = await cpuStopAll(servers, gen, redis0);
+    const { serverUs, nodeUs, redisUs, cpu } = await cpuStopAll(servers, gen, redis0);
     const wallMs = d.tLast - b.tStart;
     return {
       metrics: {
@@ -66,6 +66,8 @@ export default {
       },
       counts: { clients: c.connected, delivered: d.received, expected: d.expected },
       cpu,
+      // CPU of each server process per operation, µs (node 1 emits or asks)
+      perNode: { nodeUsPerMsg: nodeUs.map((us) => us / Math.max(1, d.received)) },
     };
   },
 };

@@ -39,7 +39,7 @@ export default {
     const warm = await server.call("fetchLoop", { ...loop, durationMs: cfg.warmMs });
     const redis0 = await cpuStartAll(servers, gen);
     const f = await server.call("fetchLoop", { ...loop, durationMs: cfg.ms });
-    const { serverUs, redisUs, cpu } = await cpuStopAll(servers, gen, redis0);
+    const { serverUs, nodeUs, redisUs, cpu } = await cpuStopAll(servers, gen, redis0);
     if (f.firstError || warm.firstError)
       console.error(`fetchSockets: ${f.firstError ?? warm.firstError}`);
     return {
@@ -55,6 +55,8 @@ export default {
       },
       counts: { clients: c.connected, calls: f.calls },
       cpu,
+      // CPU of each server process per operation, µs (node 1 emits or asks)
+      perNode: { nodeUsPerCall: nodeUs.map((us) => us / Math.max(1, f.calls)) },
     };
   },
 };
