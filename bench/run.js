@@ -103,6 +103,10 @@ const profileName = (
   /** @type {number} */ round,
 ) => (target === "switchboard" ? `${id}-r${round}` : `${id}-${target}-r${round}`);
 const waitQuietS = Number(args["wait-quiet"] ?? 0);
+// BENCH_SERVER_CORES=0,1: node n of a cluster scenario on the n-th core of the list (default
+// every server on core 0). For profiles: a process sharing its core with the other node is
+// sampled while descheduled, which blurs its profile.
+const serverCores = (process.env.BENCH_SERVER_CORES ?? "0").split(",").map(Number);
 const maxOther = args["max-other"] === undefined ? null : Number(args["max-other"]);
 let targets = typeof args.targets === "string" ? args.targets.split(",") : [...TARGETS];
 
@@ -240,7 +244,7 @@ async function measureOnce(item, target, round) {
       );
     }
     return startChild(path.join(here, "lib/server-main.js"), [target], {
-      cpu: 0,
+      cpu: serverCores[n % serverCores.length],
       execArgv,
       name: nodes > 1 ? `server(${target}, node ${n + 1})` : `server(${target})`,
       env: profiled(target)
