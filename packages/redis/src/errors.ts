@@ -6,6 +6,8 @@ export const RedisAdapterErrorCode = {
   REDIS_UNAVAILABLE: "SB_ERR_REDIS_UNAVAILABLE",
   /** The Redis connection went away while the request waited for answers. */
   REDIS_CONNECTION_LOST: "SB_ERR_REDIS_CONNECTION_LOST",
+  /** The Redis client rejected a command (the connection broke while it was under way, …). */
+  COMMAND_FAILED: "SB_ERR_REDIS_COMMAND_FAILED",
   /** The client object lacks a command this feature needs (e.g. SPUBLISH before Redis 7). */
   UNSUPPORTED_CLIENT: "SB_ERR_REDIS_UNSUPPORTED_CLIENT",
   /** Too many requests of this node await answers (`maxPendingRequests`). */

@@ -119,7 +119,7 @@ class Wrapped implements RedisClient {
       for (const listener of this.#stateListeners) listener(state, err);
     };
     // An "error" listener also keeps an unhandled client error from crashing the process.
-    client.on("error", (err: Error) => report(err));
+    client.on("error", (err: Error) => queueMicrotask(() => report(err)));
     for (const event of ["ready", "end", "close", "reconnecting", "connect", "disconnect"]) {
       client.on(event, () => queueMicrotask(() => report()));
     }
@@ -165,7 +165,15 @@ class Wrapped implements RedisClient {
         `${this.kind} has no ${name}()`,
       );
     }
-    return method.apply(this.#c, args);
+    try {
+      return await method.apply(this.#c, args);
+    } catch (err) {
+      throw new RedisAdapterError(
+        RedisAdapterErrorCode.COMMAND_FAILED,
+        `${name} failed on ${this.kind}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
   }
 
   async publish(channel: string, message: Buffer | string): Promise<void> {

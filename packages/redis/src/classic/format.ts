@@ -192,8 +192,8 @@ export function hasProtoKey(text: string): boolean {
 }
 
 /** Parses a JSON payload of the channels, refusing `__proto__` keys. */
-export function parseJson(payload: Buffer): unknown {
-  const text = payload.toString("utf8");
+export function parseJson(payload: Buffer | string): unknown {
+  const text = typeof payload === "string" ? payload : payload.toString("utf8");
   if (hasProtoKey(text)) {
     throw new RedisAdapterError(RedisAdapterErrorCode.FORBIDDEN_KEY, "JSON has a __proto__ key");
   }

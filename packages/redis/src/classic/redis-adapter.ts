@@ -2,7 +2,9 @@ import { randomBytes } from "node:crypto";
 import type { EventPacket, SocketPacket } from "@switchboard/protocol";
 import {
   type AdapterNamespace,
+  type AdapterSocket,
   type BroadcastOptions,
+  type Handshake,
   InMemoryAdapter,
   type Room,
   type SocketDetails,
@@ -30,6 +32,9 @@ import { PendingRequests } from "./requests.js";
 import { serializeSockets } from "./serialize-sockets.js";
 
 const debug = debugModule("switchboard:redis:adapter");
+
+/** The request id at the start of a JSON response (`{"requestId":…` or `{"type":8,"requestId":…`). */
+const REQUEST_ID = /"requestId":"([^"\\]*)"/;
 
 /** Options of `createAdapter` (all optional there). Times in ms, sizes in bytes. */
 export interface RedisAdapterOptions {
@@ -75,6 +80,8 @@ export class RedisAdapter extends InMemoryAdapter {
   /** The node count asked by the latest ack broadcast, shared with its serverCount() call. */
   #sharedCount: Promise<number> | undefined;
   #closed = false;
+  /** Plain copies of local sockets' handshakes, made once per socket (fetchSockets). */
+  readonly #handshakes = new WeakMap<AdapterSocket, Handshake>();
 
   constructor(
     nsp: AdapterNamespace,
@@ -111,7 +118,7 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   override init(): void {
-    const onState = (_state: RedisState, err?: Error) => this.#onState(err);
+    const onState = (state: RedisState, err?: Error) => this.#onState(state, err);
     this.#listeners.push(this.#pub.onState(onState), this.#sub.onState(onState));
     const subs: Array<[string, boolean, MessageListener]> = [
       [`${this.#ch.broadcast}*`, true, this.#onBroadcast],
@@ -147,7 +154,15 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   #countNodes(): Promise<number> {
+    if (this.#health !== "ready") return Promise.reject(this.#unavailable());
     return this.#pub.numsub(this.#ch.request);
+  }
+
+  #unavailable(): RedisAdapterError {
+    return new RedisAdapterError(
+      RedisAdapterErrorCode.REDIS_UNAVAILABLE,
+      "Redis is not connected (see the adapter's health)",
+    );
   }
 
   // ---- sending ----
@@ -248,6 +263,25 @@ export class RedisAdapter extends InMemoryAdapter {
     super.disconnectSockets(opts, close);
   }
 
+  /**
+   * A socket's description, its handshake copied once: a handshake does not change after
+   * the connection (fetchSockets then costs no copy, and its JSON is cached too).
+   */
+  protected override describe(socket: AdapterSocket): SocketDetails {
+    const cached = this.#handshakes.get(socket);
+    if (cached !== undefined) {
+      return {
+        id: socket.id,
+        handshake: cached,
+        rooms: (this.socketRooms(socket.id) as Set<Room> | undefined) ?? new Set(),
+        data: socket.data,
+      };
+    }
+    const details = super.describe(socket);
+    this.#handshakes.set(socket, details.handshake);
+    return details;
+  }
+
   override async fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]> {
     const local = await super.fetchSockets(opts);
     if (opts.flags?.local === true) return local;
@@ -298,6 +332,7 @@ export class RedisAdapter extends InMemoryAdapter {
   #request(fields: Rec, onResponse: (msg: Rec) => void): Promise<void> {
     const requestId = newRequestId();
     return new Promise<void>((resolve, reject) => {
+      if (this.#health !== "ready") throw this.#unavailable();
       this.#requests.start(requestId, onResponse, (err) => (err ? reject(err) : resolve()));
       const payload = JSON.stringify({ uid: this.uid, requestId, ...fields });
       // Publish and count in parallel: answers that come first are kept until the count.
@@ -490,38 +525,46 @@ export class RedisAdapter extends InMemoryAdapter {
 
   readonly #onResponse: MessageListener = (channel, payload) => {
     if (this.#tooLarge(channel, payload)) return;
-    // Every node hears every answer on the shared channel: skip, unparsed, those whose
-    // request id (in the first bytes of socket.io's JSON) is not waiting here.
-    if (payload[0] === 0x7b) {
-      const id = /"requestId":"([^"\\]*)"/.exec(payload.toString("latin1", 0, 160))?.[1];
-      if (id !== undefined && !this.#requests.waits(id)) return;
-    }
     try {
-      const { type, requestId, msg } = readHead(this.#decode(payload));
-      if (requestId === undefined) {
-        throw new RedisAdapterError(
-          RedisAdapterErrorCode.INVALID_MESSAGE,
-          "response without requestId",
-        );
-      }
-      if (type === RequestType.BROADCAST_CLIENT_COUNT) {
-        const n = msg.clientCount;
-        if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-          throw new RedisAdapterError(
-            RedisAdapterErrorCode.INVALID_MESSAGE,
-            "clientCount is not a count",
-          );
-        }
-        this.#requests.ackCount(requestId, n);
-      } else if (type === RequestType.BROADCAST_ACK) {
-        this.#requests.ackAnswer(requestId, msg.packet);
+      let decoded: unknown;
+      if (payload[0] === 0x7b) {
+        // Every node hears every answer on the shared channel: skip, unparsed, those whose
+        // request id (in the first bytes of socket.io's JSON) is not waiting here.
+        const id = REQUEST_ID.exec(payload.toString("latin1", 0, 160))?.[1];
+        if (id !== undefined && !this.#requests.waits(id)) return;
+        decoded = parseJson(payload);
       } else {
-        this.#requests.respond(requestId, msg);
+        decoded = this.#opts.parser.decode(payload);
       }
+      this.#handleResponse(decoded);
     } catch (err) {
       debug("dropped a response on %s: %s", channel, err);
     }
   };
+
+  #handleResponse(decoded: unknown): void {
+    const { type, requestId, msg } = readHead(decoded);
+    if (requestId === undefined) {
+      throw new RedisAdapterError(
+        RedisAdapterErrorCode.INVALID_MESSAGE,
+        "response without requestId",
+      );
+    }
+    if (type === RequestType.BROADCAST_CLIENT_COUNT) {
+      const n = msg.clientCount;
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+        throw new RedisAdapterError(
+          RedisAdapterErrorCode.INVALID_MESSAGE,
+          "clientCount is not a count",
+        );
+      }
+      this.#requests.ackCount(requestId, n);
+    } else if (type === RequestType.BROADCAST_ACK) {
+      this.#requests.ackAnswer(requestId, msg.packet);
+    } else {
+      this.#requests.respond(requestId, msg);
+    }
+  }
 
   // ---- health ----
 
@@ -529,12 +572,10 @@ export class RedisAdapter extends InMemoryAdapter {
     return this.#pub.state === "ready" && this.#sub.state === "ready" ? "ready" : "down";
   }
 
-  #onState(err?: Error): void {
-    const health = this.#computeHealth();
-    if (health === this.#health) return;
-    this.#health = health;
-    debug("%s: Redis %s", this.nsp.name, health);
-    if (health === "down") {
+  #onState(state: RedisState, err?: Error): void {
+    // Any client going down fails what waits (even when the other one went first): a
+    // request it carried may never be answered.
+    if (state === "down") {
       this.#requests.failAll(
         new RedisAdapterError(
           RedisAdapterErrorCode.REDIS_CONNECTION_LOST,
@@ -543,6 +584,10 @@ export class RedisAdapter extends InMemoryAdapter {
         ),
       );
     }
+    const health = this.#computeHealth();
+    if (health === this.#health) return;
+    this.#health = health;
+    debug("%s: Redis %s", this.nsp.name, health);
     this.emit("health", health, err);
   }
 }

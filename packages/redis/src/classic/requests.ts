@@ -17,6 +17,9 @@ interface PendingAck {
   counted: number;
   /** No more client counts are taken (synthesized for nodes that left). */
   closed: boolean;
+  /** Acks announced by the client counts, and acks received. */
+  acksExpected: number;
+  acksReceived: number;
   timer: NodeJS.Timeout;
   clientCount(n: number): void;
   ack(arg: unknown): void;
@@ -150,30 +153,58 @@ export class PendingRequests {
       this.#closeAck(entry);
       this.#idle();
     }, timeout);
-    this.#acks.set(id, { expected: undefined, counted: 0, closed: false, timer, clientCount, ack });
+    this.#acks.set(id, {
+      expected: undefined,
+      counted: 0,
+      closed: false,
+      acksExpected: 0,
+      acksReceived: 0,
+      timer,
+      clientCount,
+      ack,
+    });
     this.#watch();
   }
 
+  /** Ack broadcast `id` expects client counts from `n` other nodes. */
   expectAck(id: string, n: number): void {
     const entry = this.#acks.get(id);
-    if (entry !== undefined) entry.expected = n;
+    if (entry === undefined) return;
+    entry.expected = n;
+    this.#ackDone(id, entry);
   }
 
+  /** A node's client count for ack broadcast `id`. */
   ackCount(id: string, n: number): boolean {
     const entry = this.#acks.get(id);
     if (entry === undefined) return false;
     if (!entry.closed) {
       entry.counted++;
+      entry.acksExpected += n;
       entry.clientCount(n);
+      this.#ackDone(id, entry);
     }
     return true;
   }
 
+  /** A client's ack for ack broadcast `id`. */
   ackAnswer(id: string, arg: unknown): boolean {
     const entry = this.#acks.get(id);
     if (entry === undefined) return false;
+    entry.acksReceived++;
     entry.ack(arg);
+    this.#ackDone(id, entry);
     return true;
+  }
+
+  /** Forgets ack broadcast `id` once every node counted and every announced ack came. */
+  #ackDone(id: string, entry: PendingAck): void {
+    const counted =
+      entry.closed || (entry.expected !== undefined && entry.counted >= entry.expected);
+    if (!counted || entry.acksReceived < entry.acksExpected) return;
+    clearTimeout(entry.timer);
+    this.#acks.delete(id);
+    this.#idle();
   }
 
   /** Counts the nodes that did not send their client count yet as 0 recipients. */
@@ -189,7 +220,10 @@ export class PendingRequests {
    */
   failAll(err: Error): void {
     for (const [id, request] of [...this.#requests]) this.#finish(id, request, err);
-    for (const entry of this.#acks.values()) this.#closeAck(entry);
+    for (const [id, entry] of [...this.#acks]) {
+      this.#closeAck(entry);
+      this.#ackDone(id, entry);
+    }
   }
 
   /** Adapter closed: everything waiting ends (requests with `err`), nothing is kept. */
@@ -227,13 +261,14 @@ export class PendingRequests {
         this.#finish(id, request);
       }
     }
-    for (const entry of this.#acks.values()) {
+    for (const [id, entry] of [...this.#acks]) {
       if (
         entry.expected !== undefined &&
         entry.counted < entry.expected &&
         entry.counted >= remote
       ) {
         this.#closeAck(entry);
+        this.#ackDone(id, entry);
       }
     }
   }
