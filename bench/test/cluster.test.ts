@@ -2,40 +2,12 @@
 // quick mode: every broadcast delivered in order on both nodes, every cross-node ack
 // matched, every fetchSockets answer complete. Counts only, never timings. Needs Redis on
 // 127.0.0.1:6379: with CI=true a missing Redis fails the run (run.js exits 1).
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { benchRunner } from "./run-bench.js";
 
-const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const outDir = mkdtempSync(path.join(tmpdir(), "sb-bench-cluster-"));
-
-interface RunRecord {
-  variant: string;
-  target: string;
-  error?: string;
-  checks?: Record<string, number>;
-  counts?: Record<string, number>;
-}
-
-function runBench(args: string[]): Promise<{ records: RunRecord[] }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [path.join(benchDir, "run.js"), ...args, "--out", outDir, "--json"],
-      { timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err) return reject(new Error(`${err.message}\n${stderr}`));
-        const last = stdout.trim().split("\n").at(-1) ?? "";
-        resolve(JSON.parse(last));
-      },
-    );
-  });
-}
-
-afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+const bench = benchRunner("sb-bench-cluster-");
+const runBench = bench.run;
+afterAll(() => bench.cleanup());
 
 describe("bench cluster scenarios (2 nodes + Redis)", () => {
   it("delivers every cluster broadcast, answers every cross-node ack and every fetchSockets", async () => {

@@ -1,33 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { connect as tcpConnect } from "node:net";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  launchBrowser,
-  openPage,
-  screenshot,
-  startApp,
-  type TestApp,
-  waitConnected,
-} from "./harness.js";
+import { REDIS_URL, requireRedis } from "../redis.js";
+import { enterChat, send, visibleMessages } from "./chat-page.js";
+import { launchBrowser, openPage, screenshot, startApp, type TestApp } from "./harness.js";
 
 // Two demo apps sharing the machine's Redis (as `npm run start:cluster` runs them, here in
 // this process under a key of the test's own), and a browser on each.
 
-const REDIS_URL = "redis://127.0.0.1:6379";
-const haveRedis = await new Promise<boolean>((resolve) => {
-  const socket = tcpConnect(6379, "127.0.0.1");
-  const done = (ok: boolean) => {
-    socket.destroy();
-    resolve(ok);
-  };
-  socket.setTimeout(1000, () => done(false));
-  socket.once("error", () => done(false));
-  socket.once("connect", () => done(true));
-});
-if (!haveRedis && process.env.CI === "true") {
-  throw new Error(`the cluster e2e test needs Redis at ${REDIS_URL} (CI=true)`);
-}
+const haveRedis = await requireRedis("the cluster e2e test");
 
 let browser: Browser;
 let nodes: TestApp[] = [];
@@ -54,28 +35,9 @@ async function join(username: string, base: string): Promise<{ page: Page; error
   const context = await browser.newContext();
   contexts.push(context);
   const opened = await openPage(context, `${base}/chat.html`);
-  await opened.page.fill("#username", username);
-  await opened.page.click("#join");
-  await waitConnected(opened.page);
-  await opened.page.locator("#app").waitFor({ state: "visible" });
+  await enterChat(opened.page, username);
   return opened;
 }
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.fill("#text", text);
-  await page.press("#text", "Enter");
-  await expect.poll(() => page.inputValue("#text")).toBe("");
-}
-
-const visibleMessages = (page: Page) =>
-  page
-    .locator(".chat-log:not([hidden]) li.msg")
-    .evaluateAll((items) =>
-      items.map(
-        (li) =>
-          `${li.querySelector(".from")?.textContent}: ${li.querySelector(".text")?.textContent}`,
-      ),
-    );
 
 describe.skipIf(!haveRedis)("chat across two demo processes sharing Redis", () => {
   it("carries messages and the user list between a browser on each node", async () => {

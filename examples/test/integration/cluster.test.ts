@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
-import { connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { io, type Socket } from "@switchboard/client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { REDIS_URL, requireRedis } from "../redis.js";
 import { REPO_ROOT } from "../server-process.js";
 import { ask, once } from "./helpers.js";
 
@@ -15,30 +15,8 @@ import { ask, once } from "./helpers.js";
 // this test's own; Socket.IO clients on each node check that the chat crosses them.
 
 const LAUNCHER = fileURLToPath(new URL("../../src/start-cluster.ts", import.meta.url));
-const REDIS_URL = "redis://127.0.0.1:6379";
-
-/** Does the machine's Redis answer? */
-function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(6379, "127.0.0.1");
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("connect", () => {
-      socket.write("PING\r\n");
-      socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
-    });
-  });
-}
-
 // A missing Redis fails the suite in CI (CI=true), and skips these tests elsewhere.
-const haveRedis = await redisAnswers();
-if (!haveRedis && process.env.CI === "true") {
-  throw new Error(`the cluster demo tests need Redis at ${REDIS_URL} (CI=true)`);
-}
+const haveRedis = await requireRedis("the cluster demo tests");
 
 interface Cluster {
   /** Base URL of each node, `http://127.0.0.1:PORT`. */
@@ -95,6 +73,15 @@ async function startCluster(env: Record<string, string>): Promise<Cluster> {
 
 let dataDir: string;
 let cluster: Cluster | undefined;
+
+/** Two nodes on free ports, a Redis key and a data folder of this test's own. */
+const startOwnCluster = () =>
+  startCluster({
+    CLUSTER_PORTS: "0,0",
+    REDIS_URL,
+    REDIS_KEY: `demo-test-${randomBytes(5).toString("hex")}`,
+    DATA_DIR: dataDir,
+  });
 const sockets: Socket[] = [];
 
 function client(url: string, namespace: string, opts: Parameters<typeof io>[1] = {}): Socket {
@@ -134,12 +121,7 @@ afterEach(async () => {
 
 describe.skipIf(!haveRedis)("the demo as a cluster (npm run start:cluster)", () => {
   it("carries the chat between a page on one node and a page on the other", async () => {
-    cluster = await startCluster({
-      CLUSTER_PORTS: "0,0",
-      REDIS_URL,
-      REDIS_KEY: `demo-test-${randomBytes(5).toString("hex")}`,
-      DATA_DIR: dataDir,
-    });
+    cluster = await startOwnCluster();
     const [one, two] = cluster.urls as [string, string];
     expect(one).not.toBe(two);
     expect(cluster.output()).toMatch(/^\[node 1\] Cluster: Redis at /m);
@@ -179,12 +161,7 @@ describe.skipIf(!haveRedis)("the demo as a cluster (npm run start:cluster)", () 
   });
 
   it("shows a pin dropped on one node live on the other, and stops both nodes on SIGTERM", async () => {
-    cluster = await startCluster({
-      CLUSTER_PORTS: "0,0",
-      REDIS_URL,
-      REDIS_KEY: `demo-test-${randomBytes(5).toString("hex")}`,
-      DATA_DIR: dataDir,
-    });
+    cluster = await startOwnCluster();
     const [one, two] = cluster.urls as [string, string];
     const watcher = client(two, "/where-admin");
     await once(watcher, "pins");
