@@ -313,17 +313,19 @@ class Wrapped implements RedisClient {
   }
 }
 
-/** node-redis cluster: master and replica nodes (subscribers may sit on either). */
+/**
+ * node-redis cluster: master and replica nodes (a subscriber may sit on either), from the
+ * `masters` and `replicas` getters (v4.6+), or `getMasters()` and each master's replicas.
+ */
 function clusterNodes(c: Loose): object[] {
-  const masters = (isFn(c.getMasters) ? (c.getMasters as Fn).call(c) : c.masters) as
-    | Array<Record<string, unknown>>
-    | undefined;
-  const replicas = (isFn(c.getReplicas) ? undefined : c.replicas) as object[] | undefined;
-  const nodes: object[] = [...(masters ?? [])];
-  for (const master of masters ?? []) {
-    if (Array.isArray(master.replicas)) nodes.push(...(master.replicas as object[]));
-  }
-  if (Array.isArray(replicas)) for (const r of replicas) if (!nodes.includes(r)) nodes.push(r);
+  const masters = (Array.isArray(c.masters) ? c.masters : (c.getMasters as Fn).call(c)) as Array<
+    Record<string, unknown>
+  >;
+  const nodes: object[] = [...masters];
+  if (Array.isArray(c.replicas)) nodes.push(...(c.replicas as object[]));
+  else
+    for (const master of masters)
+      if (Array.isArray(master.replicas)) nodes.push(...master.replicas);
   return nodes;
 }
 

@@ -33,6 +33,7 @@ interface Node {
       rooms: Set<string>;
       data: unknown;
       emit(ev: string, ...a: unknown[]): unknown;
+      timeout(ms: number): { emit(ev: string, ...a: unknown[]): unknown };
     }>
   >;
   serverSideEmitWithAck(ev: string): Promise<unknown[]>;
@@ -214,6 +215,11 @@ for (const kind of CLIENT_KINDS) {
         const got = received(clients[to]![0]!, "direct");
         remote.emit("direct", "x");
         expect(await got).toEqual(["x"]);
+        // an ack from the one remote socket (flags.expectSingleResponse on the wire)
+        const answer = await new Promise((resolve) =>
+          remote.timeout(WAIT_MS).emit("ask", (err: unknown, a: unknown) => resolve([err, a])),
+        );
+        expect(answer).toEqual([null, `client ${to}-a`]);
         const inRoom = await nodes[from]!.fetch(`room-${to}-b`);
         expect(inRoom.map((s) => s.id)).toEqual([clients[to]![1]!.id]);
       });

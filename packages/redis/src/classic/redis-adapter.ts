@@ -21,17 +21,21 @@ import {
   RequestType,
   readBroadcast,
   readHead,
-  readOptions,
-  readPacket,
   readRooms,
   readSockets,
   toWire,
   wirePacket,
 } from "./format.js";
+import { RequestHandler } from "./request-handler.js";
 import { PendingRequests } from "./requests.js";
-import { serializeSockets } from "./serialize-sockets.js";
 
 const debug = debugModule("switchboard:redis:adapter");
+
+/**
+ * How the uid of a Switchboard node starts (the rest is random): other nodes then know it
+ * listens on its own response channel. A uid is an opaque string to socket.io nodes.
+ */
+const SWITCHBOARD_UID = "sb-";
 
 /** The request id at the start of a JSON response (`{"requestId":…` or `{"type":8,"requestId":…`). */
 const REQUEST_ID = /"requestId":"([^"\\]*)"/;
@@ -82,6 +86,7 @@ export class RedisAdapter extends InMemoryAdapter {
   #closed = false;
   /** Plain copies of local sockets' handshakes, made once per socket (fetchSockets). */
   readonly #handshakes = new WeakMap<AdapterSocket, Handshake>();
+  readonly #handler: RequestHandler;
 
   constructor(
     nsp: AdapterNamespace,
@@ -90,7 +95,7 @@ export class RedisAdapter extends InMemoryAdapter {
     opts: RedisAdapterOptions,
   ) {
     super(nsp);
-    this.uid = randomBytes(8).toString("hex");
+    this.uid = `${SWITCHBOARD_UID}${randomBytes(7).toString("hex")}`;
     this.#pub = pub;
     this.#sub = sub;
     this.#opts = opts;
@@ -105,6 +110,21 @@ export class RedisAdapter extends InMemoryAdapter {
       ? Buffer.concat([Buffer.from([0x93]), msgpackEncode(this.uid)])
       : undefined;
     this.#health = this.#computeHealth();
+    // The local operations, as the in-memory adapter does them (never republished).
+    this.#handler = new RequestHandler(
+      {
+        nsp,
+        rooms: this.rooms,
+        sockets: (rooms) => super.sockets(rooms),
+        addSockets: (o, rooms) => super.addSockets(o, rooms),
+        delSockets: (o, rooms) => super.delSockets(o, rooms),
+        disconnectSockets: (o, close) => super.disconnectSockets(o, close),
+        fetchSockets: (o) => super.fetchSockets(o),
+        broadcastWithAck: (packet, o, count, ack) => super.broadcastWithAck(packet, o, count, ack),
+      },
+      opts.parser,
+      (requester, payload) => this.#respond(requester, payload),
+    );
   }
 
   /** `"ready"` when both Redis clients are connected; see the `"health"` event. */
@@ -350,10 +370,12 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   #respond(requester: string | undefined, payload: Buffer | string): void {
-    const channel =
-      this.#opts.publishOnSpecificResponseChannel && requester !== undefined
-        ? `${this.#ch.response}${requester}#`
-        : this.#ch.response;
+    // A Switchboard requester always listens on its own channel (as socket.io 8 nodes do):
+    // answering there spares every other node a copy (a fetch answer can be megabytes).
+    const specific =
+      requester !== undefined &&
+      (this.#opts.publishOnSpecificResponseChannel || requester.startsWith(SWITCHBOARD_UID));
+    const channel = specific ? `${this.#ch.response}${requester}#` : this.#ch.response;
     this.#publish(channel, payload);
   }
 
@@ -390,138 +412,11 @@ export class RedisAdapter extends InMemoryAdapter {
     try {
       const { type, requestId, uid, msg } = readHead(this.#decode(payload));
       if (uid === this.uid) return;
-      this.#handleRequest(type, requestId, uid, msg);
+      this.#handler.handle(type, requestId, uid, msg);
     } catch (err) {
       debug("dropped a request on %s: %s", channel, err);
     }
   };
-
-  #handleRequest(
-    type: number | undefined,
-    requestId: string | undefined,
-    uid: string | undefined,
-    msg: Rec,
-  ): void {
-    const needId = (): string => {
-      if (requestId === undefined) {
-        throw new RedisAdapterError(
-          RedisAdapterErrorCode.INVALID_MESSAGE,
-          "request without requestId",
-        );
-      }
-      return requestId;
-    };
-    switch (type) {
-      case RequestType.SOCKETS: {
-        const id = needId();
-        const ids = [...this.#localIds(new Set(readRooms(msg.rooms ?? [])))];
-        this.#respond(uid, JSON.stringify({ requestId: id, sockets: ids }));
-        return;
-      }
-      case RequestType.ALL_ROOMS: {
-        const id = needId();
-        this.#respond(uid, JSON.stringify({ requestId: id, rooms: [...this.rooms.keys()] }));
-        return;
-      }
-      case RequestType.REMOTE_JOIN:
-        super.addSockets(readOptions(msg.opts), readRooms(msg.rooms));
-        return;
-      case RequestType.REMOTE_LEAVE:
-        super.delSockets(readOptions(msg.opts), readRooms(msg.rooms));
-        return;
-      case RequestType.REMOTE_DISCONNECT:
-        super.disconnectSockets(readOptions(msg.opts), msg.close === true);
-        return;
-      case RequestType.REMOTE_FETCH: {
-        const id = needId();
-        const opts = readOptions(msg.opts);
-        void super.fetchSockets(opts).then((sockets) => {
-          this.#respond(uid, serializeSockets(id, sockets));
-        });
-        return;
-      }
-      case RequestType.SERVER_SIDE_EMIT:
-        this.#serverSideEmitRequest(requestId, uid, msg.data);
-        return;
-      case RequestType.BROADCAST: {
-        const id = needId();
-        const packet = readPacket(msg.packet, this.nsp.name);
-        super.broadcastWithAck(
-          packet,
-          readOptions(msg.opts),
-          (clientCount) =>
-            this.#respond(
-              uid,
-              JSON.stringify({
-                type: RequestType.BROADCAST_CLIENT_COUNT,
-                requestId: id,
-                clientCount,
-              }),
-            ),
-          (arg) => {
-            try {
-              this.#respond(
-                uid,
-                this.#opts.parser.encode({
-                  type: RequestType.BROADCAST_ACK,
-                  requestId: id,
-                  packet: arg,
-                }),
-              );
-            } catch (err) {
-              debug("ack not relayed: %s", err);
-            }
-          },
-        );
-        return;
-      }
-      default:
-        throw new RedisAdapterError(
-          RedisAdapterErrorCode.INVALID_MESSAGE,
-          `unknown request type ${String(type)}`,
-        );
-    }
-  }
-
-  #serverSideEmitRequest(
-    requestId: string | undefined,
-    uid: string | undefined,
-    data: unknown,
-  ): void {
-    if (!Array.isArray(data) || typeof data[0] !== "string") {
-      throw new RedisAdapterError(
-        RedisAdapterErrorCode.INVALID_MESSAGE,
-        "server-side emit without an event name",
-      );
-    }
-    if (requestId === undefined) {
-      this.nsp.receiveServerSideEmit(data);
-      return;
-    }
-    let answered = false;
-    this.nsp.receiveServerSideEmit([
-      ...data,
-      (arg: unknown) => {
-        if (answered) return;
-        answered = true;
-        this.#respond(
-          uid,
-          JSON.stringify({ type: RequestType.SERVER_SIDE_EMIT, requestId, data: arg }),
-        );
-      },
-    ]);
-  }
-
-  /** Local socket ids in any of `rooms` (all when empty). */
-  #localIds(rooms: ReadonlySet<Room>): Set<string> {
-    const ids = new Set<string>();
-    if (rooms.size === 0) {
-      for (const id of this.nsp.sockets.keys()) ids.add(id);
-      return ids;
-    }
-    for (const room of rooms) for (const id of this.rooms.get(room) ?? []) ids.add(id);
-    return ids;
-  }
 
   readonly #onResponse: MessageListener = (channel, payload) => {
     if (this.#tooLarge(channel, payload)) return;
