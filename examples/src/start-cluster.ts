@@ -2,14 +2,20 @@ import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
+// `npm run start:cluster`: two demo processes sharing one Redis, so a page on one port
+// and a page on the other are in the same chat. Environment (all optional):
+// `CLUSTER_PORTS` (comma-separated, default `5000,5001`), `REDIS_URL` (default
+// `redis://127.0.0.1:6379`), `REDIS_KEY` (default `switchboard-demo`); `HOST`, `DATA_DIR`
+// (one data folder for both: an upload made on one node downloads from the other),
+// `ALLOWED_ORIGINS` and `DEBUG` as for `npm start`. Each output line is prefixed with the
+// node's number. Ctrl-C stops both; if one exits, the other is stopped too.
+
 /**
- * `npm run start:cluster`: two demo processes sharing one Redis, so a page on one port
- * and a page on the other are in the same chat. Environment (all optional):
- * `CLUSTER_PORTS` (comma-separated, default `5000,5001`), `REDIS_URL` (default
- * `redis://127.0.0.1:6379`), `REDIS_KEY` (default `switchboard-demo`); `HOST`, `DATA_DIR`
- * (one data folder for both: an upload made on one node downloads from the other),
- * `ALLOWED_ORIGINS` and `DEBUG` as for `npm start`. Each output line is prefixed with the
- * node's number. Ctrl-C stops both; if one exits, the other is stopped too.
+ * The ports of `CLUSTER_PORTS`: two or more, comma-separated, each 0–65535 (0 picks a
+ * free one). Throws on anything else.
+ *
+ * @example
+ * clusterPorts("5000,5001"); // [5000, 5001]
  */
 export function clusterPorts(raw = "5000,5001"): number[] {
   const ports = raw.split(",").map((p) => Number(p.trim()));
