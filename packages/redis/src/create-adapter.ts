@@ -1,25 +1,7 @@
 import type { AdapterConstructor, AdapterNamespace } from "@switchboard/server";
-import { RedisAdapter, type RedisAdapterOptions } from "./classic/redis-adapter.js";
-import { msgpackParser } from "./msgpack/index.js";
+import { RedisAdapter } from "./classic/redis-adapter.js";
+import { type RedisAdapterOptions, resolveOptions } from "./options.js";
 import { type AnyRedisClient, wrapRedisClient } from "./redis-client.js";
-
-const DEFAULTS: RedisAdapterOptions = {
-  key: "socket.io",
-  requestsTimeout: 5000,
-  publishOnSpecificResponseChannel: false,
-  parser: msgpackParser,
-  maxPendingRequests: 1000,
-  maxMessageBytes: 32 * 1024 * 1024,
-  nodeCheckInterval: 1000,
-};
-
-function positive(value: unknown, name: string): void {
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-    throw new TypeError(
-      `${name} must be a positive number of ${name === "maxMessageBytes" ? "bytes" : "ms"}`,
-    );
-  }
-}
 
 /**
  * The adapter for `io.adapter(...)` / `new Server({ adapter })`: every namespace of this
@@ -48,19 +30,7 @@ export function createAdapter(
   subClient: AnyRedisClient,
   options: Partial<RedisAdapterOptions> = {},
 ): AdapterConstructor {
-  const opts: RedisAdapterOptions = { ...DEFAULTS };
-  for (const [name, value] of Object.entries(options)) {
-    if (value !== undefined) (opts as unknown as Record<string, unknown>)[name] = value;
-  }
-  if (typeof opts.key !== "string" || opts.key === "")
-    throw new TypeError("key must be a non-empty string");
-  positive(opts.requestsTimeout, "requestsTimeout");
-  positive(opts.maxPendingRequests, "maxPendingRequests");
-  positive(opts.maxMessageBytes, "maxMessageBytes");
-  positive(opts.nodeCheckInterval, "nodeCheckInterval");
-  if (typeof opts.parser?.encode !== "function" || typeof opts.parser.decode !== "function") {
-    throw new TypeError("parser must have encode and decode");
-  }
+  const opts = resolveOptions(options);
   const pub = wrapRedisClient(pubClient);
   const sub = wrapRedisClient(subClient);
   return class extends RedisAdapter {

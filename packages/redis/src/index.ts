@@ -3,12 +3,9 @@
  * @socket.io/redis-adapter 8.x's classic format.
  */
 
-export {
-  RedisAdapter,
-  type RedisAdapterHealth,
-  type RedisAdapterOptions,
-} from "./classic/redis-adapter.js";
+export { RedisAdapter, type RedisAdapterHealth } from "./classic/redis-adapter.js";
 export { createAdapter } from "./create-adapter.js";
 export { RedisAdapterError, RedisAdapterErrorCode } from "./errors.js";
 export { type DecodeOptions, msgpackParser, type Parser } from "./msgpack/index.js";
+export type { RedisAdapterOptions } from "./options.js";
 export type { AnyRedisClient, RedisState } from "./redis-client.js";

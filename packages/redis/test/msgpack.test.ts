@@ -68,6 +68,10 @@ const value = fc.letrec((tie) => ({
     fc.double(),
     fc.maxSafeInteger(),
     fc.string({ unit: "binary", maxLength: 300 }),
+    fc.string({
+      unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+      maxLength: 80,
+    }),
     fc.boolean(),
     fc.constant(null),
     fc.constant(undefined),
@@ -92,6 +96,10 @@ describe("msgpack encode: byte equality with notepack.io", () => {
     ["integers of every width", ints],
     ["floats", floats],
     ["strings of every length class", strings],
+    [
+      "lone surrogates, short and long",
+      ["\ud800x", "\udc00", "a\ud83d", "\ud83d\ude00\ud800", "é\udfff".repeat(40)],
+    ],
     ["null, undefined, booleans", [null, undefined, true, false]],
     ["Buffers of every bin class", [0, 1, 255, 256, 65535, 65536].map((n) => Buffer.alloc(n, 7))],
     [

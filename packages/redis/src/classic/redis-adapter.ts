@@ -4,7 +4,6 @@ import {
   type AdapterNamespace,
   type AdapterSocket,
   type BroadcastOptions,
-  type Handshake,
   InMemoryAdapter,
   type Room,
   type SocketDetails,
@@ -13,6 +12,7 @@ import debugModule from "debug";
 import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
 import { encode as msgpackEncode } from "../msgpack/encode.js";
 import type { Parser } from "../msgpack/index.js";
+import type { RedisAdapterOptions } from "../options.js";
 import type { MessageListener, RedisClient, RedisState } from "../redis-client.js";
 import {
   type Channels,
@@ -26,6 +26,7 @@ import {
   toWire,
   wirePacket,
 } from "./format.js";
+import { LocalHandshakes, RemoteHandshakes } from "./handshake-sync.js";
 import { RequestHandler } from "./request-handler.js";
 import { PendingRequests } from "./requests.js";
 
@@ -39,24 +40,6 @@ const SWITCHBOARD_UID = "sb-";
 
 /** The request id at the start of a JSON response (`{"requestId":…` or `{"type":8,"requestId":…`). */
 const REQUEST_ID = /"requestId":"([^"\\]*)"/;
-
-/** Options of `createAdapter` (all optional there). Times in ms, sizes in bytes. */
-export interface RedisAdapterOptions {
-  /** Prefix of every channel name. Default `"socket.io"` (as @socket.io/redis-adapter). */
-  key: string;
-  /** How long a request (fetchSockets, allRooms, serverSideEmit acks) waits for every node. Default 5000 ms. */
-  requestsTimeout: number;
-  /** Answer a request on the requester's own channel `<key>-response#<nsp>#<uid>#`. Default false. */
-  publishOnSpecificResponseChannel: boolean;
-  /** Encodes broadcasts and ack messages. Default {@link msgpackParser} (notepack.io's bytes). */
-  parser: Parser;
-  /** Most requests (and ack broadcasts) of one namespace waiting at once. Default 1000. */
-  maxPendingRequests: number;
-  /** Channel messages larger than this are dropped unread. Default 32 MiB. */
-  maxMessageBytes: number;
-  /** While requests wait, how often the node count is checked again (a gone node is not waited for). Default 1000 ms. */
-  nodeCheckInterval: number;
-}
 
 /** `"ready"` when both Redis clients are connected, `"down"` otherwise. */
 export type RedisAdapterHealth = RedisState;
@@ -84,9 +67,9 @@ export class RedisAdapter extends InMemoryAdapter {
   /** The node count asked by the latest ack broadcast, shared with its serverCount() call. */
   #sharedCount: Promise<number> | undefined;
   #closed = false;
-  /** Plain copies of local sockets' handshakes, made once per socket (fetchSockets). */
-  readonly #handshakes = new WeakMap<AdapterSocket, Handshake>();
   readonly #handler: RequestHandler;
+  readonly #localHandshakes = new LocalHandshakes();
+  readonly #remoteHandshakes = new RemoteHandshakes();
 
   constructor(
     nsp: AdapterNamespace,
@@ -120,6 +103,7 @@ export class RedisAdapter extends InMemoryAdapter {
         delSockets: (o, rooms) => super.delSockets(o, rooms),
         disconnectSockets: (o, close) => super.disconnectSockets(o, close),
         fetchSockets: (o) => super.fetchSockets(o),
+        syncedAnswer: (requestId, sockets, sb) => this.#syncedAnswer(requestId, sockets, sb),
         broadcastWithAck: (packet, o, count, ack) => super.broadcastWithAck(packet, o, count, ack),
       },
       opts.parser,
@@ -164,6 +148,7 @@ export class RedisAdapter extends InMemoryAdapter {
     if (this.#closed) return;
     this.#closed = true;
     for (const stop of this.#listeners.splice(0)) stop();
+    this.#remoteHandshakes.clear();
     this.#requests.clear(
       new RedisAdapterError(RedisAdapterErrorCode.ADAPTER_CLOSED, "the adapter was closed"),
     );
@@ -213,9 +198,25 @@ export class RedisAdapter extends InMemoryAdapter {
     clientCountCallback: (clientCount: number) => void,
     ack: (...args: unknown[]) => void,
   ): void {
-    if (opts.flags?.local !== true)
+    if (opts.flags?.local !== true) {
       this.#publishAckBroadcast(packet as EventPacket, opts, clientCountCallback, ack);
+    } else {
+      // Only this node answers: the caller's serverCount() must say so.
+      this.#shareCount(Promise.resolve(1));
+    }
     super.broadcastWithAck(packet, opts, clientCountCallback, ack);
+  }
+
+  /**
+   * The node count that the caller of broadcastWithAck (collectAcks) gets from its
+   * serverCount() call right after: the count this broadcast expects answers from.
+   */
+  #shareCount(count: Promise<number>): void {
+    count.catch(() => {}); // observed by the caller, or by nobody
+    this.#sharedCount = count;
+    queueMicrotask(() => {
+      if (this.#sharedCount === count) this.#sharedCount = undefined;
+    });
   }
 
   #publishAckBroadcast(
@@ -242,16 +243,15 @@ export class RedisAdapter extends InMemoryAdapter {
         (arg) => ack(arg),
       );
     } catch (err) {
+      // Not published (unencodable, too many waiting): the ack fails with this error.
       debug("ack broadcast not published: %s", err);
+      this.#shareCount(Promise.reject(err));
       return;
     }
-    this.#publish(this.#ch.request, payload);
+    // Counted before published, on one connection (see #request).
     const count = this.#countNodes();
-    // The caller (collectAcks) asks serverCount() right after: it gets this same answer.
-    this.#sharedCount = count;
-    queueMicrotask(() => {
-      if (this.#sharedCount === count) this.#sharedCount = undefined;
-    });
+    this.#publish(this.#ch.request, payload);
+    this.#shareCount(count);
     count.then(
       (n) => this.#requests.expectAck(requestId, n - 1),
       (err: unknown) => debug("node count failed: %s", err),
@@ -288,26 +288,42 @@ export class RedisAdapter extends InMemoryAdapter {
    * the connection (fetchSockets then costs no copy, and its JSON is cached too).
    */
   protected override describe(socket: AdapterSocket): SocketDetails {
-    const cached = this.#handshakes.get(socket);
-    if (cached !== undefined) {
-      return {
-        id: socket.id,
-        handshake: cached,
-        rooms: (this.socketRooms(socket.id) as Set<Room> | undefined) ?? new Set(),
-        data: socket.data,
-      };
+    const handshake = this.#localHandshakes.cached(socket);
+    if (handshake === undefined) {
+      const details = super.describe(socket);
+      this.#localHandshakes.remember(socket, details.handshake);
+      return details;
     }
-    const details = super.describe(socket);
-    this.#handshakes.set(socket, details.handshake);
-    return details;
+    const rooms = this.socketRooms(socket.id) as Set<Room> | undefined;
+    return { id: socket.id, handshake, rooms: rooms ?? new Set(), data: socket.data };
+  }
+
+  /** A fetch answer for a Switchboard requester (handshake-sync.ts). */
+  #syncedAnswer(requestId: string, sockets: SocketDetails[], sb: Record<string, unknown>): string {
+    return this.#localHandshakes.answer(requestId, sockets, sb, this.uid, this.nsp.sockets, (s) =>
+      this.describe(s),
+    );
+  }
+
+  /** Handshakes of other nodes' sockets remembered for fetchSockets (for leak checks). */
+  get rememberedHandshakes(): number {
+    return this.#remoteHandshakes.size;
   }
 
   override async fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]> {
     const local = await super.fetchSockets(opts);
     if (opts.flags?.local === true) return local;
-    await this.#request({ type: RequestType.REMOTE_FETCH, opts: toWire(opts, false) }, (msg) => {
-      for (const socket of readSockets(msg.sockets)) local.push(socket);
-    });
+    const { sb, tables } = this.#remoteHandshakes.snapshot();
+    await this.#request(
+      { type: RequestType.REMOTE_FETCH, opts: toWire(opts, false), sb },
+      (msg) => {
+        const sockets =
+          msg.sb === undefined
+            ? readSockets(msg.sockets)
+            : this.#remoteHandshakes.read(msg, tables);
+        for (const socket of sockets) local.push(socket);
+      },
+    );
     return local;
   }
 
@@ -355,9 +371,12 @@ export class RedisAdapter extends InMemoryAdapter {
       if (this.#health !== "ready") throw this.#unavailable();
       this.#requests.start(requestId, onResponse, (err) => (err ? reject(err) : resolve()));
       const payload = JSON.stringify({ uid: this.uid, requestId, ...fields });
-      // Publish and count in parallel: answers that come first are kept until the count.
-      Promise.all([this.#pub.publish(this.#ch.request, payload), this.#countNodes()]).then(
-        ([, n]) => this.#requests.expect(requestId, n - 1),
+      // Count, then publish, pipelined on one connection (one round trip): Redis runs them
+      // in that order, so every node counted was subscribed before the request went out (a
+      // node leaving in between is caught by the node check). Answers that come before the
+      // count are kept until it.
+      Promise.all([this.#countNodes(), this.#pub.publish(this.#ch.request, payload)]).then(
+        ([n]) => this.#requests.expect(requestId, n - 1),
         (err: unknown) => this.#requests.cancel(requestId, asError(err)),
       );
     });

@@ -9,7 +9,7 @@ import type {
 import debugModule from "debug";
 import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
 import type { Parser } from "../msgpack/index.js";
-import { RequestType, readOptions, readPacket, readRooms } from "./format.js";
+import { isRecord, RequestType, readOptions, readPacket, readRooms } from "./format.js";
 import { serializeSockets } from "./serialize-sockets.js";
 
 const debug = debugModule("switchboard:redis:adapter");
@@ -28,6 +28,11 @@ export interface LocalNode {
   delSockets(opts: BroadcastOptions, rooms: Room[]): void;
   disconnectSockets(opts: BroadcastOptions, close: boolean): void;
   fetchSockets(opts: BroadcastOptions): Promise<SocketDetails[]>;
+  /**
+   * The fetch answer for a Switchboard requester that knows the handshakes listed in `sb`
+   * (see handshake-sync.ts).
+   */
+  syncedAnswer(requestId: string, sockets: SocketDetails[], sb: Record<string, unknown>): string;
   broadcastWithAck(
     packet: EventPacket,
     opts: BroadcastOptions,
@@ -101,8 +106,14 @@ export class RequestHandler {
       case RequestType.REMOTE_FETCH: {
         const id = needId();
         const opts = readOptions(msg.opts);
+        const sb = msg.sb;
         void this.#local.fetchSockets(opts).then((sockets) => {
-          this.#respond(uid, serializeSockets(id, sockets));
+          this.#respond(
+            uid,
+            isRecord(sb)
+              ? this.#local.syncedAnswer(id, sockets, sb)
+              : serializeSockets(id, sockets),
+          );
         });
         return;
       }

@@ -14,6 +14,11 @@ import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
  * - objects: own enumerable string keys, keys whose value is a function left out, `toJSON()`
  *   used when present; Map and Set have none, so they are empty maps.
  *
+ * Strings as notepack.io writes them too: up to 32 UTF-8 bytes with its JS writer (a
+ * surrogate unit always joins the next unit into a 4-byte sequence), longer ones as Buffer
+ * writes them (a lone surrogate as U+FFFD; notepack.io's header is then one byte off, ours is
+ * not).
+ *
  * Symbols and bigints (and functions in arrays) cannot be written: `SB_ERR_REDIS_UNENCODABLE`.
  */
 
@@ -95,15 +100,61 @@ function writeNumber(v: number): void {
   }
 }
 
+/** Whether the last {@link utf8Short} met a surrogate that is not part of a valid pair. */
+let loneSurrogate = false;
+
+/**
+ * Writes a short string's UTF-8 at `at` in JS (a native call costs more below ~64 units),
+ * as notepack.io's own writer does: a surrogate code unit always takes the next unit with it
+ * into one 4-byte sequence, paired or not. Returns the bytes written.
+ */
+function utf8Short(v: string, at: number): number {
+  let p = at;
+  loneSurrogate = false;
+  for (let i = 0; i < v.length; i++) {
+    let c = v.charCodeAt(i);
+    if (c < 0x80) {
+      scratch[p++] = c;
+    } else if (c < 0x800) {
+      scratch[p++] = 0xc0 | (c >> 6);
+      scratch[p++] = 0x80 | (c & 0x3f);
+    } else if (c < 0xd800 || c >= 0xe000) {
+      scratch[p++] = 0xe0 | (c >> 12);
+      scratch[p++] = 0x80 | ((c >> 6) & 0x3f);
+      scratch[p++] = 0x80 | (c & 0x3f);
+    } else {
+      const next = v.charCodeAt(++i);
+      if (c > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) loneSurrogate = true;
+      c = 0x10000 + (((c & 0x3ff) << 10) | (next & 0x3ff));
+      scratch[p++] = 0xf0 | (c >> 18);
+      scratch[p++] = 0x80 | ((c >> 12) & 0x3f);
+      scratch[p++] = 0x80 | ((c >> 6) & 0x3f);
+      scratch[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return p - at;
+}
+
 function writeString(v: string): void {
-  // Up to 3 bytes per UTF-16 unit: reserve, write, then fix the header's form.
-  const max = v.length * 3;
-  if (max < 32) {
-    ensure(1 + max);
-    const n = scratch.write(v, pos + 1, "utf8");
-    scratch[pos] = 0xa0 | n;
-    pos += 1 + n;
-    return;
+  if (v.length < 64) {
+    // At most 3 bytes per UTF-16 unit: write after a 2-byte header slot, then settle the
+    // header (fixstr or str8) and move the bytes when fixstr's 1-byte header fits.
+    ensure(2 + v.length * 3);
+    const n = utf8Short(v, pos + 2);
+    if (n < 32) {
+      scratch[pos] = 0xa0 | n;
+      scratch.copyWithin(pos + 1, pos + 2, pos + 2 + n);
+      pos += 1 + n;
+      return;
+    }
+    // notepack.io writes longer strings with Buffer (a lone surrogate as U+FFFD); the JS
+    // bytes are the same unless there was a lone surrogate.
+    if (!loneSurrogate || n === 32) {
+      scratch[pos] = 0xd9;
+      scratch[pos + 1] = n;
+      pos += 2 + n;
+      return;
+    }
   }
   const n = Buffer.byteLength(v);
   if (n < 32) u8(0xa0 | n);
