@@ -39,8 +39,25 @@ export function installClusterApp(io) {
 }
 
 /**
+ * Does a fetched socket look whole: an id, rooms holding it, a handshake with the request's
+ * URL and headers (the answering node may send a handshake by reference; the asking node
+ * must hand back the real one)?
+ * @param {any} s
+ */
+function complete(s) {
+  return (
+    typeof s?.id === "string" &&
+    s.rooms instanceof Set &&
+    s.rooms.has(s.id) &&
+    typeof s.handshake?.url === "string" &&
+    s.handshake.url.startsWith("/socket.io/") &&
+    typeof s.handshake.headers?.host === "string"
+  );
+}
+
+/**
  * `io.fetchSockets()` in a closed loop, `concurrency` calls in flight, for `durationMs`.
- * Every answer must hold `expected` sockets, each with an id and rooms.
+ * Every answer must hold `expected` sockets; the first and the last must be whole.
  * @param {ClusterIo} io
  * @param {{ durationMs: number, concurrency: number, expected: number }} p
  */
@@ -61,8 +78,8 @@ export function fetchLoop(io, { durationMs, concurrency, expected }) {
         (sockets) => {
           inflight--;
           calls++;
-          const s0 = /** @type {any} */ (sockets[0]);
-          if (sockets.length !== expected || typeof s0?.id !== "string" || !s0?.rooms) wrong++;
+          if (sockets.length !== expected || !complete(sockets[0]) || !complete(sockets.at(-1)))
+            wrong++;
           next();
         },
         (/** @type {unknown} */ err) => {
