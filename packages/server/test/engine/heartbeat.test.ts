@@ -15,8 +15,10 @@ import {
 afterEach(closeAll);
 
 describe("heartbeat", () => {
+  // pingTimeout leaves room for a loaded machine between a ping's delivery and the pong
+  // (60 ms failed under CI load: the pong's POST arrived after the session had closed).
   it("polling: pings every pingInterval, a pong keeps the session, silence closes with ping timeout", async () => {
-    const t = await listen({ pingInterval: 40, pingTimeout: 60 });
+    const t = await listen({ pingInterval: 40, pingTimeout: 800 });
     const connected = once<[EngineConnection]>(t.engine, "connection");
     const { sid } = await handshake(t);
     const [conn] = await connected;
@@ -36,7 +38,7 @@ describe("heartbeat", () => {
   });
 
   it("websocket: ping frames, pong answers, then ping timeout closes the WebSocket", async () => {
-    const t = await listen({ pingInterval: 40, pingTimeout: 60 });
+    const t = await listen({ pingInterval: 40, pingTimeout: 800 });
     const connected = once<[EngineConnection]>(t.engine, "connection");
     const ws = await rawWebSocket(t);
     await ws.next();
