@@ -41,6 +41,10 @@ export {
   type ServerReservedEventsMap,
 } from "./socket/namespace.js";
 export { ParentNamespace, type ParentNspNameMatchFn } from "./socket/parent-namespace.js";
+export type {
+  BucketOptions,
+  RateLimitOptions,
+} from "./socket/rate-limit.js";
 export { DisconnectReason } from "./socket/reasons.js";
 export { RemoteSocket } from "./socket/remote-socket.js";
 export { Server, type ServerOptions } from "./socket/server.js";
@@ -50,3 +54,19 @@ export {
   type SocketMiddleware,
   type SocketReservedEventsMap,
 } from "./socket/socket.js";
+export type {
+  InferSchemaInput,
+  InferSchemaOutput,
+  StandardSchemaIssue,
+  StandardSchemaProps,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from "./socket/standard-schema.js";
+export type {
+  EventSchema,
+  EventSchemaPair,
+  EventSchemas,
+  GuardError,
+  SchemaEvents,
+  ValidationIssue,
+} from "./socket/validation.js";

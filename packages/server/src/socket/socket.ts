@@ -9,6 +9,8 @@ import type {
   EventsMap,
   FirstNonErrorArg,
   Last,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
   SocketPacket,
 } from "@switchboard/protocol";
 import debugModule from "debug";
@@ -20,7 +22,7 @@ import type {
   EncodedPacket,
 } from "../adapter/types.js";
 import type { EngineConnection, SendOptions } from "../engine/index.js";
-import { AckRegistry, ackPromise, eventPacket, takeAck } from "./acks.js";
+import { type Ack, AckRegistry, ackPromise, eventPacket, takeAck } from "./acks.js";
 import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import { SocketError, SocketErrorCode, SocketTypeError } from "./errors.js";
@@ -28,18 +30,27 @@ import { createHandshake } from "./handshake.js";
 import {
   type ClientSocket,
   kEncode,
+  kGuards,
   kOnClose,
   kOnConnect,
   kOnPacket,
+  kOptions,
   kRemove,
   kReportError,
   type NamespaceOf,
   type ServerOf,
 } from "./internal.js";
 import { PreparedPacket } from "./prepared-packet.js";
+import { SocketLimiter } from "./rate-limit.js";
 import { type DisconnectReason, RECOVERABLE_REASONS, RESERVED_EVENTS } from "./reasons.js";
-import { SocketHooks } from "./socket-hooks.js";
+import { SocketHooks, type SocketReservedEventsMap } from "./socket-hooks.js";
+import {
+  type InferSchemaOutput,
+  isStandardSchema,
+  type StandardSchemaV1,
+} from "./standard-schema.js";
 import type { Handshake, RestoredSession, Room, SocketId } from "./types.js";
+import { type Checked, type GuardError, type ResolvedSchema, validate } from "./validation.js";
 
 export type { Event, SocketMiddleware, SocketReservedEventsMap } from "./socket-hooks.js";
 
@@ -98,6 +109,7 @@ export class Socket<
   #data: SocketData | undefined;
   #acks: AckRegistry | undefined;
   #flags: EmitFlags | undefined;
+  #limiter: SocketLimiter | undefined;
 
   constructor(
     nsp: NamespaceOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -198,7 +210,7 @@ export class Socket<
       const id = this.nsp.nextAckId();
       packet.id = id;
       this.#acks ??= new AckRegistry();
-      this.#acks.add(id, ack, flags?.timeout, this);
+      this.#acks.add(id, ack, flags?.timeout ?? this.nsp.server[kOptions].ackTimeout, this);
     } else if (this.nsp.connectionStateRecovery !== undefined && flags?.volatile !== true) {
       // Through the adapter, so the packet gets an offset and is kept for recovery.
       this.nsp.adapter.broadcast(packet, {
@@ -224,7 +236,61 @@ export class Socket<
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
-    return ackPromise(this, this.emit, [ev, ...args], this.#flags?.timeout !== undefined);
+    const errorFirst =
+      this.#flags?.timeout !== undefined || this.nsp.server[kOptions].ackTimeout !== undefined;
+    return ackPromise(this, this.emit, [ev, ...args], errorFirst);
+  }
+
+  /**
+   * Listen to an event; with a Standard Schema (zod, valibot, arktype, …) before the
+   * handler, the event's first argument is validated first: the handler gets the schema's
+   * output, and an invalid payload never reaches it (the client gets an ack `{ error: {
+   * code: "SB_ERR_VALIDATION", event, issues } }`, or an `error` event with that object when
+   * it asked for no ack). `off(ev, handler)` removes a validated handler too. For a table
+   * of schemas (checked before middlewares, with ack answers), see `nsp.validate`.
+   *
+   * @example
+   * ```ts
+   * import * as v from "valibot";
+   * socket.on("move", v.object({ x: v.number(), y: v.number() }), ({ x, y }, ack) => {
+   *   ack?.(board.move(x, y));
+   * });
+   * ```
+   */
+  override on<Ev extends ReservedOrUserEventNames<SocketReservedEventsMap, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<SocketReservedEventsMap, ListenEvents, Ev>,
+  ): this;
+  override on<S extends StandardSchemaV1>(
+    ev: string,
+    schema: S,
+    // biome-ignore lint/suspicious/noExplicitAny: the ack answers whatever the client expects
+    handler: (value: InferSchemaOutput<S>, ack: (...answer: any[]) => void) => void,
+  ): this;
+  override on(
+    ev: string,
+    listener: ((...args: never[]) => void) | StandardSchemaV1,
+    handler?: (...args: never[]) => void,
+  ): this {
+    if (handler === undefined) return this.onUntyped(ev, listener as (...args: unknown[]) => void);
+    if (!isStandardSchema(listener)) {
+      throw new SocketTypeError(
+        SocketErrorCode.INVALID_OPTION,
+        `schema of "${ev}" is not a Standard Schema`,
+      );
+    }
+    const run = handler as (...args: unknown[]) => void;
+    const validated = (...args: unknown[]): void => {
+      const last = args[args.length - 1];
+      const ack = typeof last === "function" ? (last as Ack) : undefined;
+      this.#check(ev, listener, args[0], ack, (value) => {
+        args[0] = value;
+        run.apply(this, args);
+      });
+    };
+    // EventEmitter's `off` also matches a wrapper's `listener` (as it does for `once`).
+    validated.listener = run;
+    return this.onUntyped(ev, validated);
   }
 
   /** Emit a `message` event (`socket.send("hi")`). */
@@ -424,8 +490,118 @@ export class Socket<
       );
       return;
     }
+    const guards = this.nsp[kGuards];
+    const limit = guards.rateLimit;
+    if (limit !== undefined) {
+      let limiter = this.#limiter;
+      if (limiter?.config !== limit) limiter = this.#limiter = new SocketLimiter(limit, Date.now());
+      const verdict = limiter.check(event, Date.now());
+      if (verdict !== 0) {
+        this.#refuse(
+          { code: SocketErrorCode.RATE_LIMITED, event, retryAfter: limiter.retryAfter },
+          id === undefined ? undefined : this.#ackFor(id),
+          limit.notify,
+        );
+        if (verdict === 2) {
+          this.#write({ type: 1, nsp: this.nsp.name }, undefined);
+          this[kOnClose]("rate limited");
+        }
+        return;
+      }
+    }
+    const schema = guards.schemas?.get(event);
+    if (schema !== undefined) {
+      this.#onValidatedEvent(event, schema, data, id);
+      return;
+    }
     if (id !== undefined) data.push(this.#ackFor(id));
     this.receive(data);
+  }
+
+  #onValidatedEvent(event: string, schema: ResolvedSchema, data: unknown[], id?: number): void {
+    const ack = id === undefined ? undefined : this.#ackFor(id);
+    this.#check(event, schema.payload, data[1], ack, (value) => {
+      data[1] = value;
+      if (ack !== undefined) {
+        data.push(schema.ack === undefined ? ack : this.#validatedAck(event, schema.ack, ack));
+      }
+      this.receive(data);
+    });
+  }
+
+  /**
+   * Validates `value`; `then` gets the schema's output, else the client hears why (the
+   * ack's `{ error }`, or an `error` event). Nothing runs once the socket is gone.
+   */
+  #check(
+    event: string,
+    schema: StandardSchemaV1,
+    value: unknown,
+    ack: Ack | undefined,
+    then: (value: unknown) => void,
+  ): void {
+    const settle = (checked: Checked | undefined): void => {
+      if (!this.connected) return;
+      if (checked?.ok === true) then(checked.value);
+      else if (checked === undefined) {
+        this.#refuse({ code: SocketErrorCode.VALIDATION_TIMEOUT, event }, ack, true);
+      } else {
+        this.#refuse(
+          { code: SocketErrorCode.VALIDATION, event, issues: checked.issues },
+          ack,
+          true,
+        );
+      }
+    };
+    let checked: ReturnType<typeof validate>;
+    try {
+      checked = validate(schema, value, this.nsp.server[kOptions].validationTimeout);
+    } catch (err) {
+      this.#schemaFailed(event, ack, err);
+      return;
+    }
+    if (checked instanceof Promise) {
+      checked.then(settle, (err: unknown) => this.#schemaFailed(event, ack, err));
+    } else settle(checked);
+  }
+
+  /** A schema threw: the client hears `SB_ERR_VALIDATION`, the app an `error` event. */
+  #schemaFailed(event: string, ack: Ack | undefined, err: unknown): void {
+    if (!this.connected) return;
+    this.#refuse({ code: SocketErrorCode.VALIDATION, event, issues: [] }, ack, true);
+    this[kReportError](
+      new SocketError(SocketErrorCode.VALIDATION, `schema of "${event}" threw`, { cause: err }),
+    );
+  }
+
+  /** The ack of an event with an `ack` schema: an invalid answer is not sent. */
+  #validatedAck(event: string, schema: StandardSchemaV1, ack: Ack): Ack {
+    return (...answer: unknown[]) => {
+      const timeout = this.nsp.server[kOptions].validationTimeout;
+      const settle = (checked: Checked | undefined): void => {
+        if (checked?.ok === true) {
+          ack(...answer);
+          return;
+        }
+        ack({ error: { code: SocketErrorCode.ACK_VALIDATION, event } });
+        this[kReportError](
+          new SocketError(
+            SocketErrorCode.ACK_VALIDATION,
+            `ack of "${event}" failed its schema: ${JSON.stringify(checked?.issues ?? "timeout")}`,
+          ),
+        );
+      };
+      const checked = validate(schema, answer[0], timeout);
+      if (checked instanceof Promise) void checked.then(settle, () => settle(undefined));
+      else settle(checked);
+    };
+  }
+
+  /** Tell the client an event was refused: in its ack, or an `error` event when `notify`. */
+  #refuse(error: GuardError, ack: Ack | undefined, notify: boolean): void {
+    if (ack !== undefined) ack({ error });
+    else if (notify)
+      this.#write({ type: 2, nsp: this.nsp.name, data: ["error", error] }, undefined);
   }
 
   #onAck(id: number, data: unknown[]): void {

@@ -1,0 +1,142 @@
+import type {
+  InferSchemaInput,
+  InferSchemaOutput,
+  StandardSchemaIssue,
+  StandardSchemaV1,
+} from "./standard-schema.js";
+import { isStandardSchema } from "./standard-schema.js";
+
+/**
+ * Validated events (issue 18): what a client sends is checked by a Standard Schema (zod,
+ * valibot, arktype, …) before any handler runs. This file holds the schema tables, their
+ * types, and the one validation step; the socket decides what the client hears.
+ */
+
+/** A validated event's schemas: its payload (first argument) and, optionally, its ack answer. */
+export interface EventSchemaPair<
+  Payload extends StandardSchemaV1 = StandardSchemaV1,
+  Answer extends StandardSchemaV1 = StandardSchemaV1,
+> {
+  /** Checks the event's first argument; the handler gets the schema's output. */
+  payload: Payload;
+  /** Checks the first argument the handler passes to the ack, before it is sent. Optional. */
+  ack?: Answer;
+}
+
+/** The schema of one event: a schema of its payload, or `{ payload, ack }`. */
+export type EventSchema = StandardSchemaV1 | EventSchemaPair;
+
+/** Event name → schema, for {@link Namespace.validate}. */
+export type EventSchemas = Record<string, EventSchema>;
+
+/** The acknowledgement a validated handler may call (absent when the client asked for none). */
+type SchemaAck<E> = E extends { ack: infer A extends StandardSchemaV1 }
+  ? (answer: InferSchemaInput<A>) => void
+  : // biome-ignore lint/suspicious/noExplicitAny: an unvalidated ack answers anything
+    (...answer: any[]) => void;
+
+/** The payload schema of an {@link EventSchema}. */
+type PayloadOf<E> = E extends EventSchemaPair<infer P> ? P : E;
+
+/**
+ * The listen map a schema table stands for: each event's handler gets the schema's
+ * output and (when the client asks) an ack typed by the ack schema's input.
+ */
+export type SchemaEvents<M extends EventSchemas> = {
+  [K in keyof M]: PayloadOf<M[K]> extends StandardSchemaV1
+    ? (value: InferSchemaOutput<PayloadOf<M[K]>>, ack: SchemaAck<M[K]>) => void
+    : never;
+};
+
+/** One issue as the client receives it: JSON-safe (path keys are strings or numbers). */
+export interface ValidationIssue {
+  /** The schema library's message. */
+  message: string;
+  /** Where in the payload, when the library says. */
+  path?: (string | number)[];
+}
+
+/**
+ * What a client hears when an event is refused: the ack's `{ error }`, or the payload of
+ * an `error` event when it asked for no ack.
+ */
+export interface GuardError {
+  /** `SB_ERR_VALIDATION`, `SB_ERR_VALIDATION_TIMEOUT` or `SB_ERR_RATE_LIMITED`. */
+  code: string;
+  /** The refused event's name. */
+  event: string;
+  /** With `SB_ERR_VALIDATION`: why. */
+  issues?: ValidationIssue[];
+  /** With `SB_ERR_RATE_LIMITED`: ms until the client may send this event again. */
+  retryAfter?: number;
+}
+
+/** A resolved schema table entry. */
+export interface ResolvedSchema {
+  readonly payload: StandardSchemaV1;
+  readonly ack: StandardSchemaV1 | undefined;
+}
+
+/** Checks a schema table, throwing a `TypeError` for an entry that is not a schema. */
+export function resolveSchemas(
+  schemas: EventSchemas,
+  onInvalid: (message: string) => Error,
+): Map<string, ResolvedSchema> {
+  const table = new Map<string, ResolvedSchema>();
+  for (const [event, entry] of Object.entries(schemas)) {
+    if (isStandardSchema(entry)) {
+      table.set(event, { payload: entry, ack: undefined });
+    } else if (
+      typeof entry === "object" &&
+      entry !== null &&
+      isStandardSchema(entry.payload) &&
+      (entry.ack === undefined || isStandardSchema(entry.ack))
+    ) {
+      table.set(event, { payload: entry.payload, ack: entry.ack });
+    } else {
+      throw onInvalid(`schema of event "${event}" is not a Standard Schema`);
+    }
+  }
+  return table;
+}
+
+/** The result of {@link validate}: the parsed value, or the client-facing issues. */
+export type Checked = { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] };
+
+/**
+ * Runs `schema` on `value`. Synchronous schemas answer synchronously; an async one is given
+ * `timeout` ms, after which the result is `undefined` (the caller refuses the event).
+ */
+export function validate(
+  schema: StandardSchemaV1,
+  value: unknown,
+  timeout: number,
+): Checked | Promise<Checked | undefined> {
+  const result = schema["~standard"].validate(value);
+  if (!(result instanceof Promise)) return toChecked(result);
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    result.then(toChecked),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, timeout, undefined);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+function toChecked(
+  result: Awaited<ReturnType<StandardSchemaV1["~standard"]["validate"]>>,
+): Checked {
+  if (result.issues === undefined) return { ok: true, value: result.value };
+  return { ok: false, issues: result.issues.map(toIssue) };
+}
+
+function toIssue(issue: StandardSchemaIssue): ValidationIssue {
+  if (issue.path === undefined || issue.path.length === 0) return { message: issue.message };
+  return {
+    message: String(issue.message),
+    path: issue.path.map((segment) => {
+      const key = typeof segment === "object" ? segment.key : segment;
+      return typeof key === "number" ? key : String(key);
+    }),
+  };
+}
