@@ -17,7 +17,9 @@ const echoSchema = {
     version: 1,
     vendor: "bench",
     validate: (value) =>
-      typeof value === "object" && value !== null ? { value } : { issues: [{ message: "object expected" }] },
+      typeof value === "object" && value !== null
+        ? { value }
+        : { issues: [{ message: "object expected" }] },
   },
 };
 const GENEROUS = { points: 1_000_000_000, duration: 1000 };

@@ -220,7 +220,8 @@ $<HTMLFormElement>("#compose").addEventListener("submit", async (event) => {
       // The server's rate limit (issue 18): the text stays in the box.
       const seconds = Math.ceil((answer.error.retryAfter ?? 1000) / 1000);
       notice(active, `Not sent: slow down, you can send again in ${seconds} s.`);
-    } else notice(active, `Not sent: ${typeof answer.error === "string" ? answer.error : "refused"}`);
+    } else
+      notice(active, `Not sent: ${typeof answer.error === "string" ? answer.error : "refused"}`);
   } catch (err) {
     notice(active, `Not sent: ${(err as Error).message}`);
   }

@@ -17,7 +17,11 @@ describe("SocketLimiter", () => {
 
   it("checks an event's own bucket before the socket's", () => {
     const limiter = new SocketLimiter(
-      resolveRateLimit({ points: 10, duration: 1000, perEvent: { chat: { points: 1, duration: 1000 } } }),
+      resolveRateLimit({
+        points: 10,
+        duration: 1000,
+        perEvent: { chat: { points: 1, duration: 1000 } },
+      }),
       0,
     );
     expect(limiter.check("chat", 0)).toBe(0);
@@ -36,7 +40,10 @@ describe("SocketLimiter", () => {
     expect(limiter.check("a", 1)).toBe(1);
     expect(limiter.check("a", 2)).toBe(1);
     expect(limiter.check("a", 3)).toBe(2);
-    const fresh = new SocketLimiter(resolveRateLimit({ points: 1, duration: 100, maxViolations: 1 }), 0);
+    const fresh = new SocketLimiter(
+      resolveRateLimit({ points: 1, duration: 100, maxViolations: 1 }),
+      0,
+    );
     expect(fresh.check("a", 0)).toBe(0);
     expect(fresh.check("a", 1)).toBe(1);
     expect(fresh.check("a", 150)).toBe(0); // refilled

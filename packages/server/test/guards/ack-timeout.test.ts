@@ -94,7 +94,12 @@ describe("ackTimeout: details", () => {
   it("@switchboard/client's ackTimeout fails an ack the server never answers with SB_ERR_ACK_TIMEOUT", async () => {
     const { io, url } = await listen();
     io.on("connection", (socket) => socket.on("ignored", () => {}));
-    const socket = sbio(url, { transports: ["websocket"], forceNew: true, reconnection: false, ackTimeout: 50 });
+    const socket = sbio(url, {
+      transports: ["websocket"],
+      forceNew: true,
+      reconnection: false,
+      ackTimeout: 50,
+    });
     onCleanup(() => socket.disconnect());
     await ready(socket as never);
     const code = await new Promise<string>((resolve) =>

@@ -22,7 +22,9 @@ describe.each(CLIENTS)("rate limits with $name", (client) => {
   it("lets `points` events through, then refuses with SB_ERR_RATE_LIMITED in the ack or an error event", async () => {
     const { io, url } = await listen({ rateLimit: { points: 3, duration: MINUTE } });
     let handled = 0;
-    io.on("connection", (socket) => socket.on("hit", (ack?: (n: number) => void) => ack?.(++handled)));
+    io.on("connection", (socket) =>
+      socket.on("hit", (ack?: (n: number) => void) => ack?.(++handled)),
+    );
     const socket = await ready(client.connect(url));
     const answers = [];
     for (let i = 0; i < 4; i++) answers.push(await socket.timeout(4000).emitWithAck("hit"));
@@ -60,7 +62,11 @@ describe("rate limits: details", () => {
 
   it("gives perEvent buckets their own allowance, on top of the socket's", async () => {
     const { io, url } = await listen({
-      rateLimit: { points: 5, duration: MINUTE, perEvent: { chat: { points: 1, duration: MINUTE } } },
+      rateLimit: {
+        points: 5,
+        duration: MINUTE,
+        perEvent: { chat: { points: 1, duration: MINUTE } },
+      },
     });
     io.on("connection", (socket) => {
       socket.on("chat", (ack: (x: string) => void) => ack("sent"));
@@ -69,7 +75,9 @@ describe("rate limits: details", () => {
     const socket = await ready(connect(url));
     const ask = (ev: string) => socket.timeout(4000).emitWithAck(ev);
     expect(await ask("chat")).toBe("sent");
-    expect(((await ask("chat")) as { error: Refusal }).error.code).toBe(SocketErrorCode.RATE_LIMITED);
+    expect(((await ask("chat")) as { error: Refusal }).error.code).toBe(
+      SocketErrorCode.RATE_LIMITED,
+    );
     // the refused chat took no token from the socket's bucket: 4 left
     expect([await ask("ping"), await ask("ping"), await ask("ping"), await ask("ping")]).toEqual([
       "pong",
@@ -77,7 +85,9 @@ describe("rate limits: details", () => {
       "pong",
       "pong",
     ]);
-    expect(((await ask("ping")) as { error: Refusal }).error.code).toBe(SocketErrorCode.RATE_LIMITED);
+    expect(((await ask("ping")) as { error: Refusal }).error.code).toBe(
+      SocketErrorCode.RATE_LIMITED,
+    );
   });
 
   it("nsp.rateLimit overrides the server option; rateLimit(false) turns it off", async () => {
@@ -85,7 +95,9 @@ describe("rate limits: details", () => {
     io.of("/free").rateLimit(false);
     io.of("/tight").rateLimit({ points: 2, duration: MINUTE });
     for (const name of ["/free", "/tight"]) {
-      io.of(name).on("connection", (socket) => socket.on("x", (ack: (n: string) => void) => ack("ok")));
+      io.of(name).on("connection", (socket) =>
+        socket.on("x", (ack: (n: string) => void) => ack("ok")),
+      );
     }
     const free = await ready(connect(`${url}/free`));
     const tight = await ready(connect(`${url}/tight`));
@@ -103,7 +115,12 @@ describe("rate limits: details", () => {
 
   it("with notify false, drops refused events without telling a client that asked no ack", async () => {
     const { io, url } = await listen({
-      rateLimit: { points: 10, duration: MINUTE, perEvent: { spam: { points: 1, duration: MINUTE } }, notify: false },
+      rateLimit: {
+        points: 10,
+        duration: MINUTE,
+        perEvent: { spam: { points: 1, duration: MINUTE } },
+        notify: false,
+      },
     });
     let spam = 0;
     io.on("connection", (socket) => {

@@ -29,7 +29,9 @@ const LIBRARIES: { name: string; message: StandardSchemaV1; text: StandardSchema
   {
     name: "arktype",
     message: type({
-      text: type("string").pipe((s) => s.trim()).to("string > 0"),
+      text: type("string")
+        .pipe((s) => s.trim())
+        .to("string > 0"),
       room: "number.integer",
     }),
     text: type("string").pipe((s) => s.trim()),
