@@ -456,7 +456,13 @@ export class Namespace<
   protected onSocketRemoved(): void {}
 
   #op(): Operator<EmitEvents, SocketData> {
-    this.#operator ??= new BroadcastOperator(this.adapter) as Operator<EmitEvents, SocketData>;
+    this.#operator ??= new BroadcastOperator(
+      this.adapter,
+      undefined,
+      undefined,
+      undefined,
+      this.server[kOptions].ackTimeout,
+    ) as Operator<EmitEvents, SocketData>;
     return this.#operator;
   }
 

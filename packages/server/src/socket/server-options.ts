@@ -41,12 +41,13 @@ export interface ServerOptions extends EngineServerOptions {
    */
   parser: SocketParser;
   /**
-   * Default timeout of every `socket.emit` with an ack and `emitWithAck`, ms. With it, acks
-   * are error-first as with `timeout()` (as socket.io-client's `ackTimeout`): the callback
-   * gets a `SB_ERR_ACK_TIMEOUT` SocketError when no answer came in time, or
+   * Default timeout of every emit with an ack (`socket.emit`, `emitWithAck`, broadcasts,
+   * remote sockets of `fetchSockets`), ms. With it, a socket's acks are error-first as with
+   * `timeout()` (as socket.io-client's `ackTimeout`): the callback gets a
+   * `SB_ERR_ACK_TIMEOUT` SocketError when no answer came in time, or
    * `SB_ERR_ACK_DISCONNECTED` at once when the socket disconnects, and is then forgotten.
-   * `socket.timeout(ms)` overrides it per call. Broadcast acks keep `timeout()`. Default
-   * none (an ack waits until it is answered or the socket disconnects).
+   * `timeout(ms)` overrides it per call. Default none (a socket's ack waits until it is
+   * answered or the socket disconnects; a broadcast's until every recipient answered or left).
    */
   ackTimeout: number;
   /**

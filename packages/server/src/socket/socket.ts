@@ -493,9 +493,10 @@ export class Socket<
     const guards = this.nsp[kGuards];
     const limit = guards.rateLimit;
     if (limit !== undefined) {
+      const now = Date.now();
       let limiter = this.#limiter;
-      if (limiter?.config !== limit) limiter = this.#limiter = new SocketLimiter(limit, Date.now());
-      const verdict = limiter.check(event, Date.now());
+      if (limiter?.config !== limit) limiter = this.#limiter = new SocketLimiter(limit, now);
+      const verdict = limiter.check(event, now);
       if (verdict !== 0) {
         this.#refuse(
           { code: SocketErrorCode.RATE_LIMITED, event, retryAfter: limiter.retryAfter },
@@ -644,6 +645,7 @@ export class Socket<
       new Set(),
       new Set([this.id]),
       flags,
+      this.nsp.server[kOptions].ackTimeout,
     ) as Operator<EmitEvents, SocketData>;
   }
 }

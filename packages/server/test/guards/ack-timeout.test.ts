@@ -58,6 +58,30 @@ describe("ackTimeout: details", () => {
     expect(await result).toBe(SocketErrorCode.ACK_DISCONNECTED);
   });
 
+  it("gives broadcast and remote-socket acks the default timeout too", async () => {
+    const { io, url } = await listen({ ackTimeout: 100 });
+    const socket = CLIENTS[0].connect(url);
+    socket.on("q", ((ack: (n: number) => void) => ack(1)) as never);
+    socket.on("ignore", () => {});
+    await ready(socket);
+    // answered: every answer, no error
+    expect(await io.to(socketRoom(io)).emitWithAck("q")).toEqual([1]);
+    const broadcast = await new Promise<unknown>((resolve) =>
+      io.emit("ignore", (err: { code: string } | null) => resolve(err?.code)),
+    );
+    expect(broadcast).toBe(SocketErrorCode.ACK_TIMEOUT);
+    const [remote] = await io.fetchSockets();
+    const code = await new Promise<unknown>((resolve) =>
+      remote!.emit("ignore", (err: { code: string } | null) => resolve(err?.code)),
+    );
+    expect(code).toBe(SocketErrorCode.ACK_TIMEOUT);
+  });
+
+  // the one socket's own room
+  function socketRoom(io: Server): string {
+    return [...io.sockets.sockets.keys()][0]!;
+  }
+
   it("rejects an invalid ackTimeout with SB_ERR_INVALID_OPTION", () => {
     expect(() => new Server({ ackTimeout: -1 })).toThrow(
       expect.objectContaining({ code: SocketErrorCode.INVALID_OPTION }),
