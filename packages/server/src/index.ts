@@ -6,9 +6,16 @@
  */
 
 export type {
+  InferSchemaInput,
+  InferSchemaOutput,
   SocketParser,
   SocketParserDecoder,
   SocketParserEncoder,
+  StandardSchemaIssue,
+  StandardSchemaProps,
+  StandardSchemaResult,
+  StandardSchemaV1,
+  ValidationIssue,
 } from "@switchboard/protocol";
 export * from "./adapter/index.js";
 export {
@@ -55,18 +62,9 @@ export {
   type SocketReservedEventsMap,
 } from "./socket/socket.js";
 export type {
-  InferSchemaInput,
-  InferSchemaOutput,
-  StandardSchemaIssue,
-  StandardSchemaProps,
-  StandardSchemaResult,
-  StandardSchemaV1,
-} from "./socket/standard-schema.js";
-export type {
   EventSchema,
   EventSchemaPair,
   EventSchemas,
   GuardError,
   SchemaEvents,
-  ValidationIssue,
 } from "./socket/validation.js";

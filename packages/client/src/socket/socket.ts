@@ -6,12 +6,15 @@ import type {
   EventParams,
   EventsMap,
   FirstNonErrorArg,
+  InferSchemaOutput,
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
+  SchemaCheck,
   SocketPacket,
+  StandardSchemaV1,
 } from "@switchboard/protocol";
-import { RESERVED_EVENTS } from "@switchboard/protocol";
+import { isStandardSchema, RESERVED_EVENTS, runSchema } from "@switchboard/protocol";
 import { type AnyListener, Emitter, subscribe } from "../emitter.js";
 import { ClientErrorCode, SocketError, TransportError } from "../engine/errors.js";
 import type { ManagerLink, SocketManager } from "./manager-link.js";
@@ -49,6 +52,23 @@ export interface Socket<
   on<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
     ev: Ev,
     listener: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
+  ): this;
+  /**
+   * Listens to a server event whose first argument a Standard Schema (zod, valibot,
+   * arktype, …) checks first: the handler gets the schema's output; an invalid payload
+   * never reaches it, and when the server asked for an ack it gets `{ error: { code:
+   * "SB_ERR_VALIDATION", event, issues } }`. `off(ev, handler)` removes it.
+   *
+   * @example
+   * ```ts
+   * socket.on("price", z.object({ symbol: z.string(), value: z.number() }), ({ symbol, value }) => {});
+   * ```
+   */
+  on<S extends StandardSchemaV1>(
+    ev: string,
+    schema: S,
+    // biome-ignore lint/suspicious/noExplicitAny: the ack answers whatever the server expects
+    handler: (value: InferSchemaOutput<S>, ack: (...answer: any[]) => void) => void,
   ): this;
   /** Listens once. */
   once<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
@@ -398,6 +418,34 @@ export class Socket<
         return;
       }
     }
+  }
+
+  override on(
+    event: string,
+    listener: AnyListener | StandardSchemaV1,
+    handler?: AnyListener,
+  ): this {
+    if (handler === undefined) return super.on(event, listener as AnyListener);
+    if (!isStandardSchema(listener))
+      throw new TypeError(`schema of "${event}" is not a Standard Schema`);
+    const validated: AnyListener & { listener?: AnyListener } = (...args: unknown[]) => {
+      const last = args[args.length - 1];
+      const settle = (check: SchemaCheck): void => {
+        if (check.ok) {
+          args[0] = check.value;
+          handler.apply(this, args);
+        } else if (typeof last === "function") {
+          last({ error: { code: ClientErrorCode.VALIDATION, event, issues: check.issues } });
+        }
+      };
+      const check = runSchema(listener, args[0]);
+      if (check instanceof Promise)
+        void check.then(settle, () => settle({ ok: false, issues: [] }));
+      else settle(check);
+    };
+    // Emitter's `off` matches a wrapper's `listener` (as for `once`).
+    validated.listener = handler;
+    return super.on(event, validated);
   }
 
   #onEvent(args: unknown[], id: number | undefined): void {

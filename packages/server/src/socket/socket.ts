@@ -8,11 +8,15 @@ import type {
   EventParams,
   EventsMap,
   FirstNonErrorArg,
+  InferSchemaOutput,
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
+  SchemaCheck,
   SocketPacket,
+  StandardSchemaV1,
 } from "@switchboard/protocol";
+import { isStandardSchema } from "@switchboard/protocol";
 import debugModule from "debug";
 import type {
   AckCallback,
@@ -44,13 +48,8 @@ import { PreparedPacket } from "./prepared-packet.js";
 import { SocketLimiter } from "./rate-limit.js";
 import { type DisconnectReason, RECOVERABLE_REASONS, RESERVED_EVENTS } from "./reasons.js";
 import { SocketHooks, type SocketReservedEventsMap } from "./socket-hooks.js";
-import {
-  type InferSchemaOutput,
-  isStandardSchema,
-  type StandardSchemaV1,
-} from "./standard-schema.js";
 import type { Handshake, RestoredSession, Room, SocketId } from "./types.js";
-import { type Checked, type GuardError, type ResolvedSchema, validate } from "./validation.js";
+import { type GuardError, type ResolvedSchema, validate } from "./validation.js";
 
 export type { Event, SocketMiddleware, SocketReservedEventsMap } from "./socket-hooks.js";
 
@@ -541,7 +540,7 @@ export class Socket<
     ack: Ack | undefined,
     then: (value: unknown) => void,
   ): void {
-    const settle = (checked: Checked | undefined): void => {
+    const settle = (checked: SchemaCheck | undefined): void => {
       if (!this.connected) return;
       if (checked?.ok === true) then(checked.value);
       else if (checked === undefined) {
@@ -579,7 +578,7 @@ export class Socket<
   #validatedAck(event: string, schema: StandardSchemaV1, ack: Ack): Ack {
     return (...answer: unknown[]) => {
       const timeout = this.nsp.server[kOptions].validationTimeout;
-      const settle = (checked: Checked | undefined): void => {
+      const settle = (checked: SchemaCheck | undefined): void => {
         if (checked?.ok === true) {
           ack(...answer);
           return;

@@ -1,10 +1,12 @@
-import type {
-  InferSchemaInput,
-  InferSchemaOutput,
-  StandardSchemaIssue,
-  StandardSchemaV1,
-} from "./standard-schema.js";
-import { isStandardSchema } from "./standard-schema.js";
+import {
+  type InferSchemaInput,
+  type InferSchemaOutput,
+  isStandardSchema,
+  runSchema,
+  type SchemaCheck,
+  type StandardSchemaV1,
+  type ValidationIssue,
+} from "@switchboard/protocol";
 
 /**
  * Validated events (issue 18): what a client sends is checked by a Standard Schema (zod,
@@ -47,14 +49,6 @@ export type SchemaEvents<M extends EventSchemas> = {
     ? (value: InferSchemaOutput<PayloadOf<M[K]>>, ack: SchemaAck<M[K]>) => void
     : never;
 };
-
-/** One issue as the client receives it: JSON-safe (path keys are strings or numbers). */
-export interface ValidationIssue {
-  /** The schema library's message. */
-  message: string;
-  /** Where in the payload, when the library says. */
-  path?: (string | number)[];
-}
 
 /**
  * What a client hears when an event is refused: the ack's `{ error }`, or the payload of
@@ -100,9 +94,6 @@ export function resolveSchemas(
   return table;
 }
 
-/** The result of {@link validate}: the parsed value, or the client-facing issues. */
-export type Checked = { ok: true; value: unknown } | { ok: false; issues: ValidationIssue[] };
-
 /**
  * Runs `schema` on `value`. Synchronous schemas answer synchronously; an async one is given
  * `timeout` ms, after which the result is `undefined` (the caller refuses the event).
@@ -111,32 +102,14 @@ export function validate(
   schema: StandardSchemaV1,
   value: unknown,
   timeout: number,
-): Checked | Promise<Checked | undefined> {
-  const result = schema["~standard"].validate(value);
-  if (!(result instanceof Promise)) return toChecked(result);
+): SchemaCheck | Promise<SchemaCheck | undefined> {
+  const result = runSchema(schema, value);
+  if (!(result instanceof Promise)) return result;
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
-    result.then(toChecked),
+    result,
     new Promise<undefined>((resolve) => {
       timer = setTimeout(resolve, timeout, undefined);
     }),
   ]).finally(() => clearTimeout(timer));
-}
-
-function toChecked(
-  result: Awaited<ReturnType<StandardSchemaV1["~standard"]["validate"]>>,
-): Checked {
-  if (result.issues === undefined) return { ok: true, value: result.value };
-  return { ok: false, issues: result.issues.map(toIssue) };
-}
-
-function toIssue(issue: StandardSchemaIssue): ValidationIssue {
-  if (issue.path === undefined || issue.path.length === 0) return { message: issue.message };
-  return {
-    message: String(issue.message),
-    path: issue.path.map((segment) => {
-      const key = typeof segment === "object" ? segment.key : segment;
-      return typeof key === "number" ? key : String(key);
-    }),
-  };
 }

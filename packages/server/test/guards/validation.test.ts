@@ -1,10 +1,11 @@
+import { io as sbio } from "@switchboard/client";
 import type { StandardSchemaV1 } from "@switchboard/server";
 import { SocketErrorCode } from "@switchboard/server";
 import { type } from "arktype";
 import * as v from "valibot";
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { z } from "zod";
-import { listen } from "../socket/helpers.js";
+import { listen, onCleanup } from "../socket/helpers.js";
 import { CLIENTS, nextError, ready } from "./clients.js";
 
 /**
@@ -218,6 +219,33 @@ describe("validated events: details", () => {
     expect(() => io.of("/").validate({ x: { payload: 1 } as never })).toThrow(
       expect.objectContaining({ code: SocketErrorCode.INVALID_OPTION }),
     );
+  });
+
+  it("validates server events on @switchboard/client with socket.on(event, schema, handler)", async () => {
+    const { io, url } = await listen();
+    const answers = new Promise<unknown[]>((resolve) => {
+      io.on("connection", async (socket) => {
+        const good = await socket.timeout(4000).emitWithAck("price", { symbol: "X", value: 1 });
+        const bad = await socket.timeout(4000).emitWithAck("price", { symbol: "X", value: "1" });
+        resolve([good, bad]);
+      });
+    });
+    const socket = sbio(url, { transports: ["websocket"], forceNew: true, reconnection: false });
+    onCleanup(() => socket.disconnect());
+    const seen: { symbol: string; value: number }[] = [];
+    socket.on("price", z.object({ symbol: z.string(), value: z.number() }), (price, ack) => {
+      expectTypeOf(price).toEqualTypeOf<{ symbol: string; value: number }>();
+      seen.push(price);
+      ack("ok");
+    });
+    const [good, bad] = await answers;
+    expect(good).toBe("ok");
+    expect((bad as { error: Refusal }).error).toMatchObject({
+      code: "SB_ERR_VALIDATION",
+      event: "price",
+      issues: [{ path: ["value"] }],
+    });
+    expect(seen).toEqual([{ symbol: "X", value: 1 }]);
   });
 
   it("works over polling with the official client", async () => {
