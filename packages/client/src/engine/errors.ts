@@ -25,8 +25,6 @@ export const ClientErrorCode = {
   ACK_TIMEOUT: "SB_ERR_ACK_TIMEOUT",
   /** The Socket disconnected before the acknowledgement came (`"socket has been disconnected"`). */
   DISCONNECTED: "SB_ERR_DISCONNECTED",
-  /** A server event's payload failed the schema of `socket.on(ev, schema, handler)`: the server's ack gets `{ error: { code, event, issues } }`, the handler never runs. */
-  VALIDATION: "SB_ERR_VALIDATION",
   /** An emit was dropped: `maxBufferedPackets` emits already wait (`"send buffer full"`). */
   SEND_BUFFER_FULL: "SB_ERR_SEND_BUFFER_FULL",
   /** `emit` of a reserved event name (`connect`, `connect_error`, `disconnect`, …); thrown. */
