@@ -7,8 +7,10 @@
 import { Server } from "@switchboard/server";
 import { TestClient } from "@switchboard/server/testing";
 
-const rounds = Number(process.argv[2] ?? 7);
-const ms = Number(process.argv[3] ?? 1000);
+const one = process.argv[2] === "--one";
+const rounds = one ? 1 : Number(process.argv[2] ?? 7);
+const ms = one ? 0 : Number(process.argv[3] ?? 1000);
+const fixedCount = one ? Number(process.argv[4] ?? 2000) : 0;
 const CLIENTS = 50;
 
 /** A hand-written Standard Schema (the mechanism's cost, not a library's). */
@@ -44,13 +46,13 @@ async function measure(make) {
   );
   const loop = async (socket, until) => {
     let n = 0;
-    for (let seq = 0; performance.now() < until; seq++) {
+    for (let seq = 0; fixedCount > 0 ? seq < fixedCount : performance.now() < until; seq++) {
       await socket.emitWithAck("echo", { seq, p: "x".repeat(20) });
       n++;
     }
     return n;
   };
-  await Promise.all(sockets.map((s) => loop(s, performance.now() + 200))); // warm-up
+  if (!one) await Promise.all(sockets.map((s) => loop(s, performance.now() + 200))); // warm-up
   const start = performance.now();
   const cpu = process.cpuUsage();
   const counts = await Promise.all(sockets.map((s) => loop(s, start + ms)));
@@ -58,6 +60,13 @@ async function measure(make) {
   await io.close();
   // CPU time per round trip: on a shared machine, far steadier than round trips/s.
   return (used.user + used.system) / counts.reduce((a, b) => a + b, 0);
+}
+
+if (one) {
+  const make = CONFIGS[process.argv[3] ?? "off"];
+  if (make === undefined) throw new Error(`configurations: ${Object.keys(CONFIGS).join(", ")}`);
+  await measure(make);
+  process.exit(0);
 }
 
 const results = Object.fromEntries(Object.keys(CONFIGS).map((k) => [k, []]));

@@ -12,7 +12,6 @@ import type {
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
-  SchemaCheck,
   SocketPacket,
   StandardSchemaV1,
 } from "@switchboard/protocol";
@@ -39,6 +38,7 @@ import {
   kOnConnect,
   kOnPacket,
   kOptions,
+  kRefuse,
   kRemove,
   kReportError,
   type NamespaceOf,
@@ -49,7 +49,7 @@ import { SocketLimiter } from "./rate-limit.js";
 import { type DisconnectReason, RECOVERABLE_REASONS, RESERVED_EVENTS } from "./reasons.js";
 import { SocketHooks, type SocketReservedEventsMap } from "./socket-hooks.js";
 import type { Handshake, RestoredSession, Room, SocketId } from "./types.js";
-import { type GuardError, type ResolvedSchema, validate } from "./validation.js";
+import { checkPayload, type GuardError, type ResolvedSchema, validatedAck } from "./validation.js";
 
 export type { Event, SocketMiddleware, SocketReservedEventsMap } from "./socket-hooks.js";
 
@@ -282,7 +282,7 @@ export class Socket<
     const validated = (...args: unknown[]): void => {
       const last = args[args.length - 1];
       const ack = typeof last === "function" ? (last as Ack) : undefined;
-      this.#check(ev, listener, args[0], ack, (value) => {
+      checkPayload(this, ev, listener, args[0], ack, (value) => {
         args[0] = value;
         run.apply(this, args);
       });
@@ -497,7 +497,7 @@ export class Socket<
       if (limiter?.config !== limit) limiter = this.#limiter = new SocketLimiter(limit, now);
       const verdict = limiter.check(event, now);
       if (verdict !== 0) {
-        this.#refuse(
+        this[kRefuse](
           { code: SocketErrorCode.RATE_LIMITED, event, retryAfter: limiter.retryAfter },
           id === undefined ? undefined : this.#ackFor(id),
           limit.notify,
@@ -520,85 +520,17 @@ export class Socket<
 
   #onValidatedEvent(event: string, schema: ResolvedSchema, data: unknown[], id?: number): void {
     const ack = id === undefined ? undefined : this.#ackFor(id);
-    this.#check(event, schema.payload, data[1], ack, (value) => {
+    checkPayload(this, event, schema.payload, data[1], ack, (value) => {
       data[1] = value;
       if (ack !== undefined) {
-        data.push(schema.ack === undefined ? ack : this.#validatedAck(event, schema.ack, ack));
+        data.push(schema.ack === undefined ? ack : validatedAck(this, event, schema.ack, ack));
       }
       this.receive(data);
     });
   }
 
-  /**
-   * Validates `value`; `then` gets the schema's output, else the client hears why (the
-   * ack's `{ error }`, or an `error` event). Nothing runs once the socket is gone.
-   */
-  #check(
-    event: string,
-    schema: StandardSchemaV1,
-    value: unknown,
-    ack: Ack | undefined,
-    then: (value: unknown) => void,
-  ): void {
-    const settle = (checked: SchemaCheck | undefined): void => {
-      if (!this.connected) return;
-      if (checked?.ok === true) then(checked.value);
-      else if (checked === undefined) {
-        this.#refuse({ code: SocketErrorCode.VALIDATION_TIMEOUT, event }, ack, true);
-      } else {
-        this.#refuse(
-          { code: SocketErrorCode.VALIDATION, event, issues: checked.issues },
-          ack,
-          true,
-        );
-      }
-    };
-    let checked: ReturnType<typeof validate>;
-    try {
-      checked = validate(schema, value, this.nsp.server[kOptions].validationTimeout);
-    } catch (err) {
-      this.#schemaFailed(event, ack, err);
-      return;
-    }
-    if (checked instanceof Promise) {
-      checked.then(settle, (err: unknown) => this.#schemaFailed(event, ack, err));
-    } else settle(checked);
-  }
-
-  /** A schema threw: the client hears `SB_ERR_VALIDATION`, the app an `error` event. */
-  #schemaFailed(event: string, ack: Ack | undefined, err: unknown): void {
-    if (!this.connected) return;
-    this.#refuse({ code: SocketErrorCode.VALIDATION, event, issues: [] }, ack, true);
-    this[kReportError](
-      new SocketError(SocketErrorCode.VALIDATION, `schema of "${event}" threw`, { cause: err }),
-    );
-  }
-
-  /** The ack of an event with an `ack` schema: an invalid answer is not sent. */
-  #validatedAck(event: string, schema: StandardSchemaV1, ack: Ack): Ack {
-    return (...answer: unknown[]) => {
-      const timeout = this.nsp.server[kOptions].validationTimeout;
-      const settle = (checked: SchemaCheck | undefined): void => {
-        if (checked?.ok === true) {
-          ack(...answer);
-          return;
-        }
-        ack({ error: { code: SocketErrorCode.ACK_VALIDATION, event } });
-        this[kReportError](
-          new SocketError(
-            SocketErrorCode.ACK_VALIDATION,
-            `ack of "${event}" failed its schema: ${JSON.stringify(checked?.issues ?? "timeout")}`,
-          ),
-        );
-      };
-      const checked = validate(schema, answer[0], timeout);
-      if (checked instanceof Promise) void checked.then(settle, () => settle(undefined));
-      else settle(checked);
-    };
-  }
-
   /** Tell the client an event was refused: in its ack, or an `error` event when `notify`. */
-  #refuse(error: GuardError, ack: Ack | undefined, notify: boolean): void {
+  [kRefuse](error: GuardError, ack: Ack | undefined, notify: boolean): void {
     if (ack !== undefined) ack({ error });
     else if (notify)
       this.#write({ type: 2, nsp: this.nsp.name, data: ["error", error] }, undefined);

@@ -7,6 +7,9 @@ import {
   type StandardSchemaV1,
   type ValidationIssue,
 } from "@switchboard/protocol";
+import type { Ack } from "./acks.js";
+import { SocketError, SocketErrorCode } from "./errors.js";
+import { kOptions, kRefuse, kReportError } from "./internal.js";
 
 /**
  * Validated events (issue 18): what a client sends is checked by a Standard Schema (zod,
@@ -112,4 +115,94 @@ export function validate(
       timer = setTimeout(resolve, timeout, undefined);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** What the validation steps need of a socket (Socket implements it). */
+export interface ValidationHost {
+  readonly connected: boolean;
+  readonly nsp: {
+    readonly server: { readonly [kOptions]: { readonly validationTimeout: number } };
+  };
+  /** Tell the client an event was refused: in `ack`, or an `error` event when `notify`. */
+  [kRefuse](error: GuardError, ack: Ack | undefined, notify: boolean): void;
+  /** Raise the socket's `error` event (false without a listener). */
+  [kReportError](err: Error): boolean;
+}
+
+/**
+ * Validates an event's payload `value`; `then` gets the schema's output, else the client
+ * hears why (the ack's `{ error }`, or an `error` event). Nothing runs once the socket is gone.
+ */
+export function checkPayload(
+  socket: ValidationHost,
+  event: string,
+  schema: StandardSchemaV1,
+  value: unknown,
+  ack: Ack | undefined,
+  then: (value: unknown) => void,
+): void {
+  const settle = (checked: SchemaCheck | undefined): void => {
+    if (!socket.connected) return;
+    if (checked?.ok === true) then(checked.value);
+    else if (checked === undefined) {
+      socket[kRefuse]({ code: SocketErrorCode.VALIDATION_TIMEOUT, event }, ack, true);
+    } else {
+      socket[kRefuse](
+        { code: SocketErrorCode.VALIDATION, event, issues: checked.issues },
+        ack,
+        true,
+      );
+    }
+  };
+  let checked: ReturnType<typeof validate>;
+  try {
+    checked = validate(schema, value, socket.nsp.server[kOptions].validationTimeout);
+  } catch (err) {
+    schemaFailed(socket, event, ack, err);
+    return;
+  }
+  if (checked instanceof Promise) {
+    checked.then(settle, (err: unknown) => schemaFailed(socket, event, ack, err));
+  } else settle(checked);
+}
+
+/** A schema threw: the client hears `SB_ERR_VALIDATION`, the app an `error` event. */
+function schemaFailed(
+  socket: ValidationHost,
+  event: string,
+  ack: Ack | undefined,
+  err: unknown,
+): void {
+  if (!socket.connected) return;
+  socket[kRefuse]({ code: SocketErrorCode.VALIDATION, event, issues: [] }, ack, true);
+  socket[kReportError](
+    new SocketError(SocketErrorCode.VALIDATION, `schema of "${event}" threw`, { cause: err }),
+  );
+}
+
+/** The ack of an event with an `ack` schema: an invalid answer is not sent. */
+export function validatedAck(
+  socket: ValidationHost,
+  event: string,
+  schema: StandardSchemaV1,
+  ack: Ack,
+): Ack {
+  return (...answer: unknown[]) => {
+    const settle = (checked: SchemaCheck | undefined): void => {
+      if (checked?.ok === true) {
+        ack(...answer);
+        return;
+      }
+      ack({ error: { code: SocketErrorCode.ACK_VALIDATION, event } });
+      socket[kReportError](
+        new SocketError(
+          SocketErrorCode.ACK_VALIDATION,
+          `ack of "${event}" failed its schema: ${JSON.stringify(checked?.issues ?? "timeout")}`,
+        ),
+      );
+    };
+    const checked = validate(schema, answer[0], socket.nsp.server[kOptions].validationTimeout);
+    if (checked instanceof Promise) void checked.then(settle, () => settle(undefined));
+    else settle(checked);
+  };
 }
