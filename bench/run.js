@@ -23,12 +23,16 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { redisReachable, redisUrl } from "./lib/cluster.js";
 import { BASE, markdown, summarizeAll, svgChart, TARGETS } from "./lib/report.js";
 import { canPinCores, machineBusyUs, startChild } from "./lib/rpc.js";
 import { fmt } from "./lib/stats.js";
 import ackEcho from "./scenarios/ack-echo.js";
 import binary from "./scenarios/binary.js";
 import broadcast from "./scenarios/broadcast.js";
+import clusterAck from "./scenarios/cluster-ack.js";
+import clusterBroadcast from "./scenarios/cluster-broadcast.js";
+import clusterFetch from "./scenarios/cluster-fetch.js";
 import connectRate from "./scenarios/connect-rate.js";
 import idleMemory from "./scenarios/idle-memory.js";
 import longPolling from "./scenarios/long-polling.js";
@@ -38,7 +42,18 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
 
 /** @type {import("./lib/measure.js").Scenario[]} */
-const SCENARIOS = [broadcast, ackEcho, idleMemory, connectRate, longPolling, binary, scale];
+const SCENARIOS = [
+  broadcast,
+  ackEcho,
+  idleMemory,
+  connectRate,
+  longPolling,
+  binary,
+  clusterBroadcast,
+  clusterAck,
+  clusterFetch,
+  scale,
+];
 
 function parseArgs(argv = process.argv.slice(2)) {
   /** @type {Record<string, string | boolean>} */
@@ -88,6 +103,10 @@ const profileName = (
   /** @type {number} */ round,
 ) => (target === "switchboard" ? `${id}-r${round}` : `${id}-${target}-r${round}`);
 const waitQuietS = Number(args["wait-quiet"] ?? 0);
+// BENCH_SERVER_CORES=0,1: node n of a cluster scenario on the n-th core of the list (default
+// every server on core 0). For profiles: a process sharing its core with the other node is
+// sampled while descheduled, which blurs its profile.
+const serverCores = (process.env.BENCH_SERVER_CORES ?? "0").split(",").map(Number);
 const maxOther = args["max-other"] === undefined ? null : Number(args["max-other"]);
 let targets = typeof args.targets === "string" ? args.targets.split(",") : [...TARGETS];
 
@@ -158,6 +177,19 @@ const plan = SCENARIOS.flatMap((scenario) =>
     .map((variant) => ({ scenario: scenario.name, variant, def: scenario })),
 );
 
+// Cluster scenarios need Redis (BENCH_REDIS_URL, default redis://127.0.0.1:6379). Without
+// it they are left out with a note, except in CI, where a missing Redis fails the run.
+if (plan.some((p) => (p.def.nodes ?? 1) > 1) && !(await redisReachable())) {
+  const msg = `Redis is not reachable at ${redisUrl()}: the cluster scenarios need it`;
+  if (process.env.CI === "true") {
+    console.error(`bench: ${msg} (CI=true: failing)`);
+    process.exit(1);
+  }
+  for (let i = plan.length - 1; i >= 0; i--) if ((plan[i]?.def.nodes ?? 1) > 1) plan.splice(i, 1);
+  notes.push(`${msg}; skipped.`);
+  console.error(`note: ${notes.at(-1)}`);
+}
+
 /** @type {import("./lib/report.js").RunRecord[]} */
 const records = [];
 const started = Date.now();
@@ -189,31 +221,38 @@ async function waitQuiet() {
  */
 async function measureOnce(item, target, round) {
   const busyBeforePct = waitQuietS > 0 ? await waitQuiet() : undefined;
-  const execArgv = ["--expose-gc"];
-  if (profiled(target)) {
-    mkdirSync(profileDir, { recursive: true });
-    execArgv.push(
-      "--cpu-prof",
-      `--cpu-prof-dir=${profileDir}`,
-      `--cpu-prof-name=${profileName(item.variant.id, target, round)}.cpuprofile`,
-    );
-  }
-  // A variant's environment (the same for every target) goes to both processes.
-  const env = item.variant.env;
-  const server = startChild(path.join(here, "lib/server-main.js"), [target], {
-    cpu: 0,
-    execArgv,
-    name: `server(${target})`,
-    env: profiled(target)
+  // Cluster scenarios (`nodes: 2`) run that many server processes, all on core 0, sharing
+  // Redis under a key prefix of their own (no two measurements ever see each other).
+  const nodes = item.def.nodes ?? 1;
+  const clusterEnv =
+    nodes > 1
       ? {
-          ...env,
-          BENCH_PROFILE_WINDOW: path.join(
-            profileDir,
-            `${profileName(item.variant.id, target, round)}.window.cpuprofile`,
-          ),
+          BENCH_CLUSTER_KEY: `bench-${process.pid}-${item.variant.id}-${target}-r${round}-${Date.now()}`,
         }
-      : env,
+      : {};
+  // A variant's environment (the same for every target) goes to every process.
+  const env = { ...item.variant.env, ...clusterEnv };
+  const servers = Array.from({ length: nodes }, (_, n) => {
+    const name = `${profileName(item.variant.id, target, round)}${nodes > 1 ? `-n${n + 1}` : ""}`;
+    const execArgv = ["--expose-gc"];
+    if (profiled(target)) {
+      mkdirSync(profileDir, { recursive: true });
+      execArgv.push(
+        "--cpu-prof",
+        `--cpu-prof-dir=${profileDir}`,
+        `--cpu-prof-name=${name}.cpuprofile`,
+      );
+    }
+    return startChild(path.join(here, "lib/server-main.js"), [target], {
+      cpu: serverCores[n % serverCores.length],
+      execArgv,
+      name: nodes > 1 ? `server(${target}, node ${n + 1})` : `server(${target})`,
+      env: profiled(target)
+        ? { ...env, BENCH_PROFILE_WINDOW: path.join(profileDir, `${name}.window.cpuprofile`) }
+        : env,
+    });
   });
+  const server = /** @type {ReturnType<typeof startChild>} */ (servers[0]);
   /** @type {string[]} */
   const genArgv = [];
   if (args["profile-gen"]) {
@@ -233,11 +272,12 @@ async function measureOnce(item, target, round) {
   /** @type {import("./lib/report.js").RunRecord} */
   const rec = { scenario: item.scenario, variant: item.variant.id, target, round, busyBeforePct };
   try {
-    const [sr, gr] = await Promise.all([server.ready, gen.ready]);
-    if (sr.error) throw new Error(sr.error);
+    const [gr, ...srs] = await Promise.all([gen.ready, ...servers.map((s) => s.ready)]);
     if (gr.error) throw new Error(gr.error);
+    for (const sr of srs) if (sr.error) throw new Error(sr.error);
     const cfg = item.def.config(quick);
-    const ctx = { server, gen, port: sr.port, target, cfg, quick };
+    const ports = srs.map((sr) => sr.port);
+    const ctx = { server, servers, gen, port: ports[0], ports, target, cfg, quick };
     const m = await Promise.race([
       item.def.measure(ctx, item.variant),
       new Promise((_, reject) =>
@@ -249,7 +289,7 @@ async function measureOnce(item, target, round) {
   } catch (err) {
     rec.error = err instanceof Error ? err.message : String(err);
   } finally {
-    await Promise.all([gen.stop(), server.stop()]);
+    await Promise.all([gen.stop(), ...servers.map((s) => s.stop())]);
   }
   return rec;
 }

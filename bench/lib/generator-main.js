@@ -208,9 +208,10 @@ const handlers = {
     });
   },
 
-  /** Closed loop of emit-with-ack on the first `clients` clients for `durationMs`. */
+  /** Closed loop of emit-with-ack (event `event`, default "echo") on the first `clients` clients for `durationMs`. */
   echo(/** @type {any} */ p) {
     const cs = /** @type {LeanWs[]} */ (clients.slice(0, p.clients));
+    const event = typeof p.event === "string" ? p.event : "echo";
     return new Promise((resolve) => {
       const ids = new Int32Array(cs.length);
       const t0 = new Float64Array(cs.length);
@@ -243,8 +244,8 @@ const handlers = {
         inflight++;
         c.send(
           c.kind === "sio"
-            ? `42${id}["echo",{"s":${id},"p":"${PAD}"}]`
-            : `[${id},"echo",{"s":${id},"p":"${PAD}"}]`,
+            ? `42${id}["${event}",{"s":${id},"p":"${PAD}"}]`
+            : `[${id},"${event}",{"s":${id},"p":"${PAD}"}]`,
         );
       };
       for (const c of cs) {

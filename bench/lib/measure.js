@@ -8,16 +8,21 @@
  * @typedef {{
  *   call(cmd: string, payload?: any, timeoutMs?: number): Promise<any>,
  * }} Peer
- * @typedef {{ server: Peer, gen: Peer, port: number, target: string, cfg: any, quick: boolean }} Ctx
+ * @typedef {{ server: Peer, servers: Peer[], gen: Peer, port: number, ports: number[],
+ *   target: string, cfg: any, quick: boolean }} Ctx  `servers`/`ports`: every node (cluster
+ *   scenarios); `server`/`port`: the first
  * @typedef {{
  *   metrics: Record<string, number | null>,
  *   checks: Record<string, number>,
  *   counts?: Record<string, number>,
+ *   perNode?: Record<string, number[]>,
  *   cpu: { server: number | null, generator: number | null, other?: number | null },
  * }} Measurement
- * `optIn`: runs only when named in `--only` (heavy scenarios).
+ * `optIn`: runs only when named in `--only` (heavy scenarios). `nodes`: server processes per
+ * measurement (default 1); above 1 they share Redis under a key prefix of their own.
  * @typedef {{
  *   name: string,
+ *   nodes?: number,
  *   variants: Variant[],
  *   config: (quick: boolean) => any,
  *   optIn?: boolean,

@@ -6,6 +6,8 @@ import { Session } from "node:inspector";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { blast, installApp, state } from "./app.js";
+import { clusterLink } from "./cluster.js";
+import { fetchLoop, installClusterApp } from "./cluster-app.js";
 import { CpuMeter, serveRpc } from "./rpc.js";
 
 const target = process.argv[2];
@@ -15,8 +17,11 @@ const adapter = await import(`../servers/${target}.js`);
 const httpServer = http.createServer();
 httpServer.keepAliveTimeout = 60_000;
 httpServer.maxConnections = 50_000;
-const io = await adapter.create(httpServer);
+// Cluster scenarios (BENCH_CLUSTER_KEY set): this process is one node of two sharing Redis.
+const cluster = await clusterLink();
+const io = await adapter.create(httpServer, cluster);
 installApp(io);
+if (cluster && target !== "raw-ws") installClusterApp(io);
 await new Promise((resolve) => httpServer.listen(0, "127.0.0.1", () => resolve(undefined)));
 const address = httpServer.address();
 const port = typeof address === "object" && address ? address.port : 0;
@@ -64,6 +69,7 @@ serveRpc(
       return result;
     },
     blast: (/** @type {any} */ p) => blast(io, p),
+    fetchLoop: (/** @type {any} */ p) => fetchLoop(io, p),
     eldStart: () => {
       eld.disable();
       eld = monitorEventLoopDelay({ resolution: 10 });

@@ -290,7 +290,67 @@ export class RawIo {
   }
 }
 
-/** @param {import("node:http").Server} httpServer */
-export async function create(httpServer) {
-  return new RawIo(httpServer);
+/**
+ * The raw baseline of the cluster broadcast: RawIo plus plain Redis pub/sub. A broadcast
+ * is JSON-encoded once, written to the local sockets and PUBLISHed once as
+ * `<node id><room>\n<json>` on `<key>#raw`; every other node frames the JSON once and
+ * writes it to its own sockets (in the room, when one is given). No acks, no requests,
+ * no node counting: the floor under what a Redis adapter can do for a broadcast.
+ */
+class RawRedisIo extends RawIo {
+  #pub;
+  #channel;
+  #node = Buffer.from(Math.random().toString(16).slice(2, 10).padEnd(8, "0"));
+  /**
+   * @param {import("node:http").Server} httpServer
+   * @param {import("../lib/cluster.js").ClusterLink} cluster
+   */
+  constructor(httpServer, cluster) {
+    super(httpServer);
+    this.#pub = cluster.pub;
+    this.#channel = `${cluster.key}#raw`;
+    void cluster.sub.subscribe(this.#channel);
+    cluster.sub.on("messageBuffer", (/** @type {Buffer} */ _ch, /** @type {Buffer} */ msg) => {
+      if (msg.subarray(0, 8).equals(this.#node)) return;
+      const nl = msg.indexOf(10, 8);
+      const room = msg.toString("latin1", 8, nl);
+      const json = msg.subarray(nl + 1);
+      this.#local(room, json.toString(), textFrame(json));
+    });
+  }
+  /** @param {string} room "" for everyone @param {string} text @param {Buffer} frame */
+  #local(room, text, frame) {
+    const set = room === "" ? this.sockets : this.rooms.get(room);
+    if (set) for (const s of set) s.write(text, frame);
+  }
+  /** @param {string} room @param {string} ev @param {unknown[]} args */
+  #broadcast(room, ev, args) {
+    const text = JSON.stringify([ev, ...args]);
+    const json = Buffer.from(text);
+    this.#local(room, text, textFrame(json));
+    void this.#pub.publish(
+      this.#channel,
+      Buffer.concat([this.#node, Buffer.from(`${room}\n`, "latin1"), json]),
+    );
+    return true;
+  }
+  /** @override @param {string} ev @param {...unknown} args */
+  emit(ev, ...args) {
+    return this.#broadcast("", ev, args);
+  }
+  /** @override @param {string} room */
+  to(room) {
+    return {
+      emit: (/** @type {string} */ ev, /** @type {unknown[]} */ ...args) =>
+        this.#broadcast(room, ev, args),
+    };
+  }
+}
+
+/**
+ * @param {import("node:http").Server} httpServer
+ * @param {import("../lib/cluster.js").ClusterLink | null} [cluster]
+ */
+export async function create(httpServer, cluster = null) {
+  return cluster ? new RawRedisIo(httpServer, cluster) : new RawIo(httpServer);
 }

@@ -1,40 +1,12 @@
 // Smoke test of the bench harness: one tiny scenario end to end (orchestrator, pinned
 // server and generator processes, lean protocol client) against all three servers.
 // Asserts counts and ordering only, never timings.
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { benchRunner } from "./run-bench.js";
 
-const benchDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const outDir = mkdtempSync(path.join(tmpdir(), "sb-bench-"));
-
-interface RunRecord {
-  variant: string;
-  target: string;
-  error?: string;
-  checks?: Record<string, number>;
-  counts?: Record<string, number>;
-}
-
-function runBench(args: string[]): Promise<{ records: RunRecord[] }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [path.join(benchDir, "run.js"), ...args, "--out", outDir, "--json"],
-      { timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err) return reject(new Error(`${err.message}\n${stderr}`));
-        const last = stdout.trim().split("\n").at(-1) ?? "";
-        resolve(JSON.parse(last));
-      },
-    );
-  });
-}
-
-afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+const bench = benchRunner("sb-bench-");
+const runBench = bench.run;
+afterAll(() => bench.cleanup());
 
 describe("bench harness", () => {
   it("delivers every room broadcast and poll answer in order, and every ack, on all three servers", async () => {

@@ -1,5 +1,5 @@
 import type { Server as HttpServer, IncomingMessage } from "node:http";
-import { type HandshakeError, Server } from "@switchboard/server";
+import { type AdapterConstructor, type HandshakeError, Server } from "@switchboard/server";
 import type { DemoServer } from "./demos/io-types.js";
 import { demoLog } from "./lib/log.js";
 
@@ -52,9 +52,18 @@ export function realtimeOptions(extra: readonly string[] = extraOrigins()) {
   };
 }
 
-/** Attaches a `@switchboard/server` Server (which also serves its client bundle). */
-export function createRealtime(httpServer: HttpServer): RealtimeServer {
-  const io: RealtimeServer = new Server(httpServer, realtimeOptions());
+/**
+ * Attaches a `@switchboard/server` Server (which also serves its client bundle), with
+ * `adapter` when given (a cluster's Redis adapter), else the in-memory one.
+ */
+export function createRealtime(
+  httpServer: HttpServer,
+  adapter?: AdapterConstructor,
+): RealtimeServer {
+  const io: RealtimeServer = new Server(httpServer, {
+    ...realtimeOptions(),
+    ...(adapter ? { adapter } : {}),
+  });
   // Handshakes the engine refused: another site's page, a session id the server does not
   // know (e.g. a client of the process before a restart), a bad request.
   io.engine.on("connection_error", (err) => {

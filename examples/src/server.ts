@@ -4,6 +4,7 @@ import { networkInterfaces } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import express, { type Express } from "express";
+import { type ClusterLink, type ClusterOptions, connectCluster } from "./cluster.js";
 import { logActivity } from "./demos/activity.js";
 import { mountAudio } from "./demos/audio.js";
 import { mountChat } from "./demos/chat.js";
@@ -36,6 +37,11 @@ export interface AppOptions {
   maxRecordingBytes?: number;
   /** Interval of the polls' tally task, in ms. Default 250. */
   pollIntervalMs?: number;
+  /**
+   * Share rooms and broadcasts with the other demo processes on this Redis (a cluster, as
+   * `npm run start:cluster` runs it). Default: none, the in-memory adapter (no Redis).
+   */
+  cluster?: ClusterOptions;
 }
 
 export interface RunningApp {
@@ -46,6 +52,8 @@ export interface RunningApp {
   readonly port: number;
   readonly dataDir: string;
   readonly httpServer: HttpServer;
+  /** The cluster this process is part of, when {@link AppOptions.cluster} was given. */
+  readonly cluster: ClusterOptions | undefined;
   /** What the demos hold for connected clients (leak checks). */
   stats(): DemoStats;
   close(): Promise<void>;
@@ -151,7 +159,7 @@ export function createHttpApp(dataDir: string): Express {
 
 /**
  * Starts the demo app: Express for pages and files, `@switchboard/server` for the five
- * demos, in-memory adapter, files under `dataDir`.
+ * demos, the in-memory adapter (or a Redis one with `cluster`), files under `dataDir`.
  *
  * @example
  * const app = await createApp({ port: 0, host: "127.0.0.1", dataDir: "/tmp/demo" });
@@ -169,7 +177,10 @@ export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
     { headersTimeout: 10_000, requestTimeout: 60_000, connectionsCheckingInterval: 2_000 },
     createHttpApp(dataDir),
   );
-  const io = createRealtime(httpServer);
+  const link: ClusterLink | undefined = options.cluster
+    ? await connectCluster(options.cluster)
+    : undefined;
+  const io = createRealtime(httpServer, link?.adapter);
   const demos = mountDemos(io, stores, { pollIntervalMs: options.pollIntervalMs });
 
   await new Promise<void>((resolve, reject) => {
@@ -188,6 +199,7 @@ export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
     port,
     dataDir,
     httpServer,
+    cluster: options.cluster,
     stats: () => demos.stats(),
     close() {
       closing ??= new Promise<void>((resolve) => {
@@ -195,7 +207,7 @@ export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
         io.close();
         httpServer.closeAllConnections();
         httpServer.close(() => resolve());
-      });
+      }).then(() => link?.close());
       return closing;
     },
   };
@@ -206,13 +218,20 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be a TCP port, got ${JSON.stringify(process.env.PORT)}`);
   }
+  const redisUrl = process.env.REDIS_URL || undefined;
   const app = await createApp({
     port,
     host: process.env.HOST || undefined,
     dataDir: process.env.DATA_DIR || undefined,
+    cluster: redisUrl ? { redisUrl, key: process.env.REDIS_KEY || undefined } : undefined,
   });
   console.log("Switchboard demos listening on:");
   for (const url of app.urls) console.log(`  ${url}`);
+  if (app.cluster) {
+    console.log(
+      `Cluster: Redis at ${app.cluster.redisUrl}, key ${app.cluster.key ?? "switchboard-demo"}`,
+    );
+  }
   console.log(`Data in ${app.dataDir}`);
   if (!demoLog.enabled) {
     console.log("Set DEBUG=switchboard:demo to log connections and refusals.");

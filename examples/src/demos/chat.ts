@@ -10,15 +10,19 @@ import { demoLog } from "../lib/log.js";
 import type { DemoNamespace, DemoSocket } from "./io-types.js";
 import { takeAck } from "./io-types.js";
 
+/** `socket.data` of a chat socket: plain data, so other nodes can read it (fetchSockets). */
 interface ChatData {
   username: string;
-  chatRooms: Set<string>;
 }
 
 /**
  * Chat on `/chat`. The username comes from `auth.username` (or the `username` query
  * parameter); without one the middleware refuses the connection, which the client sees
  * as `connect_error` with `err.message` and `err.data.reason`.
+ *
+ * The user list is read with `nsp.fetchSockets()` (each socket's `data.username`), so with
+ * a cluster adapter it holds the users of every node, and messages, rooms and the join /
+ * leave events are broadcasts: the chat works across processes as it does in one.
  *
  * Client → server: `message` ({text, room?}, ack), `room:join` (name, ack),
  * `room:leave` (name, ack). Server → client: `welcome`, `users`, `user:joined`,
@@ -36,9 +40,23 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
     perEvent: { message: { points: 5, duration: 5000 } },
     maxViolations: 100,
   });
-  const online = new Map<string, string>(); // socket id → username
+  let online = 0; // sockets connected to this node
 
-  const userList = () => [...online.values()].sort((a, b) => a.localeCompare(b));
+  /** Every user of the namespace, on every node. */
+  const userList = async (): Promise<string[]> => {
+    const sockets = await nsp.fetchSockets();
+    return sockets
+      .map((s) => (s.data as Partial<ChatData> | undefined)?.username)
+      .filter((u): u is string => typeof u === "string")
+      .sort((a, b) => a.localeCompare(b));
+  };
+  /** Pushes the user list to everyone (a node that cannot ask the others logs it). */
+  const pushUsers = () => {
+    userList().then(
+      (users) => nsp.emit("users", users),
+      (err: unknown) => demoLog("user list of %s failed: %s", nsp.name, err),
+    );
+  };
 
   nsp.use((socket: DemoSocket, next) => {
     const raw = socket.handshake.auth?.username ?? socket.handshake.query?.username;
@@ -56,16 +74,25 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
       next(err);
       return;
     }
-    socket.data = { username: checked.name, chatRooms: new Set<string>() } satisfies ChatData;
+    socket.data = { username: checked.name } satisfies ChatData;
     next();
   });
 
   nsp.on("connection", (socket: DemoSocket) => {
     const data = socket.data as ChatData;
-    online.set(socket.id, data.username);
-    socket.emit("welcome", { username: data.username, users: userList(), rooms: SUGGESTED_ROOMS });
-    socket.broadcast.emit("user:joined", { username: data.username, at: Date.now() });
-    nsp.emit("users", userList());
+    const chatRooms = new Set<string>(); // rooms this socket joined (by name)
+    online += 1;
+    void userList().then(
+      (users) => {
+        socket.emit("welcome", { username: data.username, users, rooms: SUGGESTED_ROOMS });
+        socket.broadcast.emit("user:joined", { username: data.username, at: Date.now() });
+        nsp.emit("users", users);
+      },
+      (err: unknown) => {
+        demoLog("user list of %s failed: %s", nsp.name, err);
+        socket.emit("welcome", { username: data.username, users: [], rooms: SUGGESTED_ROOMS });
+      },
+    );
 
     socket.on("message", (...args) => {
       const ack = takeAck(args);
@@ -78,7 +105,7 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
         return ack({ ok: true });
       }
       const room = checkRoomName(payload.room);
-      if (room === null || !data.chatRooms.has(room)) {
+      if (room === null || !chatRooms.has(room)) {
         return ack({ ok: false, error: "join the room before writing to it" });
       }
       nsp.to(roomKey(room)).emit("message", { from: data.username, text, room, at });
@@ -89,10 +116,10 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
       const ack = takeAck(args);
       const room = checkRoomName(args[0]);
       if (room === null) return ack({ ok: false, error: "room names are a-z, 0-9 and -" });
-      if (!data.chatRooms.has(room) && data.chatRooms.size >= MAX_ROOMS_PER_USER) {
+      if (!chatRooms.has(room) && chatRooms.size >= MAX_ROOMS_PER_USER) {
         return ack({ ok: false, error: `at most ${MAX_ROOMS_PER_USER} rooms` });
       }
-      data.chatRooms.add(room);
+      chatRooms.add(room);
       socket.join(roomKey(room));
       nsp.to(roomKey(room)).emit("room:members", {
         room,
@@ -106,9 +133,9 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
     socket.on("room:leave", (...args) => {
       const ack = takeAck(args);
       const room = checkRoomName(args[0]);
-      if (room === null || !data.chatRooms.has(room))
+      if (room === null || !chatRooms.has(room))
         return ack({ ok: false, error: "not in that room" });
-      data.chatRooms.delete(room);
+      chatRooms.delete(room);
       socket.leave(roomKey(room));
       nsp.to(roomKey(room)).emit("room:members", {
         room,
@@ -120,10 +147,10 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
     });
 
     socket.on("disconnect", () => {
-      online.delete(socket.id);
+      online -= 1;
       nsp.emit("user:left", { username: data.username, at: Date.now() });
-      nsp.emit("users", userList());
+      pushUsers();
     });
   });
-  return { online: () => online.size };
+  return { online: () => online };
 }

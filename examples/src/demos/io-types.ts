@@ -37,8 +37,19 @@ export interface DemoSocket extends Emitter {
   disconnect(close?: boolean): unknown;
 }
 
+/** A socket as `fetchSockets()` returns it: on this node or on another one of the cluster. */
+export interface DemoRemoteSocket {
+  readonly id: string;
+  // biome-ignore lint/suspicious/noExplicitAny: socket.data is free-form per demo
+  readonly data: any;
+}
+
 export interface DemoNamespace extends Emitter {
   readonly name: string;
+  /** Every socket of the namespace, on every node of a cluster. */
+  fetchSockets(): Promise<DemoRemoteSocket[]>;
+  /** Emits to this node's sockets only (with a cluster adapter; everyone otherwise). */
+  readonly local: Emitter;
   // biome-ignore lint/suspicious/noExplicitAny: socket.io's middleware signature
   use(fn: (socket: any, next: (err?: Error) => void) => void): unknown;
   // biome-ignore lint/suspicious/noExplicitAny: the connection listener receives a Socket

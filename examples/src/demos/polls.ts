@@ -53,7 +53,9 @@ export function mountPolls(
   const feed = new PresenterFeed(
     tally,
     () => connected,
-    (view) => admins.emit("tally", view),
+    // Each node counts its own voters: with a cluster adapter a presenter sees the votes
+    // of the voters connected to the same node (examples/README.md, "Two processes").
+    (view) => admins.local.emit("tally", view),
   );
 
   voters.on("connection", (socket: DemoSocket) => {

@@ -18,7 +18,9 @@ export function mountWhere(participants: DemoNamespace, admins: DemoNamespace): 
     participants.emit(event, payload);
     admins.emit(event, payload);
   };
-  const count = () => participants.emit("where:count", { participants: connected });
+  // Pins and the count are per node; pin:set / pin:remove are broadcasts, so they reach
+  // every node's pages live (examples/README.md, "Two processes").
+  const count = () => participants.local.emit("where:count", { participants: connected });
 
   participants.on("connection", (socket: DemoSocket) => {
     connected += 1;

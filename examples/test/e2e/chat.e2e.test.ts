@@ -1,13 +1,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import {
-  launchBrowser,
-  openPage,
-  screenshot,
-  startApp,
-  type TestApp,
-  waitConnected,
-} from "./harness.js";
+import { enterChat, send, visibleMessages } from "./chat-page.js";
+import { launchBrowser, openPage, screenshot, startApp, type TestApp } from "./harness.js";
 import { startProxy } from "./tcp-proxy.js";
 
 let browser: Browser;
@@ -32,28 +26,9 @@ async function join(
   const context = await browser.newContext();
   contexts.push(context);
   const opened = await openPage(context, `${base}/chat.html`);
-  await opened.page.fill("#username", username);
-  await opened.page.click("#join");
-  await waitConnected(opened.page);
-  await opened.page.locator("#app").waitFor({ state: "visible" });
+  await enterChat(opened.page, username);
   return opened;
 }
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.fill("#text", text);
-  await page.press("#text", "Enter");
-  await expect.poll(() => page.inputValue("#text")).toBe("");
-}
-
-const visibleMessages = (page: Page) =>
-  page
-    .locator(".chat-log:not([hidden]) li.msg")
-    .evaluateAll((items) =>
-      items.map(
-        (li) =>
-          `${li.querySelector(".from")?.textContent}: ${li.querySelector(".text")?.textContent}`,
-      ),
-    );
 
 describe("chat demo in two browsers", () => {
   it("is linked from the index page", async () => {

@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type DemoProcess, spawnDemo } from "../server-process.js";
+import { enterChat, send } from "./chat-page.js";
 import { ensureBundle, launchBrowser, screenshot, waitConnected } from "./harness.js";
 
 // The demo server runs in a child process (its real entry point) so that it can be
@@ -50,17 +51,8 @@ async function open(pathname: string, options = {}): Promise<Page> {
 
 async function joinChat(username: string): Promise<Page> {
   const page = await open("/chat.html");
-  await page.fill("#username", username);
-  await page.click("#join");
-  await waitConnected(page);
-  await page.locator("#app").waitFor({ state: "visible" });
+  await enterChat(page, username);
   return page;
-}
-
-async function send(page: Page, text: string): Promise<void> {
-  await page.fill("#text", text);
-  await page.press("#text", "Enter");
-  await expect.poll(() => page.inputValue("#text")).toBe("");
 }
 
 const visibleTexts = (page: Page) =>

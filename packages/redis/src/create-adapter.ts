@@ -1,28 +1,8 @@
 import type { AdapterConstructor, AdapterNamespace } from "@switchboard/server";
-import { RedisAdapter, type RedisAdapterOptions } from "./classic/redis-adapter.js";
-import { msgpackParser } from "./msgpack/index.js";
+import { RedisAdapter } from "./classic/redis-adapter.js";
+import { type RedisAdapterOptions, resolveOptions } from "./options.js";
 import { PythonIngest } from "./python/ingest.js";
 import { type AnyRedisClient, wrapRedisClient } from "./redis-client.js";
-
-const DEFAULTS: CreateAdapterOptions = {
-  key: "socket.io",
-  requestsTimeout: 5000,
-  publishOnSpecificResponseChannel: false,
-  parser: msgpackParser,
-  maxPendingRequests: 1000,
-  maxMessageBytes: 32 * 1024 * 1024,
-  nodeCheckInterval: 1000,
-  pythonChannel: undefined,
-  pythonMaxBytes: 1024 * 1024,
-};
-
-function positive(value: unknown, name: string): void {
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-    throw new TypeError(
-      `${name} must be a positive number of ${name.endsWith("Bytes") ? "bytes" : "ms"}`,
-    );
-  }
-}
 
 /** Options of {@link createAdapter}: the adapter's, plus the Python channel. */
 export interface CreateAdapterOptions extends RedisAdapterOptions {
@@ -36,7 +16,6 @@ export interface CreateAdapterOptions extends RedisAdapterOptions {
   /** Python channel messages larger than this are dropped unread. Default 1 MiB (bytes). */
   pythonMaxBytes: number;
 }
-
 /**
  * The adapter for `io.adapter(...)` / `new Server({ adapter })`: every namespace of this
  * server joins the cluster of the nodes that share `pubClient`'s Redis and `key`, speaking
@@ -64,32 +43,24 @@ export function createAdapter(
   subClient: AnyRedisClient,
   options: Partial<CreateAdapterOptions> = {},
 ): AdapterConstructor {
-  const opts: CreateAdapterOptions = { ...DEFAULTS };
-  for (const [name, value] of Object.entries(options)) {
-    if (value !== undefined) (opts as unknown as Record<string, unknown>)[name] = value;
-  }
-  if (typeof opts.key !== "string" || opts.key === "")
-    throw new TypeError("key must be a non-empty string");
-  positive(opts.requestsTimeout, "requestsTimeout");
-  positive(opts.maxPendingRequests, "maxPendingRequests");
-  positive(opts.maxMessageBytes, "maxMessageBytes");
-  positive(opts.nodeCheckInterval, "nodeCheckInterval");
-  if (typeof opts.parser?.encode !== "function" || typeof opts.parser.decode !== "function") {
-    throw new TypeError("parser must have encode and decode");
-  }
-  if (
-    opts.pythonChannel !== undefined &&
-    (typeof opts.pythonChannel !== "string" || opts.pythonChannel === "")
-  ) {
+  const { pythonChannel, pythonMaxBytes = 1024 * 1024, ...adapterOptions } = options;
+  const opts = resolveOptions(adapterOptions);
+  if (pythonChannel !== undefined && (typeof pythonChannel !== "string" || pythonChannel === "")) {
     throw new TypeError("pythonChannel must be a non-empty string");
   }
-  positive(opts.pythonMaxBytes, "pythonMaxBytes");
+  if (
+    typeof pythonMaxBytes !== "number" ||
+    !(pythonMaxBytes > 0) ||
+    !Number.isFinite(pythonMaxBytes)
+  ) {
+    throw new TypeError("pythonMaxBytes must be a positive number (bytes)");
+  }
   const pub = wrapRedisClient(pubClient);
   const sub = wrapRedisClient(subClient);
   const python =
-    opts.pythonChannel === undefined
+    pythonChannel === undefined
       ? undefined
-      : new PythonIngest(sub, opts.pythonChannel, { maxBytes: opts.pythonMaxBytes });
+      : new PythonIngest(sub, pythonChannel, { maxBytes: pythonMaxBytes });
   return class extends RedisAdapter {
     constructor(nsp: AdapterNamespace) {
       super(nsp, pub, sub, opts);

@@ -3,11 +3,7 @@
  * @socket.io/redis-adapter 8.x's classic format.
  */
 
-export {
-  RedisAdapter,
-  type RedisAdapterHealth,
-  type RedisAdapterOptions,
-} from "./classic/redis-adapter.js";
+export { RedisAdapter, type RedisAdapterHealth } from "./classic/redis-adapter.js";
 export { type CreateAdapterOptions, createAdapter } from "./create-adapter.js";
 export { Emitter, type EmitterOptions } from "./emitter/emitter.js";
 export {
@@ -17,4 +13,11 @@ export {
 } from "./emitter/emitter-broadcast.js";
 export { RedisAdapterError, RedisAdapterErrorCode } from "./errors.js";
 export { type DecodeOptions, msgpackParser, type Parser } from "./msgpack/index.js";
+export type { RedisAdapterOptions } from "./options.js";
 export type { AnyRedisClient, RedisState } from "./redis-client.js";
+export {
+  createShardedAdapter,
+  ShardedRedisAdapter,
+  type ShardedRedisAdapterOptions,
+  type SubscriptionMode,
+} from "./sharded/sharded-adapter.js";

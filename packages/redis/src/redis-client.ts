@@ -156,9 +156,9 @@ class Wrapped implements RedisClient {
     }
   }
 
-  async #call(name: string, args: unknown[]): Promise<unknown> {
+  async #call(name: string, args: unknown[], target: Loose = this.#c): Promise<unknown> {
     this.#ensureReady();
-    const method = this.#c[name];
+    const method = target[name];
     if (!isFn(method)) {
       throw new RedisAdapterError(
         RedisAdapterErrorCode.UNSUPPORTED_CLIENT,
@@ -166,7 +166,7 @@ class Wrapped implements RedisClient {
       );
     }
     try {
-      return await method.apply(this.#c, args);
+      return await method.apply(target, args);
     } catch (err) {
       throw new RedisAdapterError(
         RedisAdapterErrorCode.COMMAND_FAILED,
@@ -177,7 +177,27 @@ class Wrapped implements RedisClient {
   }
 
   async publish(channel: string, message: Buffer | string): Promise<void> {
-    await this.#call("publish", [channel, message]);
+    await this.#call("publish", [channel, message], await this.#publisher());
+  }
+
+  /**
+   * Where classic PUBLISHes go. On a cluster, one master's connection for every channel:
+   * the cluster forwards a PUBLISH to every node over its bus in the order the entry node
+   * received them, so one entry node keeps this client's messages in the order sent. Routed
+   * by channel (both libraries' default), two channels enter through two nodes and overtake
+   * each other (issue 16: a room broadcast arrived after a later broadcast to everyone).
+   */
+  async #publisher(): Promise<Loose> {
+    const c = this.#c;
+    if (this.kind === "ioredis-cluster") {
+      const [first] = (c.nodes as Fn).call(c, "master") as Loose[];
+      return first ?? c;
+    }
+    if (this.kind === "node-redis-cluster") {
+      const [first] = (c.masters ?? []) as object[];
+      return first === undefined ? c : ((await (c.nodeClient as Fn).call(c, first)) as Loose);
+    }
+    return c;
   }
 
   async spublish(channel: string, message: Buffer | string): Promise<void> {
@@ -208,19 +228,35 @@ class Wrapped implements RedisClient {
     return this.#remove("sharded", channel, listener);
   }
 
-  async numsub(channel: string): Promise<number> {
+  numsub(channel: string): Promise<number> {
+    return this.#count("NUMSUB", channel);
+  }
+
+  shardNumsub(channel: string): Promise<number> {
+    return this.#count("SHARDNUMSUB", channel);
+  }
+
+  /**
+   * PUBSUB NUMSUB / SHARDNUMSUB. On a cluster, the sum over every node, masters and
+   * replicas: a classic subscription lives on the one node it was made on, a sharded one
+   * on a node of the shard owning the channel's slot (the others answer 0). Asking each
+   * node also spares guessing how a client library routes PUBSUB, which has no key (both
+   * libraries sent SHARDNUMSUB to a node of another shard, issue 16).
+   */
+  async #count(subcommand: "NUMSUB" | "SHARDNUMSUB", channel: string): Promise<number> {
     this.#ensureReady();
     const c = this.#c;
+    const args = ["PUBSUB", subcommand, channel];
     switch (this.kind) {
       case "ioredis":
-        return numsubReply(await (c.pubsub as Fn).call(c, "NUMSUB", channel));
+        return numsubReply(await (c.pubsub as Fn).call(c, subcommand, channel));
       case "node-redis":
-        return numsubReply(await (c.sendCommand as Fn).call(c, ["PUBSUB", "NUMSUB", channel]));
+        return numsubReply(await (c.sendCommand as Fn).call(c, args));
       case "ioredis-cluster": {
         const nodes = (c.nodes as Fn).call(c, "all") as Loose[];
         const counts = await Promise.all(
           nodes.map(async (node) =>
-            numsubReply(await (node.pubsub as Fn).call(node, "NUMSUB", channel)),
+            numsubReply(await (node.pubsub as Fn).call(node, subcommand, channel)),
           ),
         );
         return counts.reduce((a, b) => a + b, 0);
@@ -229,29 +265,11 @@ class Wrapped implements RedisClient {
         const counts = await Promise.all(
           clusterNodes(c).map(async (node) => {
             const client = (await (c.nodeClient as Fn).call(c, node)) as Loose;
-            return numsubReply(
-              await (client.sendCommand as Fn).call(client, ["PUBSUB", "NUMSUB", channel]),
-            );
+            return numsubReply(await (client.sendCommand as Fn).call(client, args));
           }),
         );
         return counts.reduce((a, b) => a + b, 0);
       }
-    }
-  }
-
-  async shardNumsub(channel: string): Promise<number> {
-    this.#ensureReady();
-    const c = this.#c;
-    const args = ["PUBSUB", "SHARDNUMSUB", channel];
-    switch (this.kind) {
-      case "ioredis":
-        return numsubReply(await (c.pubsub as Fn).call(c, "SHARDNUMSUB", channel));
-      case "ioredis-cluster":
-        return numsubReply(await (c.call as Fn).call(c, ...args));
-      case "node-redis":
-        return numsubReply(await (c.sendCommand as Fn).call(c, args));
-      case "node-redis-cluster":
-        return numsubReply(await (c.sendCommand as Fn).call(c, channel, true, args));
     }
   }
 

@@ -1,11 +1,20 @@
-// Redis killed (SIGKILL) and restarted under a two-node cluster, with each client library:
+// Redis killed (SIGKILL) and restarted under a two-node cluster, with the classic and the
+// sharded adapter and each client library:
 // no crash and no unhandled rejection, local delivery goes on, requests fail fast with a
 // code (in flight: SB_ERR_REDIS_CONNECTION_LOST; new: SB_ERR_REDIS_UNAVAILABLE), the health
 // getter and event follow, and once Redis is back both clients resubscribe by themselves.
+
+import type { AdapterConstructor } from "@switchboard/server";
 import { Server } from "@switchboard/server";
 import { TestClient, type TestSocket } from "@switchboard/server/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createAdapter, type RedisAdapter, RedisAdapterError } from "../src/index.js";
+import {
+  createAdapter,
+  createShardedAdapter,
+  type RedisAdapter,
+  RedisAdapterError,
+  type ShardedRedisAdapter,
+} from "../src/index.js";
 import { CLIENT_KINDS, type ClientPair, clientPair, OwnRedis, uniqueKey } from "./helpers/redis.js";
 
 const WAIT_MS = 8000;
@@ -14,7 +23,17 @@ function codeOf(err: unknown): string {
   return err instanceof RedisAdapterError ? err.code : `not a RedisAdapterError: ${String(err)}`;
 }
 
-describe.each(CLIENT_KINDS)("Redis faults (%s)", (kind) => {
+/** Each adapter of the package, with requests that would wait 20 s for a silent node. */
+const ADAPTERS: Record<string, (pub: object, sub: object, key: string) => AdapterConstructor> = {
+  classic: (pub, sub, key) => createAdapter(pub, sub, { key, requestsTimeout: 20_000 }),
+  sharded: (pub, sub, key) =>
+    createShardedAdapter(pub, sub, { channelPrefix: key, requestsTimeout: 20_000 }),
+};
+const CASES = Object.keys(ADAPTERS).flatMap((adapter) =>
+  CLIENT_KINDS.map((kind) => [adapter, kind] as const),
+);
+
+describe.each(CASES)("Redis faults (%s adapter, %s)", (adapterName, kind) => {
   let redis: OwnRedis;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
@@ -39,16 +58,15 @@ describe.each(CLIENT_KINDS)("Redis faults (%s)", (kind) => {
     await redis.restart();
   });
 
-  async function cluster(): Promise<{ sockets: TestSocket[]; adapters: RedisAdapter[] }> {
+  async function cluster(): Promise<{
+    sockets: TestSocket[];
+    adapters: Array<RedisAdapter | ShardedRedisAdapter>;
+  }> {
     const key = uniqueKey("faults");
     pairs = [await clientPair(kind, redis.port), await clientPair(kind, redis.port)];
-    nodes = pairs.map(
-      (pair) =>
-        new Server({
-          adapter: createAdapter(pair.pub, pair.sub, { key, requestsTimeout: 20_000 }),
-        }),
-    );
-    const adapters = nodes.map((io) => io.of("/").adapter as RedisAdapter);
+    const adapter = ADAPTERS[adapterName]!;
+    nodes = pairs.map((pair) => new Server({ adapter: adapter(pair.pub, pair.sub, key) }));
+    const adapters = nodes.map((io) => io.of("/").adapter as RedisAdapter | ShardedRedisAdapter);
     for (const adapter of adapters) {
       await expect.poll(() => adapter.serverCount(), { timeout: WAIT_MS }).toBe(2);
     }

@@ -1,6 +1,7 @@
-import type { AdapterSocket, Handshake, SocketDetails } from "@switchboard/server";
+import type { AdapterSocket, Handshake, SocketDetails, SocketId } from "@switchboard/server";
 import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
 import { isRecord, readSockets } from "./format.js";
+import { serializeSyncedSockets } from "./serialize-sockets.js";
 
 /**
  * fetchSockets between Switchboard nodes without resending handshakes.
@@ -16,10 +17,50 @@ import { isRecord, readSockets } from "./format.js";
  * table of that node stays complete up to `top`.
  */
 
-/** Responder side: the hid of each local socket (a WeakMap: nothing to clean). */
+/**
+ * Responder side: each local socket's handshake, copied once (a handshake does not change
+ * after the connection), and its hid. WeakMaps: nothing to clean.
+ */
 export class LocalHandshakes {
   #next = 1;
   readonly #hids = new WeakMap<AdapterSocket, number>();
+  readonly #copies = new WeakMap<AdapterSocket, Handshake>();
+
+  /** The plain copy of `socket`'s handshake made before, if any. */
+  cached(socket: AdapterSocket): Handshake | undefined {
+    return this.#copies.get(socket);
+  }
+
+  remember(socket: AdapterSocket, handshake: Handshake): void {
+    this.#copies.set(socket, handshake);
+  }
+
+  /**
+   * The fetch answer for a Switchboard requester whose request listed `sb` (hid tops by
+   * node uid): `sockets` (the matching ones) by hid, plus the handshakes it lacks of every
+   * live socket of this node.
+   */
+  answer(
+    requestId: string,
+    sockets: SocketDetails[],
+    sb: Record<string, unknown>,
+    uid: string,
+    live: ReadonlyMap<SocketId, AdapterSocket>,
+    describe: (socket: AdapterSocket) => SocketDetails,
+  ): string {
+    const known = sb[uid];
+    const sync = this.sync(
+      live.values(),
+      typeof known === "number" ? known : 0,
+      uid,
+      (s) => describe(s).handshake,
+    );
+    return serializeSyncedSockets(requestId, sync, sockets, (id) => {
+      const socket = live.get(id);
+      // A socket gone since fetchSockets listed it has no number: its handshake goes inline.
+      return socket === undefined ? undefined : this.hidOf(socket);
+    });
+  }
 
   hidOf(socket: AdapterSocket): number {
     let hid = this.#hids.get(socket);

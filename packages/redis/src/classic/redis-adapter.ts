@@ -4,15 +4,16 @@ import {
   type AdapterNamespace,
   type AdapterSocket,
   type BroadcastOptions,
-  type Handshake,
   InMemoryAdapter,
   type Room,
   type SocketDetails,
 } from "@switchboard/server";
 import debugModule from "debug";
 import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
+import { ClientsHealth } from "../health.js";
 import { encode as msgpackEncode } from "../msgpack/encode.js";
 import type { Parser } from "../msgpack/index.js";
+import type { RedisAdapterOptions } from "../options.js";
 import type { MessageListener, RedisClient, RedisState } from "../redis-client.js";
 import {
   type Channels,
@@ -29,7 +30,6 @@ import {
 import { LocalHandshakes, RemoteHandshakes } from "./handshake-sync.js";
 import { RequestHandler } from "./request-handler.js";
 import { PendingRequests } from "./requests.js";
-import { serializeSyncedSockets } from "./serialize-sockets.js";
 
 const debug = debugModule("switchboard:redis:adapter");
 
@@ -41,24 +41,6 @@ const SWITCHBOARD_UID = "sb-";
 
 /** The request id at the start of a JSON response (`{"requestId":…` or `{"type":8,"requestId":…`). */
 const REQUEST_ID = /"requestId":"([^"\\]*)"/;
-
-/** Options of `createAdapter` (all optional there). Times in ms, sizes in bytes. */
-export interface RedisAdapterOptions {
-  /** Prefix of every channel name. Default `"socket.io"` (as @socket.io/redis-adapter). */
-  key: string;
-  /** How long a request (fetchSockets, allRooms, serverSideEmit acks) waits for every node. Default 5000 ms. */
-  requestsTimeout: number;
-  /** Answer a request on the requester's own channel `<key>-response#<nsp>#<uid>#`. Default false. */
-  publishOnSpecificResponseChannel: boolean;
-  /** Encodes broadcasts and ack messages. Default {@link msgpackParser} (notepack.io's bytes). */
-  parser: Parser;
-  /** Most requests (and ack broadcasts) of one namespace waiting at once. Default 1000. */
-  maxPendingRequests: number;
-  /** Channel messages larger than this are dropped unread. Default 32 MiB. */
-  maxMessageBytes: number;
-  /** While requests wait, how often the node count is checked again (a gone node is not waited for). Default 1000 ms. */
-  nodeCheckInterval: number;
-}
 
 /** `"ready"` when both Redis clients are connected, `"down"` otherwise. */
 export type RedisAdapterHealth = RedisState;
@@ -82,12 +64,10 @@ export class RedisAdapter extends InMemoryAdapter {
   /** msgpack prefix of this node's broadcasts (`[uid, …`): own echoes skip decoding. */
   readonly #ownPrefix: Buffer | undefined;
   readonly #listeners: Array<() => void> = [];
-  #health: RedisAdapterHealth;
+  readonly #health: ClientsHealth;
   /** The node count asked by the latest ack broadcast, shared with its serverCount() call. */
   #sharedCount: Promise<number> | undefined;
   #closed = false;
-  /** Plain copies of local sockets' handshakes, made once per socket (fetchSockets). */
-  readonly #handshakes = new WeakMap<AdapterSocket, Handshake>();
   readonly #handler: RequestHandler;
   readonly #localHandshakes = new LocalHandshakes();
   readonly #remoteHandshakes = new RemoteHandshakes();
@@ -113,7 +93,10 @@ export class RedisAdapter extends InMemoryAdapter {
     this.#ownPrefix = isDefaultParser(opts.parser)
       ? Buffer.concat([Buffer.from([0x93]), msgpackEncode(this.uid)])
       : undefined;
-    this.#health = this.#computeHealth();
+    this.#health = new ClientsHealth(pub, sub, nsp.name, {
+      onLost: (err) => this.#requests.failAll(err),
+      onChange: (health, err) => this.emit("health", health, err),
+    });
     // The local operations, as the in-memory adapter does them (never republished).
     this.#handler = new RequestHandler(
       {
@@ -134,7 +117,7 @@ export class RedisAdapter extends InMemoryAdapter {
 
   /** `"ready"` when both Redis clients are connected; see the `"health"` event. */
   get health(): RedisAdapterHealth {
-    return this.#health;
+    return this.#health.state;
   }
 
   /** Requests and ack broadcasts awaiting answers (for leak checks and monitoring). */
@@ -143,8 +126,7 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   override init(): void {
-    const onState = (state: RedisState, err?: Error) => this.#onState(state, err);
-    this.#listeners.push(this.#pub.onState(onState), this.#sub.onState(onState));
+    this.#listeners.push(this.#health.watch());
     const subs: Array<[string, boolean, MessageListener]> = [
       [`${this.#ch.broadcast}*`, true, this.#onBroadcast],
       [this.#ch.request, false, this.#onRequest],
@@ -180,7 +162,7 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   #countNodes(): Promise<number> {
-    if (this.#health !== "ready") return Promise.reject(this.#unavailable());
+    if (this.#health.state !== "ready") return Promise.reject(this.#unavailable());
     return this.#pub.numsub(this.#ch.request);
   }
 
@@ -309,34 +291,21 @@ export class RedisAdapter extends InMemoryAdapter {
    * the connection (fetchSockets then costs no copy, and its JSON is cached too).
    */
   protected override describe(socket: AdapterSocket): SocketDetails {
-    const cached = this.#handshakes.get(socket);
-    if (cached !== undefined) {
-      return {
-        id: socket.id,
-        handshake: cached,
-        rooms: (this.socketRooms(socket.id) as Set<Room> | undefined) ?? new Set(),
-        data: socket.data,
-      };
+    const handshake = this.#localHandshakes.cached(socket);
+    if (handshake === undefined) {
+      const details = super.describe(socket);
+      this.#localHandshakes.remember(socket, details.handshake);
+      return details;
     }
-    const details = super.describe(socket);
-    this.#handshakes.set(socket, details.handshake);
-    return details;
+    const rooms = this.socketRooms(socket.id) as Set<Room> | undefined;
+    return { id: socket.id, handshake, rooms: rooms ?? new Set(), data: socket.data };
   }
 
   /** A fetch answer for a Switchboard requester (handshake-sync.ts). */
   #syncedAnswer(requestId: string, sockets: SocketDetails[], sb: Record<string, unknown>): string {
-    const known = sb[this.uid];
-    const sync = this.#localHandshakes.sync(
-      this.nsp.sockets.values(),
-      typeof known === "number" ? known : 0,
-      this.uid,
-      (socket) => this.describe(socket).handshake,
+    return this.#localHandshakes.answer(requestId, sockets, sb, this.uid, this.nsp.sockets, (s) =>
+      this.describe(s),
     );
-    return serializeSyncedSockets(requestId, sync, sockets, (id) => {
-      const socket = this.nsp.sockets.get(id);
-      // A socket gone since fetchSockets listed it has no number: its handshake goes inline.
-      return socket === undefined ? undefined : this.#localHandshakes.hidOf(socket);
-    });
   }
 
   /** Handshakes of other nodes' sockets remembered for fetchSockets (for leak checks). */
@@ -402,7 +371,7 @@ export class RedisAdapter extends InMemoryAdapter {
   #request(fields: Rec, onResponse: (msg: Rec) => void): Promise<void> {
     const requestId = newRequestId();
     return new Promise<void>((resolve, reject) => {
-      if (this.#health !== "ready") throw this.#unavailable();
+      if (this.#health.state !== "ready") throw this.#unavailable();
       this.#requests.start(requestId, onResponse, (err) => (err ? reject(err) : resolve()));
       const payload = JSON.stringify({ uid: this.uid, requestId, ...fields });
       // Count, then publish, pipelined on one connection (one round trip): Redis runs them
@@ -512,31 +481,6 @@ export class RedisAdapter extends InMemoryAdapter {
     } else {
       this.#requests.respond(requestId, msg);
     }
-  }
-
-  // ---- health ----
-
-  #computeHealth(): RedisAdapterHealth {
-    return this.#pub.state === "ready" && this.#sub.state === "ready" ? "ready" : "down";
-  }
-
-  #onState(state: RedisState, err?: Error): void {
-    // Any client going down fails what waits (even when the other one went first): a
-    // request it carried may never be answered.
-    if (state === "down") {
-      this.#requests.failAll(
-        new RedisAdapterError(
-          RedisAdapterErrorCode.REDIS_CONNECTION_LOST,
-          "the Redis connection was lost while waiting for answers",
-          { cause: err },
-        ),
-      );
-    }
-    const health = this.#computeHealth();
-    if (health === this.#health) return;
-    this.#health = health;
-    debug("%s: Redis %s", this.nsp.name, health);
-    this.emit("health", health, err);
   }
 }
 

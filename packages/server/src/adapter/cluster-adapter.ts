@@ -27,6 +27,13 @@ interface Base {
   nsp: string;
 }
 
+/** What every response carries: the request it answers and the node that asked. */
+interface ResponseBase extends Base {
+  requestId: string;
+  /** The uid of the requesting node (a backend may send the response to that node only). */
+  requester: string;
+}
+
 /** Every message cluster nodes exchange. Responses name the request they answer. */
 export type ClusterMessage =
   | (Base & { type: "initial-heartbeat" | "heartbeat" | "adapter-close" })
@@ -36,14 +43,14 @@ export type ClusterMessage =
       opts: SerializedOptions;
       requestId?: string;
     })
-  | (Base & { type: "broadcast-client-count"; requestId: string; clientCount: number })
-  | (Base & { type: "broadcast-ack"; requestId: string; args: unknown[] })
+  | (ResponseBase & { type: "broadcast-client-count"; clientCount: number })
+  | (ResponseBase & { type: "broadcast-ack"; args: unknown[] })
   | (Base & { type: "sockets-join" | "sockets-leave"; opts: SerializedOptions; rooms: Room[] })
   | (Base & { type: "disconnect-sockets"; opts: SerializedOptions; close: boolean })
   | (Base & { type: "fetch-sockets"; opts: SerializedOptions; requestId: string })
-  | (Base & { type: "fetch-sockets-response"; requestId: string; sockets: SocketDetails[] })
+  | (ResponseBase & { type: "fetch-sockets-response"; sockets: SocketDetails[] })
   | (Base & { type: "server-side-emit"; args: unknown[]; requestId?: string })
-  | (Base & { type: "server-side-emit-response"; requestId: string; args: unknown[] });
+  | (ResponseBase & { type: "server-side-emit-response"; args: unknown[] });
 
 /** Options of {@link ClusterAdapter}. Times in ms. */
 export interface ClusterAdapterOptions {
@@ -53,19 +60,29 @@ export interface ClusterAdapterOptions {
   heartbeatTimeout: number;
   /** How long requests (fetchSockets, serverSideEmit acks) wait for every node. Default 5000. */
   requestsTimeout: number;
+  /**
+   * Whether nodes announce themselves (initial-heartbeat, heartbeat, adapter-close) and
+   * count each other from that. Default `true`. A backend that can count the nodes itself
+   * (Redis: subscribers of a channel) sets `false` and overrides {@link ClusterAdapter.serverCount}.
+   */
+  heartbeats: boolean;
 }
 
 const DEFAULTS: ClusterAdapterOptions = {
   heartbeatInterval: 5000,
   heartbeatTimeout: 10_000,
   requestsTimeout: 5000,
+  heartbeats: true,
 };
 
 interface PendingRequest {
+  /** When it was made (ms since the epoch). */
+  created: number;
   expected: number;
   received: number;
   timer: NodeJS.Timeout;
   onResponse(message: ClusterMessage): void;
+  done(err?: Error): void;
 }
 
 /**
@@ -106,6 +123,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   protected abstract publish(message: ClusterMessage): void | Promise<void>;
 
   override init(): void {
+    if (!this.clusterOptions.heartbeats) return;
     this.#send({ type: "initial-heartbeat" });
     this.#heartbeat = setInterval(
       () => this.#send({ type: "heartbeat" }),
@@ -117,7 +135,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   override close(): void {
     clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
-    this.#send({ type: "adapter-close" });
+    if (this.clusterOptions.heartbeats) this.#send({ type: "adapter-close" });
     for (const request of this.#requests.values()) clearTimeout(request.timer);
     this.#requests.clear();
     this.#ackRequests.clear();
@@ -194,7 +212,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
         },
         done: (err) => (err ? reject(err) : resolve(all)),
       });
-      this.#send({ type: "fetch-sockets", opts: serialize(opts), requestId });
+      this.#send({ type: "fetch-sockets", opts: serialize(opts), requestId }, requestId);
     });
   }
 
@@ -206,22 +224,26 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     }
     const ack = last as (err: Error | null, responses: unknown[]) => void;
     const args = packet.slice(0, -1);
-    void this.serverCount().then((count) => {
-      const expected = count - 1;
-      if (expected <= 0) {
-        ack(null, []);
-        return;
-      }
-      const requestId = randomBytes(8).toString("hex");
-      const responses: unknown[] = [];
-      this.#request(requestId, expected, {
-        onResponse: (message) => {
-          if (message.type === "server-side-emit-response") responses.push(message.args[0]);
-        },
-        done: (err) => ack(err ?? null, responses),
-      });
-      this.#send({ type: "server-side-emit", args, requestId });
-    });
+    this.serverCount().then(
+      (count) => {
+        const expected = count - 1;
+        if (expected <= 0) {
+          ack(null, []);
+          return;
+        }
+        const requestId = randomBytes(8).toString("hex");
+        const responses: unknown[] = [];
+        this.#request(requestId, expected, {
+          onResponse: (message) => {
+            if (message.type === "server-side-emit-response") responses.push(message.args[0]);
+          },
+          done: (err) => ack(err ?? null, responses),
+        });
+        this.#send({ type: "server-side-emit", args, requestId }, requestId);
+      },
+      // The node count is unknown (the backend is down): fail now, not after the timeout.
+      (err: unknown) => ack(err instanceof Error ? err : new Error(String(err)), []),
+    );
   }
 
   /** Handle a message published by another node. */
@@ -230,7 +252,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     if (message.type !== "adapter-close") this.#nodes.set(message.uid, Date.now());
     switch (message.type) {
       case "initial-heartbeat":
-        this.#send({ type: "heartbeat" });
+        if (this.clusterOptions.heartbeats) this.#send({ type: "heartbeat" });
         return;
       case "heartbeat":
         return;
@@ -244,11 +266,13 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
           super.broadcast(message.packet, opts);
           return;
         }
+        const requester = message.uid;
         super.broadcastWithAck(
           message.packet,
           opts,
-          (clientCount) => this.#send({ type: "broadcast-client-count", requestId, clientCount }),
-          (...args) => this.#send({ type: "broadcast-ack", requestId, args }),
+          (clientCount) =>
+            this.#send({ type: "broadcast-client-count", requestId, requester, clientCount }),
+          (...args) => this.#send({ type: "broadcast-ack", requestId, requester, args }),
         );
         return;
       }
@@ -268,10 +292,12 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
         super.disconnectSockets(deserialize(message.opts), message.close);
         return;
       case "fetch-sockets": {
-        const requestId = message.requestId;
+        const { requestId, uid: requester } = message;
         void super
           .fetchSockets(deserialize(message.opts))
-          .then((sockets) => this.#send({ type: "fetch-sockets-response", requestId, sockets }));
+          .then((sockets) =>
+            this.#send({ type: "fetch-sockets-response", requestId, requester, sockets }),
+          );
         return;
       }
       case "server-side-emit": {
@@ -280,13 +306,14 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
           this.nsp.receiveServerSideEmit(message.args);
           return;
         }
+        const requester = message.uid;
         let answered = false;
         this.nsp.receiveServerSideEmit([
           ...message.args,
           (...args: unknown[]) => {
             if (answered) return;
             answered = true;
-            this.#send({ type: "server-side-emit-response", requestId, args });
+            this.#send({ type: "server-side-emit-response", requestId, requester, args });
           },
         ]);
         return;
@@ -300,10 +327,42 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
         if (request.received >= request.expected) {
           clearTimeout(request.timer);
           this.#requests.delete(message.requestId);
-          (request as PendingRequest & { done: (err?: Error) => void }).done();
+          request.done();
         }
         return;
       }
+    }
+  }
+
+  /**
+   * Ends every request awaiting answers with `err` now, instead of at its timeout: for a
+   * backend whose connection was lost (the answers cannot come).
+   */
+  protected failRequests(err: Error): void {
+    const requests = [...this.#requests.values()];
+    this.#requests.clear();
+    for (const request of requests) {
+      clearTimeout(request.timer);
+      request.done(err);
+    }
+  }
+
+  /**
+   * Tells the requests awaiting answers that `nodes` nodes were left at time `countedAt`
+   * (ms since the epoch), this one included; a backend that counts nodes itself calls it
+   * while requests wait. A request made before then that expects more answers than there
+   * were other nodes ends with the answers it has, instead of waiting its timeout for a
+   * node that left and will never answer.
+   */
+  protected nodesLeft(nodes: number, countedAt: number): void {
+    const others = Math.max(0, nodes - 1);
+    for (const [requestId, request] of this.#requests) {
+      if (request.created >= countedAt || request.expected <= others) continue;
+      request.expected = others;
+      if (request.received < request.expected) continue;
+      clearTimeout(request.timer);
+      this.#requests.delete(requestId);
+      request.done();
     }
   }
 
@@ -327,7 +386,8 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
       );
     }, this.clusterOptions.requestsTimeout);
     timer.unref();
-    const request: PendingRequest & { done: (err?: Error) => void } = {
+    const request: PendingRequest = {
+      created: Date.now(),
       expected,
       received: 0,
       timer,
@@ -337,14 +397,26 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     this.#requests.set(requestId, request);
   }
 
-  #send(partial: DistributiveOmit<ClusterMessage, "uid" | "nsp">): void {
+  /**
+   * Publishes a message. When it carries a request of this node (`requestId` of a pending
+   * request), a failed publish ends that request with the error at once: nobody heard it,
+   * so waiting for answers would only wait for the timeout.
+   */
+  #send(partial: DistributiveOmit<ClusterMessage, "uid" | "nsp">, requestId?: string): void {
     const message = { ...partial, uid: this.uid, nsp: this.nsp.name } as ClusterMessage;
+    const failed = (err: unknown) => {
+      debug("publish failed: %s", err);
+      const request = requestId === undefined ? undefined : this.#requests.get(requestId);
+      if (request === undefined || requestId === undefined) return;
+      clearTimeout(request.timer);
+      this.#requests.delete(requestId);
+      request.done(err instanceof Error ? err : new Error(String(err)));
+    };
     try {
       const result = this.publish(message);
-      if (result instanceof Promise)
-        result.catch((err: unknown) => debug("publish failed: %s", err));
+      if (result instanceof Promise) result.catch(failed);
     } catch (err) {
-      debug("publish failed: %s", err);
+      failed(err);
     }
   }
 }

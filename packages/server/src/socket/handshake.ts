@@ -25,6 +25,9 @@ export class LazyHandshake implements Handshake {
   issued: number;
   readonly #conn: EngineConnection;
   #query: Query | undefined;
+  /** `time` as last computed, and the `issued` it was computed from. */
+  #time: string | undefined;
+  #timeOf = 0;
 
   constructor(conn: EngineConnection, auth: Record<string, unknown>, issued: number) {
     this.auth = auth;
@@ -37,9 +40,16 @@ export class LazyHandshake implements Handshake {
     return this.#conn.request.headers;
   }
 
-  /** Creation date, `Date#toString()`. */
+  /**
+   * Creation date, `Date#toString()`. Kept once computed (~0.4 µs each, paid for every
+   * socket of every fetchSockets answer otherwise).
+   */
   get time(): string {
-    return new Date(this.issued).toString();
+    if (this.#time === undefined || this.#timeOf !== this.issued) {
+      this.#time = new Date(this.issued).toString();
+      this.#timeOf = this.issued;
+    }
+    return this.#time;
   }
 
   /** The remote address. */

@@ -156,9 +156,17 @@ export class Namespace<
   /** Create (or re-create) the adapter, from the server's `adapter` option. */
   [kInitAdapter](): void {
     this.resetOperator();
+    // The adapter being replaced (io.adapter(ctor) after construction) is closed, so a
+    // cluster adapter does not stay subscribed and counted as a node.
+    const previous = this.adapter as Adapter | undefined;
     const Ctor = this.server.adapter();
     this.adapter = new Ctor(this);
     void this.adapter.init();
+    if (previous !== undefined) {
+      void Promise.resolve()
+        .then(() => previous.close())
+        .catch((err: unknown) => debug("closing the replaced adapter of %s: %O", this.name, err));
+    }
   }
 
   get connectionStateRecovery(): Readonly<ConnectionStateRecoveryOptions> | undefined {

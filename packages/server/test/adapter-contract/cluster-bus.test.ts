@@ -1,6 +1,11 @@
-import { type ClusterAdapter, Server } from "@switchboard/server";
+import {
+  type AdapterNamespace,
+  type ClusterAdapter,
+  type ClusterMessage,
+  Server,
+} from "@switchboard/server";
 import { afterEach, describe, expect, it } from "vitest";
-import { Bus, busAdapter } from "./bus.js";
+import { Bus, BusAdapter, busAdapter } from "./bus.js";
 import { adapterContract } from "./contract.js";
 
 // ClusterAdapter over an in-memory bus: one to three nodes. It does not recover sessions
@@ -58,5 +63,48 @@ describe("ClusterAdapter over an in-memory bus: bookkeeping", () => {
     ios[0]!.local.disconnectSockets();
     expect(await ios[0]!.local.fetchSockets()).toEqual([]);
     expect(bus.published).toBe(before);
+  });
+
+  it("with heartbeats off, publishes no heartbeat and counts nodes as its subclass says", async () => {
+    const bus = new Bus();
+    class Counted extends BusAdapter {
+      protected readonly bus = bus;
+      constructor(nsp: AdapterNamespace) {
+        super(nsp, { heartbeats: false, requestsTimeout: 200 });
+      }
+      override serverCount(): Promise<number> {
+        return Promise.resolve(bus.adapters.size);
+      }
+    }
+    const ios = [0, 1].map(() => new Server({ adapter: Counted }));
+    servers.push(...ios);
+    ios[1]!.on("whoami", (cb: (n: number) => void) => cb(1));
+    expect(await ios[0]!.serverSideEmitWithAck("whoami")).toEqual([1]);
+    // only the request and its answer crossed the bus: no initial-heartbeat, no heartbeat
+    expect(bus.published).toBe(2);
+  });
+
+  it("a request whose publish fails ends at once with that error, not at its timeout", async () => {
+    const bus = new Bus();
+    const refused = new Error("refused");
+    class Refusing extends BusAdapter {
+      protected readonly bus = bus;
+      constructor(nsp: AdapterNamespace) {
+        super(nsp, { requestsTimeout: 20_000 });
+      }
+      protected override publish(message: ClusterMessage): Promise<void> {
+        if (message.type === "fetch-sockets" || message.type === "server-side-emit") {
+          return Promise.reject(refused);
+        }
+        super.publish(message);
+        return Promise.resolve();
+      }
+    }
+    const ios = [0, 1].map(() => new Server({ adapter: Refusing }));
+    servers.push(...ios);
+    for (const io of ios) await expect.poll(() => io.of("/").adapter.serverCount()).toBe(2);
+    await expect(ios[0]!.fetchSockets()).rejects.toBe(refused);
+    await expect(ios[0]!.serverSideEmitWithAck("x")).rejects.toBe(refused);
+    expect((ios[0]!.of("/").adapter as ClusterAdapter).pendingRequests).toBe(0);
   });
 });
