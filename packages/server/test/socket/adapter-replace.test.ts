@@ -5,11 +5,13 @@ describe("io.adapter(ctor) after construction", () => {
   it("closes each namespace's replaced adapter (a cluster adapter would stay subscribed)", async () => {
     const closed: string[] = [];
     class Tracked extends InMemoryAdapter {
-      constructor(readonly nsp: AdapterNamespace) {
+      readonly #name: string;
+      constructor(nsp: AdapterNamespace) {
         super(nsp);
+        this.#name = nsp.name;
       }
       override close(): void {
-        closed.push(this.nsp.name);
+        closed.push(this.#name);
         super.close();
       }
     }
