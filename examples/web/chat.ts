@@ -211,9 +211,17 @@ $<HTMLFormElement>("#compose").addEventListener("submit", async (event) => {
   }
   const payload = active === EVERYONE ? { text } : { text, room: active };
   try {
-    const answer = await request<{ ok: boolean; error?: string }>(socket, "message", payload);
+    const answer = await request<{
+      ok?: boolean;
+      error?: string | { code: string; retryAfter?: number };
+    }>(socket, "message", payload);
     if (answer.ok) input.value = "";
-    else notice(active, `Not sent: ${answer.error ?? "refused"}`);
+    else if (typeof answer.error === "object" && answer.error.code === "SB_ERR_RATE_LIMITED") {
+      // The server's rate limit (issue 18): the text stays in the box.
+      const seconds = Math.ceil((answer.error.retryAfter ?? 1000) / 1000);
+      notice(active, `Not sent: slow down, you can send again in ${seconds} s.`);
+    } else
+      notice(active, `Not sent: ${typeof answer.error === "string" ? answer.error : "refused"}`);
   } catch (err) {
     notice(active, `Not sent: ${(err as Error).message}`);
   }

@@ -27,8 +27,19 @@ interface ChatData {
  * Client → server: `message` ({text, room?}, ack), `room:join` (name, ack),
  * `room:leave` (name, ack). Server → client: `welcome`, `users`, `user:joined`,
  * `user:left`, `message`, `room:members`.
+ *
+ * Rate limited (issue 18): a socket sends at most 30 events per 10 s, and 5 messages per
+ * 5 s on top; a refused message's ack is `{ error: { code: "SB_ERR_RATE_LIMITED",
+ * retryAfter } }` (the page shows "slow down"), and a socket refused 100 times in 10 s is
+ * disconnected (reason "rate limited").
  */
 export function mountChat(nsp: DemoNamespace): { online(): number } {
+  nsp.rateLimit({
+    points: 30,
+    duration: 10_000,
+    perEvent: { message: { points: 5, duration: 5000 } },
+    maxViolations: 100,
+  });
   let online = 0; // sockets connected to this node
 
   /** Every user of the namespace, on every node. */

@@ -4,6 +4,8 @@
  * `@switchboard/server` Namespace and Socket satisfy them.
  */
 
+import type { RateLimitOptions } from "@switchboard/server";
+
 /** An acknowledgement callback as passed by the server for `emit(..., ack)` on the client. */
 export type Ack = (response: unknown) => void;
 
@@ -53,6 +55,8 @@ export interface DemoNamespace extends Emitter {
   // biome-ignore lint/suspicious/noExplicitAny: the connection listener receives a Socket
   on(event: "connection", listener: (socket: any) => void): unknown;
   to(room: string): Emitter;
+  /** Per-socket event rate limit of this namespace (issue 18). */
+  rateLimit(options: RateLimitOptions | false): unknown;
 }
 
 export interface DemoServer {

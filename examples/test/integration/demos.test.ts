@@ -71,6 +71,15 @@ describe("/chat", () => {
     expect((await msg)[0]).toMatchObject({ from: "bob", text: "hi" });
     expect(await ask(b, "message", { text: "x", room: "music" })).toMatchObject({ ok: false });
   });
+
+  it("rate-limits messages: the sixth within 5 s is refused with SB_ERR_RATE_LIMITED", async () => {
+    const a = h.connect("/chat", { auth: { username: "flood" } });
+    await once(a, "welcome");
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await ask(a, "message", { text: `m${i}` }));
+    expect(answers.slice(0, 5)).toEqual(Array(5).fill({ ok: true }));
+    expect(answers[5]).toMatchObject({ error: { code: "SB_ERR_RATE_LIMITED", event: "message" } });
+  });
 });
 
 describe("/audio", () => {

@@ -15,6 +15,18 @@ export {
 } from "./limits.js";
 export { shareInstanceCheck } from "./shared-instance-check.js";
 export * from "./socket/index.js";
+export {
+  type InferSchemaInput,
+  type InferSchemaOutput,
+  isStandardSchema,
+  runSchema,
+  type SchemaCheck,
+  type StandardSchemaIssue,
+  type StandardSchemaProps,
+  type StandardSchemaResult,
+  type StandardSchemaV1,
+  type ValidationIssue,
+} from "./standard-schema.js";
 export type {
   AllButLast,
   DecorateAcknowledgements,

@@ -6,9 +6,16 @@
  */
 
 export type {
+  InferSchemaInput,
+  InferSchemaOutput,
   SocketParser,
   SocketParserDecoder,
   SocketParserEncoder,
+  StandardSchemaIssue,
+  StandardSchemaProps,
+  StandardSchemaResult,
+  StandardSchemaV1,
+  ValidationIssue,
 } from "@switchboard/protocol";
 export * from "./adapter/index.js";
 export {
@@ -41,6 +48,10 @@ export {
   type ServerReservedEventsMap,
 } from "./socket/namespace.js";
 export { ParentNamespace, type ParentNspNameMatchFn } from "./socket/parent-namespace.js";
+export type {
+  BucketOptions,
+  RateLimitOptions,
+} from "./socket/rate-limit.js";
 export { DisconnectReason } from "./socket/reasons.js";
 export { RemoteSocket } from "./socket/remote-socket.js";
 export { Server, type ServerOptions } from "./socket/server.js";
@@ -50,3 +61,10 @@ export {
   type SocketMiddleware,
   type SocketReservedEventsMap,
 } from "./socket/socket.js";
+export type {
+  EventSchema,
+  EventSchemaPair,
+  EventSchemas,
+  GuardError,
+  SchemaEvents,
+} from "./socket/validation.js";

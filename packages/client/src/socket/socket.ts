@@ -6,10 +6,12 @@ import type {
   EventParams,
   EventsMap,
   FirstNonErrorArg,
+  InferSchemaOutput,
   Last,
   ReservedOrUserEventNames,
   ReservedOrUserListener,
   SocketPacket,
+  StandardSchemaV1,
 } from "@switchboard/protocol";
 import { RESERVED_EVENTS } from "@switchboard/protocol";
 import { type AnyListener, Emitter, subscribe } from "../emitter.js";
@@ -21,6 +23,10 @@ import type {
   SocketOptions,
   SocketReservedEvents,
 } from "./socket-types.js";
+import { validatedListener } from "./validated-listener.js";
+
+/** Defined (true) only when scripts/bundle.mjs builds the IIFE bundles; undeclared elsewhere. */
+declare const SWITCHBOARD_IIFE: true | undefined;
 
 interface Flags {
   compress?: boolean;
@@ -49,6 +55,23 @@ export interface Socket<
   on<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
     ev: Ev,
     listener: ReservedOrUserListener<SocketReservedEvents, ListenEvents, Ev>,
+  ): this;
+  /**
+   * Listens to a server event whose first argument a Standard Schema (zod, valibot,
+   * arktype, …) checks first: the handler gets the schema's output; an invalid payload
+   * never reaches it, and when the server asked for an ack it gets `{ error: { code:
+   * "SB_ERR_VALIDATION", event, issues } }`. `off(ev, handler)` removes it.
+   *
+   * @example
+   * ```ts
+   * socket.on("price", z.object({ symbol: z.string(), value: z.number() }), ({ symbol, value }) => {});
+   * ```
+   */
+  on<S extends StandardSchemaV1>(
+    ev: string,
+    schema: S,
+    // biome-ignore lint/suspicious/noExplicitAny: the ack answers whatever the server expects
+    handler: (value: InferSchemaOutput<S>, ack: (...answer: any[]) => void) => void,
   ): this;
   /** Listens once. */
   once<Ev extends ReservedOrUserEventNames<SocketReservedEvents, ListenEvents>>(
@@ -398,6 +421,20 @@ export class Socket<
         return;
       }
     }
+  }
+
+  override on(
+    event: string,
+    listener: AnyListener | StandardSchemaV1,
+    handler?: AnyListener,
+  ): this {
+    if (handler === undefined) return super.on(event, listener as AnyListener);
+    // The IIFE bundles define SWITCHBOARD_IIFE (scripts/bundle.mjs): esbuild folds this to
+    // the throw and drops validated-listener.ts, keeping them within their 10 KB budget.
+    if (typeof SWITCHBOARD_IIFE === "undefined") {
+      return super.on(event, validatedListener(this, event, listener, handler));
+    }
+    throw new TypeError("schemas need the ESM build");
   }
 
   #onEvent(args: unknown[], id: number | undefined): void {

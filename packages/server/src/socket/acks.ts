@@ -99,6 +99,18 @@ export class AckRegistry extends Map<number, AckCallback> {
 }
 
 /**
+ * `opts` with the server's `ackTimeout` as its timeout when it has none of its own
+ * (`timeout()` wins); the same object when there is nothing to add.
+ */
+export function withAckTimeout(
+  opts: BroadcastOptions,
+  ackTimeout: number | undefined,
+): BroadcastOptions {
+  if (ackTimeout === undefined || opts.flags?.timeout !== undefined) return opts;
+  return { ...opts, flags: { ...opts.flags, timeout: ackTimeout } };
+}
+
+/**
  * Broadcast with acks: calls `ack(err, responses)` once every recipient (on every node)
  * answered, or when `flags.timeout` expires (`SB_ERR_ACK_TIMEOUT`). A recipient that
  * disconnects stops being waited for. With `flags.expectSingleResponse` (a remote socket's

@@ -11,7 +11,7 @@ import type {
   Last,
 } from "@switchboard/protocol";
 import type { Adapter, BroadcastFlags, BroadcastOptions } from "../adapter/types.js";
-import { ackPromise, collectAcks, eventPacket, takeAck } from "./acks.js";
+import { ackPromise, collectAcks, eventPacket, takeAck, withAckTimeout } from "./acks.js";
 import { RemoteSocket } from "./remote-socket.js";
 import type { Room } from "./types.js";
 
@@ -40,17 +40,21 @@ export class BroadcastOperator<
   readonly #rooms: ReadonlySet<Room>;
   readonly #except: ReadonlySet<Room>;
   readonly #flags: Readonly<BroadcastFlags>;
+  readonly #ackTimeout: number | undefined;
 
+  /** `ackTimeout`: the server's `ackTimeout` option, the timeout of acks without `timeout()`. */
   constructor(
     adapter: Adapter,
     rooms: ReadonlySet<Room> = new Set(),
     except: ReadonlySet<Room> = new Set(),
     flags: Readonly<BroadcastFlags> = {},
+    ackTimeout?: number,
   ) {
     this.#adapter = adapter;
     this.#rooms = rooms;
     this.#except = except;
     this.#flags = flags;
+    this.#ackTimeout = ackTimeout;
   }
 
   /** Target a room (or rooms); cumulative. */
@@ -58,7 +62,7 @@ export class BroadcastOperator<
     const rooms = new Set(this.#rooms);
     if (typeof room === "string") rooms.add(room);
     else for (const r of room) rooms.add(r);
-    return new BroadcastOperator(this.#adapter, rooms, this.#except, this.#flags);
+    return new BroadcastOperator(this.#adapter, rooms, this.#except, this.#flags, this.#ackTimeout);
   }
 
   /** Alias of {@link to}. */
@@ -71,7 +75,7 @@ export class BroadcastOperator<
     const except = new Set(this.#except);
     if (typeof room === "string") except.add(room);
     else for (const r of room) except.add(r);
-    return new BroadcastOperator(this.#adapter, this.#rooms, except, this.#flags);
+    return new BroadcastOperator(this.#adapter, this.#rooms, except, this.#flags, this.#ackTimeout);
   }
 
   /** Whether to compress the packets. */
@@ -96,6 +100,7 @@ export class BroadcastOperator<
       this.#rooms,
       this.#except,
       { ...this.#flags, timeout },
+      this.#ackTimeout,
     );
   }
 
@@ -108,7 +113,7 @@ export class BroadcastOperator<
     const ack = takeAck(packet);
     const opts: BroadcastOptions = { rooms: this.#rooms, except: this.#except, flags: this.#flags };
     if (ack === undefined) this.#adapter.broadcast(packet, opts);
-    else collectAcks(this.#adapter, packet, opts, ack);
+    else collectAcks(this.#adapter, packet, withAckTimeout(opts, this.#ackTimeout), ack);
     return true;
   }
 
@@ -123,7 +128,9 @@ export class BroadcastOperator<
   /** The selected sockets, local or on other nodes. */
   async fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
     const details = await this.#adapter.fetchSockets(this.#options());
-    return details.map((d) => new RemoteSocket<EmitEvents, SocketData>(this.#adapter, d));
+    return details.map(
+      (d) => new RemoteSocket<EmitEvents, SocketData>(this.#adapter, d, {}, this.#ackTimeout),
+    );
   }
 
   /** Make the selected sockets join rooms. */
@@ -151,9 +158,12 @@ export class BroadcastOperator<
   }
 
   #withFlags(flags: BroadcastFlags): BroadcastOperator<EmitEvents, SocketData> {
-    return new BroadcastOperator(this.#adapter, this.#rooms, this.#except, {
-      ...this.#flags,
-      ...flags,
-    });
+    return new BroadcastOperator(
+      this.#adapter,
+      this.#rooms,
+      this.#except,
+      { ...this.#flags, ...flags },
+      this.#ackTimeout,
+    );
   }
 }

@@ -23,6 +23,14 @@ export const SocketErrorCode = {
   HANDLER_FAILED: "SB_ERR_HANDLER_FAILED",
   /** Counting the nodes for a broadcast ack failed with something that is not an `Error` (the value is the `cause`). */
   ACK_COLLECTION_FAILED: "SB_ERR_ACK_COLLECTION_FAILED",
+  /** A client's event payload failed its schema (`nsp.validate`, `socket.on(ev, schema, handler)`). Sent to the client in the ack's `{ error }` or an `error` event; the handler never runs. */
+  VALIDATION: "SB_ERR_VALIDATION",
+  /** An async schema did not settle within `validationTimeout` ms. Sent to the client like {@link SocketErrorCode.VALIDATION}. */
+  VALIDATION_TIMEOUT: "SB_ERR_VALIDATION_TIMEOUT",
+  /** A handler's ack answer failed the event's `ack` schema: the client gets `{ error: { code } }` instead, the socket an `error` event with the issues. */
+  ACK_VALIDATION: "SB_ERR_ACK_VALIDATION",
+  /** A client's event went over the `rateLimit`. Sent to the client in the ack's `{ error }` or an `error` event; the handler never runs. */
+  RATE_LIMITED: "SB_ERR_RATE_LIMITED",
   /** A server option is invalid ({@link SocketTypeError}, thrown by the constructor). */
   INVALID_OPTION: "SB_ERR_INVALID_OPTION",
   /** A class handler's static `events` table names something that is not a method ({@link SocketTypeError}, thrown by `register`). */

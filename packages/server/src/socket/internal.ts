@@ -32,6 +32,10 @@ export const kClientClosed = Symbol("switchboard.clientClosed");
 export const kEio3Open = Symbol("switchboard.eio3Open");
 /** Namespace: (re)create its adapter from the server's adapter option. */
 export const kInitAdapter = Symbol("switchboard.initAdapter");
+/** Socket: tell its client an event was refused (validation, rate limit). */
+export const kRefuse = Symbol("switchboard.refuse");
+/** Namespace: its schema table and rate limit, read by its sockets for each event. */
+export const kGuards = Symbol("switchboard.guards");
 /** Client: encode a packet with the server's parser (the built-in codec or the `parser` option). */
 export const kEncode = Symbol("switchboard.encode");
 

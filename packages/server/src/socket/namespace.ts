@@ -20,10 +20,12 @@ import { ackPromise } from "./acks.js";
 import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
 import { bindHandler, handlerEventTable, type NamespaceHandler } from "./class-handler.js";
 import type { Client } from "./client.js";
+import { SocketErrorCode, SocketTypeError } from "./errors.js";
 import {
   type AddResult,
   kAccept,
   kAdd,
+  kGuards,
   kInitAdapter,
   kOnConnect,
   kOptions,
@@ -32,11 +34,24 @@ import {
 } from "./internal.js";
 import { type ExtendedError, runMiddlewares } from "./middleware.js";
 import { PreparedPacket } from "./prepared-packet.js";
+import { type RateLimitOptions, type ResolvedRateLimit, resolveRateLimit } from "./rate-limit.js";
 import { assertNotReserved, reservedEventError } from "./reasons.js";
 import type { RemoteSocket } from "./remote-socket.js";
 import { Socket } from "./socket.js";
 import { StrictEventEmitter } from "./typed-emitter.js";
 import type { ConnectionStateRecoveryOptions, Room } from "./types.js";
+import {
+  type EventSchemas,
+  type ResolvedSchema,
+  resolveSchemas,
+  type SchemaEvents,
+} from "./validation.js";
+
+/** What a namespace's sockets check on each incoming event (one object, read per event). */
+export interface NamespaceGuards {
+  schemas: ReadonlyMap<string, ResolvedSchema> | undefined;
+  rateLimit: ResolvedRateLimit | undefined;
+}
 
 export type { ExtendedError } from "./middleware.js";
 
@@ -126,6 +141,7 @@ export class Namespace<
   protected fns: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>[] = [];
   #ackId = 0;
   #operator: Operator<EmitEvents, SocketData> | undefined;
+  #guards: NamespaceGuards | undefined;
 
   constructor(
     server: ServerOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -173,6 +189,67 @@ export class Namespace<
     const table = handlerEventTable(handler);
     this.on("connection", (socket) => bindHandler(handler as NamespaceHandler, table, socket));
     return this;
+  }
+
+  /**
+   * Validate incoming events with Standard Schemas (zod, valibot, arktype, …): event name →
+   * schema of its first argument, or `{ payload, ack }` to check the handler's ack answer
+   * too. A handler gets the schema's output; an invalid payload never reaches middlewares,
+   * catch-all listeners or handlers, and the client gets an ack `{ error: { code:
+   * "SB_ERR_VALIDATION", event, issues } }` or, without an ack, an `error` event with that
+   * object. An async schema gets `validationTimeout` ms (then `SB_ERR_VALIDATION_TIMEOUT`),
+   * and its event may reach handlers after events sent later. Calling it again adds to
+   * (and replaces entries of) the table. Returns this namespace, typed with the schemas'
+   * events.
+   *
+   * @example
+   * ```ts
+   * import { z } from "zod";
+   * const chat = io.of("/chat").validate({
+   *   message: { payload: z.object({ text: z.string().max(500) }), ack: z.object({ id: z.string() }) },
+   *   typing: z.boolean(),
+   * });
+   * chat.on("connection", (socket) => {
+   *   socket.on("message", ({ text }, ack) => ack({ id: save(text) })); // text: string
+   * });
+   * ```
+   */
+  validate<M extends EventSchemas>(
+    schemas: M,
+  ): Namespace<
+    Omit<ListenEvents, keyof M> & SchemaEvents<M>,
+    EmitEvents,
+    ServerSideEvents,
+    SocketData
+  > {
+    const table = new Map(this[kGuards].schemas);
+    for (const [event, schema] of resolveSchemas(schemas, invalidSchema)) {
+      table.set(event, schema);
+    }
+    this[kGuards].schemas = table;
+    // The same object, with the listen map the schemas define: a view TypeScript cannot derive.
+    return this as never;
+  }
+
+  /**
+   * Limit how many events each socket of this namespace may send (token buckets per socket
+   * and per event, see {@link RateLimitOptions}); replaces the server's `rateLimit` option
+   * here, `false` turns limiting off. Applies to sockets from their next event.
+   *
+   * @example
+   * ```ts
+   * io.of("/chat").rateLimit({ points: 10, duration: 1000, perEvent: { message: { points: 3, duration: 5000 } } });
+   * ```
+   */
+  rateLimit(options: RateLimitOptions | false): this {
+    this[kGuards].rateLimit = options === false ? undefined : resolveRateLimit(options);
+    return this;
+  }
+
+  /** The schema table and rate limit, made on first use (the server's `rateLimit` option). */
+  get [kGuards](): NamespaceGuards {
+    this.#guards ??= { schemas: undefined, rateLimit: this.server[kOptions].rateLimit };
+    return this.#guards;
   }
 
   /** Target a room. */
@@ -387,7 +464,13 @@ export class Namespace<
   protected onSocketRemoved(): void {}
 
   #op(): Operator<EmitEvents, SocketData> {
-    this.#operator ??= new BroadcastOperator(this.adapter) as Operator<EmitEvents, SocketData>;
+    this.#operator ??= new BroadcastOperator(
+      this.adapter,
+      undefined,
+      undefined,
+      undefined,
+      this.server[kOptions].ackTimeout,
+    ) as Operator<EmitEvents, SocketData>;
     return this.#operator;
   }
 
@@ -395,4 +478,8 @@ export class Namespace<
   protected resetOperator(): void {
     this.#operator = undefined;
   }
+}
+
+function invalidSchema(message: string): SocketTypeError {
+  return new SocketTypeError(SocketErrorCode.INVALID_OPTION, message);
 }

@@ -17,6 +17,8 @@ import { SocketError, SocketErrorCode } from "./errors.js";
  * - `forced server close`: the engine server was closed (`io.engine.close()`).
  * - `buffer overflow`: Switchboard only; the client read too slowly and its outgoing
  *   buffer went over `maxBufferedBytes`.
+ * - `rate limited`: Switchboard only; the client kept sending past its `rateLimit`
+ *   (`maxViolations` refused events within one `duration`).
  *
  * Client side (what the official client reports):
  * - `io server disconnect`: the server called `socket.disconnect()`.
@@ -35,6 +37,7 @@ export const DisconnectReason = {
   forcedClose: "forced close",
   forcedServerClose: "forced server close",
   bufferOverflow: "buffer overflow",
+  rateLimited: "rate limited",
 } as const;
 
 /** One of the {@link DisconnectReason} strings. */

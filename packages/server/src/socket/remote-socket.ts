@@ -6,7 +6,7 @@ import type {
   EventsMap,
 } from "@switchboard/protocol";
 import type { Adapter, BroadcastFlags, SocketDetails } from "../adapter/types.js";
-import { collectAcks, eventPacket, takeAck } from "./acks.js";
+import { collectAcks, eventPacket, takeAck, withAckTimeout } from "./acks.js";
 import type { Handshake, Room, SocketId } from "./types.js";
 
 /**
@@ -32,19 +32,27 @@ export class RemoteSocket<
   readonly data: SocketData;
   readonly #adapter: Adapter;
   readonly #flags: BroadcastFlags;
+  readonly #ackTimeout: number | undefined;
 
-  constructor(adapter: Adapter, details: SocketDetails, flags: BroadcastFlags = {}) {
+  /** `ackTimeout`: the server's `ackTimeout` option, the timeout of acks without `timeout()`. */
+  constructor(
+    adapter: Adapter,
+    details: SocketDetails,
+    flags: BroadcastFlags = {},
+    ackTimeout?: number,
+  ) {
     this.id = details.id;
     this.handshake = details.handshake;
     this.rooms = details.rooms;
     this.data = details.data as SocketData;
     this.#adapter = adapter;
     this.#flags = flags;
+    this.#ackTimeout = ackTimeout;
   }
 
   /** The ack of the next emit gets `(err, answer)`, with an error after `timeout` ms. */
   timeout(timeout: number): RemoteSocket<DecorateAcknowledgements<EmitEvents>, SocketData> {
-    return new RemoteSocket(this.#adapter, this, { ...this.#flags, timeout });
+    return new RemoteSocket(this.#adapter, this, { ...this.#flags, timeout }, this.#ackTimeout);
   }
 
   /** Send an event to this socket. */
@@ -55,7 +63,7 @@ export class RemoteSocket<
     if (ack === undefined) this.#adapter.broadcast(packet, { rooms, flags: this.#flags });
     else {
       const flags = { ...this.#flags, expectSingleResponse: true };
-      collectAcks(this.#adapter, packet, { rooms, flags }, ack);
+      collectAcks(this.#adapter, packet, withAckTimeout({ rooms, flags }, this.#ackTimeout), ack);
     }
     return true;
   }

@@ -8,6 +8,7 @@ import {
 import type { AdapterConstructor } from "../adapter/types.js";
 import type { EngineServerOptions } from "../engine/index.js";
 import { SocketErrorCode, SocketTypeError } from "./errors.js";
+import { type RateLimitOptions, type ResolvedRateLimit, resolveRateLimit } from "./rate-limit.js";
 import type { ConnectionStateRecoveryOptions } from "./types.js";
 
 /** Options of {@link Server}; engine options (pingInterval, cors, …) pass through. */
@@ -39,6 +40,26 @@ export interface ServerOptions extends EngineServerOptions {
    * `"parse error"`, and a broadcast is encoded once by the parser's encoder.
    */
   parser: SocketParser;
+  /**
+   * Default timeout of every emit with an ack (`socket.emit`, `emitWithAck`, broadcasts,
+   * remote sockets of `fetchSockets`), ms. With it, a socket's acks are error-first as with
+   * `timeout()` (as socket.io-client's `ackTimeout`): the callback gets a
+   * `SB_ERR_ACK_TIMEOUT` SocketError when no answer came in time, or
+   * `SB_ERR_ACK_DISCONNECTED` at once when the socket disconnects, and is then forgotten.
+   * `timeout(ms)` overrides it per call. Default none (a socket's ack waits until it is
+   * answered or the socket disconnects; a broadcast's until every recipient answered or left).
+   */
+  ackTimeout: number;
+  /**
+   * Per-socket event rate limit of every namespace (see {@link RateLimitOptions});
+   * `nsp.rateLimit()` overrides it for one namespace. Default none.
+   */
+  rateLimit: RateLimitOptions;
+  /**
+   * Time given to an async schema (`nsp.validate`, `socket.on(ev, schema, handler)`) before
+   * the event is refused with `SB_ERR_VALIDATION_TIMEOUT`, ms. Default 5000.
+   */
+  validationTimeout: number;
 }
 
 /** Encodes a packet into the engine messages that carry it. */
@@ -57,6 +78,9 @@ export interface ResolvedServerOptions {
   parser: SocketParser | undefined;
   /** The parser's encoder, or the built-in one. */
   encode: PacketEncoder;
+  ackTimeout: number | undefined;
+  rateLimit: ResolvedRateLimit | undefined;
+  validationTimeout: number;
 }
 
 /** The option names that are the socket layer's; every other option goes to the engine. */
@@ -68,6 +92,9 @@ export const SERVER_KEYS = new Set([
   "decoderLimits",
   "connectionStateRecovery",
   "cleanupEmptyChildNamespaces",
+  "ackTimeout",
+  "rateLimit",
+  "validationTimeout",
 ]);
 
 /** A path without its trailing slash; throws when it does not start with `/`. */
@@ -108,6 +135,13 @@ export function resolveServerOptions(opts: Partial<ServerOptions>): ResolvedServ
       }
     }
   }
+  const { ackTimeout, validationTimeout = 5000 } = opts;
+  if (ackTimeout !== undefined && (typeof ackTimeout !== "number" || !(ackTimeout > 0))) {
+    throw invalidOption("option ackTimeout must be a positive number (ms)");
+  }
+  if (typeof validationTimeout !== "number" || !(validationTimeout > 0)) {
+    throw invalidOption("option validationTimeout must be a positive number (ms)");
+  }
   return {
     path: normalizePath(opts.path ?? "/socket.io"),
     serveClient: opts.serveClient ?? true,
@@ -118,6 +152,9 @@ export function resolveServerOptions(opts: Partial<ServerOptions>): ResolvedServ
     cleanupEmptyChildNamespaces: opts.cleanupEmptyChildNamespaces ?? false,
     parser,
     encode: parser === undefined ? encodeSocketPacket : customEncoder(parser),
+    ackTimeout,
+    rateLimit: opts.rateLimit === undefined ? undefined : resolveRateLimit(opts.rateLimit),
+    validationTimeout,
   };
 }
 

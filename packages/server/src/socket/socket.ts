@@ -8,9 +8,14 @@ import type {
   EventParams,
   EventsMap,
   FirstNonErrorArg,
+  InferSchemaOutput,
   Last,
+  ReservedOrUserEventNames,
+  ReservedOrUserListener,
   SocketPacket,
+  StandardSchemaV1,
 } from "@switchboard/protocol";
+import { isStandardSchema } from "@switchboard/protocol";
 import debugModule from "debug";
 import type {
   AckCallback,
@@ -20,7 +25,7 @@ import type {
   EncodedPacket,
 } from "../adapter/types.js";
 import type { EngineConnection, SendOptions } from "../engine/index.js";
-import { AckRegistry, ackPromise, eventPacket, takeAck } from "./acks.js";
+import { type Ack, AckRegistry, ackPromise, eventPacket, takeAck } from "./acks.js";
 import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
 import { SocketError, SocketErrorCode, SocketTypeError } from "./errors.js";
@@ -28,18 +33,23 @@ import { createHandshake } from "./handshake.js";
 import {
   type ClientSocket,
   kEncode,
+  kGuards,
   kOnClose,
   kOnConnect,
   kOnPacket,
+  kOptions,
+  kRefuse,
   kRemove,
   kReportError,
   type NamespaceOf,
   type ServerOf,
 } from "./internal.js";
 import { PreparedPacket } from "./prepared-packet.js";
+import { SocketLimiter } from "./rate-limit.js";
 import { type DisconnectReason, RECOVERABLE_REASONS, RESERVED_EVENTS } from "./reasons.js";
-import { SocketHooks } from "./socket-hooks.js";
+import { SocketHooks, type SocketReservedEventsMap } from "./socket-hooks.js";
 import type { Handshake, RestoredSession, Room, SocketId } from "./types.js";
+import { checkPayload, type GuardError, type ResolvedSchema, validatedAck } from "./validation.js";
 
 export type { Event, SocketMiddleware, SocketReservedEventsMap } from "./socket-hooks.js";
 
@@ -98,6 +108,7 @@ export class Socket<
   #data: SocketData | undefined;
   #acks: AckRegistry | undefined;
   #flags: EmitFlags | undefined;
+  #limiter: SocketLimiter | undefined;
 
   constructor(
     nsp: NamespaceOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -198,7 +209,7 @@ export class Socket<
       const id = this.nsp.nextAckId();
       packet.id = id;
       this.#acks ??= new AckRegistry();
-      this.#acks.add(id, ack, flags?.timeout, this);
+      this.#acks.add(id, ack, flags?.timeout ?? this.nsp.server[kOptions].ackTimeout, this);
     } else if (this.nsp.connectionStateRecovery !== undefined && flags?.volatile !== true) {
       // Through the adapter, so the packet gets an offset and is kept for recovery.
       this.nsp.adapter.broadcast(packet, {
@@ -224,7 +235,61 @@ export class Socket<
     ev: Ev,
     ...args: AllButLast<EventParams<EmitEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
-    return ackPromise(this, this.emit, [ev, ...args], this.#flags?.timeout !== undefined);
+    const errorFirst =
+      this.#flags?.timeout !== undefined || this.nsp.server[kOptions].ackTimeout !== undefined;
+    return ackPromise(this, this.emit, [ev, ...args], errorFirst);
+  }
+
+  /**
+   * Listen to an event; with a Standard Schema (zod, valibot, arktype, …) before the
+   * handler, the event's first argument is validated first: the handler gets the schema's
+   * output, and an invalid payload never reaches it (the client gets an ack `{ error: {
+   * code: "SB_ERR_VALIDATION", event, issues } }`, or an `error` event with that object when
+   * it asked for no ack). `off(ev, handler)` removes a validated handler too. For a table
+   * of schemas (checked before middlewares, with ack answers), see `nsp.validate`.
+   *
+   * @example
+   * ```ts
+   * import * as v from "valibot";
+   * socket.on("move", v.object({ x: v.number(), y: v.number() }), ({ x, y }, ack) => {
+   *   ack?.(board.move(x, y));
+   * });
+   * ```
+   */
+  override on<Ev extends ReservedOrUserEventNames<SocketReservedEventsMap, ListenEvents>>(
+    ev: Ev,
+    listener: ReservedOrUserListener<SocketReservedEventsMap, ListenEvents, Ev>,
+  ): this;
+  override on<S extends StandardSchemaV1>(
+    ev: string,
+    schema: S,
+    // biome-ignore lint/suspicious/noExplicitAny: the ack answers whatever the client expects
+    handler: (value: InferSchemaOutput<S>, ack: (...answer: any[]) => void) => void,
+  ): this;
+  override on(
+    ev: string,
+    listener: ((...args: never[]) => void) | StandardSchemaV1,
+    handler?: (...args: never[]) => void,
+  ): this {
+    if (handler === undefined) return this.onUntyped(ev, listener as (...args: unknown[]) => void);
+    if (!isStandardSchema(listener)) {
+      throw new SocketTypeError(
+        SocketErrorCode.INVALID_OPTION,
+        `schema of "${ev}" is not a Standard Schema`,
+      );
+    }
+    const run = handler as (...args: unknown[]) => void;
+    const validated = (...args: unknown[]): void => {
+      const last = args[args.length - 1];
+      const ack = typeof last === "function" ? (last as Ack) : undefined;
+      checkPayload(this, ev, listener, args[0], ack, (value) => {
+        args[0] = value;
+        run.apply(this, args);
+      });
+    };
+    // EventEmitter's `off` also matches a wrapper's `listener` (as it does for `once`).
+    validated.listener = run;
+    return this.onUntyped(ev, validated);
   }
 
   /** Emit a `message` event (`socket.send("hi")`). */
@@ -424,8 +489,51 @@ export class Socket<
       );
       return;
     }
+    const guards = this.nsp[kGuards];
+    const limit = guards.rateLimit;
+    if (limit !== undefined) {
+      const now = Date.now();
+      let limiter = this.#limiter;
+      if (limiter?.config !== limit) limiter = this.#limiter = new SocketLimiter(limit, now);
+      const verdict = limiter.check(event, now);
+      if (verdict !== 0) {
+        this[kRefuse](
+          { code: SocketErrorCode.RATE_LIMITED, event, retryAfter: limiter.retryAfter },
+          id === undefined ? undefined : this.#ackFor(id),
+          limit.notify,
+        );
+        if (verdict === 2) {
+          this.#write({ type: 1, nsp: this.nsp.name }, undefined);
+          this[kOnClose]("rate limited");
+        }
+        return;
+      }
+    }
+    const schema = guards.schemas?.get(event);
+    if (schema !== undefined) {
+      this.#onValidatedEvent(event, schema, data, id);
+      return;
+    }
     if (id !== undefined) data.push(this.#ackFor(id));
     this.receive(data);
+  }
+
+  #onValidatedEvent(event: string, schema: ResolvedSchema, data: unknown[], id?: number): void {
+    const ack = id === undefined ? undefined : this.#ackFor(id);
+    checkPayload(this, event, schema.payload, data[1], ack, (value) => {
+      data[1] = value;
+      if (ack !== undefined) {
+        data.push(schema.ack === undefined ? ack : validatedAck(this, event, schema.ack, ack));
+      }
+      this.receive(data);
+    });
+  }
+
+  /** Tell the client an event was refused: in its ack, or an `error` event when `notify`. */
+  [kRefuse](error: GuardError, ack: Ack | undefined, notify: boolean): void {
+    if (ack !== undefined) ack({ error });
+    else if (notify)
+      this.#write({ type: 2, nsp: this.nsp.name, data: ["error", error] }, undefined);
   }
 
   #onAck(id: number, data: unknown[]): void {
@@ -468,6 +576,7 @@ export class Socket<
       new Set(),
       new Set([this.id]),
       flags,
+      this.nsp.server[kOptions].ackTimeout,
     ) as Operator<EmitEvents, SocketData>;
   }
 }

@@ -72,6 +72,11 @@ export abstract class StrictEventEmitter<
     return super.emit(ev, ...args);
   }
 
+  /** Add a listener without typing (a wrapper made by a subclass). */
+  protected onUntyped(ev: string, listener: (...args: unknown[]) => void): this {
+    return super.on(ev, listener);
+  }
+
   /** Raise any event on local listeners, without typing (incoming client events). */
   protected emitUntyped(ev: string, ...args: unknown[]): boolean {
     return super.emit(ev, ...args);
