@@ -132,6 +132,14 @@ export class RedisAdapter extends InMemoryAdapter {
     return this.#requests.size;
   }
 
+  /**
+   * Answers to other nodes' requests waiting for the publisher to be back, for leak checks
+   * and monitoring (at most 100; one older than `requestsTimeout` by then is dropped).
+   */
+  get unsentAnswers(): number {
+    return this.#unsent.size;
+  }
+
   override init(): void {
     this.#listeners.push(this.#health.watch(), this.#unsent.watch());
     const subs: Array<[string, boolean, MessageListener]> = [
@@ -171,7 +179,7 @@ export class RedisAdapter extends InMemoryAdapter {
 
   #countNodes(): Promise<number> {
     if (this.#health.state !== "ready") return Promise.reject(this.#unavailable());
-    return this.#pub.numsub(this.#ch.request);
+    return this.#health.guard(this.#pub.numsub(this.#ch.request));
   }
 
   #unavailable(): RedisAdapterError {

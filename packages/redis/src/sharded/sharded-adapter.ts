@@ -187,6 +187,14 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     return this.#health.state;
   }
 
+  /**
+   * Answers to other nodes' requests waiting for the publisher to be back, for leak checks
+   * and monitoring (at most 100; one older than `requestsTimeout` by then is dropped).
+   */
+  get unsentAnswers(): number {
+    return this.#unsent.size;
+  }
+
   override init(): void {
     super.init();
     this.#stopWatching.push(this.#health.watch(), this.#unsent.watch());
@@ -230,8 +238,11 @@ export class ShardedRedisAdapter extends ClusterAdapter {
         "Redis is not connected (see the adapter's health)",
       );
     }
-    await this.#responseChannelReady;
-    return this.#pub.shardNumsub(this.#channel);
+    // A connection lost meanwhile fails the count (fetchSockets and serverSideEmit wait on
+    // it before their request is registered, where a lost connection would fail them).
+    return this.#health.guard(
+      this.#responseChannelReady.then(() => this.#pub.shardNumsub(this.#channel)),
+    );
   }
 
   /** While requests wait: a node that left (unsubscribed) is not waited for. */
