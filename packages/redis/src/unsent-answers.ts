@@ -13,7 +13,7 @@ export interface UnsentAnswersOptions {
   send(channel: string, payload: Buffer | string): Promise<void>;
   /** An answer older than this (ms) is dropped: its requester stopped waiting. */
   maxAge: number;
-  /** Most answers kept; later ones are dropped. Default {@link MAX_UNSENT_ANSWERS}. */
+  /** Most answers kept; beyond, the oldest is dropped. Default {@link MAX_UNSENT_ANSWERS}. */
   max?: number;
 }
 
@@ -78,8 +78,11 @@ export class UnsentAnswers {
   #keep(answer: Unsent, err: unknown): boolean {
     const neverSent =
       err instanceof RedisAdapterError && err.code === RedisAdapterErrorCode.REDIS_UNAVAILABLE;
-    if (!neverSent || this.#answers.length >= this.#opts.max) return false;
+    if (!neverSent) return false;
     debug("answer on %s kept until the publisher is back", answer.channel);
+    // Full: the oldest goes (its requester is the likeliest to have given up; under traffic
+    // the answers to ack broadcasts sent while down filled it before a fetch's came).
+    if (this.#answers.length >= this.#opts.max) this.#answers.shift();
     this.#answers.push(answer);
     // Back already (it came back between the attempt and now): no ready event will come.
     if (this.#pub.state === "ready") queueMicrotask(() => this.#flush());
