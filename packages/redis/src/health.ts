@@ -25,6 +25,8 @@ export class ClientsHealth {
   readonly #handlers: HealthHandlers;
   readonly #label: string;
   #state: RedisState;
+  /** Rejects of the promises {@link guard} follows. */
+  readonly #guarded = new Set<(err: Error) => void>();
 
   constructor(pub: RedisClient, sub: RedisClient, label: string, handlers: HealthHandlers) {
     this.#pub = pub;
@@ -48,19 +50,32 @@ export class ClientsHealth {
     };
   }
 
+  /**
+   * Settles as `promise`, or fails with `SB_ERR_REDIS_CONNECTION_LOST` as soon as a client
+   * goes down first: an ioredis command in flight when the connection drops is kept and
+   * sent again after the reconnection, so a node count would wait for Redis to be back.
+   */
+  guard<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#guarded.add(reject);
+      promise.then(resolve, reject).finally(() => this.#guarded.delete(reject));
+    });
+  }
+
   #compute(): RedisState {
     return this.#pub.state === "ready" && this.#sub.state === "ready" ? "ready" : "down";
   }
 
   #onState(state: RedisState, err?: Error): void {
     if (state === "down") {
-      this.#handlers.onLost(
-        new RedisAdapterError(
-          RedisAdapterErrorCode.REDIS_CONNECTION_LOST,
-          "the Redis connection was lost while waiting for answers",
-          { cause: err },
-        ),
+      const lost = new RedisAdapterError(
+        RedisAdapterErrorCode.REDIS_CONNECTION_LOST,
+        "the Redis connection was lost while waiting for answers",
+        { cause: err },
       );
+      for (const reject of this.#guarded) reject(lost);
+      this.#guarded.clear();
+      this.#handlers.onLost(lost);
     }
     const next = this.#compute();
     if (next === this.#state) return;

@@ -245,7 +245,18 @@ class Wrapped implements RedisClient {
    */
   async #count(subcommand: "NUMSUB" | "SHARDNUMSUB", channel: string): Promise<number> {
     this.#ensureReady();
-    const c = this.#c;
+    try {
+      return await this.#countOn(this.#c, subcommand, channel);
+    } catch (err) {
+      throw new RedisAdapterError(
+        RedisAdapterErrorCode.COMMAND_FAILED,
+        `PUBSUB ${subcommand} failed on ${this.kind}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+  }
+
+  async #countOn(c: Loose, subcommand: "NUMSUB" | "SHARDNUMSUB", channel: string): Promise<number> {
     const args = ["PUBSUB", subcommand, channel];
     switch (this.kind) {
       case "ioredis":

@@ -3,7 +3,11 @@
 // no crash and no unhandled rejection, local delivery goes on, requests fail fast with a
 // code (in flight: SB_ERR_REDIS_CONNECTION_LOST; new: SB_ERR_REDIS_UNAVAILABLE), the health
 // getter and event follow, and once Redis is back both clients resubscribe by themselves.
+// Every request settles before its timeout: answered, or failed with its SB_ERR_REDIS_* code
+// (a node whose subscriber came back before its publisher lost its answers, issue 16).
 
+import { once } from "node:events";
+import { connect } from "node:net";
 import type { AdapterConstructor } from "@switchboard/server";
 import { Server } from "@switchboard/server";
 import { TestClient, type TestSocket } from "@switchboard/server/testing";
@@ -15,12 +19,50 @@ import {
   RedisAdapterError,
   type ShardedRedisAdapter,
 } from "../src/index.js";
-import { CLIENT_KINDS, type ClientPair, clientPair, OwnRedis, uniqueKey } from "./helpers/redis.js";
+import {
+  CLIENT_KINDS,
+  type ClientKind,
+  type ClientPair,
+  clientPair,
+  OwnRedis,
+  uniqueKey,
+} from "./helpers/redis.js";
 
 const WAIT_MS = 8000;
 
 function codeOf(err: unknown): string {
   return err instanceof RedisAdapterError ? err.code : `not a RedisAdapterError: ${String(err)}`;
+}
+
+/**
+ * How a request settled: `"answered"`, or the code it failed with. Waiting its whole
+ * timeout shows as `SB_ERR_ADAPTER_REQUEST_TIMEOUT` (the server's AdapterError).
+ */
+function settled(request: Promise<unknown>): Promise<string> {
+  return request.then(
+    () => "answered",
+    (err: unknown) => (err as { code?: string }).code ?? String(err),
+  );
+}
+
+/** Closes a client's connection (no reconnection until {@link reconnect}). */
+function disconnect(kind: ClientKind, client: object): void {
+  const c = client as { disconnect(): void; destroy(): void };
+  if (kind === "ioredis") c.disconnect();
+  else c.destroy();
+}
+
+/** CLIENT PAUSE `ms` ALL on a connection of its own: Redis holds every command meanwhile. */
+async function pause(port: number, ms: number): Promise<void> {
+  const socket = connect(port, "127.0.0.1");
+  await once(socket, "connect");
+  socket.write(`CLIENT PAUSE ${ms} ALL\r\n`);
+  await once(socket, "data");
+  socket.destroy();
+}
+
+async function reconnect(client: object): Promise<void> {
+  await (client as { connect(): Promise<unknown> }).connect();
 }
 
 /** Each adapter of the package, with requests that would wait 20 s for a silent node. */
@@ -150,10 +192,11 @@ describe.each(CASES)("Redis faults (%s adapter, %s)", (adapterName, kind) => {
     const { sockets, adapters } = await cluster();
     const [a] = nodes as [Server, Server];
     let stop = false;
+    const fetches: string[] = [];
     const traffic = (async () => {
       while (!stop) {
         a.emit("tick");
-        await a.fetchSockets().catch(() => undefined);
+        fetches.push(await settled(a.fetchSockets()));
         await a
           .timeout(200)
           .emitWithAck("ask")
@@ -165,12 +208,61 @@ describe.each(CASES)("Redis faults (%s adapter, %s)", (adapterName, kind) => {
     await redis.kill();
     await expect.poll(() => adapters[0]!.health, { timeout: WAIT_MS }).toBe("down");
     await redis.restart();
-    await expect.poll(() => adapters[0]!.health, { timeout: WAIT_MS }).toBe("ready");
+    // Traffic goes on until both nodes are back, through the time when one node's
+    // subscriber hears requests while its publisher is still down.
+    for (const adapter of adapters) {
+      await expect.poll(() => adapter.health, { timeout: WAIT_MS }).toBe("ready");
+    }
     stop = true;
     await traffic;
+    // Each fetch settled before its 20 s timeout: answered, or failed fast with a code.
+    const outcomes = new Set(fetches);
+    outcomes.delete("answered");
+    outcomes.delete("SB_ERR_REDIS_CONNECTION_LOST");
+    outcomes.delete("SB_ERR_REDIS_UNAVAILABLE");
+    outcomes.delete("SB_ERR_REDIS_COMMAND_FAILED");
+    expect([...outcomes]).toEqual([]);
     for (const adapter of adapters) {
       await expect.poll(() => adapter.pendingRequests, { timeout: WAIT_MS }).toBe(0);
+      await expect.poll(() => adapter.unsentAnswers, { timeout: WAIT_MS }).toBe(0);
     }
     expect(unhandled).toEqual([]);
+  });
+
+  it("a node whose publisher is down answers once it is back: the request completes before its timeout", async () => {
+    const { sockets, adapters } = await cluster();
+    const [a] = nodes as [Server, Server];
+    const pair = pairs[1]!;
+    // Node b's subscriber stays, its publisher goes: b hears the request, cannot answer yet.
+    disconnect(kind, pair.pub);
+    await expect.poll(() => adapters[1]!.health, { timeout: WAIT_MS }).toBe("down");
+    expect(adapters[0]!.health).toBe("ready");
+    const fetched = a.fetchSockets();
+    const outcome = settled(fetched);
+    await expect.poll(() => adapters[1]!.unsentAnswers, { timeout: WAIT_MS }).toBe(1);
+    expect(adapters[0]!.pendingRequests).toBe(1);
+
+    await reconnect(pair.pub);
+    expect(await outcome).toBe("answered");
+    expect((await fetched).map((s) => s.id).sort()).toEqual(sockets.map((s) => s.id).sort());
+    expect(adapters[1]!.unsentAnswers).toBe(0);
+    expect(adapters[0]!.pendingRequests).toBe(0);
+    expect(unhandled).toEqual([]);
+  });
+
+  it("a node count in flight when Redis dies fails the request (ioredis would send it again after the restart)", async () => {
+    const { adapters } = await cluster();
+    const [a] = nodes as [Server, Server];
+    // Redis holds every command now: the count of the next fetch stays in flight.
+    await pause(redis.port, 20_000);
+    const outcome = settled(a.fetchSockets());
+    await redis.kill();
+    expect(["SB_ERR_REDIS_CONNECTION_LOST", "SB_ERR_REDIS_COMMAND_FAILED"]).toContain(
+      await outcome,
+    );
+    await expect.poll(() => adapters[0]!.health, { timeout: WAIT_MS }).toBe("down");
+    expect(adapters[0]!.pendingRequests).toBe(0);
+    expect(unhandled).toEqual([]);
+    await redis.restart(); // the sharded adapter's close() waits for its SUNSUBSCRIBEs
   });
 });

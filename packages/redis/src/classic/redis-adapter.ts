@@ -15,6 +15,7 @@ import { encode as msgpackEncode } from "../msgpack/encode.js";
 import type { Parser } from "../msgpack/index.js";
 import type { RedisAdapterOptions } from "../options.js";
 import type { MessageListener, RedisClient, RedisState } from "../redis-client.js";
+import { UnsentAnswers } from "../unsent-answers.js";
 import {
   type Channels,
   channelsOf,
@@ -65,6 +66,8 @@ export class RedisAdapter extends InMemoryAdapter {
   readonly #ownPrefix: Buffer | undefined;
   readonly #listeners: Array<() => void> = [];
   readonly #health: ClientsHealth;
+  /** Answers to other nodes' requests, kept while the publisher is down. */
+  readonly #unsent: UnsentAnswers;
   /** The node count asked by the latest ack broadcast, shared with its serverCount() call. */
   #sharedCount: Promise<number> | undefined;
   #closed = false;
@@ -93,6 +96,10 @@ export class RedisAdapter extends InMemoryAdapter {
     this.#ownPrefix = isDefaultParser(opts.parser)
       ? Buffer.concat([Buffer.from([0x93]), msgpackEncode(this.uid)])
       : undefined;
+    this.#unsent = new UnsentAnswers(pub, {
+      send: (channel, payload) => pub.publish(channel, payload),
+      maxAge: opts.requestsTimeout,
+    });
     this.#health = new ClientsHealth(pub, sub, nsp.name, {
       onLost: (err) => this.#requests.failAll(err),
       onChange: (health, err) => this.emit("health", health, err),
@@ -125,8 +132,16 @@ export class RedisAdapter extends InMemoryAdapter {
     return this.#requests.size;
   }
 
+  /**
+   * Answers to other nodes' requests waiting for the publisher to be back, for leak checks
+   * and monitoring (at most 100; one older than `requestsTimeout` by then is dropped).
+   */
+  get unsentAnswers(): number {
+    return this.#unsent.size;
+  }
+
   override init(): void {
-    this.#listeners.push(this.#health.watch());
+    this.#listeners.push(this.#health.watch(), this.#unsent.watch());
     const subs: Array<[string, boolean, MessageListener]> = [
       [`${this.#ch.broadcast}*`, true, this.#onBroadcast],
       [this.#ch.request, false, this.#onRequest],
@@ -152,6 +167,7 @@ export class RedisAdapter extends InMemoryAdapter {
     this.#closed = true;
     for (const stop of this.#listeners.splice(0)) stop();
     this.#remoteHandshakes.clear();
+    this.#unsent.clear();
     this.#requests.clear(
       new RedisAdapterError(RedisAdapterErrorCode.ADAPTER_CLOSED, "the adapter was closed"),
     );
@@ -163,7 +179,7 @@ export class RedisAdapter extends InMemoryAdapter {
 
   #countNodes(): Promise<number> {
     if (this.#health.state !== "ready") return Promise.reject(this.#unavailable());
-    return this.#pub.numsub(this.#ch.request);
+    return this.#health.guard(this.#pub.numsub(this.#ch.request));
   }
 
   #unavailable(): RedisAdapterError {
@@ -398,7 +414,7 @@ export class RedisAdapter extends InMemoryAdapter {
       requester !== undefined &&
       (this.#opts.publishOnSpecificResponseChannel || requester.startsWith(SWITCHBOARD_UID));
     const channel = specific ? `${this.#ch.response}${requester}#` : this.#ch.response;
-    this.#publish(channel, payload);
+    this.#unsent.send(channel, payload);
   }
 
   // ---- receiving ----

@@ -15,6 +15,7 @@ import {
   type RedisState,
   wrapRedisClient,
 } from "../redis-client.js";
+import { UnsentAnswers } from "../unsent-answers.js";
 import { decodeShardedMessage, encodeShardedMessage } from "./wire.js";
 
 const debug = debugModule("switchboard:redis:sharded");
@@ -53,9 +54,6 @@ export interface ShardedRedisAdapterOptions {
 type Resolved = Required<ShardedRedisAdapterOptions>;
 
 const MODES: readonly SubscriptionMode[] = ["static", "dynamic", "dynamic-private"];
-
-/** Most answers kept for sending again after the publisher reconnects. */
-const MAX_UNSENT = 100;
 
 /** How often the response channel's subscription is checked after (re)connecting, in ms. */
 const RESUBSCRIBE_POLL_MS = 20;
@@ -147,7 +145,7 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   readonly #onDelete = (room: Room) => this.#unsubscribeRoom(room);
   #closed = false;
   readonly #health: ClientsHealth;
-  #stopWatching: (() => void) | undefined;
+  readonly #stopWatching: Array<() => void> = [];
   #nodeCheck: NodeJS.Timeout | undefined;
   /**
    * Settles once Redis counts this node's response channel, after init and after each
@@ -155,12 +153,8 @@ export class ShardedRedisAdapter extends ClusterAdapter {
    * its whole timeout (seen in the faults test under traffic through a restart).
    */
   #responseChannelReady: Promise<void> = Promise.resolve();
-  /**
-   * Answers to other nodes that could not be published while the publisher was down (its
-   * subscriber may have been back already, and heard the request): sent again once both
-   * clients are ready, unless older than `requestsTimeout`. At most {@link MAX_UNSENT}.
-   */
-  readonly #unsent: Array<{ channel: string; payload: string | Buffer; at: number }> = [];
+  /** Answers to other nodes' requests, kept while the publisher is down. */
+  readonly #unsent: UnsentAnswers;
 
   protected constructor(
     nsp: AdapterNamespace,
@@ -174,14 +168,15 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     this.#options = options;
     this.#channel = `${options.channelPrefix}#${nsp.name}#`;
     this.#responseChannel = `${this.#channel}${this.uid}#`;
+    this.#unsent = new UnsentAnswers(pub, {
+      send: (channel, payload) => pub.spublish(channel, payload),
+      maxAge: options.requestsTimeout,
+    });
     this.#health = new ClientsHealth(pub, sub, nsp.name, {
       // The answers to what waits may have gone with the connection.
       onLost: (err) => this.failRequests(err),
       onChange: (health, err) => {
-        if (health === "ready") {
-          this.#awaitResponseChannel();
-          this.#flushUnsent();
-        }
+        if (health === "ready") this.#awaitResponseChannel();
         this.emit("health", health, err);
       },
     });
@@ -192,9 +187,17 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     return this.#health.state;
   }
 
+  /**
+   * Answers to other nodes' requests waiting for the publisher to be back, for leak checks
+   * and monitoring (at most 100; one older than `requestsTimeout` by then is dropped).
+   */
+  get unsentAnswers(): number {
+    return this.#unsent.size;
+  }
+
   override init(): void {
     super.init();
-    this.#stopWatching = this.#health.watch();
+    this.#stopWatching.push(this.#health.watch(), this.#unsent.watch());
     this.#ssubscribe(this.#channel);
     this.#ssubscribe(this.#responseChannel);
     this.#awaitResponseChannel();
@@ -209,15 +212,14 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   override async close(): Promise<void> {
     this.#closed = true;
     super.close();
-    this.#stopWatching?.();
-    this.#stopWatching = undefined;
+    for (const stop of this.#stopWatching.splice(0)) stop();
     clearInterval(this.#nodeCheck);
     this.off("join-room", this.#onJoin);
     this.off("delete-room", this.#onDelete);
     const channels = [this.#channel, this.#responseChannel];
     for (const room of this.#roomChannels) channels.push(this.#roomChannel(room));
     this.#roomChannels.clear();
-    this.#unsent.length = 0;
+    this.#unsent.clear();
     await Promise.all(
       channels.map((channel) =>
         this.#sub.sunsubscribe(channel, this.#listener).catch((err: unknown) => {
@@ -236,8 +238,11 @@ export class ShardedRedisAdapter extends ClusterAdapter {
         "Redis is not connected (see the adapter's health)",
       );
     }
-    await this.#responseChannelReady;
-    return this.#pub.shardNumsub(this.#channel);
+    // A connection lost meanwhile fails the count (fetchSockets and serverSideEmit wait on
+    // it before their request is registered, where a lost connection would fail them).
+    return this.#health.guard(
+      this.#responseChannelReady.then(() => this.#pub.shardNumsub(this.#channel)),
+    );
   }
 
   /** While requests wait: a node that left (unsubscribed) is not waited for. */
@@ -267,24 +272,8 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   protected async publish(message: ClusterMessage): Promise<void> {
     const channel = this.#channelOf(message);
     const payload = encodeShardedMessage(message);
-    try {
-      await this.#pub.spublish(channel, payload);
-    } catch (err) {
-      if ("requester" in message && this.#unsent.length < MAX_UNSENT) {
-        this.#unsent.push({ channel, payload, at: Date.now() });
-      }
-      throw err;
-    }
-  }
-
-  #flushUnsent(): void {
-    const oldest = Date.now() - this.#options.requestsTimeout;
-    for (const { channel, payload, at } of this.#unsent.splice(0)) {
-      if (at < oldest) continue;
-      this.#pub.spublish(channel, payload).catch((err: unknown) => {
-        debug("answer on %s not sent again: %s", channel, err);
-      });
-    }
+    if ("requester" in message) this.#unsent.send(channel, payload);
+    else await this.#pub.spublish(channel, payload);
   }
 
   #channelOf(message: ClusterMessage): string {
