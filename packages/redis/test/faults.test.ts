@@ -263,6 +263,8 @@ describe.each(CASES)("Redis faults (%s adapter, %s)", (adapterName, kind) => {
     await expect.poll(() => adapters[0]!.health, { timeout: WAIT_MS }).toBe("down");
     expect(adapters[0]!.pendingRequests).toBe(0);
     expect(unhandled).toEqual([]);
-    await redis.restart(); // the sharded adapter's close() waits for its SUNSUBSCRIBEs
+    // Closing while Redis is down does not wait for Redis (a sharded adapter's SUNSUBSCRIBEs
+    // would stay queued in the client until it reconnects).
+    for (const io of nodes.splice(0)) await io.close();
   });
 });

@@ -220,13 +220,25 @@ export class ShardedRedisAdapter extends ClusterAdapter {
     for (const room of this.#roomChannels) channels.push(this.#roomChannel(room));
     this.#roomChannels.clear();
     this.#unsent.clear();
-    await Promise.all(
+    const undone = Promise.all(
       channels.map((channel) =>
         this.#sub.sunsubscribe(channel, this.#listener).catch((err: unknown) => {
           debug("unsubscribing %s failed: %s", channel, err);
         }),
       ),
     );
+    // The listeners are gone already; the SUNSUBSCRIBEs are awaited so that other nodes stop
+    // counting this one, but not longer than requestsTimeout: while Redis is down a client
+    // holds them until it reconnects, and io.close() must not wait for Redis (not at all when
+    // the adapter already knows Redis is down).
+    if (this.#health.state !== "ready") return;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#options.requestsTimeout);
+      timer.unref();
+    });
+    await Promise.race([undone, bound]);
+    clearTimeout(timer);
   }
 
   /** The nodes subscribed to this namespace's channel (`PUBSUB SHARDNUMSUB`), this one included. */
