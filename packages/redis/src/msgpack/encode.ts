@@ -265,7 +265,7 @@ function writeObject(v: object | null): void {
     return;
   }
   if (ArrayBuffer.isView(v)) {
-    // Buffer.from's conversion (notepack.io 3's): another typed array element by element
+    // As Buffer.from converts (and so notepack.io 3): another typed array element by element
     // (each value mod 256; the type is only named for the checker), a DataView as nothing.
     writeBytes(v instanceof DataView ? new Uint8Array(0) : Uint8Array.from(v as Uint16Array));
     return;
