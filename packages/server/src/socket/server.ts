@@ -303,7 +303,7 @@ export class Server<
     for (const nsp of this.#nsps.values()) await nsp.adapter.close();
     for (const parent of this.#parentNsps.values()) await parent.adapter.close();
     for (const client of [...this.#clients]) client.close();
-    this.engine.close();
+    await this.engine.close();
     const server = this.httpServer;
     this.httpServer = undefined;
     let error: Error | undefined;

@@ -1,6 +1,14 @@
 /**
- * `@switchboard/server/testing`: unit-test handlers without opening a port.
+ * `@switchboard/server/testing`: unit-test handlers without opening a port, and a
+ * round-robin load balancer to test a cluster without sticky sessions.
  */
+export {
+  type Balancer,
+  type BalancerOptions,
+  type BalancerStats,
+  type BalancerTarget,
+  createBalancer,
+} from "./balancer.js";
 export {
   InProcessConnection,
   type InProcessPeer,
