@@ -1,0 +1,167 @@
+import { io as sbio } from "@switchboard/client";
+import { io as ioc, type Socket as ClientSocket } from "socket.io-client";
+import { describe, expect, it } from "vitest";
+import { once, onCleanup, startCluster, type TestNode, until } from "./cluster.js";
+
+/** Every node answers `ping` with n + 1, and greets each socket with its own tag. */
+function serveEcho(nodes: readonly TestNode[]): void {
+  for (const node of nodes) {
+    node.io.on("connection", (socket) => {
+      socket.on("ping", (n: number, ack: (answer: number) => void) => ack(n + 1));
+      socket.on("ask", (ack: () => void) => {
+        socket.emit("question", 41, (answer: number) => socket.emit("answered", answer));
+        ack();
+      });
+    });
+  }
+}
+
+function official(url: string, opts: Parameters<typeof ioc>[1] = {}): ClientSocket {
+  const socket = ioc(url, { forceNew: true, reconnection: false, ...opts });
+  onCleanup(() => socket.disconnect());
+  return socket;
+}
+
+/** The node that owns the session `sid` (by its tag). */
+function ownerOf(nodes: readonly TestNode[], sid: string): TestNode {
+  const owner = nodes.find((node) => sid.startsWith(node.tag));
+  if (owner === undefined) throw new Error(`no node owns ${sid}`);
+  return owner;
+}
+
+describe("forwarding behind a round-robin balancer", () => {
+  it("official socket.io-client, default transports: connects, upgrades, acks both ways, reconnects", async () => {
+    const { nodes, lb } = await startCluster(3);
+    serveEcho(nodes);
+    const socket = official(lb.url, { reconnection: true, reconnectionDelay: 50 });
+    socket.on("question", (n: number, ack: (answer: number) => void) => ack(n + 1));
+    await once(socket, "connect");
+    const engine = socket.io.engine;
+    await until(() => engine.transport.name === "websocket", 10_000, "the upgrade");
+    const owner = ownerOf(nodes, engine.id);
+    expect(owner.io.engine.clients.get(engine.id)?.transport.name).toBe("websocket");
+    // Every node took requests of this one session: nothing was sticky.
+    for (const node of nodes) expect(lb.stats.byTarget[`127.0.0.1:${node.port}`]).toBeGreaterThan(0);
+    expect(lb.stats.upgrades).toBe(1);
+
+    expect(await socket.timeout(5000).emitWithAck("ping", 1)).toBe(2);
+    const answered = once<[number]>(socket, "answered");
+    await socket.timeout(5000).emitWithAck("ask");
+    expect((await answered)[0]).toBe(42);
+
+    // The server ends the engine connection: the client reconnects through the balancer.
+    const firstSid = engine.id;
+    owner.io.engine.clients.get(firstSid)?.close();
+    await once(socket, "disconnect");
+    await once(socket, "connect");
+    expect(socket.io.engine.id).not.toBe(firstSid);
+    expect(await socket.timeout(5000).emitWithAck("ping", 10)).toBe(11);
+  });
+
+  it("official socket.io-client, polling only: every request alternates nodes, 200 messages each way in order", async () => {
+    const { nodes, lb } = await startCluster(2);
+    const received: number[] = [];
+    let sent = false;
+    for (const node of nodes) {
+      node.io.on("connection", (socket) => {
+        socket.on("m", (i: number) => received.push(i));
+        socket.on("start", () => {
+          for (let i = 0; i < 200; i++) socket.emit("s", i);
+          sent = true;
+        });
+      });
+    }
+    const socket = official(lb.url, { transports: ["polling"] });
+    const got: number[] = [];
+    socket.on("s", (i: number) => got.push(i));
+    await once(socket, "connect");
+    for (let i = 0; i < 200; i++) socket.emit("m", i);
+    socket.emit("start");
+    await until(() => received.length === 200 && got.length === 200, 20_000, "400 messages");
+    expect(sent).toBe(true);
+    expect(received).toEqual([...Array(200).keys()]);
+    expect(got).toEqual([...Array(200).keys()]);
+    const [a, b] = nodes.map((node) => lb.stats.byTarget[`127.0.0.1:${node.port}`] ?? 0);
+    // Strict alternation: the two counts differ by at most one.
+    expect(Math.abs(a! - b!)).toBeLessThanOrEqual(1);
+    expect(a! + b!).toBeGreaterThan(4);
+    expect(socket.io.engine.transport.name).toBe("polling");
+  });
+
+  it("@switchboard/client, default transports: connects, upgrades, acks both ways", async () => {
+    const { nodes, lb } = await startCluster(2);
+    serveEcho(nodes);
+    const socket = sbio(lb.url, { forceNew: true, reconnection: false });
+    onCleanup(() => socket.disconnect());
+    socket.on("question", (n: number, ack: (answer: number) => void) => ack(n + 1));
+    await once(socket, "connect");
+    await until(
+      () => nodes.some((node) => [...node.io.engine.clients.values()].some((c) => c.transport.name === "websocket")),
+      10_000,
+      "the upgrade",
+    );
+    expect(lb.stats.upgrades).toBe(1);
+    expect(await socket.timeout(5000).emitWithAck("ping", 1)).toBe(2);
+    const answered = once<[number]>(socket, "answered");
+    await socket.timeout(5000).emitWithAck("ask");
+    expect((await answered)[0]).toBe(42);
+  });
+
+  it.each([
+    ["socket.io-client", (url: string) => official(url)],
+    [
+      "@switchboard/client",
+      (url: string) => {
+        const socket = sbio(url, { forceNew: true, reconnection: false });
+        onCleanup(() => socket.disconnect());
+        return socket;
+      },
+    ],
+  ] as const)("%s: handshake on one node, every later request (polls, upgrade) forwarded by another", async (_name, connect) => {
+    const { nodes, lb } = await startCluster(2);
+    const [a, b] = nodes as [TestNode, TestNode];
+    serveEcho(nodes);
+    lb.setTargets([`127.0.0.1:${a.port}`]);
+    // The handshake is answered by a; from then on the balancer sends everything to b.
+    a.io.engine.once("connection", () => lb.setTargets([`127.0.0.1:${b.port}`]));
+    const socket = connect(lb.url);
+    socket.on("question", (n: number, ack: (answer: number) => void) => ack(n + 1));
+    await once(socket, "connect");
+    await until(
+      () => [...a.io.engine.clients.values()].some((c) => c.transport.name === "websocket"),
+      10_000,
+      "the upgrade",
+    );
+    expect(lb.stats.byTarget[`127.0.0.1:${a.port}`]).toBe(1);
+    expect(lb.stats.byTarget[`127.0.0.1:${b.port}`]).toBeGreaterThan(1);
+    expect(b.io.engine.clientsCount).toBe(0);
+    expect(await socket.timeout(5000).emitWithAck("ping", 1)).toBe(2);
+    const answered = once<[number]>(socket, "answered");
+    await socket.timeout(5000).emitWithAck("ask");
+    expect((await answered)[0]).toBe(42);
+    expect(b.io.engine.forwardingSizes()?.tunnels).toBe(1);
+  });
+
+  it("@switchboard/client, polling only: messages both ways in order", async () => {
+    const { nodes, lb } = await startCluster(3);
+    const received: number[] = [];
+    for (const node of nodes) {
+      node.io.on("connection", (socket) => {
+        socket.on("m", (i: number) => received.push(i));
+        socket.on("start", () => {
+          for (let i = 0; i < 200; i++) socket.emit("s", i);
+        });
+      });
+    }
+    const socket = sbio(lb.url, { forceNew: true, reconnection: false, transports: ["polling"] });
+    onCleanup(() => socket.disconnect());
+    const got: number[] = [];
+    socket.on("s", (i: number) => got.push(i));
+    await once(socket, "connect");
+    for (let i = 0; i < 200; i++) socket.emit("m", i);
+    socket.emit("start");
+    await until(() => received.length === 200 && got.length === 200, 20_000, "400 messages");
+    expect(received).toEqual([...Array(200).keys()]);
+    expect(got).toEqual([...Array(200).keys()]);
+  });
+});
