@@ -1,7 +1,7 @@
 import { io as sbio } from "@switchboard/client";
-import { io as ioc, type Socket as ClientSocket } from "socket.io-client";
+import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { describe, expect, it } from "vitest";
-import { once, onCleanup, startCluster, type TestNode, until } from "./cluster.js";
+import { onCleanup, once, startCluster, type TestNode, until } from "./cluster.js";
 
 /** Every node answers `ping` with n + 1, and greets each socket with its own tag. */
 function serveEcho(nodes: readonly TestNode[]): void {
@@ -41,7 +41,8 @@ describe("forwarding behind a round-robin balancer", () => {
     const owner = ownerOf(nodes, engine.id);
     expect(owner.io.engine.clients.get(engine.id)?.transport.name).toBe("websocket");
     // Every node took requests of this one session: nothing was sticky.
-    for (const node of nodes) expect(lb.stats.byTarget[`127.0.0.1:${node.port}`]).toBeGreaterThan(0);
+    for (const node of nodes)
+      expect(lb.stats.byTarget[`127.0.0.1:${node.port}`]).toBeGreaterThan(0);
     expect(lb.stats.upgrades).toBe(1);
 
     expect(await socket.timeout(5000).emitWithAck("ping", 1)).toBe(2);
@@ -96,7 +97,10 @@ describe("forwarding behind a round-robin balancer", () => {
     socket.on("question", (n: number, ack: (answer: number) => void) => ack(n + 1));
     await once(socket, "connect");
     await until(
-      () => nodes.some((node) => [...node.io.engine.clients.values()].some((c) => c.transport.name === "websocket")),
+      () =>
+        nodes.some((node) =>
+          [...node.io.engine.clients.values()].some((c) => c.transport.name === "websocket"),
+        ),
       10_000,
       "the upgrade",
     );
@@ -117,30 +121,33 @@ describe("forwarding behind a round-robin balancer", () => {
         return socket;
       },
     ],
-  ] as const)("%s: handshake on one node, every later request (polls, upgrade) forwarded by another", async (_name, connect) => {
-    const { nodes, lb } = await startCluster(2);
-    const [a, b] = nodes as [TestNode, TestNode];
-    serveEcho(nodes);
-    lb.setTargets([`127.0.0.1:${a.port}`]);
-    // The handshake is answered by a; from then on the balancer sends everything to b.
-    a.io.engine.once("connection", () => lb.setTargets([`127.0.0.1:${b.port}`]));
-    const socket = connect(lb.url);
-    socket.on("question", (n: number, ack: (answer: number) => void) => ack(n + 1));
-    await once(socket, "connect");
-    await until(
-      () => [...a.io.engine.clients.values()].some((c) => c.transport.name === "websocket"),
-      10_000,
-      "the upgrade",
-    );
-    expect(lb.stats.byTarget[`127.0.0.1:${a.port}`]).toBe(1);
-    expect(lb.stats.byTarget[`127.0.0.1:${b.port}`]).toBeGreaterThan(1);
-    expect(b.io.engine.clientsCount).toBe(0);
-    expect(await socket.timeout(5000).emitWithAck("ping", 1)).toBe(2);
-    const answered = once<[number]>(socket, "answered");
-    await socket.timeout(5000).emitWithAck("ask");
-    expect((await answered)[0]).toBe(42);
-    expect(b.io.engine.forwardingSizes()?.tunnels).toBe(1);
-  });
+  ] as const)(
+    "%s: handshake on one node, every later request (polls, upgrade) forwarded by another",
+    async (_name, connect) => {
+      const { nodes, lb } = await startCluster(2);
+      const [a, b] = nodes as [TestNode, TestNode];
+      serveEcho(nodes);
+      lb.setTargets([`127.0.0.1:${a.port}`]);
+      // The handshake is answered by a; from then on the balancer sends everything to b.
+      a.io.engine.once("connection", () => lb.setTargets([`127.0.0.1:${b.port}`]));
+      const socket = connect(lb.url);
+      socket.on("question", (n: number, ack: (answer: number) => void) => ack(n + 1));
+      await once(socket, "connect");
+      await until(
+        () => [...a.io.engine.clients.values()].some((c) => c.transport.name === "websocket"),
+        10_000,
+        "the upgrade",
+      );
+      expect(lb.stats.byTarget[`127.0.0.1:${a.port}`]).toBe(1);
+      expect(lb.stats.byTarget[`127.0.0.1:${b.port}`]).toBeGreaterThan(1);
+      expect(b.io.engine.clientsCount).toBe(0);
+      expect(await socket.timeout(5000).emitWithAck("ping", 1)).toBe(2);
+      const answered = once<[number]>(socket, "answered");
+      await socket.timeout(5000).emitWithAck("ask");
+      expect((await answered)[0]).toBe(42);
+      expect(b.io.engine.forwardingSizes()?.tunnels).toBe(1);
+    },
+  );
 
   it("@switchboard/client, polling only: messages both ways in order", async () => {
     const { nodes, lb } = await startCluster(3);

@@ -2,9 +2,9 @@ import {
   Agent,
   type ClientRequest,
   createServer,
+  type Server as HttpServer,
   type IncomingHttpHeaders,
   type IncomingMessage,
-  type Server as HttpServer,
   request,
   type ServerResponse,
 } from "node:http";
@@ -135,7 +135,8 @@ export class SessionForwarder {
     });
     server.keepAliveTimeout = INTERNAL_KEEP_ALIVE_MS;
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (req.url?.startsWith(this.#host.path) === true) this.#host.handleUpgrade(req, socket, head);
+      if (req.url?.startsWith(this.#host.path) === true)
+        this.#host.handleUpgrade(req, socket, head);
       else socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
     });
     server.once("error", (error: Error) => {
