@@ -102,18 +102,24 @@ export async function createBalancer(
   let next = 0;
   const stats: BalancerStats = { requests: 0, upgrades: 0, refused: 0, byTarget: {} };
   const open = new Set<Duplex>();
-  const pick = (): Target | undefined => {
-    const target = list[next % Math.max(list.length, 1)];
-    next = (next + 1) % Math.max(list.length, 1);
-    return target;
+  /**
+   * The targets for one request, in the order to try them: the next one in turn, then the
+   * others after it (a refused target is skipped, each tried at most once).
+   */
+  const order = (): Target[] => {
+    const n = list.length;
+    if (n === 0) return [];
+    const first = next % n;
+    next = (first + 1) % n;
+    return [...list.slice(first), ...list.slice(0, first)];
   };
   const count = (target: Target) => {
     stats.byTarget[target.key] = (stats.byTarget[target.key] ?? 0) + 1;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, tries: number): void => {
-    const target = pick();
-    if (target === undefined || tries === 0) {
+  const forward = (req: IncomingMessage, res: ServerResponse, tries: Target[]): void => {
+    const target = tries.shift();
+    if (target === undefined) {
       res.writeHead(502, { "Content-Length": 0, Connection: "close" }).end();
       return;
     }
@@ -149,7 +155,7 @@ export async function createBalancer(
     out.on("error", () => {
       if (!connected) {
         stats.refused++;
-        forward(req, res, tries - 1);
+        forward(req, res, tries);
       } else if (!res.headersSent) res.writeHead(502, { "Content-Length": 0 }).end();
       else res.destroy();
     });
@@ -158,9 +164,9 @@ export async function createBalancer(
     });
   };
 
-  const tunnel = (req: IncomingMessage, socket: Duplex, head: Buffer, tries: number): void => {
-    const target = pick();
-    if (target === undefined || tries === 0) {
+  const tunnel = (req: IncomingMessage, socket: Duplex, head: Buffer, tries: Target[]): void => {
+    const target = tries.shift();
+    if (target === undefined) {
       socket.end("HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
@@ -183,7 +189,7 @@ export async function createBalancer(
     upstream.on("error", () => {
       if (!connected) {
         stats.refused++;
-        tunnel(req, socket, head, tries - 1);
+        tunnel(req, socket, head, tries);
       } else socket.destroy();
     });
     upstream.on("close", () => {
@@ -193,14 +199,14 @@ export async function createBalancer(
     socket.on("close", () => upstream.destroy());
   };
 
-  const server = createServer((req, res) => forward(req, res, list.length));
+  const server = createServer((req, res) => forward(req, res, order()));
   server.on("connection", (socket: Socket) => {
     open.add(socket);
     socket.on("close", () => open.delete(socket));
   });
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
-    tunnel(req, socket, head, list.length);
+    tunnel(req, socket, head, order());
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -16,6 +16,13 @@ function serveEcho(nodes: readonly TestNode[]): void {
   }
 }
 
+/** What the tests use of either client. */
+interface EchoClient {
+  on(event: "question", fn: (n: number, ack: (answer: number) => void) => void): unknown;
+  once(event: string, fn: (...args: never[]) => void): unknown;
+  timeout(ms: number): { emitWithAck(event: string, ...args: unknown[]): Promise<unknown> };
+}
+
 function official(url: string, opts: Parameters<typeof ioc>[1] = {}): ClientSocket {
   const socket = ioc(url, { forceNew: true, reconnection: false, ...opts });
   onCleanup(() => socket.disconnect());
@@ -112,10 +119,10 @@ describe("forwarding behind a round-robin balancer", () => {
   });
 
   it.each([
-    ["socket.io-client", (url: string) => official(url)],
+    ["socket.io-client", (url: string): EchoClient => official(url)],
     [
       "@switchboard/client",
-      (url: string) => {
+      (url: string): EchoClient => {
         const socket = sbio(url, { forceNew: true, reconnection: false });
         onCleanup(() => socket.disconnect());
         return socket;
