@@ -291,3 +291,28 @@ describe("forwarding: options and lifecycle", () => {
     expect(await directory.lookup(tag)).toBeUndefined();
   });
 });
+
+describe("forwarding: a failing directory", () => {
+  it("a lookup that fails: 400 (code 1) and a forwarding_error; close does not wait for a directory that never answers", async () => {
+    const inner = createMemoryDirectory();
+    let broken = false;
+    const directory: NodeDirectory = {
+      register: (node, address, ttl) => inner.register(node, address, ttl),
+      lookup: (node) => (broken ? Promise.reject(new Error("directory down")) : inner.lookup(node)),
+      unregister: (node) => (broken ? new Promise<void>(() => {}) : inner.unregister(node)),
+    };
+    const node = await startNode(directory, { forwarding: { directory, timeout: 300 } });
+    const errors: Error[] = [];
+    node.io.engine.on("forwarding_error", (error: Error) => errors.push(error));
+    broken = true;
+    expect(await pollRequest(node, "Zz_-09abcdefghijklmn")).toEqual(UNKNOWN);
+    expect(errors.map((e) => e.message)).toEqual(["directory down"]);
+    await node.io.close(); // resolves although unregister never settles
+    expect(node.io.engine.forwardingSizes()).toEqual({
+      cached: 0,
+      lookups: 0,
+      requests: 0,
+      tunnels: 0,
+    });
+  });
+});

@@ -406,10 +406,18 @@ export class SessionForwarder {
       server.close(() => resolve());
       server.closeAllConnections();
     });
+    // A directory that does not answer (Redis down) delays close by `timeout` at most; the
+    // entry then expires with its lease.
+    let timer: NodeJS.Timeout | undefined;
     const left = wasListening
-      ? this.#options.directory.unregister(this.tag).catch((error: unknown) => {
-          this.#host.reportError(asError(error, "directory unregister failed"));
-        })
+      ? Promise.race([
+          this.#options.directory.unregister(this.tag).catch((error: unknown) => {
+            this.#host.reportError(asError(error, "directory unregister failed"));
+          }),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, this.#options.timeout);
+          }),
+        ]).finally(() => clearTimeout(timer))
       : Promise.resolve();
     this.#closing = Promise.all([closed, left]).then(() => undefined);
     return this.#closing;
