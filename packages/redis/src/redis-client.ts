@@ -242,6 +242,10 @@ class Wrapped implements RedisClient {
     const c = this.#c;
     const copy = (c.duplicate as Fn).call(c) as Loose;
     if (this.#io) {
+      // A lazyConnect client's duplicate waits for connect() too.
+      if (copy.status === "wait") {
+        void ((copy.connect as Fn).call(copy) as Promise<void>).catch(() => {});
+      }
       if (copy.status !== "ready") {
         await new Promise<void>((resolve, reject) => {
           const onReady = () => {

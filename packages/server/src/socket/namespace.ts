@@ -399,8 +399,7 @@ export class Namespace<
    * middleware, no session to restore): the common case costs no promise.
    */
   [kAdd](client: Client, auth: Record<string, unknown>): AddResult | Promise<AddResult> {
-    const recovery = this.connectionStateRecovery;
-    if (recovery !== undefined && typeof auth.pid === "string" && typeof auth.offset === "string") {
+    if (this.connectionStateRecovery !== undefined && typeof auth.pid === "string") {
       return this.#addAsync(client, auth);
     }
     const socket = new Socket(this, client, auth);
@@ -411,9 +410,12 @@ export class Namespace<
   async #addAsync(client: Client, auth: Record<string, unknown>): Promise<AddResult> {
     const recovery = this.connectionStateRecovery;
     let socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined;
-    if (recovery !== undefined && typeof auth.pid === "string" && typeof auth.offset === "string") {
+    if (recovery !== undefined && typeof auth.pid === "string") {
+      // No offset: the client got no packet yet (an adapter may still restore from the
+      // session's own start; the in-memory one cannot tell a gap, so it does not).
+      const offset = typeof auth.offset === "string" ? auth.offset : undefined;
       try {
-        const session = await this.adapter.restoreSession(auth.pid, auth.offset);
+        const session = await this.adapter.restoreSession(auth.pid, offset);
         if (session !== null) {
           debug("session %s restored in %s", session.sid, this.name);
           socket = new Socket(this, client, auth, session);
