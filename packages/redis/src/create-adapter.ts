@@ -22,8 +22,8 @@ export interface CreateAdapterOptions extends RedisAdapterOptions {
   /**
    * Cluster-wide connection state recovery, on when the server has
    * `connectionStateRecovery`: sessions written through to Redis, a durable log on a Redis
-   * stream, restores on any node. `false` keeps the per-node behaviour of socket.io's adapter
-   * (nothing is recovered across nodes). See the README's "Recovery on any node".
+   * stream, restores on any node. `false` turns it off (then, as with socket.io's Redis
+   * adapter, nothing is recovered). See the README's "Recovery on any node".
    */
   recovery: false | Partial<ClusterRecoveryOptions>;
 }
