@@ -248,8 +248,13 @@ export class Namespace<
 
   /** The schema table and rate limit, made on first use (the server's `rateLimit` option). */
   get [kGuards](): NamespaceGuards {
-    this.#guards ??= { schemas: undefined, rateLimit: this.server[kOptions].rateLimit };
+    this.#guards ??= this.createGuards();
     return this.#guards;
+  }
+
+  /** Hook for subclasses: this namespace's guards (a child namespace inherits its parent's). */
+  protected createGuards(): NamespaceGuards {
+    return { schemas: undefined, rateLimit: this.server[kOptions].rateLimit };
   }
 
   /** Target a room. */
