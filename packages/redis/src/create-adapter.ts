@@ -2,7 +2,11 @@ import type { AdapterConstructor, AdapterNamespace } from "@switchboard/server";
 import { RedisAdapter } from "./classic/redis-adapter.js";
 import { type RedisAdapterOptions, resolveOptions } from "./options.js";
 import { PythonIngest } from "./python/ingest.js";
-import { type AnyRedisClient, wrapRedisClient } from "./redis-client.js";
+import { RecoveryHub, type RecoveryOptions } from "./recovery/hub.js";
+import { RedisStreamLog } from "./recovery/log.js";
+import { withRecovery } from "./recovery/recovery-adapter.js";
+import { RedisSessionStore } from "./recovery/sessions.js";
+import { type AnyRedisClient, type RedisClient, wrapRedisClient } from "./redis-client.js";
 
 /** Options of {@link createAdapter}: the adapter's, plus the Python channel. */
 export interface CreateAdapterOptions extends RedisAdapterOptions {
@@ -15,6 +19,21 @@ export interface CreateAdapterOptions extends RedisAdapterOptions {
   pythonChannel: string | undefined;
   /** Python channel messages larger than this are dropped unread. Default 1 MiB (bytes). */
   pythonMaxBytes: number;
+  /**
+   * Cluster-wide connection state recovery, on when the server has
+   * `connectionStateRecovery`: sessions written through to Redis, a durable log on a Redis
+   * stream, restores on any node. `false` turns it off (then, as with socket.io's Redis
+   * adapter, nothing is recovered). See the README's "Recovery on any node".
+   */
+  recovery: false | Partial<ClusterRecoveryOptions>;
+}
+
+/** Options of cluster-wide recovery. */
+export interface ClusterRecoveryOptions extends RecoveryOptions {
+  /** Key of the log's stream. Default `"switchboard:{recovery}:log"`. */
+  logKey: string;
+  /** Prefix of the session keys. Default `"switchboard:session:"`. */
+  sessionPrefix: string;
 }
 /**
  * The adapter for `io.adapter(...)` / `new Server({ adapter })`: every namespace of this
@@ -43,7 +62,7 @@ export function createAdapter(
   subClient: AnyRedisClient,
   options: Partial<CreateAdapterOptions> = {},
 ): AdapterConstructor {
-  const { pythonChannel, pythonMaxBytes = 1024 * 1024, ...adapterOptions } = options;
+  const { pythonChannel, pythonMaxBytes = 1024 * 1024, recovery, ...adapterOptions } = options;
   const opts = resolveOptions(adapterOptions);
   if (pythonChannel !== undefined && (typeof pythonChannel !== "string" || pythonChannel === "")) {
     throw new TypeError("pythonChannel must be a non-empty string");
@@ -61,7 +80,7 @@ export function createAdapter(
     pythonChannel === undefined
       ? undefined
       : new PythonIngest(sub, pythonChannel, { maxBytes: pythonMaxBytes });
-  return class extends RedisAdapter {
+  const Classic = class extends RedisAdapter {
     constructor(nsp: AdapterNamespace) {
       super(nsp, pub, sub, opts);
     }
@@ -76,4 +95,45 @@ export function createAdapter(
       super.close();
     }
   };
+  if (recovery === false) return Classic;
+  const recoveryOptions = recovery ?? {};
+  let hub: RecoveryHub | undefined;
+  let WithRecovery: typeof Classic | undefined;
+  // The hub needs the recovery window, which the first namespace's options tell.
+  return class extends Classic {
+    constructor(nsp: AdapterNamespace) {
+      super(nsp);
+      const window = nsp.connectionStateRecovery?.maxDisconnectionDuration;
+      if (window === undefined) return;
+      hub ??= createHub(pub, sub, window, recoveryOptions);
+      WithRecovery ??= withRecovery(Classic, hub);
+      // A class constructor may return another object: the recovery-enabled adapter.
+      // biome-ignore lint/correctness/noConstructorReturn: chosen per namespace options.
+      return new WithRecovery(nsp);
+    }
+  };
+}
+
+function createHub(
+  pub: RedisClient,
+  sub: RedisClient,
+  window: number,
+  options: Partial<ClusterRecoveryOptions>,
+): RecoveryHub {
+  const { logKey, sessionPrefix, ...rest } = options;
+  // A crashed node's sessions stay claimable for their lease (the window plus up to two
+  // renewal periods): the log keeps entries at least that long.
+  const retention = window + 2 * Math.min(20_000, window / 3) + 6000;
+  return new RecoveryHub(pub, sub, {
+    log: new RedisStreamLog(pub, { retention, ...(logKey === undefined ? {} : { key: logKey }) }),
+    sessions: new RedisSessionStore(pub, sessionPrefix),
+    controlChannel: "switchboard:recovery#ctl",
+    maxConcurrentRestores: 32,
+    maxQueuedRestores: 10_000,
+    maxQueuedAppends: 10_000,
+    maxHeldPackets: 10_000,
+    claimTimeout: 10_000,
+    dedupeTtl: 60_000,
+    ...rest,
+  });
 }

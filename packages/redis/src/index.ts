@@ -4,7 +4,11 @@
  */
 
 export { RedisAdapter, type RedisAdapterHealth } from "./classic/redis-adapter.js";
-export { type CreateAdapterOptions, createAdapter } from "./create-adapter.js";
+export {
+  type ClusterRecoveryOptions,
+  type CreateAdapterOptions,
+  createAdapter,
+} from "./create-adapter.js";
 export { Emitter, type EmitterOptions } from "./emitter/emitter.js";
 export {
   EmitterBroadcast,
@@ -14,7 +18,22 @@ export {
 export { RedisAdapterError, RedisAdapterErrorCode } from "./errors.js";
 export { type DecodeOptions, msgpackParser, type Parser } from "./msgpack/index.js";
 export type { RedisAdapterOptions } from "./options.js";
-export type { AnyRedisClient, RedisState } from "./redis-client.js";
+export { RecoveryHub, type RecoveryOptions } from "./recovery/hub.js";
+export {
+  compareOffsets,
+  type LogEntry,
+  type LogRecord,
+  type RecoveryLog,
+  RedisStreamLog,
+  type RedisStreamLogOptions,
+} from "./recovery/log.js";
+export {
+  type ClaimedSession,
+  RedisSessionStore,
+  type SessionRecord,
+  type SessionStore,
+} from "./recovery/sessions.js";
+export type { AnyRedisClient, CommandOptions, RedisClient, RedisState } from "./redis-client.js";
 export {
   createShardedAdapter,
   ShardedRedisAdapter,

@@ -46,6 +46,25 @@ export interface RedisClient {
   shardNumsub(channel: string): Promise<number>;
   /** Listen to state changes; returns the function that stops listening. */
   onState(listener: (state: RedisState, err?: Error) => void): () => void;
+  /**
+   * Any command, e.g. `["XADD", key, "*", "d", payload]`. Bulk string replies come back as
+   * Buffers when `buffers` is set, as strings otherwise; arrays as arrays, integers as
+   * numbers, a nil as `null`. `key` routes the command on a cluster (its first key).
+   */
+  command(args: ReadonlyArray<string | Buffer>, opts?: CommandOptions): Promise<unknown>;
+  /**
+   * A new connection of the same library and topology, for commands that block it (XREAD
+   * BLOCK). Connected when the promise resolves; `quit()` closes it.
+   */
+  duplicate(): Promise<RedisClient & { quit(): Promise<void> }>;
+}
+
+/** Options of {@link RedisClient.command}. */
+export interface CommandOptions {
+  /** Bulk strings as Buffers (binary payloads) instead of strings. */
+  buffers?: boolean;
+  /** The command's first key: routes it to the right node of a cluster. */
+  key?: string;
 }
 
 type Kind = "classic" | "pattern" | "sharded";
@@ -174,6 +193,89 @@ class Wrapped implements RedisClient {
         { cause: err },
       );
     }
+  }
+
+  async command(args: ReadonlyArray<string | Buffer>, opts: CommandOptions = {}): Promise<unknown> {
+    this.#ensureReady();
+    const c = this.#c;
+    const [name, ...rest] = args;
+    if (name === undefined) throw new TypeError("command() needs a command name");
+    try {
+      let reply: unknown;
+      switch (this.kind) {
+        case "ioredis":
+        case "ioredis-cluster":
+          reply = await (c[opts.buffers === true ? "callBuffer" : "call"] as Fn).call(
+            c,
+            name.toString(),
+            ...rest,
+          );
+          break;
+        case "node-redis":
+          reply = await (c.sendCommand as Fn).call(
+            c,
+            args,
+            opts.buffers === true ? BUFFER_REPLIES : undefined,
+          );
+          break;
+        case "node-redis-cluster":
+          reply = await (c.sendCommand as Fn).call(
+            c,
+            opts.key,
+            false,
+            args,
+            opts.buffers === true ? BUFFER_REPLIES : undefined,
+          );
+          break;
+      }
+      return opts.buffers === true ? reply : stringReplies(reply);
+    } catch (err) {
+      throw new RedisAdapterError(
+        RedisAdapterErrorCode.COMMAND_FAILED,
+        `${name.toString()} failed on ${this.kind}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+  }
+
+  async duplicate(): Promise<RedisClient & { quit(): Promise<void> }> {
+    const c = this.#c;
+    const copy = (c.duplicate as Fn).call(c) as Loose;
+    if (this.#io) {
+      // A lazyConnect client's duplicate waits for connect() too.
+      if (copy.status === "wait") {
+        void ((copy.connect as Fn).call(copy) as Promise<void>).catch(() => {});
+      }
+      if (copy.status !== "ready") {
+        await new Promise<void>((resolve, reject) => {
+          const onReady = () => {
+            copy.off("error", onError);
+            resolve();
+          };
+          const onError = (err: Error) => {
+            copy.off("ready", onReady);
+            reject(err);
+          };
+          copy.once("ready", onReady);
+          copy.once("error", onError);
+        });
+      }
+    } else {
+      copy.on("error", () => {});
+      await (copy.connect as Fn).call(copy);
+    }
+    const wrapped = new Wrapped(copy);
+    clients.set(copy, wrapped);
+    return Object.assign(wrapped, {
+      quit: async () => {
+        try {
+          if (this.#io) (copy.disconnect as Fn).call(copy);
+          else await (copy.destroy as Fn | undefined)?.call(copy);
+        } catch (err) {
+          debug("closing a duplicate failed: %s", err);
+        }
+      },
+    });
   }
 
   async publish(channel: string, message: Buffer | string): Promise<void> {
@@ -340,6 +442,16 @@ class Wrapped implements RedisClient {
       }
     }
   }
+}
+
+/** node-redis: bulk strings (RESP type `$`, 36) as Buffers. */
+const BUFFER_REPLIES = { typeMapping: { 36: Buffer } };
+
+/** Bulk strings as strings, recursively (node-redis may hand Buffers back for some replies). */
+function stringReplies(reply: unknown): unknown {
+  if (Buffer.isBuffer(reply)) return reply.toString();
+  if (Array.isArray(reply)) return reply.map(stringReplies);
+  return reply;
 }
 
 /**

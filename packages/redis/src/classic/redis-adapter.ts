@@ -429,6 +429,19 @@ export class RedisAdapter extends InMemoryAdapter {
     return payload[0] === 0x7b ? parseJson(payload) : this.#opts.parser.decode(payload);
   }
 
+  /**
+   * Deliver a broadcast another publisher sent (a node, an emitter, Python) to this node's
+   * sockets. With cluster recovery, the packet is first given its place in the log.
+   */
+  receiveExternal(
+    packet: SocketPacket,
+    opts: BroadcastOptions,
+    _channel: string,
+    _raw: Buffer,
+  ): void {
+    super.broadcast(packet, opts);
+  }
+
   readonly #onBroadcast: MessageListener = (channel, payload) => {
     if (this.#tooLarge(channel, payload)) return;
     const prefix = this.#ownPrefix;
@@ -439,7 +452,7 @@ export class RedisAdapter extends InMemoryAdapter {
     try {
       const { uid, packet, opts } = readBroadcast(this.#decode(payload), this.nsp.name);
       if (uid === this.uid) return;
-      super.broadcast(packet, opts);
+      this.receiveExternal(packet, opts, channel, payload);
     } catch (err) {
       debug("dropped a broadcast on %s: %s", channel, err);
     }

@@ -1,5 +1,6 @@
 import type { Adapter } from "@switchboard/server";
 import debugModule from "debug";
+import type { ExternalBroadcasts } from "../recovery/recovery-adapter.js";
 import type { MessageListener, RedisClient } from "../redis-client.js";
 import { applyPythonCommand, parsePythonMessage } from "./messages.js";
 
@@ -69,6 +70,18 @@ export class PythonIngest {
       const adapter = this.#adapters.get(command.namespace);
       if (adapter === undefined) {
         debug("ignored %s for namespace %s (not on this node)", command.method, command.namespace);
+        return;
+      }
+      const external = (adapter as Partial<ExternalBroadcasts>).receiveExternal;
+      if (command.method === "emit" && typeof external === "function") {
+        // Every node gets this message: with cluster recovery it enters the log once.
+        external.call(
+          adapter,
+          { type: 2, nsp: adapter.nsp.name, data: [command.event, ...command.args] },
+          { rooms: new Set(command.rooms), except: new Set(command.except ?? []) },
+          channel,
+          payload,
+        );
         return;
       }
       applyPythonCommand(adapter, command);

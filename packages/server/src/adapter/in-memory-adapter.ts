@@ -268,7 +268,7 @@ export class InMemoryAdapter extends EventEmitter implements Adapter {
 
   persistSession(_session: Session): void {}
 
-  restoreSession(_pid: string, _offset: string): Promise<RestoredSession | null> {
+  restoreSession(_pid: string, _offset: string | undefined): Promise<RestoredSession | null> {
     return Promise.resolve(null);
   }
 

@@ -23,4 +23,5 @@ export type {
   Session,
   SocketDetails,
   SocketId,
+  TrackedSession,
 } from "./types.js";

@@ -100,7 +100,10 @@ export class SessionAwareAdapter extends InMemoryAdapter {
     this.#sessions.set(session.pid, { ...session, disconnectedAt: now });
   }
 
-  override restoreSession(pid: string, offset: string): Promise<RestoredSession | null> {
+  override restoreSession(
+    pid: string,
+    offset: string | undefined,
+  ): Promise<RestoredSession | null> {
     const now = Date.now();
     this.#prune(now);
     const session = this.#sessions.get(pid);

@@ -135,7 +135,27 @@ export interface Adapter extends EventEmitter {
    */
   serverSideEmit(packet: unknown[]): void;
   persistSession(session: Session): void | Promise<void>;
-  restoreSession(pid: string, offset: string): Promise<RestoredSession | null>;
+  /**
+   * The session `pid` and what it missed after `offset` (the last packet its client got;
+   * `undefined` when it got none), or `null` when it cannot be restored without a gap.
+   */
+  restoreSession(pid: string, offset: string | undefined): Promise<RestoredSession | null>;
+  /**
+   * Optional, for adapters that keep sessions outside the process (cluster recovery): a
+   * recoverable socket is now connected (its CONNECT answer and the missed packets are
+   * written). The adapter writes its rooms and data through from now on, and delivers at
+   * once, in order, what it held back for it while the session was being restored.
+   */
+  trackSession?(socket: TrackedSession): void;
+  /** Optional: `socket.data` of a tracked socket was replaced (`socket.data = …`). */
+  sessionChanged?(id: SocketId): void;
+}
+
+/** A recoverable socket, as {@link Adapter.trackSession} sees it. */
+export interface TrackedSession {
+  readonly id: SocketId;
+  /** The private session id its client sends back to recover. */
+  readonly pid: string;
 }
 
 /** Builds the adapter of a namespace (the `adapter` server option). */

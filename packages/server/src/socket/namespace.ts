@@ -248,8 +248,13 @@ export class Namespace<
 
   /** The schema table and rate limit, made on first use (the server's `rateLimit` option). */
   get [kGuards](): NamespaceGuards {
-    this.#guards ??= { schemas: undefined, rateLimit: this.server[kOptions].rateLimit };
+    this.#guards ??= this.createGuards();
     return this.#guards;
+  }
+
+  /** Hook for subclasses: this namespace's guards (a child namespace inherits its parent's). */
+  protected createGuards(): NamespaceGuards {
+    return { schemas: undefined, rateLimit: this.server[kOptions].rateLimit };
   }
 
   /** Target a room. */
@@ -399,8 +404,7 @@ export class Namespace<
    * middleware, no session to restore): the common case costs no promise.
    */
   [kAdd](client: Client, auth: Record<string, unknown>): AddResult | Promise<AddResult> {
-    const recovery = this.connectionStateRecovery;
-    if (recovery !== undefined && typeof auth.pid === "string" && typeof auth.offset === "string") {
+    if (this.connectionStateRecovery !== undefined && typeof auth.pid === "string") {
       return this.#addAsync(client, auth);
     }
     const socket = new Socket(this, client, auth);
@@ -411,9 +415,12 @@ export class Namespace<
   async #addAsync(client: Client, auth: Record<string, unknown>): Promise<AddResult> {
     const recovery = this.connectionStateRecovery;
     let socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined;
-    if (recovery !== undefined && typeof auth.pid === "string" && typeof auth.offset === "string") {
+    if (recovery !== undefined && typeof auth.pid === "string") {
+      // No offset: the client got no packet yet (an adapter may still restore from the
+      // session's own start; the in-memory one cannot tell a gap, so it does not).
+      const offset = typeof auth.offset === "string" ? auth.offset : undefined;
       try {
-        const session = await this.adapter.restoreSession(auth.pid, auth.offset);
+        const session = await this.adapter.restoreSession(auth.pid, offset);
         if (session !== null) {
           debug("session %s restored in %s", session.sid, this.name);
           socket = new Socket(this, client, auth, session);

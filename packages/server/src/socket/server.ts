@@ -26,6 +26,7 @@ import {
 import { MainNamespaceFacade } from "./main-namespace.js";
 import { Namespace } from "./namespace.js";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent-namespace.js";
+import type { RateLimitOptions } from "./rate-limit.js";
 import { createClientFileHandler } from "./serve-client.js";
 import {
   normalizePath,
@@ -35,6 +36,7 @@ import {
   type ServerOptions,
 } from "./server-options.js";
 import type { Socket } from "./socket.js";
+import type { EventSchemas, SchemaEvents } from "./validation.js";
 
 export type { PacketEncoder, ResolvedServerOptions, ServerOptions } from "./server-options.js";
 
@@ -210,6 +212,44 @@ export class Server<
     }
     this.#opts.adapter = ctor;
     for (const nsp of this.#nsps.values()) nsp[kInitAdapter]();
+    return this;
+  }
+
+  /**
+   * Validate incoming events of the main namespace with Standard Schemas: the same as
+   * `io.of("/").validate(schemas)` (see {@link Namespace.validate}); returns this server,
+   * typed with the schemas' events.
+   *
+   * @example
+   * ```ts
+   * import { z } from "zod";
+   * const server = io.validate({ message: z.object({ text: z.string().max(500) }) });
+   * server.on("connection", (socket) => socket.on("message", ({ text }) => {})); // text: string
+   * ```
+   */
+  validate<M extends EventSchemas>(
+    schemas: M,
+  ): Server<
+    Omit<ListenEvents, keyof M> & SchemaEvents<M>,
+    EmitEvents,
+    ServerSideEvents,
+    SocketData
+  > {
+    this.sockets.validate(schemas);
+    return this as never;
+  }
+
+  /**
+   * Rate-limit the main namespace's sockets: the same as `io.of("/").rateLimit(options)`
+   * (other namespaces keep the server's `rateLimit` option unless they set their own).
+   *
+   * @example
+   * ```ts
+   * io.rateLimit({ points: 20, duration: 1000 });
+   * ```
+   */
+  rateLimit(options: RateLimitOptions | false): this {
+    this.sockets.rateLimit(options);
     return this;
   }
 

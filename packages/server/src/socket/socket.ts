@@ -152,6 +152,7 @@ export class Socket<
 
   set data(value: SocketData) {
     this.#data = value;
+    if (this.connected && this.pid !== undefined) this.nsp.adapter.sessionChanged?.(this.id);
   }
 
   /** The server this socket belongs to. */
@@ -420,6 +421,8 @@ export class Socket<
       this.ensureExtras().missedPackets = undefined;
       for (const data of missed) this.#write({ type: 2, nsp: this.nsp.name, data }, undefined);
     }
+    const pid = this.pid;
+    if (pid !== undefined) this.nsp.adapter.trackSession?.({ id: this.id, pid });
   }
 
   [kOnPacket](packet: SocketPacket): void {

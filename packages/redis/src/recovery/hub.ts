@@ -1,0 +1,365 @@
+import { createHash, randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import debugModule from "debug";
+import type { MessageListener, RedisClient } from "../redis-client.js";
+import { compareOffsets, type LogEntry, type LogRecord, type RecoveryLog } from "./log.js";
+import type { SessionStore } from "./sessions.js";
+
+const debug = debugModule("switchboard:redis:recovery");
+
+/** What the hub needs of a namespace's recovery adapter. */
+export interface RecoveryParticipant {
+  readonly nsp: { readonly name: string };
+  /** Entries of this namespace, in log order. */
+  onLogEntries(entries: LogEntry[]): void;
+  /** Another node took session `pid` over with generation `gen`. */
+  onSessionMoved(pid: string, gen: number): void;
+  /** Renew leases, write changed data. */
+  renew(): void;
+}
+
+/** Options of cluster-wide recovery (`createAdapter(pub, sub, { recovery })`). */
+export interface RecoveryOptions {
+  /** The durable log. Default: a {@link RedisStreamLog} on the publishing client. */
+  log: RecoveryLog;
+  /** Where sessions live. Default: a {@link RedisSessionStore} on the publishing client. */
+  sessions: SessionStore;
+  /** Channel on which nodes tell each other a session moved. Default `"switchboard:recovery#ctl"`. */
+  controlChannel: string;
+  /** Restores running at once on this node; the others wait their turn. Default 32. */
+  maxConcurrentRestores: number;
+  /** Restores waiting for a turn; past this a client gets a fresh session. Default 10000. */
+  maxQueuedRestores: number;
+  /** Packets kept while Redis is unreachable, in order; past this the oldest are dropped. Default 10000. */
+  maxQueuedAppends: number;
+  /** Live packets held per restoring socket while its history is read. Default 10000. */
+  maxHeldPackets: number;
+  /** How long a node has to finish a restore before another may claim the session (ms). Default 10000. */
+  claimTimeout: number;
+  /** How long two identical emitter messages count as one per node (ms). Default 60000. */
+  dedupeTtl: number;
+}
+
+interface Pending {
+  readonly record: LogRecord;
+  readonly seq: number;
+}
+
+/**
+ * One per server (per `createAdapter` call): the log follower, the ordered append queue
+ * that survives Redis faults without losing or duplicating a packet, the restore slots,
+ * and the control channel. Namespace adapters join with {@link add}.
+ */
+export class RecoveryHub extends EventEmitter {
+  readonly uid = randomBytes(8).toString("hex");
+  readonly log: RecoveryLog;
+  readonly sessions: SessionStore;
+  readonly options: RecoveryOptions;
+  readonly #pub: RedisClient;
+  readonly #sub: RedisClient;
+  readonly #participants = new Map<string, RecoveryParticipant>();
+  #starting: Promise<void> | undefined;
+  #started = false;
+  #closed = false;
+  // Appends: sent ones wait for the follower (or the reply) to confirm them.
+  #seq = 0;
+  readonly #inflight = new Map<number, Pending>();
+  #queue: Pending[] = [];
+  #state: "starting" | "open" | "recovering" = "starting";
+  /** Packets dropped because Redis stayed unreachable past `maxQueuedAppends`. */
+  droppedAppends = 0;
+  // Restore slots.
+  #running = 0;
+  readonly #waiting: Array<() => void> = [];
+  // Emitter / Python messages: occurrence counts per content hash.
+  readonly #seen = new Map<string, { count: number; last: number }>();
+  /** Highest sequence number dispatched per appending node (drops resent duplicates). */
+  readonly #origins = new Map<string, { seq: number; at: number }>();
+  #renewTimer: NodeJS.Timeout | undefined;
+  #renewEvery = 20_000;
+  #unState: (() => void) | undefined;
+
+  constructor(pub: RedisClient, sub: RedisClient, options: RecoveryOptions) {
+    super();
+    this.#pub = pub;
+    this.#sub = sub;
+    this.log = options.log;
+    this.sessions = options.sessions;
+    this.options = options;
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Packets not yet confirmed in the log (for leak checks and monitoring). */
+  get pendingAppends(): number {
+    return this.#inflight.size + this.#queue.length;
+  }
+
+  /** Join a namespace's adapter; the first one starts the follower. */
+  add(participant: RecoveryParticipant, renewEvery: number): Promise<void> {
+    this.#participants.set(participant.nsp.name, participant);
+    if (renewEvery < this.#renewEvery) this.#renewEvery = renewEvery;
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  remove(participant: RecoveryParticipant): void {
+    if (this.#participants.get(participant.nsp.name) === participant) {
+      this.#participants.delete(participant.nsp.name);
+    }
+    if (this.#participants.size === 0) void this.close();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#renewTimer);
+    this.#unState?.();
+    await this.#sub.unsubscribe(this.options.controlChannel, this.#onControl).catch(() => {});
+    await this.#starting?.catch(() => {});
+    await this.log.stop();
+  }
+
+  async #start(): Promise<void> {
+    await this.#sub.subscribe(this.options.controlChannel, this.#onControl);
+    for (;;) {
+      try {
+        await this.log.start((entries) => this.#dispatch(entries));
+        break;
+      } catch (err) {
+        if (this.#closed) return;
+        debug("log start failed (%s), again", err);
+        await sleep(200);
+      }
+    }
+    this.#started = true;
+    debug("following the log from %s (epoch %s)", this.log.position, this.log.epoch);
+    this.#unState = this.#pub.onState((state) => {
+      if (state === "ready") void this.#refreshEpoch();
+    });
+    this.#renewTimer = setInterval(() => {
+      for (const participant of this.#participants.values()) participant.renew();
+    }, this.#renewEvery);
+    this.#renewTimer.unref();
+    this.#state = "open";
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const item of queued) this.#send(item);
+  }
+
+  async #refreshEpoch(): Promise<void> {
+    const log = this.log as RecoveryLog & { refreshEpoch?: () => Promise<string> };
+    try {
+      await log.refreshEpoch?.();
+    } catch (err) {
+      debug("epoch refresh failed: %s", err);
+    }
+  }
+
+  // ---- appends ----
+
+  /** Give `record` its place in the log; every node (this one too) delivers it from there. */
+  append(record: LogRecord): void {
+    const item: Pending = {
+      record: { ...record, origin: `${this.uid}:${++this.#seq}` },
+      seq: this.#seq,
+    };
+    if (this.#state === "open") this.#send(item);
+    else this.#enqueue(item);
+  }
+
+  /**
+   * Append a message that every node received (an emitter's, Python's, a socket.io node's)
+   * once for the cluster. `raw` identifies it: the n-th identical message within
+   * `dedupeTtl` is the same n-th on every node, as Redis delivers a channel in one order.
+   */
+  appendExternal(record: LogRecord, channel: string, raw: Buffer): void {
+    const hash = createHash("sha1").update(channel).update("\0").update(raw).digest("base64url");
+    const now = Date.now();
+    const window = this.options.dedupeTtl / 2;
+    let seen = this.#seen.get(hash);
+    if (seen === undefined || now - seen.last > window) {
+      seen = { count: 0, last: now };
+      this.#seen.set(hash, seen);
+      if (this.#seen.size > 100_000) this.#pruneSeen(now, window);
+    }
+    seen.count++;
+    seen.last = now;
+    const key = `${hash}:${seen.count}`;
+    const attempt = (tries: number): void => {
+      this.log.appendOnce(record, key, this.options.dedupeTtl).catch((err: unknown) => {
+        if (this.#closed || tries >= 50) {
+          debug("external message lost: %s", err);
+          return;
+        }
+        setTimeout(() => attempt(tries + 1), 100).unref();
+      });
+    };
+    attempt(0);
+  }
+
+  #pruneSeen(now: number, window: number): void {
+    for (const [hash, seen] of this.#seen) {
+      if (now - seen.last > window) this.#seen.delete(hash);
+    }
+    // Still over: drop the oldest half (insertion order).
+    if (this.#seen.size > 100_000) {
+      let n = this.#seen.size / 2;
+      for (const hash of this.#seen.keys()) {
+        if (n-- <= 0) break;
+        this.#seen.delete(hash);
+      }
+    }
+  }
+
+  #enqueue(item: Pending): void {
+    this.#queue.push(item);
+    const max = this.options.maxQueuedAppends;
+    while (this.#queue.length + this.#inflight.size > max && this.#queue.length > 0) {
+      this.#queue.shift();
+      this.droppedAppends++;
+      if (this.droppedAppends === 1 || this.droppedAppends % 1000 === 0) {
+        this.emit("dropped", this.droppedAppends);
+      }
+    }
+  }
+
+  #send(item: Pending): void {
+    this.#inflight.set(item.seq, item);
+    this.log.append(item.record).then(
+      () => this.#inflight.delete(item.seq),
+      (err: unknown) => {
+        debug("append failed: %s", err);
+        void this.#recover();
+      },
+    );
+  }
+
+  /**
+   * After a failed append: wait for Redis, let the follower read to the log's end (it
+   * confirms the appends that did land, by their origin), then send the rest in order.
+   */
+  async #recover(): Promise<void> {
+    if (this.#state === "recovering" || this.#closed) return;
+    this.#state = "recovering";
+    for (;;) {
+      if (this.#closed) return;
+      try {
+        if (this.#pub.state !== "ready") throw new Error("redis down");
+        const last = await this.log.last();
+        for (let i = 0; i < 600 && compareOffsets(this.log.position, last) < 0; i++) {
+          await sleep(20);
+        }
+        if (compareOffsets(this.log.position, last) < 0) throw new Error("follower behind");
+        break;
+      } catch (err) {
+        debug("recovering appends: %s", err);
+        await sleep(100);
+      }
+    }
+    const resend = [...this.#inflight.values()].sort((a, b) => a.seq - b.seq);
+    this.#inflight.clear();
+    const queued = this.#queue;
+    this.#queue = [];
+    this.#state = "open";
+    for (const item of resend) this.#send(item);
+    for (const item of queued) this.#send(item);
+  }
+
+  /** Whether the entry is a second copy of one already dispatched (a client library resent an append whose reply was lost). */
+  #duplicate(origin: string | undefined): boolean {
+    if (origin === undefined) return false;
+    const colon = origin.indexOf(":");
+    const node = origin.slice(0, colon);
+    const seq = Number(origin.slice(colon + 1));
+    const seen = this.#origins.get(node);
+    const now = Date.now();
+    if (seen === undefined) {
+      if (this.#origins.size >= 1000) {
+        for (const [id, value] of this.#origins)
+          if (now - value.at > 600_000) this.#origins.delete(id);
+      }
+      this.#origins.set(node, { seq, at: now });
+      return false;
+    }
+    seen.at = now;
+    if (seq <= seen.seq) return true;
+    seen.seq = seq;
+    return false;
+  }
+
+  #dispatch(all: LogEntry[]): void {
+    const prefix = `${this.uid}:`;
+    const entries = all.filter((entry) => !this.#duplicate(entry.origin));
+    let byNsp: Map<string, LogEntry[]> | undefined;
+    let only: LogEntry[] | undefined;
+    let onlyNsp: string | undefined;
+    for (const entry of entries) {
+      const origin = entry.origin;
+      if (origin?.startsWith(prefix)) this.#inflight.delete(Number(origin.slice(prefix.length)));
+      if (only === undefined) {
+        only = [entry];
+        onlyNsp = entry.nsp;
+      } else if (byNsp === undefined && entry.nsp === onlyNsp) {
+        only.push(entry);
+      } else {
+        if (byNsp === undefined) byNsp = new Map([[onlyNsp ?? "/", only]]);
+        const list = byNsp.get(entry.nsp);
+        if (list === undefined) byNsp.set(entry.nsp, [entry]);
+        else list.push(entry);
+      }
+    }
+    if (byNsp === undefined) {
+      if (only !== undefined && onlyNsp !== undefined) {
+        this.#participants.get(onlyNsp)?.onLogEntries(only);
+      }
+      return;
+    }
+    for (const [nsp, list] of byNsp) this.#participants.get(nsp)?.onLogEntries(list);
+  }
+
+  // ---- restores ----
+
+  /** Wait for a restore slot; `false` when too many wait already. */
+  async acquire(): Promise<boolean> {
+    if (this.#running < this.options.maxConcurrentRestores) {
+      this.#running++;
+      return true;
+    }
+    if (this.#waiting.length >= this.options.maxQueuedRestores) return false;
+    await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    return true;
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#running--;
+  }
+
+  /** Tell the other nodes (and this one) that `pid` now has generation `gen`. */
+  announceMoved(pid: string, gen: number): void {
+    this.#pub
+      .publish(this.options.controlChannel, JSON.stringify({ pid, gen, uid: this.uid }))
+      .catch((err: unknown) => debug("move notice not sent: %s", err));
+  }
+
+  readonly #onControl: MessageListener = (_channel, payload) => {
+    if (payload.length > 1024) return;
+    try {
+      const message = JSON.parse(payload.toString()) as { pid?: unknown; gen?: unknown };
+      if (typeof message.pid !== "string" || typeof message.gen !== "number") return;
+      for (const participant of this.#participants.values()) {
+        participant.onSessionMoved(message.pid, message.gen);
+      }
+    } catch (err) {
+      debug("bad control message: %s", err);
+    }
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
