@@ -17,6 +17,7 @@ export {
 } from "./emitter/emitter-broadcast.js";
 export { RedisAdapterError, RedisAdapterErrorCode } from "./errors.js";
 export { type DecodeOptions, msgpackParser, type Parser } from "./msgpack/index.js";
+export { createRedisDirectory, type RedisDirectoryOptions } from "./node-directory.js";
 export type { RedisAdapterOptions } from "./options.js";
 export { RecoveryHub, type RecoveryOptions } from "./recovery/hub.js";
 export {
