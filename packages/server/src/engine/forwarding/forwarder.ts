@@ -161,7 +161,7 @@ export class SessionForwarder {
   #renew(): void {
     const address = this.#address;
     if (address === undefined || this.#state !== "running") return;
-    this.#options.directory.register(this.tag, address, this.#options.lease).then(
+    attempt(() => this.#options.directory.register(this.tag, address, this.#options.lease)).then(
       () => this.#readyResolve(),
       (error: unknown) => this.#host.reportError(asError(error, "directory register failed")),
     );
@@ -228,7 +228,7 @@ export class SessionForwarder {
       timer = setTimeout(() => resolve(undefined), this.#options.timeout);
     });
     const lookup = Promise.race([
-      this.#options.directory.lookup(tag).then(
+      attempt(() => this.#options.directory.lookup(tag)).then(
         (address) => {
           const parsed = typeof address === "string" ? parseNodeAddress(address) : undefined;
           this.#remember(tag, parsed);
@@ -257,13 +257,18 @@ export class SessionForwarder {
     this.#cache.set(tag, { address, expires: Date.now() + LOOKUP_CACHE_MS });
   }
 
-  /** An HTTP request streamed to the owner, its answer streamed back. */
+  /**
+   * An HTTP request streamed to the owner, its answer streamed back. A GET that fails on a
+   * kept-alive connection the owner had just closed (reset before any answer) is sent once
+   * more on a fresh one: it has no body, so nothing was consumed.
+   */
   #proxyRequest(
     req: IncomingMessage,
     res: ServerResponse,
     tag: string,
     owner: NodeAddress,
     fail: () => void,
+    retried = false,
   ): void {
     const headers: IncomingHttpHeaders = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -280,6 +285,7 @@ export class SessionForwarder {
       agent: this.#agent,
     });
     this.#requests.add(out);
+    const bodiless = req.method === "GET";
     // A poll GET is held by its owner until it has something to send: at most pingInterval.
     const limit = this.#options.timeout + (req.method === "GET" ? this.#host.pingInterval : 0);
     const timer = setTimeout(() => out.destroy(new Error("forwarded request timed out")), limit);
@@ -299,11 +305,22 @@ export class SessionForwarder {
       answer.pipe(res);
       answer.on("error", () => res.destroy());
     });
-    out.on("error", (error: Error) => {
+    out.on("error", (error: Error & { code?: string }) => {
       clearTimeout(timer);
       debug("forwarding %s %s to %s failed: %s", req.method, req.url, tag, error.message);
-      this.#cache.delete(tag);
       if (res.destroyed) return;
+      if (
+        !answered &&
+        !retried &&
+        bodiless &&
+        out.reusedSocket &&
+        error.code === "ECONNRESET" &&
+        this.#state === "running"
+      ) {
+        this.#proxyRequest(req, res, tag, owner, fail, true);
+        return;
+      }
+      this.#cache.delete(tag);
       if (!answered && !res.headersSent) fail();
       else res.destroy();
     });
@@ -315,7 +332,11 @@ export class SessionForwarder {
     res.on("close", () => {
       if (!res.writableFinished) out.destroy();
     });
-    req.pipe(out);
+    if (bodiless) {
+      // The engine reads no body of a GET: drop any, end the forwarded request at once.
+      req.resume();
+      out.end();
+    } else req.pipe(out);
   }
 
   /**
@@ -411,7 +432,7 @@ export class SessionForwarder {
     let timer: NodeJS.Timeout | undefined;
     const left = wasListening
       ? Promise.race([
-          this.#options.directory.unregister(this.tag).catch((error: unknown) => {
+          attempt(() => this.#options.directory.unregister(this.tag)).catch((error: unknown) => {
             this.#host.reportError(asError(error, "directory unregister failed"));
           }),
           new Promise<void>((resolve) => {
@@ -445,6 +466,15 @@ function upgradeHead(req: IncomingMessage): string {
     head += `${raw[i]}: ${raw[i + 1]}\r\n`;
   }
   return `${head}X-Forwarded-For: ${forwardedFor(req)}\r\n${FORWARDED_HEADER}: 1\r\n\r\n`;
+}
+
+/** `fn()`'s promise; a synchronous throw becomes a rejection. */
+function attempt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 function asError(error: unknown, message: string): Error {
