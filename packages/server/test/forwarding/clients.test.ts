@@ -178,4 +178,59 @@ describe("forwarding behind a round-robin balancer", () => {
     expect(received).toEqual([...Array(200).keys()]);
     expect(got).toEqual([...Array(200).keys()]);
   });
+
+  it("large messages both ways over forwarded polling (streamed POST bodies)", async () => {
+    const { nodes, lb } = await startCluster(2, { maxHttpBufferSize: 2e6 });
+    const [a, b] = nodes as [TestNode, TestNode];
+    for (const node of nodes) {
+      node.io.on("connection", (socket) => {
+        socket.on("echo", (data: string, ack: (answer: string) => void) => ack(data));
+      });
+    }
+    lb.setTargets([`127.0.0.1:${a.port}`]);
+    a.io.engine.once("connection", () => lb.setTargets([`127.0.0.1:${b.port}`]));
+    const socket = official(lb.url, { transports: ["polling"] });
+    await once(socket, "connect");
+    const big = "x".repeat(200_000) + "é漢".repeat(50_000);
+    expect(await socket.timeout(10_000).emitWithAck("echo", big)).toBe(big);
+    expect(lb.stats.byTarget[`127.0.0.1:${a.port}`]).toBe(1);
+  });
+
+  it("CORS headers are set once on a forwarded answer", async () => {
+    const { nodes } = await startCluster(2, { cors: { origin: "https://app.example" } });
+    const [a, b] = nodes as [TestNode, TestNode];
+    const open = await fetch(`${a.url}/socket.io/?EIO=4&transport=polling`, {
+      headers: { Origin: "https://app.example" },
+    });
+    const sid = (JSON.parse((await open.text()).slice(1)) as { sid: string }).sid;
+    const poll = await fetch(`${b.url}/socket.io/?EIO=4&transport=polling&sid=${sid}`, {
+      method: "POST",
+      body: "40",
+      headers: { Origin: "https://app.example", "Content-Type": "text/plain" },
+    });
+    expect(poll.status).toBe(200);
+    expect(await poll.text()).toBe("ok");
+    expect(poll.headers.get("access-control-allow-origin")).toBe("https://app.example");
+  });
+
+  it("a compressed poll answer is passed through as the owner encoded it", async () => {
+    const { nodes } = await startCluster(2);
+    const [a, b] = nodes as [TestNode, TestNode];
+    const big = "y".repeat(50_000);
+    a.io.on("connection", (socket) => socket.emit("big", big));
+    const open = await fetch(`${a.url}/socket.io/?EIO=4&transport=polling`);
+    const sid = (JSON.parse((await open.text()).slice(1)) as { sid: string }).sid;
+    const q = `/socket.io/?EIO=4&transport=polling&sid=${sid}`;
+    expect(await (await fetch(`${b.url}${q}`, { method: "POST", body: "40" })).text()).toBe("ok");
+    let body = "";
+    let encoding: string | null = null;
+    while (!body.includes("big")) {
+      const poll = await fetch(`${b.url}${q}`, { headers: { "Accept-Encoding": "gzip" } });
+      if (poll.headers.get("content-encoding") !== null)
+        encoding = poll.headers.get("content-encoding");
+      body += await poll.text();
+    }
+    expect(encoding).toBe("gzip");
+    expect(body).toContain(`42["big","${big}"]`);
+  });
 });
