@@ -125,3 +125,40 @@ describe.each([
     }
   });
 });
+
+describe("forwarding under Node's cluster module", () => {
+  it("each worker has its own internal listener; a polling session spread over both workers works", async () => {
+    const primary = fork(fileURLToPath(new URL("./cluster-primary.mjs", import.meta.url)), [], {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    onCleanup(() => {
+      if (primary.connected) primary.disconnect();
+    });
+    const [ready] = await once<[{ workers: { tag: string; address: string; port: number }[] }]>(
+      primary,
+      "message",
+    );
+    const [w1, w2] = ready.workers as [(typeof ready.workers)[0], (typeof ready.workers)[0]];
+    expect(w1.port).toBe(w2.port); // one public port
+    expect(w1.address).not.toBe(w2.address); // two internal listeners (exclusive)
+    expect(w1.tag).not.toBe(w2.tag);
+    const socket = ioc(`http://127.0.0.1:${w1.port}`, {
+      forceNew: true,
+      reconnection: false,
+      transports: ["polling"],
+    });
+    onCleanup(() => socket.disconnect());
+    await once(socket, "connect");
+    const tags = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const answer = (await socket.timeout(5000).emitWithAck("ping", i)) as {
+        n: number;
+        tag: string;
+      };
+      expect(answer.n).toBe(i + 1);
+      tags.add(answer.tag);
+    }
+    // Every answer came from the session's owner, whichever worker took the request.
+    expect([...tags]).toEqual([socket.io.engine.id.slice(0, 6)]);
+  });
+});
