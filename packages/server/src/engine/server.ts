@@ -73,6 +73,7 @@ export class EngineServer extends EventEmitter implements SessionHost {
   readonly #websockets: WebSocketAcceptor;
   #ownServer: HttpServer | null = null;
   readonly #forwarder: SessionForwarder | null;
+  #lastForwardingWarning = -Infinity;
 
   constructor(options: Partial<EngineServerOptions> = {}) {
     super();
@@ -166,8 +167,15 @@ export class EngineServer extends EventEmitter implements SessionHost {
 
   #forwardingError(error: Error): void {
     debug("forwarding: %s", error.message);
-    if (this.listenerCount("forwarding_error") > 0) this.emit("forwarding_error", error);
-    else console.warn(`switchboard: forwarding: ${error.message}`);
+    if (this.listenerCount("forwarding_error") > 0) {
+      this.emit("forwarding_error", error);
+      return;
+    }
+    // Nobody listens: warn, at most once per 10 s (a directory that is down fails every lookup).
+    const now = Date.now();
+    if (now - this.#lastForwardingWarning < 10_000) return;
+    this.#lastForwardingWarning = now;
+    console.warn(`switchboard: forwarding: ${error.message}`);
   }
 
   /** Adds a Connect/Express middleware, run on handshake requests (polling and WebSocket). */
