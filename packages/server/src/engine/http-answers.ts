@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import createDebug from "debug";
 import type { HandshakeError } from "./errors.js";
@@ -24,11 +24,13 @@ export type HttpAnswerOptions = Pick<
   "compressionThreshold" | "maxHttpBufferSize" | "cookieEnabled" | "cookieOptions"
 >;
 
+const CLOSE_CONNECTION: Readonly<EngineHeaders> = Object.freeze({ Connection: "close" });
+
 /** Answers an HTTP request with the error's status and JSON `{code, message}`. */
 export function abortRequest(
   res: ServerResponse,
   error: HandshakeError,
-  headers: Record<string, string | string[]> = {},
+  headers: Readonly<Record<string, string | string[]>> = {},
 ): void {
   if (res.headersSent) {
     res.end();
@@ -51,7 +53,7 @@ export function abortUpgrade(socket: Duplex, error: HandshakeError): void {
   }
   const body = JSON.stringify({ code: error.code, message: error.message });
   socket.end(
-    `HTTP/1.1 ${error.status} ${error.status === 403 ? "Forbidden" : "Bad Request"}\r\n` +
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? "Bad Request"}\r\n` +
       "Connection: close\r\nContent-Type: application/json\r\n" +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
@@ -178,7 +180,9 @@ export class HttpAnswers {
     debug("refused %s %s: %s (%s)", req.method, req.url, error.message, error.errorCode);
     this.#events.emit("connection_error", error);
     if (req.complete) {
-      abortRequest(res, error);
+      // A draining server (503) sends the client's next attempt over a new connection, which
+      // a load balancer can give to another node.
+      abortRequest(res, error, error.status === 503 ? CLOSE_CONNECTION : undefined);
       return;
     }
     // A body is still on its way (a POST for a session that just closed, a second POST):

@@ -69,6 +69,7 @@ export class EngineServer extends EventEmitter implements SessionHost {
   readonly #answers: HttpAnswers;
   readonly #websockets: WebSocketAcceptor;
   #ownServer: HttpServer | null = null;
+  #accepting = true;
 
   constructor(options: Partial<EngineServerOptions> = {}) {
     super();
@@ -146,6 +147,32 @@ export class EngineServer extends EventEmitter implements SessionHost {
     return server;
   }
 
+  /**
+   * Whether new sessions are opened. False after {@link stopAccepting}: handshakes are
+   * answered HTTP 503 while the requests of live sessions are served as before.
+   */
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  /**
+   * Refuse every new session from now on (a draining node, `io.drain()`): a handshake
+   * (polling or WebSocket, including one whose middlewares were still running) is answered
+   * HTTP 503 with `{"code":4,"message":"Server shutting down"}` and `Connection: close`, and
+   * emitted as `connection_error` with `errorCode` `SB_ERR_SERVER_DRAINING`. Live sessions,
+   * their polling requests and their upgrades keep working. Cannot be undone.
+   *
+   * @example
+   * ```ts
+   * engine.stopAccepting();
+   * httpServer.close(); // no new TCP connections either
+   * ```
+   */
+  stopAccepting(): void {
+    if (this.#accepting) debug("no longer accepting sessions");
+    this.#accepting = false;
+  }
+
   /** Closes every session with "forced server close" (and the server made by `listen`). */
   close(): void {
     debug("closing %d sessions", this.#clients.size);
@@ -196,12 +223,20 @@ export class EngineServer extends EventEmitter implements SessionHost {
       }
       return;
     }
+    if (!this.#accepting) {
+      this.#answers.reject(req, res, drainingError(req));
+      return;
+    }
     const eio3 = eio3State(req, query);
     this.#handshake.run(
       req,
       res,
       (id) => {
         if (res.destroyed) return;
+        if (!this.#accepting) {
+          this.#answers.reject(req, res, drainingError(req));
+          return;
+        }
         const transport = new PollingTransport(this.#answers, this.options, eio3);
         const session = new Session(this, id, req, transport, eio3);
         this.#clients.set(id, session);
@@ -233,12 +268,18 @@ export class EngineServer extends EventEmitter implements SessionHost {
       this.#websockets.accept(req, socket, head, undefined, probeFor, probeFor.protocol === 3);
       return;
     }
+    if (!this.#accepting) {
+      this.#answers.rejectUpgrade(socket, drainingError(req));
+      return;
+    }
     const v3 = query.eio === "3";
     this.#handshake.run(
       req,
       null,
       (id) => {
-        if (!socket.destroyed) this.#websockets.accept(req, socket, head, id, undefined, v3);
+        if (socket.destroyed) return;
+        if (!this.#accepting) this.#answers.rejectUpgrade(socket, drainingError(req));
+        else this.#websockets.accept(req, socket, head, id, undefined, v3);
       },
       (error) => this.#answers.rejectUpgrade(socket, error),
     );
@@ -273,4 +314,8 @@ export class EngineServer extends EventEmitter implements SessionHost {
   onSessionClosed(session: Session): void {
     if (this.#clients.get(session.id) === session) this.#clients.delete(session.id);
   }
+}
+
+function drainingError(req: IncomingMessage): HandshakeError {
+  return new HandshakeError(HandshakeRefusal.SERVER_DRAINING, req);
 }
