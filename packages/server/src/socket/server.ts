@@ -125,6 +125,7 @@ export class Server<
   /** `persistSession` promises not settled yet. */
   readonly #persisting = new Set<Promise<void>>();
   #signals: ShutdownSignals | undefined;
+  #onSignalClosed: SignalCloseHandler = exitAfterClose;
   /** A signal started the drain: the next one closes what is left at once. */
   #signalled = false;
 
@@ -452,20 +453,26 @@ export class Server<
     signals: readonly NodeJS.Signals[],
     onClosed: SignalCloseHandler = exitAfterClose,
   ): this {
-    const handlers = (this.#signals ??= new ShutdownSignals((signal) => {
-      if (this.#signalled) {
-        debug("%s again: closing what is left now", signal);
-        this.drain({ spread: 0 });
-        return;
-      }
-      this.#signalled = true;
-      this.drain().then(
-        () => onClosed(signal),
-        (err: unknown) => onClosed(signal, err instanceof Error ? err : new Error(String(err))),
-      );
-    }));
-    handlers.add(signals);
+    this.#onSignalClosed = onClosed;
+    if (this.#signals === undefined) {
+      this.#signals = new ShutdownSignals((signal) => this.#onSignal(signal));
+    }
+    this.#signals.add(signals);
     return this;
+  }
+
+  #onSignal(signal: NodeJS.Signals): void {
+    if (this.#signalled) {
+      debug("%s again: closing what is left now", signal);
+      void this.drain({ spread: 0 });
+      return;
+    }
+    this.#signalled = true;
+    const onClosed = this.#onSignalClosed;
+    this.drain().then(
+      () => onClosed(signal),
+      (err: unknown) => onClosed(signal, err instanceof Error ? err : new Error(String(err))),
+    );
   }
 
   async #drain(spread: number): Promise<Error | undefined> {
