@@ -41,6 +41,8 @@ export class DrainSchedule {
   #timer: NodeJS.Timeout | undefined;
   /** Armed once no moment is left, while connections are still closing. */
   #graceTimer: NodeJS.Timeout | undefined;
+  /** When the spread ends (ms since the epoch). */
+  #end = 0;
   /** No wait for closing connections once a spread of 0 was asked for. */
   #immediate = false;
   #done = false;
@@ -66,15 +68,27 @@ export class DrainSchedule {
   }
 
   /** Give each target a moment within `spread` ms from now; a spread of 0 closes them now. */
-  add(targets: Iterable<DrainTarget>, spread: number): void {
-    if (this.#done) {
-      for (const target of targets) this.#shut(target);
-      return;
-    }
-    if (spread === 0) this.#immediate = true;
+  start(targets: Iterable<DrainTarget>, spread: number): void {
     const now = Date.now();
+    this.#end = now + spread;
+    if (spread === 0) this.#immediate = true;
     for (const target of targets) this.#pending.push({ target, at: now + Math.random() * spread });
     this.#pending.sort(latestFirst);
+    this.#run();
+  }
+
+  /** A connection opened during the drain: it gets a moment within what is left of the spread. */
+  add(target: DrainTarget): void {
+    if (this.#done) {
+      this.#shut(target);
+      return;
+    }
+    const now = Date.now();
+    const at = now + Math.random() * Math.max(0, this.#end - now);
+    const pending = this.#pending;
+    let i = pending.length;
+    while (i > 0 && pending[i - 1]!.at < at) i--;
+    pending.splice(i, 0, { target, at });
     this.#run();
   }
 
@@ -84,8 +98,9 @@ export class DrainSchedule {
    */
   hurry(spread: number): void {
     if (this.#done) return;
-    if (spread === 0) this.#immediate = true;
     const now = Date.now();
+    this.#end = Math.min(this.#end, now + spread);
+    if (spread === 0) this.#immediate = true;
     for (const entry of this.#pending) {
       entry.at = Math.min(entry.at, now + Math.random() * spread);
     }

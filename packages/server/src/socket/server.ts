@@ -200,7 +200,7 @@ export class Server<
     if (conn.protocol === 3) client[kEio3Open]();
     // A handshake that got through before the drain began (or an in-process connection):
     // it closes within what is left of the spread.
-    this.#schedule?.add([client], this.#opts.drainSpread);
+    this.#schedule?.add(client);
   }
 
   /** The path the server answers on (without trailing slash). */
@@ -464,7 +464,7 @@ export class Server<
   #onSignal(signal: NodeJS.Signals): void {
     if (this.#signalled) {
       debug("%s again: closing what is left now", signal);
-      void this.drain({ spread: 0 });
+      this.#schedule?.hurry(0);
       return;
     }
     this.#signalled = true;
@@ -487,7 +487,7 @@ export class Server<
     const schedule = new DrainSchedule(DRAIN_GRACE_MS);
     this.#schedule = schedule;
     this.sockets.emitReserved("draining", { spread });
-    schedule.add([...this.#clients], spread);
+    schedule.start([...this.#clients], spread);
     try {
       await schedule.finished;
       // Sessions go to the store before the adapters (and their store connections) close.
