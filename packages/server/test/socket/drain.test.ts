@@ -288,6 +288,29 @@ describe.each(TRANSPORTS)("a drained node's clients over $name", (transport) => 
   });
 });
 
+describe.each(TRANSPORTS.slice(0, 2))(
+  "a client refused by a draining node over $name",
+  (transport) => {
+    describe.each(CLIENTS)("$name", ({ io: factory }) => {
+      it("keeps retrying after the 503 and connects once a node accepts it", async () => {
+        const a = await listen();
+        a.io.engine.stopAccepting();
+        const refusals: HandshakeError[] = [];
+        a.io.engine.on("connection_error", (err: HandshakeError) => refusals.push(err));
+        const c = connectWith(factory, a.url, transport.transports);
+        await once(c, "connect_error");
+        await once(c.io, "reconnect_attempt");
+        await once(c, "connect_error");
+        expect(refusals.length).toBeGreaterThanOrEqual(2);
+        for (const err of refusals) expect(err.errorCode).toBe(HandshakeRefusal.SERVER_DRAINING);
+        await a.io.close();
+        const b = await listenOn(a.port, {});
+        await once(b, "connection");
+      });
+    });
+  },
+);
+
 /** The session's polling transport holds a GET (what it writes now leaves at once). */
 function holdsGet(conn: Socket["conn"]): boolean {
   const t = conn.transport;
