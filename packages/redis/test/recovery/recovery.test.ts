@@ -36,6 +36,7 @@ describe.each(CLIENT_KINDS)("recovery on any node (%s)", (kind) => {
     const http = createServer();
     const io = new Server(http, {
       connectionStateRecovery: { maxDisconnectionDuration },
+      drainSpread: 0,
       adapter: createAdapter(pair.pub, pair.sub, {
         key,
         recovery: { logKey: `${key}:{log}`, sessionPrefix: `${key}:session:` },
