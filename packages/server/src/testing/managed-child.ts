@@ -51,7 +51,8 @@ function guard(child: ChildProcess): void {
       },
     );
     // A missing sh leaves the exit hook only: worth a debug line, not a failed test.
-    watchdog.once("error", (err) => debug("no watchdog for %d: %s", pid, err.message));
+    watchdog.on("error", (err) => debug("watchdog of %d: %s", pid, err.message));
+    watchdog.stdin?.on("error", (err) => debug("watchdog pipe of %d: %s", pid, err.message));
     watchdog.unref();
     if (watchdog.stdin instanceof Socket) watchdog.stdin.unref();
   }
@@ -135,22 +136,29 @@ export class ManagedChild {
     return this.#status === undefined && this.child.pid !== undefined;
   }
 
-  /** Sends `signal` (if still running) and resolves once the child has exited. */
+  /**
+   * Sends `signal` (if still running) and resolves once the child has exited and its
+   * output is read ({@link outputDone}).
+   */
   async kill(signal: NodeJS.Signals): Promise<ExitStatus> {
     if (this.running) this.child.kill(signal);
-    return this.exited;
+    return this.outputDone();
   }
 
-  /** SIGTERM, then SIGKILL if still running after the grace period; resolves on exit. */
+  /**
+   * SIGTERM, then SIGKILL if still running after the grace period; resolves once the child
+   * has exited and its output is read ({@link outputDone}).
+   */
   async stop(): Promise<ExitStatus> {
-    if (!this.running) return this.exited;
+    if (!this.running) return this.outputDone();
     const force = setTimeout(() => this.child.kill("SIGKILL"), this.#stopGrace);
     this.child.kill("SIGTERM");
     try {
-      return await this.exited;
+      await this.exited;
     } finally {
       clearTimeout(force);
     }
+    return this.outputDone();
   }
 }
 

@@ -40,11 +40,15 @@ export interface NodeProcess<Info extends Record<string, unknown> = Record<strin
   readonly exited: Promise<ExitStatus>;
   /**
    * Sends `signal` (default `SIGKILL`, a crash) and resolves with the exit code once the
-   * process has exited (`null` when a signal ended it; at once when not running). A
-   * signal that the script handles without exiting leaves the promise pending.
+   * process has exited and its output is read (`null` when a signal ended it; at once when
+   * not running). A signal that the script handles without exiting leaves the promise
+   * pending.
    */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
-  /** SIGTERM, SIGKILL after `stopGrace` ms if still running; resolves once it has exited. */
+  /**
+   * SIGTERM, SIGKILL after `stopGrace` ms if still running; resolves once it has exited and
+   * its output is read.
+   */
   stop(): Promise<void>;
   /**
    * Starts the script again with the same options (stopped first as by {@link stop} when

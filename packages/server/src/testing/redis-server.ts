@@ -40,8 +40,9 @@ export interface RedisProcess {
   /** The server process is running (started and not exited). */
   readonly running: boolean;
   /**
-   * Sends `signal` (default `SIGKILL`, a crash) and resolves once it has exited (at once
-   * when not running). A signal that does not end Redis leaves the promise pending.
+   * Sends `signal` (default `SIGKILL`, a crash) and resolves once it has exited and its
+   * output is read (at once when not running). A signal that does not end Redis leaves the
+   * promise pending.
    */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /**
@@ -49,7 +50,10 @@ export interface RedisProcess {
    * running) and resolves once the new process answers PING.
    */
   restart(): Promise<void>;
-  /** SIGTERM, SIGKILL after `stopGrace` ms if still running; resolves once it has exited. */
+  /**
+   * SIGTERM, SIGKILL after `stopGrace` ms if still running; resolves once it has exited and
+   * its output is read.
+   */
   stop(): Promise<void>;
   /** The last `outputLimit` bytes it wrote to stdout (its log), over every run. */
   stdout(): string;

@@ -105,7 +105,8 @@ describe("spawnNode", () => {
 
   it("no reportReady in time: SB_ERR_PROCESS_READY_TIMEOUT, the child killed, its output shown", async () => {
     const err = await failure(
-      spawnNode(READY_NODE, { args: ["--never-ready"], readyTimeout: 500 }),
+      // the marker is the script's first output: 2 s leave a loaded machine time for it
+      spawnNode(READY_NODE, { args: ["--never-ready"], readyTimeout: 2000 }),
     );
     expect(err.code).toBe("SB_ERR_PROCESS_READY_TIMEOUT");
     expect(err.message).toContain(fileURLToPath(READY_NODE));

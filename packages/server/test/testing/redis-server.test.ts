@@ -149,7 +149,8 @@ describe("startRedisServer", () => {
     const fake = join(tempDir(), "fake-redis");
     writeFileSync(fake, '#!/bin/sh\necho "fake redis pid $$"\nexec sleep 60\n');
     chmodSync(fake, 0o755);
-    const attempt = startRedisServer({ binary: fake, startTimeout: 300 });
+    // its first line tells its pid: 2 s leave a loaded machine time to print it
+    const attempt = startRedisServer({ binary: fake, startTimeout: 2000 });
     expect(await codeOf(attempt)).toBe("SB_ERR_PROCESS_READY_TIMEOUT");
     const pid = Number(
       /fake redis pid (\d+)/.exec(String(await attempt.catch((err: unknown) => err)))?.[1],
