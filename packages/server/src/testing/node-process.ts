@@ -60,6 +60,12 @@ export interface NodeProcess<Info extends Record<string, unknown> = Record<strin
    * false when the current run has exited.
    */
   send(message: Serializable): boolean;
+  /**
+   * Calls `listener` with each IPC message the script sends (`process.send`), of this run
+   * and of the runs after a restart, except the ready message. Returns the function that
+   * removes it.
+   */
+  onMessage(listener: (message: unknown) => void): () => void;
   /** The last `outputLimit` bytes the script wrote to stdout, over every run. */
   stdout(): string;
   /** The last `outputLimit` bytes the script wrote to stderr, over every run. */
@@ -107,6 +113,7 @@ export async function spawnNode<Info extends Record<string, unknown> = Record<st
   const stderr = new OutputRing(limits.outputLimit);
   let run: ManagedChild | undefined;
   let info = {} as Info;
+  const listeners = new Set<(message: unknown) => void>();
 
   const start = async (): Promise<void> => {
     const current = new ManagedChild(
@@ -121,6 +128,10 @@ export async function spawnNode<Info extends Record<string, unknown> = Record<st
       limits.stopGrace,
     );
     run = current;
+    current.child.on("message", (message: unknown) => {
+      if (isReadyMessage(message)) return;
+      for (const listener of listeners) listener(message);
+    });
     info = await untilReady<Info>(current, script, readyTimeout, stdout, stderr);
   };
 
@@ -153,9 +164,21 @@ export async function spawnNode<Info extends Record<string, unknown> = Record<st
       if (child === undefined || !run?.running || !child.connected) return false;
       return child.send(message);
     },
+    onMessage(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     stdout: () => stdout.text(),
     stderr: () => stderr.text(),
   };
+}
+
+function isReadyMessage(message: unknown): message is Record<string, unknown> {
+  return (
+    typeof message === "object" &&
+    message !== null &&
+    (message as { type?: unknown }).type === READY_MESSAGE_TYPE
+  );
 }
 
 /** The `info` of `run`'s ready message; throws (and kills it) on exit or timeout. */
@@ -177,9 +200,9 @@ function untilReady<Info>(
       outcome();
     };
     const onMessage = (message: unknown) => {
-      if (typeof message !== "object" || message === null) return;
-      const { type, ...rest } = message as Record<string, unknown>;
-      if (type === READY_MESSAGE_TYPE) finish(() => resolve(rest as Info));
+      if (!isReadyMessage(message)) return;
+      const { type: _type, ...rest } = message;
+      finish(() => resolve(rest as Info));
     };
     const timer = setTimeout(() => {
       finish(() => {

@@ -139,6 +139,27 @@ describe("spawnNode", () => {
     expect(await node.exited).toEqual({ code: 7, signal: null });
   });
 
+  it("onMessage() hears the child's messages, across restarts, until removed", async () => {
+    const node = await start();
+    const heard: unknown[] = [];
+    const off = node.onMessage((message) => heard.push(message));
+    node.send({ echo: 1 });
+    await expect.poll(() => heard.length, { timeout: 5000 }).toBe(1);
+    await node.restart();
+    node.send({ echo: 2 });
+    await expect.poll(() => heard.length, { timeout: 5000 }).toBe(2);
+    // the ready message of the restart is not among them
+    expect(heard).toEqual([
+      { echoed: 1, pid: expect.any(Number) },
+      { echoed: 2, pid: node.pid },
+    ]);
+    off();
+    const later = new Promise((resolve) => node.onMessage(resolve));
+    node.send({ echo: 3 });
+    expect(await later).toEqual({ echoed: 3, pid: node.pid });
+    expect(heard).toHaveLength(2);
+  });
+
   it("bad option values throw TypeError", async () => {
     await expect(spawnNode(READY_NODE, { readyTimeout: 0 })).rejects.toThrow(TypeError);
     await expect(spawnNode(READY_NODE, { outputLimit: 1.5 })).rejects.toThrow(TypeError);
