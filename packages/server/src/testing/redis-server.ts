@@ -87,6 +87,9 @@ const DEFAULT_START_TIMEOUT = 10_000;
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisProcess> {
   const limits = childOptions("startRedisServer", options, { outputLimit: DEFAULT_OUTPUT_LIMIT });
   const startTimeout = options.startTimeout ?? DEFAULT_START_TIMEOUT;
+  if (!Number.isFinite(startTimeout) || startTimeout <= 0) {
+    throw new TypeError("startRedisServer: startTimeout must be a positive number (ms)");
+  }
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? (await freePort(host));
   const binary = options.binary ?? "redis-server";

@@ -162,6 +162,7 @@ describe("startRedisServer", () => {
   it("bad option values throw TypeError", async () => {
     await expect(startRedisServer({ outputLimit: 0 })).rejects.toThrow(TypeError);
     await expect(startRedisServer({ stopGrace: -1 })).rejects.toThrow(TypeError);
+    await expect(startRedisServer({ startTimeout: 0 })).rejects.toThrow(TypeError);
   });
 });
 
