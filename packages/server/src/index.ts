@@ -28,6 +28,7 @@ export {
   type EngineSessionId,
   HandshakeError,
   HandshakeErrorCode,
+  type HandshakeRateLimitOptions,
   HandshakeRefusal,
   type HandshakeRefusalValue,
   PreparedMessage,

@@ -61,6 +61,11 @@ export const HandshakeRefusal = {
    * HTTP 503 `{"code":4,"message":"Server shutting down"}` with `Connection: close` (wire code 4).
    */
   SERVER_DRAINING: "SB_ERR_SERVER_DRAINING",
+  /**
+   * More handshakes from one client than `handshakeRateLimit` allows: HTTP 429
+   * `{"code":4,"message":"Too many handshakes"}` with `Retry-After` (s) (wire code 4).
+   */
+  HANDSHAKE_RATE_LIMITED: "SB_ERR_HANDSHAKE_RATE_LIMITED",
 } as const;
 
 /** One of the {@link HandshakeRefusal} strings. */
@@ -88,6 +93,7 @@ const WIRE_CODES: Readonly<Record<HandshakeRefusalValue, HandshakeErrorCodeValue
   // The request is refused, as by `allowRequest`; no wire code of its own (engine.io has
   // none, and no client reads the code of a refused handshake: they retry on any failure).
   SB_ERR_SERVER_DRAINING: 4,
+  SB_ERR_HANDSHAKE_RATE_LIMITED: 4,
 };
 
 /** The refusal a bare wire code stands for (a {@link HandshakeError} built from a number). */
@@ -118,6 +124,7 @@ const REFUSAL_ANSWERS: Readonly<
   Partial<Record<HandshakeRefusalValue, { status: number; message: string }>>
 > = {
   SB_ERR_SERVER_DRAINING: { status: 503, message: "Server shutting down" },
+  SB_ERR_HANDSHAKE_RATE_LIMITED: { status: 429, message: "Too many handshakes" },
 };
 
 /** HTTP status for a handshake error code. */

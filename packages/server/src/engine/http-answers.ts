@@ -26,6 +26,12 @@ export type HttpAnswerOptions = Pick<
 
 const CLOSE_CONNECTION: Readonly<EngineHeaders> = Object.freeze({ Connection: "close" });
 
+/** `Retry-After` in whole seconds, for a refusal that says when to come back (context `retryAfter`, ms). */
+function retryAfterSeconds(error: HandshakeError): string | undefined {
+  const ms = error.context.retryAfter;
+  return typeof ms === "number" && ms > 0 ? String(Math.ceil(ms / 1000)) : undefined;
+}
+
 /** Answers an HTTP request with the error's status and JSON `{code, message}`. */
 export function abortRequest(
   res: ServerResponse,
@@ -37,8 +43,10 @@ export function abortRequest(
     return;
   }
   const body = JSON.stringify({ code: error.code, message: error.message });
+  const retry = retryAfterSeconds(error);
   res.writeHead(error.status, {
     ...headers,
+    ...(retry === undefined ? {} : { "Retry-After": retry }),
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(body),
   });
@@ -52,8 +60,10 @@ export function abortUpgrade(socket: Duplex, error: HandshakeError): void {
     return;
   }
   const body = JSON.stringify({ code: error.code, message: error.message });
+  const retry = retryAfterSeconds(error);
   socket.end(
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? "Bad Request"}\r\n` +
+      (retry === undefined ? "" : `Retry-After: ${retry}\r\n`) +
       "Connection: close\r\nContent-Type: application/json\r\n" +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );

@@ -7,6 +7,7 @@ import { applyCors } from "./cors.js";
 import type { Eio3State } from "./eio3.js";
 import { HandshakeError, HandshakeRefusal } from "./errors.js";
 import { HandshakePipeline } from "./handshake.js";
+import { HandshakeLimiter } from "./handshake-limit.js";
 import { createOwnServer } from "./http.js";
 import { HttpAnswers } from "./http-answers.js";
 import {
@@ -70,6 +71,8 @@ export class EngineServer extends EventEmitter implements SessionHost {
   readonly #websockets: WebSocketAcceptor;
   #ownServer: HttpServer | null = null;
   #accepting = true;
+  readonly #limiter: HandshakeLimiter | undefined;
+  #limiterSweep: NodeJS.Timeout | undefined;
 
   constructor(options: Partial<EngineServerOptions> = {}) {
     super();
@@ -90,6 +93,18 @@ export class EngineServer extends EventEmitter implements SessionHost {
     this.#websockets = new WebSocketAcceptor(this.options, this, (req, t, id, probeFor, v3) =>
       this.#webSocketOpen(req, t, id, probeFor, v3),
     );
+    const limit = this.options.handshakeRateLimit;
+    if (limit !== undefined) {
+      const limiter = new HandshakeLimiter(limit);
+      this.#limiter = limiter;
+      this.#limiterSweep = setInterval(() => limiter.sweep(), Math.max(1000, limit.duration));
+      this.#limiterSweep.unref();
+    }
+  }
+
+  /** Clients with a handshake bucket now (`handshakeRateLimit`; for leak checks and monitoring). */
+  get handshakeRateLimitKeys(): number {
+    return this.#limiter?.size ?? 0;
   }
 
   /** Live sessions by id. */
@@ -176,6 +191,8 @@ export class EngineServer extends EventEmitter implements SessionHost {
   /** Closes every session with "forced server close" (and the server made by `listen`). */
   close(): void {
     debug("closing %d sessions", this.#clients.size);
+    clearInterval(this.#limiterSweep);
+    this.#limiterSweep = undefined;
     for (const session of [...this.#clients.values()])
       session.destroy(EngineCloseReason.serverClose);
     if (this.#ownServer !== null) {
@@ -227,6 +244,10 @@ export class EngineServer extends EventEmitter implements SessionHost {
       this.#answers.reject(req, res, drainingError(req));
       return;
     }
+    if (this.#limiter?.take(req) === false) {
+      this.#answers.reject(req, res, this.#rateLimited(req));
+      return;
+    }
     const eio3 = eio3State(req, query);
     this.#handshake.run(
       req,
@@ -245,6 +266,14 @@ export class EngineServer extends EventEmitter implements SessionHost {
       },
       (error) => this.#answers.reject(req, res, error),
     );
+  }
+
+  /** The refusal of a handshake over `handshakeRateLimit`. */
+  #rateLimited(req: IncomingMessage): HandshakeError {
+    return new HandshakeError(HandshakeRefusal.HANDSHAKE_RATE_LIMITED, req, {
+      name: "HANDSHAKE_RATE_LIMITED",
+      retryAfter: this.#limiter?.retryAfter(req) ?? 0,
+    });
   }
 
   // ---- WebSocket ----
@@ -270,6 +299,10 @@ export class EngineServer extends EventEmitter implements SessionHost {
     }
     if (!this.#accepting) {
       this.#answers.rejectUpgrade(socket, drainingError(req));
+      return;
+    }
+    if (this.#limiter?.take(req) === false) {
+      this.#answers.rejectUpgrade(socket, this.#rateLimited(req));
       return;
     }
     const v3 = query.eio === "3";
