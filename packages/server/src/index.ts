@@ -31,6 +31,7 @@ export {
   type ForwardingSizes,
   HandshakeError,
   HandshakeErrorCode,
+  type HandshakeRateLimitOptions,
   HandshakeRefusal,
   type HandshakeRefusalValue,
   type NodeDirectory,
@@ -58,7 +59,12 @@ export type {
 } from "./socket/rate-limit.js";
 export { DisconnectReason } from "./socket/reasons.js";
 export { RemoteSocket } from "./socket/remote-socket.js";
-export { Server, type ServerOptions } from "./socket/server.js";
+export {
+  type DrainOptions,
+  Server,
+  type ServerOptions,
+  type SignalCloseHandler,
+} from "./socket/server.js";
 export {
   type Event,
   Socket,

@@ -15,6 +15,7 @@ export {
 export { createMemoryDirectory, type NodeDirectory } from "./forwarding/directory.js";
 export type { ForwardingSizes } from "./forwarding/forwarder.js";
 export { PreparedMessage } from "./framing.js";
+export type { HandshakeRateLimitOptions } from "./handshake-limit.js";
 export { createOwnServer, OWN_SERVER_TIMEOUTS } from "./http.js";
 export {
   type AllowedOrigins,

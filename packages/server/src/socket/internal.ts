@@ -36,6 +36,8 @@ export const kInitAdapter = Symbol("switchboard.initAdapter");
 export const kRefuse = Symbol("switchboard.refuse");
 /** Namespace: its schema table and rate limit, read by its sockets for each event. */
 export const kGuards = Symbol("switchboard.guards");
+/** Server: a socket's session is being persisted (the adapter's promise); a drain waits for it. */
+export const kPersisting = Symbol("switchboard.persisting");
 /** Client: encode a packet with the server's parser (the built-in codec or the `parser` option). */
 export const kEncode = Symbol("switchboard.encode");
 

@@ -89,6 +89,11 @@ export interface ServerReservedEventsMap<
   new_namespace: (
     namespace: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
   ) => void;
+  /**
+   * The server began to drain (`io.drain()`, `io.close()` with connection state recovery,
+   * a shutdown signal): new sessions are refused, and the connections close over `spread` ms.
+   */
+  draining: (info: { spread: number }) => void;
 }
 
 /** Connection middleware (`io.use`, `nsp.use`): call `next(err)` to refuse the socket. */
@@ -303,7 +308,9 @@ export class Namespace<
     >
   ): boolean {
     assertNotReserved(ev);
-    if (ev === "connection" || ev === "new_namespace") throw reservedEventError(ev);
+    if (ev === "connection" || ev === "new_namespace" || ev === "draining") {
+      throw reservedEventError(ev);
+    }
     this.adapter.serverSideEmit([ev, ...args]);
     return true;
   }
