@@ -233,4 +233,18 @@ describe("forwarding behind a round-robin balancer", () => {
     expect(encoding).toBe("gzip");
     expect(body).toContain(`42["big","${big}"]`);
   });
+
+  it("a node that stops accepting sessions (draining) still serves its sessions forwarded by another node", async () => {
+    const { nodes, lb } = await startCluster(2);
+    const [a, b] = nodes as [TestNode, TestNode];
+    serveEcho(nodes);
+    lb.setTargets([`127.0.0.1:${a.port}`]);
+    a.io.engine.once("connection", () => lb.setTargets([`127.0.0.1:${b.port}`]));
+    const socket = official(lb.url, { transports: ["polling"] });
+    await once(socket, "connect");
+    a.io.engine.stopAccepting();
+    expect(await socket.timeout(5000).emitWithAck("ping", 7)).toBe(8);
+    const refused = await fetch(`${a.url}/socket.io/?EIO=4&transport=polling`);
+    expect(refused.status).toBe(503);
+  });
 });
