@@ -44,9 +44,15 @@ describe("forwarding behind a round-robin balancer", () => {
     socket.on("question", (n: number, ack: (answer: number) => void) => ack(n + 1));
     await once(socket, "connect");
     const engine = socket.io.engine;
-    await until(() => engine.transport.name === "websocket", 10_000, "the upgrade");
     const owner = ownerOf(nodes, engine.id);
-    expect(owner.io.engine.clients.get(engine.id)?.transport.name).toBe("websocket");
+    // The client switches when it sends the upgrade packet, the owner when it receives it.
+    await until(
+      () =>
+        engine.transport.name === "websocket" &&
+        owner.io.engine.clients.get(engine.id)?.transport.name === "websocket",
+      10_000,
+      "the upgrade",
+    );
     // Every node took requests of this one session: nothing was sticky.
     for (const node of nodes)
       expect(lb.stats.byTarget[`127.0.0.1:${node.port}`]).toBeGreaterThan(0);
