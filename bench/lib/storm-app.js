@@ -10,8 +10,11 @@ import { TICK } from "./app.js";
  * }} StormIo
  */
 
-/** Connections seen by this node: recovered (`socket.recovered`) or fresh. */
-export const stormState = { recovered: 0, fresh: 0 };
+/**
+ * Connections seen by this node: recovered (`socket.recovered`) or fresh; fresh ones whose
+ * client asked to recover (its CONNECT carried a session id).
+ */
+export const stormState = { recovered: 0, fresh: 0, failedRestores: 0 };
 
 /**
  * Counts connections, and tells each client when its socket joined this node (`welcome {t}`,
@@ -23,6 +26,9 @@ export function installStormApp(io) {
   io.on("connection", (socket) => {
     if (socket.recovered === true) stormState.recovered++;
     else stormState.fresh++;
+    // the client sent its session id (it asked to recover) and got a fresh session
+    if (socket.recovered !== true && typeof socket.handshake?.auth?.pid === "string")
+      stormState.failedRestores++;
     socket.emit("welcome", { t: performance.timeOrigin + performance.now() });
   });
 }

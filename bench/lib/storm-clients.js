@@ -288,6 +288,8 @@ const handlers = {
       clientsWithLoss: 0,
       maxLost: 0,
       noWelcome: 0,
+      triesRecovered: 0,
+      triesFresh: 0,
     };
     const u = { clients: 0, lost: 0, dup: 0, reordered: 0, disconnected: 0 };
     /** @type {number[]} */
@@ -315,6 +317,10 @@ const handlers = {
       }
       if (affected[i] === 1) {
         a.clients++;
+        // connections opened after the kill (1 = back at the first attempt)
+        const tries = (opened[i] ?? 1) - 1;
+        if (recovered[i] === 1) a.triesRecovered += tries;
+        else a.triesFresh += tries;
         if ((reconnectedAt[i] ?? 0) > 0) {
           a.reconnected++;
           times.push((reconnectedAt[i] ?? 0) - p.tKill);
