@@ -45,6 +45,8 @@ let attemptAt = new Float64Array(0);
 let attemptMs = new Float64Array(0);
 /** Per client: a tick that arrived after a higher one (a first arrival, not a duplicate). */
 let reordered = new Int32Array(0);
+/** Per client: disconnects after its reconnection (a second loss of the connection). */
+let againLost = new Int32Array(0);
 /** Per client: 1 when its connection was on the killed node at `arm`. */
 let affected = new Uint8Array(0);
 let armed = false;
@@ -154,6 +156,7 @@ const handlers = {
     attemptMs = new Float64Array(n);
     reordered = new Int32Array(n);
     affected = new Uint8Array(n);
+    againLost = new Int32Array(n);
     sockets = new Array(n);
     const t0 = performance.now();
     const res = await pool(n, p.concurrency, (i) => {
@@ -169,8 +172,14 @@ const handlers = {
       });
       sockets[i] = socket;
       socket.on(TICK, (/** @type {unknown} */ msg) => onTick(i, msg));
-      socket.on("disconnect", () => {
+      socket.on("disconnect", (/** @type {string} */ reason) => {
         if (armed && disconnectedAt[i] === 0) disconnectedAt[i] = nowMs();
+        else if (armed && (reconnectedAt[i] ?? 0) > 0) {
+          againLost[i] = (againLost[i] ?? 0) + 1;
+          const why = `disconnect after reconnecting: ${reason}`;
+          if (errorKinds.size < 20 || errorKinds.has(why))
+            errorKinds.set(why, (errorKinds.get(why) ?? 0) + 1);
+        }
       });
       socket.on("connect", () => {
         if (disconnectedAt[i] !== 0 && reconnectedAt[i] === 0) {
@@ -290,6 +299,8 @@ const handlers = {
       noWelcome: 0,
       triesRecovered: 0,
       triesFresh: 0,
+      recoveredLostAgain: 0,
+      recoveredWithGap: 0,
     };
     const u = { clients: 0, lost: 0, dup: 0, reordered: 0, disconnected: 0 };
     /** @type {number[]} */
@@ -333,6 +344,12 @@ const handlers = {
         a.dup += dup;
         a.reordered += reordered[i] ?? 0;
         if (lost > 0) a.clientsWithLoss++;
+        // a client recovered at its first reconnection that still misses ticks: lost again
+        // later (then its next session may be fresh), or a gap in the recovery itself
+        if (lost > 0 && recovered[i] === 1) {
+          if ((againLost[i] ?? 0) > 0) a.recoveredLostAgain++;
+          else a.recoveredWithGap++;
+        }
         if (lost > a.maxLost) a.maxLost = lost;
       } else {
         u.clients++;

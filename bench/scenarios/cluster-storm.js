@@ -228,6 +228,10 @@ export default {
           duplicated: a.dup,
           reordered: a.reordered + r.unaffected.reordered,
           clientsWithLoss: a.clientsWithLoss,
+          // recovered at the first reconnection yet missing ticks: disconnected again later /
+          // never disconnected again (a gap in what the recovery delivered)
+          recoveredLostAgain: a.recoveredLostAgain,
+          recoveredWithGap: a.recoveredWithGap,
           maxLostPerClient: a.maxLost,
           failedConnectAttempts: r.connectErrors,
           // the last reconnection attempt's start (after the backoff) → connect: handshake + restore
