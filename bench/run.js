@@ -296,6 +296,9 @@ async function measureOnce(item, target, round) {
     rec.error = err instanceof Error ? err.message : String(err);
   } finally {
     await Promise.all([gen.stop(), ...servers.map((s) => s.stop())]);
+    // after the servers are gone, so nothing writes the measurement's keys again
+    const key = clusterEnv.BENCH_CLUSTER_KEY;
+    if (item.def.cleanup && key) await item.def.cleanup(key).catch(() => {});
   }
   return rec;
 }

@@ -25,7 +25,8 @@
  * `generator`: the load generator's script, relative to bench/ (default lib/generator-main.js).
  * `manyFds`: start the servers and the generator with their soft limit of open files raised to
  * the hard limit. `maxRounds`: at most this many rounds, whatever `--rounds` says (long scenarios).
- * `measureTimeoutMs`: one measurement's time limit (default 300 s).
+ * `measureTimeoutMs`: one measurement's time limit (default 300 s). `cleanup`: called with the
+ * measurement's Redis key prefix once its processes have exited (cluster scenarios).
  * @typedef {{
  *   name: string,
  *   nodes?: number,
@@ -33,6 +34,7 @@
  *   manyFds?: boolean,
  *   maxRounds?: number,
  *   measureTimeoutMs?: number,
+ *   cleanup?: (clusterKey: string) => Promise<void>,
  *   variants: Variant[],
  *   config: (quick: boolean) => any,
  *   optIn?: boolean,

@@ -264,7 +264,16 @@ export default {
         cpu,
       };
     } finally {
-      await deleteKeys(redis, clusterKey).catch(() => {});
+      redis.disconnect();
+    }
+  },
+  /** Delete the measurement's stream(s) and sessions once its servers have exited. */
+  async cleanup(clusterKey) {
+    const redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 3 });
+    try {
+      await redis.connect();
+      await deleteKeys(redis, clusterKey);
+    } finally {
       redis.disconnect();
     }
   },
