@@ -30,9 +30,9 @@ export interface CreateAdapterOptions extends RedisAdapterOptions {
 
 /** Options of cluster-wide recovery. */
 export interface ClusterRecoveryOptions extends RecoveryOptions {
-  /** Key of the log's stream. Default `"switchboard:{recovery}:log"`. */
+  /** Key of the log's stream. Default `"switchboard:{<key>}:log"` (`key`: the adapter's). */
   logKey: string;
-  /** Prefix of the session keys. Default `"switchboard:session:"`. */
+  /** Prefix of the session keys. Default `"switchboard:<key>:session:"`. */
   sessionPrefix: string;
 }
 /**
@@ -105,7 +105,7 @@ export function createAdapter(
       super(nsp);
       const window = nsp.connectionStateRecovery?.maxDisconnectionDuration;
       if (window === undefined) return;
-      hub ??= createHub(pub, sub, window, recoveryOptions);
+      hub ??= createHub(pub, sub, window, opts.key, recoveryOptions);
       WithRecovery ??= withRecovery(Classic, hub);
       // A class constructor may return another object: the recovery-enabled adapter.
       // biome-ignore lint/correctness/noConstructorReturn: chosen per namespace options.
@@ -118,6 +118,7 @@ function createHub(
   pub: RedisClient,
   sub: RedisClient,
   window: number,
+  key: string,
   options: Partial<ClusterRecoveryOptions>,
 ): RecoveryHub {
   const { logKey, sessionPrefix, ...rest } = options;
@@ -125,9 +126,10 @@ function createHub(
   // renewal periods): the log keeps entries at least that long.
   const retention = window + 2 * Math.min(20_000, window / 3) + 6000;
   return new RecoveryHub(pub, sub, {
-    log: new RedisStreamLog(pub, { retention, ...(logKey === undefined ? {} : { key: logKey }) }),
-    sessions: new RedisSessionStore(pub, sessionPrefix),
-    controlChannel: "switchboard:recovery#ctl",
+    // Per cluster (the adapter's `key`): two clusters on one Redis never share a log.
+    log: new RedisStreamLog(pub, { retention, key: logKey ?? `switchboard:{${key}}:log` }),
+    sessions: new RedisSessionStore(pub, sessionPrefix ?? `switchboard:${key}:session:`),
+    controlChannel: `switchboard:${key}:recovery#ctl`,
     maxConcurrentRestores: 32,
     maxQueuedRestores: 10_000,
     maxQueuedAppends: 10_000,
