@@ -7,6 +7,8 @@ import {
 } from "@switchboard/protocol";
 import type { AdapterConstructor } from "../adapter/types.js";
 import type { EngineServerOptions } from "../engine/index.js";
+import { resolvePresenceOptions } from "../presence/options.js";
+import type { PresenceOptions } from "../presence/types.js";
 import { SocketErrorCode, SocketTypeError } from "./errors.js";
 import { type RateLimitOptions, type ResolvedRateLimit, resolveRateLimit } from "./rate-limit.js";
 import type { ConnectionStateRecoveryOptions } from "./types.js";
@@ -60,6 +62,12 @@ export interface ServerOptions extends EngineServerOptions {
    * the event is refused with `SB_ERR_VALIDATION_TIMEOUT`, ms. Default 5000.
    */
   validationTimeout: number;
+  /**
+   * Presence limits and leave delay (see {@link PresenceOptions}): `leaveDelay` defaults to
+   * `connectionStateRecovery.maxDisconnectionDuration` (0 without recovery),
+   * `maxEntriesPerRoom` 10000, `maxRoomsPerSocket` 32, `maxMetaBytes` 2048, `maxIdLength` 256.
+   */
+  presence: Partial<PresenceOptions>;
 }
 
 /** Encodes a packet into the engine messages that carry it. */
@@ -81,6 +89,7 @@ export interface ResolvedServerOptions {
   ackTimeout: number | undefined;
   rateLimit: ResolvedRateLimit | undefined;
   validationTimeout: number;
+  presence: PresenceOptions;
 }
 
 /** The option names that are the socket layer's; every other option goes to the engine. */
@@ -95,6 +104,7 @@ export const SERVER_KEYS = new Set([
   "ackTimeout",
   "rateLimit",
   "validationTimeout",
+  "presence",
 ]);
 
 /** A path without its trailing slash; throws when it does not start with `/`. */
@@ -155,6 +165,7 @@ export function resolveServerOptions(opts: Partial<ServerOptions>): ResolvedServ
     ackTimeout,
     rateLimit: opts.rateLimit === undefined ? undefined : resolveRateLimit(opts.rateLimit),
     validationTimeout,
+    presence: resolvePresenceOptions(opts.presence, connectionStateRecovery),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   kInitAdapter,
   kOnClose,
   kOptions,
+  kPresenceIfAny,
   kResolveNamespace,
 } from "./internal.js";
 import { MainNamespaceFacade } from "./main-namespace.js";
@@ -300,7 +301,10 @@ export class Server<
     for (const nsp of this.#nsps.values()) {
       for (const socket of [...nsp.sockets.values()]) socket[kOnClose]("server shutting down");
     }
-    for (const nsp of this.#nsps.values()) await nsp.adapter.close();
+    for (const nsp of this.#nsps.values()) {
+      nsp[kPresenceIfAny]?.close();
+      await nsp.adapter.close();
+    }
     for (const parent of this.#parentNsps.values()) await parent.adapter.close();
     for (const client of [...this.#clients]) client.close();
     this.engine.close();
