@@ -18,7 +18,7 @@ import debugModule from "debug";
 import type { Adapter, AdapterNamespace } from "../adapter/types.js";
 import { LocalPresenceBackend } from "../presence/local-backend.js";
 import { Presence } from "../presence/presence.js";
-import { PresenceRegistry } from "../presence/registry.js";
+import { PresenceRegistry, type PresenceStats } from "../presence/registry.js";
 import { ackPromise } from "./acks.js";
 import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
 import { bindHandler, handlerEventTable, type NamespaceHandler } from "./class-handler.js";
@@ -271,6 +271,29 @@ export class Namespace<
     if (room !== undefined && typeof room !== "string")
       throw new TypeError("room must be a string");
     return new Presence<Meta>(this[kPresence], room ?? null);
+  }
+
+  /**
+   * Counts of every map presence keeps in this namespace (zeros before its first use), for
+   * leak checks and monitoring.
+   *
+   * @example
+   * ```ts
+   * console.log(io.of("/chat").presenceStats); // { rooms, identities, sockets, pending, … }
+   * ```
+   */
+  get presenceStats(): PresenceStats {
+    return (
+      this.#presence?.stats ?? {
+        rooms: 0,
+        identities: 0,
+        sockets: 0,
+        pending: 0,
+        nodes: 0,
+        subscribers: 0,
+        views: 0,
+      }
+    );
   }
 
   /** The presence registry, made on first use with the adapter's backend. */
