@@ -146,7 +146,9 @@ function createHub(
   const { logKey, sessionPrefix, ...rest } = options;
   // A crashed node's sessions stay claimable for their lease (the window plus up to two
   // renewal periods): the log keeps entries at least that long.
-  const retention = window + 2 * Math.min(20_000, window / 3) + 6000;
+  // Whole milliseconds: the stream's MINID is `<ms>-0` (a window that is not a multiple of
+  // 3 ms made it fractional, and every XADD failed).
+  const retention = Math.ceil(window + 2 * Math.min(20_000, window / 3) + 6000);
   return new RecoveryHub(pub, sub, {
     log: new RedisStreamLog(pub, { retention, ...(logKey === undefined ? {} : { key: logKey }) }),
     sessions: new RedisSessionStore(pub, sessionPrefix),

@@ -1,0 +1,119 @@
+// Presence across server processes on one Redis (one node with ioredis, one with
+// node-redis, plus a node in the test process): every node lists the same identities; a
+// process killed with SIGKILL has its identities removed from the others' lists within the
+// node timeout (2 s here, heartbeats every 300 ms); after a Redis restart (a redis-server of
+// the test's own) the lists converge again. The node processes run the built package.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { io as sbio } from "@switchboard/client";
+import { Server } from "@switchboard/server";
+import { io as ioc } from "socket.io-client";
+import { afterEach, describe, expect, it } from "vitest";
+import { createAdapter } from "../../src/index.js";
+import { type ClientPair, clientPair, OwnRedis, uniqueKey } from "../helpers/redis.js";
+
+const WAIT = { timeout: 8000 };
+const NODE = fileURLToPath(new URL("../fixtures/presence-node.mjs", import.meta.url));
+
+interface AnyClient {
+  once(ev: string, fn: (...args: never[]) => void): unknown;
+  disconnect(): unknown;
+}
+
+describe("presence across processes", () => {
+  const children: ChildProcess[] = [];
+  const clients: AnyClient[] = [];
+  let local: Server | undefined;
+  let pair: ClientPair | undefined;
+  let redis: OwnRedis | undefined;
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.disconnect();
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+    await local?.close();
+    await pair?.quit();
+    await redis?.stop();
+  });
+
+  function startNode(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+    const child = spawn(process.execPath, [NODE, ...args], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("node process did not start")), 8000);
+      child.once("exit", (code) => reject(new Error(`node process exited (${code})`)));
+      createInterface({ input: child.stdout! }).once("line", (line) => {
+        clearTimeout(timer);
+        resolve({ child, url: (JSON.parse(line) as { url: string }).url });
+      });
+    });
+  }
+
+  function join(connect: typeof ioc | typeof sbio, url: string, user: string): Promise<void> {
+    const c = connect(url, {
+      transports: ["websocket"],
+      forceNew: true,
+      auth: { user },
+    }) as unknown as AnyClient;
+    clients.push(c);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no hello")), 8000);
+      c.once("hello", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async function ids(): Promise<string[]> {
+    const list = await local!.presence("lobby").list();
+    return list.map((e) => `${e.id}:${(e.meta as { node: string }).node}:${e.count}`).sort();
+  }
+
+  it("consistent lists; a SIGKILLed process's identities go; Redis restarted: converges", async () => {
+    redis = await OwnRedis.start();
+    const port = String(redis.port);
+    const key = uniqueKey("presproc");
+    const [one, two] = await Promise.all([
+      startNode([port, key, "ioredis", "one"]),
+      startNode([port, key, "node-redis", "two"]),
+    ]);
+    pair = await clientPair("ioredis", redis.port);
+    local = new Server({
+      adapter: createAdapter(pair.pub, pair.sub, {
+        key,
+        presence: { heartbeatInterval: 300, nodeTimeout: 2000, syncTimeout: 1000 },
+      }),
+    });
+    await join(ioc, one.url, "ada");
+    await join(sbio, one.url, "bob");
+    await join(sbio, two.url, "cyd");
+    await join(ioc, two.url, "dan");
+    const all = ["ada:one:1", "bob:one:1", "cyd:two:1", "dan:two:1"];
+    await expect.poll(() => ids(), WAIT).toEqual(all);
+    // the processes' lists are the same
+    for (const url of [one.url, two.url]) {
+      const asker = ioc(url, { transports: ["websocket"], forceNew: true });
+      clients.push(asker);
+      const list = (await asker.timeout(5000).emitWithAck("list")) as Array<{ id: string }>;
+      expect(list.map((e) => e.id).sort()).toEqual(["ada", "bob", "cyd", "dan"]);
+    }
+
+    // a process dies without a word: its identities go after the node timeout
+    const leaves: string[] = [];
+    local.presence("lobby").on("leave", (e) => leaves.push(e.id));
+    two.child.kill("SIGKILL");
+    await expect.poll(() => ids(), WAIT).toEqual(["ada:one:1", "bob:one:1"]);
+    expect(leaves.sort()).toEqual(["cyd", "dan"]);
+
+    // Redis restarts; meanwhile a client of process one leaves (its delta is lost)
+    await redis.kill();
+    clients[1]!.disconnect(); // bob, on one
+    await redis.restart();
+    await expect.poll(() => ids(), WAIT).toEqual(["ada:one:1"]);
+    await join(sbio, one.url, "eve");
+    await expect.poll(() => ids(), WAIT).toEqual(["ada:one:1", "eve:one:1"]);
+  });
+});
