@@ -159,6 +159,7 @@ export class RedisPresenceHub {
     } catch (err) {
       debug("node count failed: %s", err);
     }
+    debug("sync: waiting for %d nodes", need);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => finish(), this.options.syncTimeout);
       const finish = () => {

@@ -3,12 +3,6 @@
 // starts late gets the others' records, a node that closes takes its records with it, a
 // Redis restart converges, and a session recovered on another node fires no leave/join.
 import { createServer } from "node:http";
-import {
-  type AddressInfo,
-  createServer as createTcpServer,
-  type Socket as TcpSocket,
-  connect as tcpConnect,
-} from "node:net";
 import { io as sbio } from "@switchboard/client";
 import {
   type PresenceEntry,
@@ -16,9 +10,11 @@ import {
   Server,
   type ServerOptions,
 } from "@switchboard/server";
+import type { Redis } from "ioredis";
 import { io as ioc } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdapter, type RedisPresenceOptions } from "../../src/index.js";
+import { type Balancer, balancer } from "../helpers/balancer.js";
 import {
   CLIENT_KINDS,
   type ClientKind,
@@ -54,38 +50,7 @@ const CLIENTS = [
   { name: "socket.io-client", connect: ioc },
 ] as const;
 
-/** A TCP proxy whose target can change: what a balancer does between reconnections. */
-async function balancer(target: string): Promise<{ url: string; retarget(url: string): void }> {
-  let port = Number(new URL(target).port);
-  const open = new Set<TcpSocket>();
-  const server = createTcpServer((inbound) => {
-    const outbound = tcpConnect(port, "127.0.0.1");
-    open.add(inbound);
-    open.add(outbound);
-    inbound.pipe(outbound).pipe(inbound);
-    const close = () => {
-      inbound.destroy();
-      outbound.destroy();
-      open.delete(inbound);
-      open.delete(outbound);
-    };
-    inbound.on("error", close).on("close", close);
-    outbound.on("error", close).on("close", close);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(() => {
-    for (const s of open) s.destroy();
-    server.close();
-  });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    retarget: (url) => {
-      port = Number(new URL(url).port);
-    },
-  };
-}
-
-const cleanups: Array<() => void> = [];
+const balancers: Balancer[] = [];
 const nodes: Node[] = [];
 const clients: AnyClient[] = [];
 const redises: OwnRedis[] = [];
@@ -97,7 +62,7 @@ afterEach(async () => {
     await n.pair.quit();
   }
   for (const r of redises.splice(0)) await r.stop();
-  for (const cleanup of cleanups.splice(0)) cleanup();
+  for (const lb of balancers.splice(0)) lb.close();
 });
 
 async function startNode(
@@ -168,6 +133,49 @@ async function ids(node: Node): Promise<string[]> {
   return list.map((e) => `${e.id}:${e.count}`).sort();
 }
 
+describe("cluster presence: options and hostile input", () => {
+  it("rejects invalid presence options with a TypeError", () => {
+    const pub = {} as object;
+    for (const presence of [
+      { nodeTimeout: 1000, heartbeatInterval: 800 },
+      { syncTimeout: 0 },
+      { channel: "" },
+      { maxMessageBytes: Number.NaN },
+    ]) {
+      expect(() => createAdapter(pub, pub, { presence })).toThrow(TypeError);
+    }
+  });
+
+  it("drops malformed and oversized messages on the presence channel; the nodes carry on", async () => {
+    const key = uniqueKey("pres");
+    const a = await startNode("ioredis", key, {}, { maxMessageBytes: 10_000 });
+    const b = await startNode("ioredis", key, {}, { maxMessageBytes: 10_000 });
+    await join(ioc, a.url, { user: "ada" });
+    await expect.poll(() => ids(b), WAIT).toEqual(["ada:1"]);
+    const attacker = await clientPair("ioredis");
+    const channel = `switchboard:presence#${key}`;
+    const evil = [
+      "not json",
+      "[]",
+      JSON.stringify({ t: "d", n: "x", s: 1, c: [["/", 1, "lobby", "sid", "", null, 1]] }),
+      JSON.stringify({ t: "d", n: "x", s: 1, c: [["/", 1, "lobby", "sid", "eve", null, "x"]] }),
+      JSON.stringify({ t: "d", n: "x", s: -1, c: [] }),
+      JSON.stringify({ t: "s", n: "x", s: 0, i: 0, l: 1, r: [["/", 5, "sid", "eve", null, 1]] }),
+      JSON.stringify({ t: "zz", n: "x" }),
+      JSON.stringify({
+        t: "d",
+        n: "y",
+        s: 1,
+        c: [["/", 1, "lobby", "s", "eve", "x".repeat(20_000), 1]],
+      }),
+    ];
+    for (const message of evil) await (attacker.pub as Redis).publish(channel, message);
+    await attacker.quit();
+    await join(sbio, a.url, { user: "bob" });
+    for (const node of [a, b]) await expect.poll(() => ids(node), WAIT).toEqual(["ada:1", "bob:1"]);
+  });
+});
+
 describe.each(CLIENT_KINDS)("cluster presence (%s)", (kind) => {
   it.each(CLIENTS)(
     "every node lists the same identities; subscribers see remote changes ($name)",
@@ -188,8 +196,8 @@ describe.each(CLIENT_KINDS)("cluster presence (%s)", (kind) => {
       bob.disconnect();
       for (const node of [a, b]) await expect.poll(() => ids(node), WAIT).toEqual(["ada:2"]);
       // each node fired the same events, once each
-      await expect.poll(() => b.events.length, WAIT).toBe(4);
       for (const node of [a, b]) {
+        await expect.poll(() => node.events.length, WAIT).toBe(4);
         expect([...node.events].sort()).toEqual(
           ["join ada 1", "update ada 2", "join bob 1", "leave bob 0"].sort(),
         );
@@ -229,7 +237,9 @@ describe.each(CLIENT_KINDS)("cluster presence (%s)", (kind) => {
     const gone = await join(sbio, a.url, { user: "gone" });
     await join(ioc, a.url, { user: "ada" });
     await join(sbio, b.url, { user: "bob" });
-    await expect.poll(() => ids(b), WAIT).toEqual(["ada:1", "bob:1", "gone:1"]);
+    for (const node of [a, b]) {
+      await expect.poll(() => ids(node), WAIT).toEqual(["ada:1", "bob:1", "gone:1"]);
+    }
     await redis.kill();
     gone.disconnect(); // a's delta for this is lost
     await expect.poll(() => ids(a), WAIT).toEqual(["ada:1", "bob:1"]);
@@ -249,6 +259,7 @@ describe.each(CLIENT_KINDS)("cluster presence (%s)", (kind) => {
       const b = await startNode(kind, key, recovery);
       const c = await startNode(kind, key, recovery);
       const lb = await balancer(a.url);
+      balancers.push(lb);
       const ada = await join(client.connect, lb.url, { user: "ada" }, true);
       const firstId = ada.id;
       for (const node of [a, b, c]) await expect.poll(() => ids(node), WAIT).toEqual(["ada:1"]);

@@ -11,7 +11,8 @@ import { Server } from "@switchboard/server";
 import { io as ioc } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdapter } from "../../src/index.js";
-import { type ClientPair, clientPair, OwnRedis, uniqueKey } from "../helpers/redis.js";
+import { type Balancer, balancer } from "../helpers/balancer.js";
+import { type ClientPair, clientPair, OwnRedis, redisPort, uniqueKey } from "../helpers/redis.js";
 
 const WAIT = { timeout: 8000 };
 const NODE = fileURLToPath(new URL("../fixtures/presence-node.mjs", import.meta.url));
@@ -19,6 +20,12 @@ const NODE = fileURLToPath(new URL("../fixtures/presence-node.mjs", import.meta.
 interface AnyClient {
   once(ev: string, fn: (...args: never[]) => void): unknown;
   disconnect(): unknown;
+  readonly io: { engine: { close(): void } };
+}
+
+interface Hello {
+  node: string;
+  recovered: boolean;
 }
 
 describe("presence across processes", () => {
@@ -27,6 +34,7 @@ describe("presence across processes", () => {
   let local: Server | undefined;
   let pair: ClientPair | undefined;
   let redis: OwnRedis | undefined;
+  let lb: Balancer | undefined;
 
   afterEach(async () => {
     for (const c of clients.splice(0)) c.disconnect();
@@ -34,6 +42,9 @@ describe("presence across processes", () => {
     await local?.close();
     await pair?.quit();
     await redis?.stop();
+    redis = undefined;
+    lb?.close();
+    lb = undefined;
   });
 
   function startNode(args: string[]): Promise<{ child: ChildProcess; url: string }> {
@@ -51,19 +62,31 @@ describe("presence across processes", () => {
     });
   }
 
-  function join(connect: typeof ioc | typeof sbio, url: string, user: string): Promise<void> {
+  function join(
+    connect: typeof ioc | typeof sbio,
+    url: string,
+    user: string,
+    reconnect = false,
+  ): Promise<AnyClient> {
     const c = connect(url, {
       transports: ["websocket"],
       forceNew: true,
       auth: { user },
+      reconnection: reconnect,
+      reconnectionDelay: 50,
+      reconnectionDelayMax: 100,
     }) as unknown as AnyClient;
     clients.push(c);
+    return hello(c).then(() => c);
+  }
+
+  function hello(c: AnyClient): Promise<Hello> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error("no hello")), 8000);
-      c.once("hello", () => {
+      c.once("hello", ((h: Hello) => {
         clearTimeout(timer);
-        resolve();
-      });
+        resolve(h);
+      }) as never);
     });
   }
 
@@ -116,4 +139,45 @@ describe("presence across processes", () => {
     await join(sbio, one.url, "eve");
     await expect.poll(() => ids(), WAIT).toEqual(["ada:one:1", "eve:one:1"]);
   });
+
+  it.each([
+    ["socket.io-client", ioc],
+    ["@switchboard/client", sbio],
+  ] as const)(
+    "a session recovered in another process fires no leave/join (%s)",
+    async (_name, connect) => {
+      const port = String(await redisPort());
+      const key = uniqueKey("presrec");
+      const [one, two] = await Promise.all([
+        startNode([port, key, "ioredis", "one", "recovery"]),
+        startNode([port, key, "node-redis", "two", "recovery"]),
+      ]);
+      pair = await clientPair("ioredis");
+      local = new Server({
+        adapter: createAdapter(pair.pub, pair.sub, {
+          key,
+          presence: { heartbeatInterval: 300, nodeTimeout: 2000, syncTimeout: 1000 },
+        }),
+      });
+      const events: string[] = [];
+      const lobby = local.presence("lobby");
+      for (const type of ["join", "leave", "update"] as const) {
+        lobby.on(type, (e) => events.push(`${type} ${e.id} ${(e.meta as { node: string }).node}`));
+      }
+      lb = await balancer(one.url);
+      const ada = await join(connect, lb.url, "ada", true);
+      await expect.poll(() => ids(), WAIT).toEqual(["ada:one:1"]);
+      // the connection drops; the balancer sends the reconnection to process two
+      lb.retarget(two.url);
+      const back = hello(ada);
+      ada.io.engine.close();
+      expect(await back).toEqual({ node: "two", recovered: true });
+      // process one dropped its pending record once two adopted it; nothing flapped
+      await expect.poll(() => local!.presence("lobby").get("ada")?.count, WAIT).toBe(1);
+      expect(events).toEqual(["join ada one"]);
+      // and a real leave after that is seen
+      ada.disconnect();
+      await expect.poll(() => events, WAIT).toEqual(["join ada one", "leave ada one"]);
+    },
+  );
 });

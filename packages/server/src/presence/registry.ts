@@ -101,6 +101,8 @@ export class PresenceRegistry implements PresenceReplica {
   readonly #nodes = new Map<string, Map<SocketId, Map<PresenceRoom, Rec>>>();
   readonly #subscribers = new Map<PresenceRoom, Map<SocketId, Subscriber>>();
   readonly #listening = new Map<PresenceRoom, Set<PresenceListener>>();
+  /** Sockets recovered here from another node, until their records are adopted. */
+  readonly #adopting = new Map<SocketId, { closed: boolean; recoverable: boolean }>();
   #lastAt = 0;
   #closed = false;
 
@@ -271,10 +273,19 @@ export class PresenceRegistry implements PresenceReplica {
 
   /** A local socket closed; `recoverable`: its session may come back (leave delayed). */
   onClose(sid: SocketId, recoverable: boolean): void {
+    const adopting = this.#adopting.get(sid);
+    if (adopting !== undefined) {
+      // Gone before its records were adopted: they are, then it closes as it did.
+      adopting.closed = true;
+      adopting.recoverable = recoverable;
+    }
     const local = this.#locals.get(sid);
     if (local === undefined) return;
     for (const room of local.subs) this.#unsubscribe(room, sid);
-    if (recoverable && this.#options.leaveDelay > 0 && !this.#closed) {
+    // Already tracked by another node: the session moved there (its former node closes the
+    // socket after the new one claimed it), nothing to wait for.
+    const moved = this.#heldElsewhere(sid);
+    if (recoverable && !moved && this.#options.leaveDelay > 0 && !this.#closed) {
       local.socket = undefined;
       this.#pending.delete(sid);
       this.#pending.set(sid, Date.now() + this.#options.leaveDelay);
@@ -297,6 +308,7 @@ export class PresenceRegistry implements PresenceReplica {
       debug("%s recovered here: presence kept", socket.id);
       return;
     }
+    this.#adopting.set(socket.id, { closed: false, recoverable: false });
     void this.#ready.then(() => this.#adopt(socket));
   }
 
@@ -313,6 +325,7 @@ export class PresenceRegistry implements PresenceReplica {
     this.#nodes.clear();
     this.#subscribers.clear();
     this.#listening.clear();
+    this.#adopting.clear();
   }
 
   /** A view got its first listener (`true`) or lost its last (`false`). */
@@ -434,6 +447,11 @@ export class PresenceRegistry implements PresenceReplica {
     local.recs.clear();
   }
 
+  #heldElsewhere(sid: SocketId): boolean {
+    for (const sockets of this.#nodes.values()) if (sockets.has(sid)) return true;
+    return false;
+  }
+
   /** Another node tracks `sid` now: a leave pending here for it ends without a leave. */
   #movedAway(sid: SocketId): void {
     const local = this.#locals.get(sid);
@@ -444,7 +462,9 @@ export class PresenceRegistry implements PresenceReplica {
 
   /** Adopt the records another node kept for a socket that recovered here. */
   #adopt(socket: PresenceSocket): void {
-    if (!socket.connected || this.#closed) return;
+    const adopting = this.#adopting.get(socket.id);
+    this.#adopting.delete(socket.id);
+    if (this.#closed || adopting === undefined) return;
     const found = new Map<PresenceRoom, Rec>();
     for (const sockets of this.#nodes.values()) {
       for (const rec of sockets.get(socket.id)?.values() ?? []) {
@@ -452,8 +472,14 @@ export class PresenceRegistry implements PresenceReplica {
         if (seen === undefined || seen.at < rec.at) found.set(rec.room, rec);
       }
     }
-    if (found.size === 0) return;
+    if (found.size === 0) {
+      debug("%s recovered here: no presence records of it on other nodes", socket.id);
+      return;
+    }
+    // A socket that closed meanwhile adopts all the same (its former node keeps its records
+    // pending until it hears of the move), then leaves as its close said.
     const local = this.#localOf(socket);
+    if (adopting.closed) local.socket = socket;
     for (const [room, rec] of found) {
       if (local.recs.has(room)) continue; // tracked again since it connected
       const own: Rec = { ...rec, node: LOCAL };
@@ -462,6 +488,7 @@ export class PresenceRegistry implements PresenceReplica {
       this.#backend.publish({ op: "set", record: own });
     }
     debug("%s recovered here: %d presence records adopted", socket.id, found.size);
+    if (adopting.closed) this.onClose(socket.id, adopting.recoverable);
   }
 
   #schedule(): NodeJS.Timeout | undefined {

@@ -439,7 +439,9 @@ export class Socket<
     }
     const pid = this.pid;
     if (pid !== undefined) this.nsp.adapter.trackSession?.({ id: this.id, pid });
-    if (this.recovered) this.nsp[kPresenceIfAny]?.onRecovered(this);
+    // Made here if need be: the session may have tracked presence on another node, and
+    // this node adopts it from that node's records (which it learns by joining presence).
+    if (this.recovered) this.nsp[kPresence].onRecovered(this);
   }
 
   [kOnPacket](packet: SocketPacket): void {
