@@ -18,7 +18,7 @@ export {
 export { RedisAdapterError, RedisAdapterErrorCode } from "./errors.js";
 export { type DecodeOptions, msgpackParser, type Parser } from "./msgpack/index.js";
 export type { RedisAdapterOptions } from "./options.js";
-export { RedisPresenceHub, type RedisPresenceOptions } from "./presence/hub.js";
+export type { RedisPresenceOptions } from "./presence/hub.js";
 export { RecoveryHub, type RecoveryOptions } from "./recovery/hub.js";
 export {
   compareOffsets,

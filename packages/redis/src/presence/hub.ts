@@ -61,6 +61,7 @@ interface SyncWaiter {
  * starts, when it sees a gap in a node's sequence, and after Redis comes back. A node that
  * stops sending (heartbeats every `heartbeatInterval`) is dropped after `nodeTimeout`.
  * Nothing is stored in Redis: a Redis restart loses nothing the nodes cannot re-send.
+ * `createAdapter` makes one (not exported: adapters reach it through `presenceBackend()`).
  */
 export class RedisPresenceHub {
   readonly uid = randomBytes(8).toString("hex");
