@@ -15,10 +15,10 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "@switchboard/server/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -55,22 +55,6 @@ function run(
         } else resolve({ stdout, stderr });
       },
     );
-  });
-}
-
-/** A port free on this machine now (the chat example takes its port from PORT, as socket.io's). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === "object" && address !== null
-          ? resolve(address.port)
-          : reject(new Error("no port")),
-      );
-    });
   });
 }
 
@@ -368,6 +352,21 @@ describe("socket.io's import shapes", () => {
       bundle: { status: 200, type: "application/javascript; charset=utf-8", sameAsInstalled: true },
       testingSubpath: "in process",
       protocolError: true,
+    });
+  });
+});
+
+describe("the fault-test helpers of @switchboard/server/testing", () => {
+  // A Redis of the script's own and a node in a child process, each killed and restarted,
+  // from the installed tarball (redis-server on PATH, as for the Redis tests).
+  it.each(["faults.cjs", "faults.mjs"])("%s", async (script) => {
+    expect(await runJson(script)).toEqual({
+      redisUrlReached: true,
+      served: 200,
+      killedCode: null,
+      restartedServes: 200,
+      redisDown: true,
+      redisBack: true,
     });
   });
 });

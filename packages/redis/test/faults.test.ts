@@ -10,7 +10,12 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import type { AdapterConstructor } from "@switchboard/server";
 import { Server } from "@switchboard/server";
-import { TestClient, type TestSocket } from "@switchboard/server/testing";
+import {
+  type RedisProcess,
+  startRedisServer,
+  TestClient,
+  type TestSocket,
+} from "@switchboard/server/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   createAdapter,
@@ -24,7 +29,6 @@ import {
   type ClientKind,
   type ClientPair,
   clientPair,
-  OwnRedis,
   uniqueKey,
 } from "./helpers/redis.js";
 
@@ -76,7 +80,7 @@ const CASES = Object.keys(ADAPTERS).flatMap((adapter) =>
 );
 
 describe.each(CASES)("Redis faults (%s adapter, %s)", (adapterName, kind) => {
-  let redis: OwnRedis;
+  let redis: RedisProcess;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   let pairs: ClientPair[] = [];
@@ -84,7 +88,7 @@ describe.each(CASES)("Redis faults (%s adapter, %s)", (adapterName, kind) => {
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
-    redis = await OwnRedis.start();
+    redis = await startRedisServer();
     process.on("unhandledRejection", onUnhandled);
   });
 
@@ -97,7 +101,7 @@ describe.each(CASES)("Redis faults (%s adapter, %s)", (adapterName, kind) => {
     for (const client of clients.splice(0)) client.close();
     for (const io of nodes.splice(0)) await io.close();
     for (const pair of pairs.splice(0)) await pair.quit();
-    await redis.restart();
+    if (!redis.running) await redis.restart();
   });
 
   async function cluster(): Promise<{

@@ -3,44 +3,35 @@
 // process boundary, and a process that dies (SIGKILL) is seen: the node count drops and a
 // request waiting for it completes with the answers of the nodes left, long before its
 // 20 s timeout. The node processes run the built package (npm run build, as `npm test` does).
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { Server } from "@switchboard/server";
+import { type NodeProcess, spawnNode } from "@switchboard/server/testing";
 import { type Socket as ClientSocket, io as connect } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdapter } from "../src/index.js";
 import { type ClientPair, clientPair, redisPort, uniqueKey } from "./helpers/redis.js";
 
 const WAIT_MS = 8000;
-const NODE = fileURLToPath(new URL("./fixtures/cluster-node.mjs", import.meta.url));
+const NODE = new URL("./fixtures/cluster-node.mjs", import.meta.url);
 
-/** Starts a node process; resolves with its URL once it listens. */
-function startNode(
-  children: ChildProcess[],
+/** Starts a node process; resolves once it listens, with its URL in `info`. */
+async function startNode(
+  children: NodeProcess[],
   args: string[],
-): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [NODE, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+): Promise<NodeProcess<{ url: string }>> {
+  const child = await spawnNode<{ url: string }>(NODE, { args, readyTimeout: WAIT_MS });
   children.push(child);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("node process did not start")), WAIT_MS);
-    child.once("exit", (code) => reject(new Error(`node process exited (${code})`)));
-    createInterface({ input: child.stdout! }).once("line", (line) => {
-      clearTimeout(timer);
-      resolve({ child, url: (JSON.parse(line) as { url: string }).url });
-    });
-  });
+  return child;
 }
 
 describe("server processes on one Redis", () => {
-  const children: ChildProcess[] = [];
+  const children: NodeProcess[] = [];
   const sockets: ClientSocket[] = [];
   let local: Server | undefined;
   let pair: ClientPair | undefined;
 
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.disconnect();
-    for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+    for (const child of children.splice(0)) await child.kill();
     await local?.close();
     await pair?.quit();
   });
@@ -59,7 +50,7 @@ describe("server processes on one Redis", () => {
     local.on("who", (cb: (v: string) => void) => cb("local"));
     await expect.poll(() => local!.of("/").adapter.serverCount(), { timeout: WAIT_MS }).toBe(3);
 
-    for (const url of [one.url, two.url]) {
+    for (const url of [one.info.url, two.info.url]) {
       const socket = connect(url, { transports: ["websocket"], forceNew: true });
       sockets.push(socket);
       await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
@@ -75,7 +66,7 @@ describe("server processes on one Redis", () => {
 
     // a request process one answers and process two does not; then process two dies
     const waiting = local.serverSideEmitWithAck("late");
-    two.child.kill("SIGKILL");
+    await two.kill(); // SIGKILL: a crash
     await expect.poll(() => local!.of("/").adapter.serverCount(), { timeout: WAIT_MS }).toBe(2);
     // the request ends with the answers of the nodes left, not at its 20 s timeout
     expect(await Promise.race([waiting, timeout(WAIT_MS)])).toEqual(["one"]);

@@ -28,6 +28,7 @@ export {
   type EngineSessionId,
   HandshakeError,
   HandshakeErrorCode,
+  type HandshakeRateLimitOptions,
   HandshakeRefusal,
   type HandshakeRefusalValue,
   PreparedMessage,
@@ -55,7 +56,12 @@ export type {
 } from "./socket/rate-limit.js";
 export { DisconnectReason } from "./socket/reasons.js";
 export { RemoteSocket } from "./socket/remote-socket.js";
-export { Server, type ServerOptions } from "./socket/server.js";
+export {
+  type DrainOptions,
+  Server,
+  type ServerOptions,
+  type SignalCloseHandler,
+} from "./socket/server.js";
 export {
   type Event,
   Socket,

@@ -442,13 +442,19 @@ export class RedisAdapter extends InMemoryAdapter {
     super.broadcast(packet, opts);
   }
 
+  /** Whether a subclass (cluster recovery: `recovery` getter) logs every external broadcast. */
+  get #logsExternal(): boolean {
+    return "recovery" in this && this.nsp.connectionStateRecovery !== undefined;
+  }
+
   readonly #onBroadcast: MessageListener = (channel, payload) => {
     if (this.#tooLarge(channel, payload)) return;
     const prefix = this.#ownPrefix;
     if (prefix !== undefined && payload.subarray(0, prefix.length).equals(prefix)) return;
     const room = channel.slice(this.#ch.broadcast.length, -1);
-    // One-room broadcast for a room without a socket here: nothing to decode.
-    if (room !== "" && !this.rooms.has(room)) return;
+    // One-room broadcast for a room without a socket here: nothing to decode — unless
+    // cluster recovery logs it (its members may all be away, waiting to recover).
+    if (room !== "" && !this.rooms.has(room) && !this.#logsExternal) return;
     try {
       const { uid, packet, opts } = readBroadcast(this.#decode(payload), this.nsp.name);
       if (uid === this.uid) return;

@@ -1,9 +1,11 @@
 /**
  * A throwaway 3-master Redis Cluster on loopback for tests (issue 16: the adapters on a Redis
- * Cluster). Three `redis-server --cluster-enabled yes` processes on free ports, each with its
- * own directory under os.tmpdir(), joined by `redis-cli --cluster create`, ready once every
- * node reports `cluster_state:ok`. {@link RedisCluster.stop} kills the processes and removes
- * the directories; a process exit hook does the same if a test run dies before that.
+ * Cluster). Three `redis-server --cluster-enabled yes` processes on free ports (started with
+ * startRedisServer of @switchboard/server/testing, which never leaves them running after
+ * this process), sharing a directory under os.tmpdir(), joined by `redis-cli --cluster
+ * create`, ready once every node reports `cluster_state:ok`. {@link RedisCluster.stop} stops
+ * the processes and removes the directory; a process exit hook removes it if a test run
+ * ends before that.
  *
  * @example
  * ```ts
@@ -13,13 +15,13 @@
  * // cluster.nodes: [{ host: "127.0.0.1", port: 40123 }, …]
  * ```
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort, type RedisProcess, startRedisServer } from "@switchboard/server/testing";
 import { afterAll, beforeAll } from "vitest";
-import { freePort } from "./redis.js";
 
 const run = promisify(execFile);
 
@@ -55,7 +57,6 @@ export function useRedisCluster(): () => ClusterNode[] {
 /** Bounds of the start-up, in ms: a cluster of three empty nodes forms in about a second. */
 const START_TIMEOUT = 20_000;
 
-const running = new Set<ChildProcess>();
 const dirs = new Set<string>();
 let exitHook = false;
 
@@ -64,19 +65,17 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   if (!exitHook) {
     exitHook = true;
     process.once("exit", () => {
-      for (const child of running) child.kill("SIGKILL");
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     });
   }
   const dir = mkdtempSync(join(tmpdir(), "sb-redis-cluster-"));
   dirs.add(dir);
-  const children: ChildProcess[] = [];
-  const nodes: ClusterNode[] = [];
+  const servers: RedisProcess[] = [];
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await Promise.all(children.map(kill));
+    await Promise.all(servers.map((server) => server.stop()));
     rmSync(dir, { recursive: true, force: true });
     dirs.delete(dir);
   };
@@ -84,38 +83,28 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     for (let i = 0; i < masters; i++) {
       const port = await freePort();
       const busPort = await freePort();
-      const child = spawn(
-        "redis-server",
-        [
-          "--port",
-          String(port),
-          "--cluster-port",
-          String(busPort),
-          "--bind",
-          "127.0.0.1",
-          "--cluster-enabled",
-          "yes",
-          "--cluster-config-file",
-          `nodes-${port}.conf`,
-          "--cluster-node-timeout",
-          "5000",
-          "--save",
-          "",
-          "--appendonly",
-          "no",
-          "--dir",
-          dir,
-        ],
-        { stdio: "ignore" },
+      servers.push(
+        await startRedisServer({
+          port,
+          startTimeout: START_TIMEOUT,
+          stopGrace: 2000,
+          args: [
+            "--cluster-port",
+            String(busPort),
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            `nodes-${port}.conf`,
+            "--cluster-node-timeout",
+            "5000",
+            "--dir",
+            dir,
+          ],
+        }),
       );
-      running.add(child);
-      child.once("exit", () => running.delete(child));
-      children.push(child);
-      nodes.push({ host: "127.0.0.1", port });
     }
+    const nodes: ClusterNode[] = servers.map((s) => ({ host: s.host, port: s.port }));
     const deadline = Date.now() + START_TIMEOUT;
-    for (const node of nodes)
-      await until(deadline, async () => (await cli(node, "ping")) === "PONG");
     await run(
       "redis-cli",
       [
@@ -157,16 +146,4 @@ async function until(deadline: number, check: () => Promise<boolean>): Promise<v
     if (Date.now() > deadline) throw new Error("the local Redis Cluster did not start in time");
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const force = setTimeout(() => child.kill("SIGKILL"), 2000);
-    child.once("exit", () => {
-      clearTimeout(force);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
 }

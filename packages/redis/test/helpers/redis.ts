@@ -1,9 +1,10 @@
 // Test helpers for a real Redis: where it is (the machine's 127.0.0.1:6379, or a
 // redis-server this process starts when that one is missing, unless CI=true: then a missing
-// Redis fails the suite), per-test channel keys, and client pairs of both libraries.
-import { type ChildProcess, spawn } from "node:child_process";
+// Redis fails the suite), per-test channel keys, and client pairs of both libraries. A Redis
+// of a test's own (to kill and restart) comes from startRedisServer of
+// @switchboard/server/testing.
 import { randomBytes } from "node:crypto";
-import { connect, createServer } from "node:net";
+import { pingRedis, startRedisServer } from "@switchboard/server/testing";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 
@@ -16,86 +17,6 @@ export function uniqueKey(prefix = "t"): string {
   return `${prefix}-${randomBytes(5).toString("hex")}`;
 }
 
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("connect", () => {
-      socket.write("PING\r\n");
-      socket.once("data", (data) => done(data.toString().startsWith("+PONG")));
-    });
-  });
-}
-
-/** A TCP port free on this machine now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() =>
-        typeof address === "object" && address !== null
-          ? resolve(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
-}
-
-/** A redis-server of the test's own (for restarts and kills), stopped by `stop()`. */
-export class OwnRedis {
-  readonly port: number;
-  #child: ChildProcess | undefined;
-
-  private constructor(port: number) {
-    this.port = port;
-  }
-
-  static async start(port?: number): Promise<OwnRedis> {
-    const redis = new OwnRedis(port ?? (await freePort()));
-    await redis.restart();
-    return redis;
-  }
-
-  /** (Re)starts the server on the same port and waits until it answers PING. */
-  async restart(): Promise<void> {
-    if (this.#child !== undefined) return;
-    const child = spawn(
-      "redis-server",
-      ["--port", String(this.port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
-      { stdio: "ignore" },
-    );
-    this.#child = child;
-    child.once("exit", () => {
-      if (this.#child === child) this.#child = undefined;
-    });
-    const deadline = Date.now() + 10_000;
-    while (!(await answers(this.port))) {
-      if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not start`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  /** Kills the server (SIGKILL: as a crash) and waits for its exit. */
-  async kill(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined) return;
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGKILL");
-    await exited;
-  }
-
-  stop(): Promise<void> {
-    return this.kill();
-  }
-}
-
 let shared: Promise<number> | undefined;
 
 /**
@@ -104,13 +25,12 @@ let shared: Promise<number> | undefined;
  */
 export function redisPort(): Promise<number> {
   shared ??= (async () => {
-    if (await answers(6379)) return 6379;
+    if (await pingRedis(6379)) return 6379;
     if (process.env.CI === "true") {
       throw new Error("Redis is required (CI=true) but 127.0.0.1:6379 does not answer");
     }
-    const own = await OwnRedis.start();
-    process.once("exit", () => void own.stop());
-    return own.port;
+    // killed with this process (startRedisServer's exit hook and watchdog)
+    return (await startRedisServer()).port;
   })();
   return shared;
 }

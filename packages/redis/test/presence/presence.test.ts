@@ -10,6 +10,7 @@ import {
   Server,
   type ServerOptions,
 } from "@switchboard/server";
+import { type RedisProcess, startRedisServer } from "@switchboard/server/testing";
 import type { Redis } from "ioredis";
 import { io as ioc } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
@@ -20,7 +21,6 @@ import {
   type ClientKind,
   type ClientPair,
   clientPair,
-  OwnRedis,
   uniqueKey,
 } from "../helpers/redis.js";
 import { listen } from "../helpers/sockets.js";
@@ -53,7 +53,7 @@ const CLIENTS = [
 const balancers: Balancer[] = [];
 const nodes: Node[] = [];
 const clients: AnyClient[] = [];
-const redises: OwnRedis[] = [];
+const redises: RedisProcess[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.disconnect();
@@ -229,7 +229,7 @@ describe.each(CLIENT_KINDS)("cluster presence (%s)", (kind) => {
   });
 
   it("converges after a Redis restart (changes made while it was down included)", async () => {
-    const redis = await OwnRedis.start();
+    const redis = await startRedisServer();
     redises.push(redis);
     const key = uniqueKey("pres");
     const a = await startNode(kind, key, {}, {}, redis.port);

@@ -3,19 +3,22 @@
 // process killed with SIGKILL has its identities removed from the others' lists within the
 // node timeout (2 s here, heartbeats every 300 ms); after a Redis restart (a redis-server of
 // the test's own) the lists converge again. The node processes run the built package.
-import { type ChildProcess, spawn } from "node:child_process";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { io as sbio } from "@switchboard/client";
 import { Server } from "@switchboard/server";
+import {
+  type NodeProcess,
+  type RedisProcess,
+  spawnNode,
+  startRedisServer,
+} from "@switchboard/server/testing";
 import { io as ioc } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdapter } from "../../src/index.js";
 import { type Balancer, balancer } from "../helpers/balancer.js";
-import { type ClientPair, clientPair, OwnRedis, redisPort, uniqueKey } from "../helpers/redis.js";
+import { type ClientPair, clientPair, redisPort, uniqueKey } from "../helpers/redis.js";
 
 const WAIT = { timeout: 8000 };
-const NODE = fileURLToPath(new URL("../fixtures/presence-node.mjs", import.meta.url));
+const NODE = new URL("../fixtures/presence-node.mjs", import.meta.url);
 
 interface AnyClient {
   once(ev: string, fn: (...args: never[]) => void): unknown;
@@ -29,16 +32,16 @@ interface Hello {
 }
 
 describe("presence across processes", () => {
-  const children: ChildProcess[] = [];
+  const children: NodeProcess[] = [];
   const clients: AnyClient[] = [];
   let local: Server | undefined;
   let pair: ClientPair | undefined;
-  let redis: OwnRedis | undefined;
+  let redis: RedisProcess | undefined;
   let lb: Balancer | undefined;
 
   afterEach(async () => {
     for (const c of clients.splice(0)) c.disconnect();
-    for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+    for (const child of children.splice(0)) await child.kill();
     await local?.close();
     await pair?.quit();
     await redis?.stop();
@@ -47,19 +50,10 @@ describe("presence across processes", () => {
     lb = undefined;
   });
 
-  function startNode(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-    const child = spawn(process.execPath, [NODE, ...args], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+  async function startNode(args: string[]): Promise<{ child: NodeProcess; url: string }> {
+    const child = await spawnNode<{ url: string }>(NODE, { args, readyTimeout: 8000 });
     children.push(child);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("node process did not start")), 8000);
-      child.once("exit", (code) => reject(new Error(`node process exited (${code})`)));
-      createInterface({ input: child.stdout! }).once("line", (line) => {
-        clearTimeout(timer);
-        resolve({ child, url: (JSON.parse(line) as { url: string }).url });
-      });
-    });
+    return { child, url: child.info.url };
   }
 
   function join(
@@ -96,7 +90,7 @@ describe("presence across processes", () => {
   }
 
   it("consistent lists; a SIGKILLed process's identities go; Redis restarted: converges", async () => {
-    redis = await OwnRedis.start();
+    redis = await startRedisServer();
     const port = String(redis.port);
     const key = uniqueKey("presproc");
     const [one, two] = await Promise.all([
@@ -127,7 +121,7 @@ describe("presence across processes", () => {
     // a process dies without a word: its identities go after the node timeout
     const leaves: string[] = [];
     local.presence("lobby").on("leave", (e) => leaves.push(e.id));
-    two.child.kill("SIGKILL");
+    await two.child.kill("SIGKILL");
     await expect.poll(() => ids(), WAIT).toEqual(["ada:one:1", "bob:one:1"]);
     expect(leaves.sort()).toEqual(["cyd", "dan"]);
 

@@ -2,10 +2,11 @@
 // that lost its connection to one node recovers on another (same id, rooms, data, every
 // missed packet once, in order), with both Redis client libraries and both clients.
 import { createServer, type Server as HttpServer } from "node:http";
+import { Emitter as SocketIoEmitter } from "@socket.io/redis-emitter";
 import { Server } from "@switchboard/server";
 import { type Socket as ClientSocket, io as connect } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { createAdapter } from "../../src/index.js";
+import { createAdapter, Emitter } from "../../src/index.js";
 import { CLIENT_KINDS, type ClientPair, clientPair, uniqueKey } from "../helpers/redis.js";
 import { listen } from "../helpers/sockets.js";
 
@@ -35,6 +36,7 @@ describe.each(CLIENT_KINDS)("recovery on any node (%s)", (kind) => {
     const http = createServer();
     const io = new Server(http, {
       connectionStateRecovery: { maxDisconnectionDuration },
+      drainSpread: 0,
       adapter: createAdapter(pair.pub, pair.sub, {
         key,
         recovery: { logKey: `${key}:{log}`, sessionPrefix: `${key}:session:` },
@@ -109,6 +111,45 @@ describe.each(CLIENT_KINDS)("recovery on any node (%s)", (kind) => {
     b.io.emit("n", 7);
     await expect.poll(() => got.length, WAIT).toBe(7);
     expect([...got].sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it("emits of both emitters to a room whose members are all away are recovered, once", async () => {
+    const key = uniqueKey("rec");
+    const a = await startNode(key);
+    const b = await startNode(key);
+    const client = connect(a.url, {
+      transports: ["websocket"],
+      reconnectionDelay: 50,
+      reconnectionDelayMax: 100,
+    });
+    clients.push(client);
+    const got: unknown[] = [];
+    client.on("n", (n: number) => got.push(n));
+    await new Promise<void>((r) => client.once("connect", () => r()));
+    a.io.emit("n", 0);
+    await expect.poll(() => got.length, WAIT).toBe(1);
+    const id = client.id;
+    retarget(client, b.url);
+    const reconnected = new Promise<void>((r) => client.once("connect", () => r()));
+    // Hold the reconnection until the emits are made: no node has a socket in room-a then.
+    client.io.reconnectionDelay(600);
+    client.io.reconnectionDelayMax(600);
+    client.io.engine.close();
+    await expect.poll(() => a.io.of("/").sockets.size, WAIT).toBe(0);
+    const official = new SocketIoEmitter(a.pair.pub as never, { key });
+    const ours = new Emitter(a.pair.pub, { key });
+    official.to("room-a").emit("n", 1);
+    ours.to("room-a").emit("n", 2);
+    official.to("room-a").emit("n", 1);
+    official.to("elsewhere").emit("n", -1);
+    await reconnected;
+    expect(client.recovered).toBe(true);
+    expect(client.id).toBe(id);
+    await expect.poll(() => got.length, WAIT).toBe(4);
+    await new Promise((r) => setTimeout(r, 200));
+    // Two identical official emits are two packets (the n-th of equal messages is the n-th
+    // on every node); each arrives once although both nodes received both.
+    expect([...got].sort()).toEqual([0, 1, 1, 2]);
   });
 
   it("a session whose window passed is not recovered (recovered === false, new id)", async () => {

@@ -56,6 +56,16 @@ export const HandshakeRefusal = {
   ORIGIN_NOT_ALLOWED: "SB_ERR_ORIGIN_NOT_ALLOWED",
   /** `EIO` is not 4 (nor 3 with `allowEIO3`) (wire code 5). */
   UNSUPPORTED_PROTOCOL_VERSION: "SB_ERR_UNSUPPORTED_PROTOCOL_VERSION",
+  /**
+   * A new session asked for while the server drains (`engine.stopAccepting()`, `io.drain()`):
+   * HTTP 503 `{"code":4,"message":"Server shutting down"}` with `Connection: close` (wire code 4).
+   */
+  SERVER_DRAINING: "SB_ERR_SERVER_DRAINING",
+  /**
+   * More handshakes from one client than `handshakeRateLimit` allows: HTTP 429
+   * `{"code":4,"message":"Too many handshakes"}` with `Retry-After` (s) (wire code 4).
+   */
+  HANDSHAKE_RATE_LIMITED: "SB_ERR_HANDSHAKE_RATE_LIMITED",
 } as const;
 
 /** One of the {@link HandshakeRefusal} strings. */
@@ -80,6 +90,10 @@ const WIRE_CODES: Readonly<Record<HandshakeRefusalValue, HandshakeErrorCodeValue
   SB_ERR_MIDDLEWARE_FAILURE: 4,
   SB_ERR_ORIGIN_NOT_ALLOWED: 4,
   SB_ERR_UNSUPPORTED_PROTOCOL_VERSION: 5,
+  // The request is refused, as by `allowRequest`; no wire code of its own (engine.io has
+  // none, and no client reads the code of a refused handshake: they retry on any failure).
+  SB_ERR_SERVER_DRAINING: 4,
+  SB_ERR_HANDSHAKE_RATE_LIMITED: 4,
 };
 
 /** The refusal a bare wire code stands for (a {@link HandshakeError} built from a number). */
@@ -100,6 +114,17 @@ const ANSWERS: Readonly<Record<HandshakeErrorCodeValue, { status: number; messag
   3: { status: 400, message: "Bad request" },
   4: { status: 403, message: "Forbidden" },
   5: { status: 400, message: "Unsupported protocol version" },
+};
+
+/**
+ * Refusals whose answer is not their wire code's: a draining server answers 503 (a load
+ * balancer's "try another node"), with a message that says why.
+ */
+const REFUSAL_ANSWERS: Readonly<
+  Partial<Record<HandshakeRefusalValue, { status: number; message: string }>>
+> = {
+  SB_ERR_SERVER_DRAINING: { status: 503, message: "Server shutting down" },
+  SB_ERR_HANDSHAKE_RATE_LIMITED: { status: 429, message: "Too many handshakes" },
 };
 
 /** HTTP status for a handshake error code. */
@@ -139,11 +164,12 @@ export class HandshakeError extends Error {
   ) {
     const errorCode = typeof reason === "number" ? GENERIC_REFUSALS[reason] : reason;
     const code = WIRE_CODES[errorCode];
-    super(message ?? messageOf(code));
+    const answer = REFUSAL_ANSWERS[errorCode] ?? ANSWERS[code];
+    super(message ?? answer.message);
     this.name = "HandshakeError";
     this.code = code;
     this.errorCode = errorCode;
-    this.status = statusOf(code);
+    this.status = answer.status;
     this.req = req;
     this.context = context;
   }

@@ -1,5 +1,5 @@
 import type { EventEmitter } from "node:events";
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import createDebug from "debug";
 import type { HandshakeError } from "./errors.js";
@@ -24,19 +24,29 @@ export type HttpAnswerOptions = Pick<
   "compressionThreshold" | "maxHttpBufferSize" | "cookieEnabled" | "cookieOptions"
 >;
 
+const CLOSE_CONNECTION: Readonly<EngineHeaders> = Object.freeze({ Connection: "close" });
+
+/** `Retry-After` in whole seconds, for a refusal that says when to come back (context `retryAfter`, ms). */
+function retryAfterSeconds(error: HandshakeError): string | undefined {
+  const ms = error.context.retryAfter;
+  return typeof ms === "number" && ms > 0 ? String(Math.ceil(ms / 1000)) : undefined;
+}
+
 /** Answers an HTTP request with the error's status and JSON `{code, message}`. */
 export function abortRequest(
   res: ServerResponse,
   error: HandshakeError,
-  headers: Record<string, string | string[]> = {},
+  headers: Readonly<Record<string, string | string[]>> = {},
 ): void {
   if (res.headersSent) {
     res.end();
     return;
   }
   const body = JSON.stringify({ code: error.code, message: error.message });
+  const retry = retryAfterSeconds(error);
   res.writeHead(error.status, {
     ...headers,
+    ...(retry === undefined ? {} : { "Retry-After": retry }),
     "Content-Type": "application/json",
     "Content-Length": Buffer.byteLength(body),
   });
@@ -50,8 +60,10 @@ export function abortUpgrade(socket: Duplex, error: HandshakeError): void {
     return;
   }
   const body = JSON.stringify({ code: error.code, message: error.message });
+  const retry = retryAfterSeconds(error);
   socket.end(
-    `HTTP/1.1 ${error.status} ${error.status === 403 ? "Forbidden" : "Bad Request"}\r\n` +
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? "Bad Request"}\r\n` +
+      (retry === undefined ? "" : `Retry-After: ${retry}\r\n`) +
       "Connection: close\r\nContent-Type: application/json\r\n" +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
@@ -178,7 +190,9 @@ export class HttpAnswers {
     debug("refused %s %s: %s (%s)", req.method, req.url, error.message, error.errorCode);
     this.#events.emit("connection_error", error);
     if (req.complete) {
-      abortRequest(res, error);
+      // A draining server (503) sends the client's next attempt over a new connection, which
+      // a load balancer can give to another node.
+      abortRequest(res, error, error.status === 503 ? CLOSE_CONNECTION : undefined);
       return;
     }
     // A body is still on its way (a POST for a session that just closed, a second POST):

@@ -13,6 +13,7 @@ export {
   type TransportErrorCodeValue,
 } from "./errors.js";
 export { PreparedMessage } from "./framing.js";
+export type { HandshakeRateLimitOptions } from "./handshake-limit.js";
 export { createOwnServer, OWN_SERVER_TIMEOUTS } from "./http.js";
 export {
   type AllowedOrigins,

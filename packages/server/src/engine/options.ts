@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HandshakeRateLimitOptions } from "./handshake-limit.js";
 import type { TransportName } from "./types.js";
 
 /** Result callback of {@link EngineServerOptions.allowRequest}. */
@@ -109,6 +110,13 @@ export interface EngineServerOptions {
    * hijacking: browsers do not apply CORS to WebSocket. Default undefined (off, as in socket.io).
    */
   allowedOrigins: AllowedOrigins | undefined;
+  /**
+   * Limit new sessions per client (IP address by default): `{ points, duration, key?,
+   * maxKeys? }`, a token bucket per key. A handshake over it is refused with HTTP 429,
+   * `{"code":4,"message":"Too many handshakes"}` (`SB_ERR_HANDSHAKE_RATE_LIMITED`). Requests
+   * of live sessions are not counted. Default undefined (off).
+   */
+  handshakeRateLimit: HandshakeRateLimitOptions | undefined;
   /** Decide whether a handshake is accepted. Default: accept all. */
   allowRequest: ((req: IncomingMessage, callback: AllowRequestCallback) => void) | undefined;
   /** Transports accepted for handshakes, in order of preference. Default `["polling", "websocket"]`. */
@@ -148,6 +156,7 @@ export const DEFAULT_ENGINE_OPTIONS: Readonly<EngineServerOptions> = Object.free
   maxBodyChunks: 10_000,
   bodyTimeout: 30_000,
   allowedOrigins: undefined,
+  handshakeRateLimit: undefined,
   allowRequest: undefined,
   transports: ["polling", "websocket"] as TransportName[],
   allowUpgrades: true,
@@ -228,6 +237,18 @@ export function resolveOptions(input: Partial<EngineServerOptions> = {}): Resolv
   }
   for (const t of o.transports) {
     if (t !== "polling" && t !== "websocket") throw new TypeError(`unknown transport ${String(t)}`);
+  }
+  if (o.handshakeRateLimit !== undefined) {
+    const limit = o.handshakeRateLimit;
+    if (typeof limit !== "object" || limit === null) {
+      throw new TypeError("option handshakeRateLimit must be { points, duration }");
+    }
+    positive("handshakeRateLimit.points", limit.points);
+    positive("handshakeRateLimit.duration", limit.duration);
+    if (limit.maxKeys !== undefined) positive("handshakeRateLimit.maxKeys", limit.maxKeys);
+    if (limit.key !== undefined && typeof limit.key !== "function") {
+      throw new TypeError("option handshakeRateLimit.key must be a function");
+    }
   }
   if (o.allowRequest !== undefined && typeof o.allowRequest !== "function") {
     throw new TypeError("option allowRequest must be a function");

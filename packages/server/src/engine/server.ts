@@ -7,6 +7,7 @@ import { applyCors } from "./cors.js";
 import type { Eio3State } from "./eio3.js";
 import { HandshakeError, HandshakeRefusal } from "./errors.js";
 import { HandshakePipeline } from "./handshake.js";
+import { HandshakeLimiter } from "./handshake-limit.js";
 import { createOwnServer } from "./http.js";
 import { HttpAnswers } from "./http-answers.js";
 import {
@@ -69,6 +70,9 @@ export class EngineServer extends EventEmitter implements SessionHost {
   readonly #answers: HttpAnswers;
   readonly #websockets: WebSocketAcceptor;
   #ownServer: HttpServer | null = null;
+  #accepting = true;
+  readonly #limiter: HandshakeLimiter | undefined;
+  #limiterSweep: NodeJS.Timeout | undefined;
 
   constructor(options: Partial<EngineServerOptions> = {}) {
     super();
@@ -89,6 +93,18 @@ export class EngineServer extends EventEmitter implements SessionHost {
     this.#websockets = new WebSocketAcceptor(this.options, this, (req, t, id, probeFor, v3) =>
       this.#webSocketOpen(req, t, id, probeFor, v3),
     );
+    const limit = this.options.handshakeRateLimit;
+    if (limit !== undefined) {
+      const limiter = new HandshakeLimiter(limit);
+      this.#limiter = limiter;
+      this.#limiterSweep = setInterval(() => limiter.sweep(), Math.max(1000, limit.duration));
+      this.#limiterSweep.unref();
+    }
+  }
+
+  /** Clients with a handshake bucket now (`handshakeRateLimit`; for leak checks and monitoring). */
+  get handshakeRateLimitKeys(): number {
+    return this.#limiter?.size ?? 0;
   }
 
   /** Live sessions by id. */
@@ -146,9 +162,37 @@ export class EngineServer extends EventEmitter implements SessionHost {
     return server;
   }
 
+  /**
+   * Whether new sessions are opened. False after {@link stopAccepting}: handshakes are
+   * answered HTTP 503 while the requests of live sessions are served as before.
+   */
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  /**
+   * Refuse every new session from now on (a draining node, `io.drain()`): a handshake
+   * (polling or WebSocket, including one whose middlewares were still running) is answered
+   * HTTP 503 with `{"code":4,"message":"Server shutting down"}` and `Connection: close`, and
+   * emitted as `connection_error` with `errorCode` `SB_ERR_SERVER_DRAINING`. Live sessions,
+   * their polling requests and their upgrades keep working. Cannot be undone.
+   *
+   * @example
+   * ```ts
+   * engine.stopAccepting();
+   * httpServer.close(); // no new TCP connections either
+   * ```
+   */
+  stopAccepting(): void {
+    if (this.#accepting) debug("no longer accepting sessions");
+    this.#accepting = false;
+  }
+
   /** Closes every session with "forced server close" (and the server made by `listen`). */
   close(): void {
     debug("closing %d sessions", this.#clients.size);
+    clearInterval(this.#limiterSweep);
+    this.#limiterSweep = undefined;
     for (const session of [...this.#clients.values()])
       session.destroy(EngineCloseReason.serverClose);
     if (this.#ownServer !== null) {
@@ -196,12 +240,24 @@ export class EngineServer extends EventEmitter implements SessionHost {
       }
       return;
     }
+    if (!this.#accepting) {
+      this.#answers.reject(req, res, drainingError(req));
+      return;
+    }
+    if (this.#limiter?.take(req) === false) {
+      this.#answers.reject(req, res, this.#rateLimited(req));
+      return;
+    }
     const eio3 = eio3State(req, query);
     this.#handshake.run(
       req,
       res,
       (id) => {
         if (res.destroyed) return;
+        if (!this.#accepting) {
+          this.#answers.reject(req, res, drainingError(req));
+          return;
+        }
         const transport = new PollingTransport(this.#answers, this.options, eio3);
         const session = new Session(this, id, req, transport, eio3);
         this.#clients.set(id, session);
@@ -210,6 +266,14 @@ export class EngineServer extends EventEmitter implements SessionHost {
       },
       (error) => this.#answers.reject(req, res, error),
     );
+  }
+
+  /** The refusal of a handshake over `handshakeRateLimit`. */
+  #rateLimited(req: IncomingMessage): HandshakeError {
+    return new HandshakeError(HandshakeRefusal.HANDSHAKE_RATE_LIMITED, req, {
+      name: "HANDSHAKE_RATE_LIMITED",
+      retryAfter: this.#limiter?.retryAfter(req) ?? 0,
+    });
   }
 
   // ---- WebSocket ----
@@ -233,12 +297,22 @@ export class EngineServer extends EventEmitter implements SessionHost {
       this.#websockets.accept(req, socket, head, undefined, probeFor, probeFor.protocol === 3);
       return;
     }
+    if (!this.#accepting) {
+      this.#answers.rejectUpgrade(socket, drainingError(req));
+      return;
+    }
+    if (this.#limiter?.take(req) === false) {
+      this.#answers.rejectUpgrade(socket, this.#rateLimited(req));
+      return;
+    }
     const v3 = query.eio === "3";
     this.#handshake.run(
       req,
       null,
       (id) => {
-        if (!socket.destroyed) this.#websockets.accept(req, socket, head, id, undefined, v3);
+        if (socket.destroyed) return;
+        if (!this.#accepting) this.#answers.rejectUpgrade(socket, drainingError(req));
+        else this.#websockets.accept(req, socket, head, id, undefined, v3);
       },
       (error) => this.#answers.rejectUpgrade(socket, error),
     );
@@ -273,4 +347,8 @@ export class EngineServer extends EventEmitter implements SessionHost {
   onSessionClosed(session: Session): void {
     if (this.#clients.get(session.id) === session) this.#clients.delete(session.id);
   }
+}
+
+function drainingError(req: IncomingMessage): HandshakeError {
+  return new HandshakeError(HandshakeRefusal.SERVER_DRAINING, req);
 }

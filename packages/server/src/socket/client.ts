@@ -196,6 +196,18 @@ export class Client implements EngineConnectionHandler {
     this.conn.close();
   }
 
+  /**
+   * Close for a drain: every socket disconnects with "server shutting down" (a recoverable
+   * reason: with connection state recovery its session is persisted), then the engine
+   * connection closes. No Socket.IO DISCONNECT is sent: the client sees its transport close
+   * and reconnects, as it would after a crash, instead of staying disconnected as after
+   * `socket.disconnect()` ("io server disconnect").
+   */
+  shutdown(): void {
+    this.#closeAll("server shutting down");
+    this.conn.close();
+  }
+
   #onPacket(packet: SocketPacket): void {
     if (packet.type === 0) {
       if (this.conn.protocol === 3) this.#connectEio3(packet.nsp);

@@ -5,7 +5,7 @@ import { shareInstanceCheck } from "@switchboard/protocol";
  * Callers and tests branch on these, never on message text; a code never changes meaning.
  */
 export const SocketErrorCode = {
-  /** `emit`/`serverSideEmit` of a reserved event name (`connect`, `disconnect`, …; `connection` and `new_namespace` for server-side emits). Thrown to the caller. */
+  /** `emit`/`serverSideEmit` of a reserved event name (`connect`, `disconnect`, …; `connection`, `new_namespace` and `draining` for server-side emits). Thrown to the caller. */
   RESERVED_EVENT: "SB_ERR_RESERVED_EVENT",
   /** An acknowledgement did not arrive within `timeout()` ms (socket or broadcast). The ack's error argument; the message stays socket.io's "operation has timed out". */
   ACK_TIMEOUT: "SB_ERR_ACK_TIMEOUT",

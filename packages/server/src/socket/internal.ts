@@ -40,6 +40,8 @@ export const kGuards = Symbol("switchboard.guards");
 export const kPresence = Symbol("switchboard.presence");
 /** Namespace: its presence registry if it was made (no creation). */
 export const kPresenceIfAny = Symbol("switchboard.presenceIfAny");
+/** Server: a socket's session is being persisted (the adapter's promise); a drain waits for it. */
+export const kPersisting = Symbol("switchboard.persisting");
 /** Client: encode a packet with the server's parser (the built-in codec or the `parser` option). */
 export const kEncode = Symbol("switchboard.encode");
 

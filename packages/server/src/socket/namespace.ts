@@ -94,6 +94,11 @@ export interface ServerReservedEventsMap<
   new_namespace: (
     namespace: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
   ) => void;
+  /**
+   * The server began to drain (`io.drain()`, `io.close()` with connection state recovery,
+   * a shutdown signal): new sessions are refused, and the connections close over `spread` ms.
+   */
+  draining: (info: { spread: number }) => void;
 }
 
 /** Connection middleware (`io.use`, `nsp.use`): call `next(err)` to refuse the socket. */
@@ -313,8 +318,13 @@ export class Namespace<
 
   /** The schema table and rate limit, made on first use (the server's `rateLimit` option). */
   get [kGuards](): NamespaceGuards {
-    this.#guards ??= { schemas: undefined, rateLimit: this.server[kOptions].rateLimit };
+    this.#guards ??= this.createGuards();
     return this.#guards;
+  }
+
+  /** Hook for subclasses: this namespace's guards (a child namespace inherits its parent's). */
+  protected createGuards(): NamespaceGuards {
+    return { schemas: undefined, rateLimit: this.server[kOptions].rateLimit };
   }
 
   /** Target a room. */
@@ -363,7 +373,9 @@ export class Namespace<
     >
   ): boolean {
     assertNotReserved(ev);
-    if (ev === "connection" || ev === "new_namespace") throw reservedEventError(ev);
+    if (ev === "connection" || ev === "new_namespace" || ev === "draining") {
+      throw reservedEventError(ev);
+    }
     this.adapter.serverSideEmit([ev, ...args]);
     return true;
   }

@@ -6,8 +6,8 @@ import type {
   BroadcastOptions,
   SocketDetails,
 } from "../adapter/types.js";
-import { kInitAdapter, type ServerOf } from "./internal.js";
-import { Namespace } from "./namespace.js";
+import { kGuards, kInitAdapter, type ServerOf } from "./internal.js";
+import { Namespace, type NamespaceGuards } from "./namespace.js";
 import type { RestoredSession, Room, SocketId } from "./types.js";
 
 /** Decides whether a dynamic namespace may be created: `next(err, allow)`. */
@@ -64,6 +64,26 @@ export class ParentNamespace<
     > {
       protected override onSocketRemoved(): void {
         if (cleanup && this.sockets.size === 0) parent.removeChild(this);
+      }
+
+      protected override createGuards(): NamespaceGuards {
+        // The parent's schema table and rate limit, live (set before or after this child
+        // was created), until the child sets its own with validate() / rateLimit().
+        const own: Partial<NamespaceGuards> = {};
+        return {
+          get schemas() {
+            return "schemas" in own ? own.schemas : parent[kGuards].schemas;
+          },
+          set schemas(value) {
+            own.schemas = value;
+          },
+          get rateLimit() {
+            return "rateLimit" in own ? own.rateLimit : parent[kGuards].rateLimit;
+          },
+          set rateLimit(value) {
+            own.rateLimit = value;
+          },
+        };
       }
     })(this.server, name);
     for (const fn of this.fns) child.use(fn);

@@ -68,6 +68,20 @@ export interface ServerOptions extends EngineServerOptions {
    * `maxEntriesPerRoom` 10000, `maxRoomsPerSocket` 32, `maxMetaBytes` 2048, `maxIdLength` 256.
    */
   presence: Partial<PresenceOptions>;
+  /**
+   * How long a drain (`io.drain()`, and `io.close()` when `connectionStateRecovery` is on)
+   * spreads the closing of its connections over, ms: each connection closes at a moment
+   * drawn uniformly from `[0, drainSpread)`, so that clients reconnect (to other nodes) a
+   * few at a time, not all at once. 0 closes every connection at once. Default 3000.
+   */
+  drainSpread: number;
+  /**
+   * Signals on which the server drains and the process then exits with code 0 (see
+   * `io.closeOnSignals()`, which this option calls), e.g. `["SIGTERM", "SIGINT"]`. A second
+   * signal during the drain closes what is left at once. Default none: signals keep Node's
+   * default behaviour.
+   */
+  shutdownSignals: readonly NodeJS.Signals[];
 }
 
 /** Encodes a packet into the engine messages that carry it. */
@@ -90,6 +104,8 @@ export interface ResolvedServerOptions {
   rateLimit: ResolvedRateLimit | undefined;
   validationTimeout: number;
   presence: PresenceOptions;
+  drainSpread: number;
+  shutdownSignals: readonly NodeJS.Signals[];
 }
 
 /** The option names that are the socket layer's; every other option goes to the engine. */
@@ -105,6 +121,8 @@ export const SERVER_KEYS = new Set([
   "rateLimit",
   "validationTimeout",
   "presence",
+  "drainSpread",
+  "shutdownSignals",
 ]);
 
 /** A path without its trailing slash; throws when it does not start with `/`. */
@@ -152,6 +170,13 @@ export function resolveServerOptions(opts: Partial<ServerOptions>): ResolvedServ
   if (typeof validationTimeout !== "number" || !(validationTimeout > 0)) {
     throw invalidOption("option validationTimeout must be a positive number (ms)");
   }
+  const { drainSpread = 3000, shutdownSignals = [] } = opts;
+  if (!isDrainSpread(drainSpread)) {
+    throw invalidOption("option drainSpread must be a finite number >= 0 (ms)");
+  }
+  if (!Array.isArray(shutdownSignals) || !shutdownSignals.every(isSignalName)) {
+    throw invalidOption("option shutdownSignals must be an array of signal names");
+  }
   return {
     path: normalizePath(opts.path ?? "/socket.io"),
     serveClient: opts.serveClient ?? true,
@@ -166,7 +191,18 @@ export function resolveServerOptions(opts: Partial<ServerOptions>): ResolvedServ
     rateLimit: opts.rateLimit === undefined ? undefined : resolveRateLimit(opts.rateLimit),
     validationTimeout,
     presence: resolvePresenceOptions(opts.presence, connectionStateRecovery),
+    drainSpread,
+    shutdownSignals: [...shutdownSignals],
   };
+}
+
+function isSignalName(value: unknown): value is NodeJS.Signals {
+  return typeof value === "string" && value.startsWith("SIG");
+}
+
+/** Whether `value` is a valid drain spread (a finite number of ms, 0 included). */
+export function isDrainSpread(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
 }
 
 function invalidOption(message: string): SocketTypeError {

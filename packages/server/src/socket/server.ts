@@ -14,30 +14,39 @@ import {
   randomId,
 } from "../engine/index.js";
 import { Client } from "./client.js";
+import { type DrainOptions, DrainSchedule } from "./drain.js";
+import { SocketErrorCode, SocketTypeError } from "./errors.js";
 import {
   type ClientHost,
   kClientClosed,
   kEio3Open,
   kInitAdapter,
-  kOnClose,
   kOptions,
+  kPersisting,
   kPresenceIfAny,
+  kReportError,
   kResolveNamespace,
 } from "./internal.js";
 import { MainNamespaceFacade } from "./main-namespace.js";
 import { Namespace } from "./namespace.js";
 import { ParentNamespace, type ParentNspNameMatchFn } from "./parent-namespace.js";
+import type { RateLimitOptions } from "./rate-limit.js";
 import { createClientFileHandler } from "./serve-client.js";
 import {
+  isDrainSpread,
   normalizePath,
   type ResolvedServerOptions,
   resolveServerOptions,
   SERVER_KEYS,
   type ServerOptions,
 } from "./server-options.js";
+import { exitAfterClose, ShutdownSignals, type SignalCloseHandler } from "./shutdown-signals.js";
 import type { Socket } from "./socket.js";
+import type { EventSchemas, SchemaEvents } from "./validation.js";
 
+export type { DrainOptions } from "./drain.js";
 export type { PacketEncoder, ResolvedServerOptions, ServerOptions } from "./server-options.js";
+export type { SignalCloseHandler } from "./shutdown-signals.js";
 
 declare module "./internal.js" {
   interface SocketLayerClasses<
@@ -51,6 +60,14 @@ declare module "./internal.js" {
 }
 
 const debug = debugModule("switchboard:server");
+
+/**
+ * Longest wait, after a drain's last closing moment, for connections still closing (a
+ * polling session waits for its next GET to carry the close packet; the session itself
+ * waits at most `min(pingTimeout, 5000)`), and for the adapters' `persistSession` promises,
+ * ms. What is left then is closed without waiting.
+ */
+const DRAIN_GRACE_MS = 5_000;
 
 // biome-ignore lint/suspicious/noExplicitAny: any listener shape (Node's request listeners)
 type Listener = (...args: any[]) => void;
@@ -103,6 +120,15 @@ export class Server<
     }
   >();
   readonly #clients = new Set<Client>();
+  /** The drain (or close) in progress or done: resolves with the HTTP server's close error. */
+  #closing: Promise<Error | undefined> | undefined;
+  #schedule: DrainSchedule | undefined;
+  /** `persistSession` promises not settled yet. */
+  readonly #persisting = new Set<Promise<void>>();
+  #signals: ShutdownSignals | undefined;
+  #onSignalClosed: SignalCloseHandler = exitAfterClose;
+  /** A signal started the drain: the next one closes what is left at once. */
+  #signalled = false;
 
   constructor(options?: Partial<ServerOptions>);
   constructor(port: number, options?: Partial<ServerOptions>);
@@ -134,6 +160,7 @@ export class Server<
     this.engine.on("connection", (conn: EngineConnection) => this.acceptConnection(conn));
     this.sockets = this.of("/");
     if (attachTo !== undefined) this.attach(attachTo);
+    if (this.#opts.shutdownSignals.length > 0) this.closeOnSignals(this.#opts.shutdownSignals);
   }
 
   /** Attach to an HTTP server, or create one listening on `port`. */
@@ -172,6 +199,9 @@ export class Server<
     const client = new Client(this, conn);
     this.#clients.add(client);
     if (conn.protocol === 3) client[kEio3Open]();
+    // A handshake that got through before the drain began (or an in-process connection):
+    // it closes within what is left of the spread.
+    this.#schedule?.add(client);
   }
 
   /** The path the server answers on (without trailing slash). */
@@ -211,6 +241,44 @@ export class Server<
     }
     this.#opts.adapter = ctor;
     for (const nsp of this.#nsps.values()) nsp[kInitAdapter]();
+    return this;
+  }
+
+  /**
+   * Validate incoming events of the main namespace with Standard Schemas: the same as
+   * `io.of("/").validate(schemas)` (see {@link Namespace.validate}); returns this server,
+   * typed with the schemas' events.
+   *
+   * @example
+   * ```ts
+   * import { z } from "zod";
+   * const server = io.validate({ message: z.object({ text: z.string().max(500) }) });
+   * server.on("connection", (socket) => socket.on("message", ({ text }) => {})); // text: string
+   * ```
+   */
+  validate<M extends EventSchemas>(
+    schemas: M,
+  ): Server<
+    Omit<ListenEvents, keyof M> & SchemaEvents<M>,
+    EmitEvents,
+    ServerSideEvents,
+    SocketData
+  > {
+    this.sockets.validate(schemas);
+    return this as never;
+  }
+
+  /**
+   * Rate-limit the main namespace's sockets: the same as `io.of("/").rateLimit(options)`
+   * (other namespaces keep the server's `rateLimit` option unless they set their own).
+   *
+   * @example
+   * ```ts
+   * io.rateLimit({ points: 20, duration: 1000 });
+   * ```
+   */
+  rateLimit(options: RateLimitOptions | false): this {
+    this.sockets.rateLimit(options);
     return this;
   }
 
@@ -294,32 +362,153 @@ export class Server<
   }
 
   /**
-   * Close: disconnect every socket ("server shutting down"), close the adapters and the
-   * engine, then the HTTP server. Resolves (and calls `fn`) when done.
+   * Whether the server is draining or closed: from the first call of {@link drain},
+   * {@link close} or a shutdown signal on, new sessions are refused and the connections
+   * close one after the other. It never becomes false again.
+   */
+  get draining(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /**
+   * Drain for a rolling deploy: stop taking connections, close the live ones a few at a
+   * time, then close. At once: the HTTP listener stops accepting (`httpServer.close()`),
+   * engine handshakes that still arrive (keep-alive connections, a proxy's pooled ones) are
+   * answered HTTP 503 `{"code":4,"message":"Server shutting down"}`, and `"draining"` is
+   * emitted; the requests of live sessions keep being served. Each connection then closes
+   * at a moment drawn uniformly from `[0, spread)`: its sockets disconnect with
+   * `"server shutting down"` (recoverable: with connection state recovery each session is
+   * persisted through `adapter.persistSession`), and its transport closes without a
+   * Socket.IO DISCONNECT, so clients reconnect (to another node behind the load balancer)
+   * and recover their session where the store is shared (Redis). Resolves once every
+   * connection is closed (at most `spread` + 5 s), the `persistSession` calls settled
+   * (at most 5 s more), and the adapters, the engine and the HTTP server closed.
+   *
+   * A second call while draining brings the remaining moments forward to within its
+   * `spread` (0: close what is left now) and returns the same promise.
+   *
+   * @example
+   * ```ts
+   * const io = new Server(httpServer, { connectionStateRecovery: {}, drainSpread: 5000 });
+   * process.once("SIGTERM", async () => {
+   *   await io.drain(); // or io.closeOnSignals(["SIGTERM"])
+   *   process.exit(0);
+   * });
+   * ```
+   */
+  drain(opts: DrainOptions = {}): Promise<void> {
+    const spread = opts.spread ?? this.#opts.drainSpread;
+    if (!isDrainSpread(spread)) {
+      throw new SocketTypeError(
+        SocketErrorCode.INVALID_OPTION,
+        "drain spread must be a finite number >= 0 (ms)",
+      );
+    }
+    if (this.#closing !== undefined) {
+      if (opts.spread !== undefined) this.#schedule?.hurry(spread);
+    } else {
+      this.#closing = this.#drain(spread);
+    }
+    return this.#closing.then(noValue);
+  }
+
+  /**
+   * Close: disconnect every socket ("server shutting down"), close the adapters, the
+   * engine, then the HTTP server. Resolves (and calls `fn`, with the HTTP server's close
+   * error if any) when done. With `connectionStateRecovery` it is a {@link drain} over
+   * `drainSpread` ms (the sessions are persisted, and clients reconnect a few at a time);
+   * without, every connection closes at once. While a drain runs it waits for that drain.
+   *
+   * @example
+   * ```ts
+   * await io.close();
+   * ```
    */
   async close(fn?: (err?: Error) => void): Promise<void> {
-    for (const nsp of this.#nsps.values()) {
-      for (const socket of [...nsp.sockets.values()]) socket[kOnClose]("server shutting down");
+    if (this.#closing === undefined) {
+      const recovery = this.#opts.connectionStateRecovery !== undefined;
+      this.#closing = this.#drain(recovery ? this.#opts.drainSpread : 0);
     }
-    for (const nsp of this.#nsps.values()) {
-      nsp[kPresenceIfAny]?.close();
-      await nsp.adapter.close();
-    }
-    for (const parent of this.#parentNsps.values()) await parent.adapter.close();
-    for (const client of [...this.#clients]) client.close();
-    this.engine.close();
-    const server = this.httpServer;
-    this.httpServer = undefined;
-    let error: Error | undefined;
-    if (server?.listening) {
-      error = await new Promise<Error | undefined>((resolve) => {
-        server.close((err) => resolve(err));
-        if ("closeIdleConnections" in server) server.closeIdleConnections();
-      });
-    }
+    const error = await this.#closing;
     fn?.(error);
   }
 
+  /**
+   * Drain on a process signal, then exit (opt-in; the `shutdownSignals` option calls it):
+   * the first of `signals` starts {@link drain} with `drainSpread`, another one during the
+   * drain closes what is left at once, and when the server is closed `onClosed` runs
+   * (default: `process.exit(0)`, or 1 after an error). The listeners are removed once the
+   * server is closed, whatever closed it; calling it again adds signals.
+   *
+   * @example
+   * ```ts
+   * io.closeOnSignals(["SIGTERM", "SIGINT"]);
+   * // or, to run more cleanup before exiting:
+   * io.closeOnSignals(["SIGTERM"], async () => {
+   *   await db.end();
+   *   process.exit(0);
+   * });
+   * ```
+   */
+  closeOnSignals(
+    signals: readonly NodeJS.Signals[],
+    onClosed: SignalCloseHandler = exitAfterClose,
+  ): this {
+    this.#onSignalClosed = onClosed;
+    if (this.#signals === undefined) {
+      this.#signals = new ShutdownSignals((signal) => this.#onSignal(signal));
+    }
+    this.#signals.add(signals);
+    return this;
+  }
+
+  #onSignal(signal: NodeJS.Signals): void {
+    if (this.#signalled) {
+      debug("%s again: closing what is left now", signal);
+      this.#schedule?.hurry(0);
+      return;
+    }
+    this.#signalled = true;
+    const onClosed = this.#onSignalClosed;
+    this.drain().then(
+      () => onClosed(signal),
+      (err: unknown) => onClosed(signal, err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  async #drain(spread: number): Promise<Error | undefined> {
+    debug("draining %d connections over %d ms", this.#clients.size, spread);
+    this.engine.stopAccepting();
+    const server = this.httpServer;
+    let listenerClosed: Promise<Error | undefined> | undefined;
+    if (server?.listening) {
+      // No new TCP connections from now on; open ones keep serving live sessions.
+      listenerClosed = new Promise((resolve) => server.close((err) => resolve(err)));
+    }
+    const schedule = new DrainSchedule(DRAIN_GRACE_MS);
+    this.#schedule = schedule;
+    this.sockets.emitReserved("draining", { spread });
+    schedule.start([...this.#clients], spread);
+    try {
+      await schedule.finished;
+      // Sessions go to the store before the adapters (and their store connections) close.
+      await settled(this.#persisting, DRAIN_GRACE_MS);
+      for (const nsp of this.#nsps.values()) {
+        nsp[kPresenceIfAny]?.close();
+        await nsp.adapter.close();
+      }
+      for (const parent of this.#parentNsps.values()) await parent.adapter.close();
+    } finally {
+      schedule.stop();
+      this.#signals?.remove();
+      this.engine.close();
+      this.httpServer = undefined;
+      if (server !== undefined && "closeIdleConnections" in server) server.closeIdleConnections();
+    }
+    const error = await listenerClosed;
+    debug("closed");
+    return error;
+  }
   /** A fresh socket id (20 url-safe characters). Overridable. */
   generateSocketId(): string {
     return randomId();
@@ -354,6 +543,21 @@ export class Server<
     this.#clients.delete(client);
   }
 
+  [kPersisting](
+    pending: void | Promise<void>,
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+  ): void {
+    const tracked: Promise<void> = Promise.resolve(pending)
+      .catch((err: unknown) => {
+        const error = err instanceof Error ? err : new Error(String(err));
+        debug("persistSession of %s failed: %s", socket.id, error.message);
+        // The socket's own "error" listeners, or a process warning: never an unhandled rejection.
+        if (!socket[kReportError](error)) process.emitWarning(error);
+      })
+      .finally(() => this.#persisting.delete(tracked));
+    this.#persisting.add(tracked);
+  }
+
   #createChild(
     parent: ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     name: string,
@@ -373,6 +577,19 @@ export class Server<
       for (const listener of others) listener.call(server, req, res);
     });
   }
+}
+
+function noValue(): void {}
+
+/** Resolves once every promise in `pending` settled (they never reject), or after `ms`. */
+async function settled(pending: ReadonlySet<Promise<void>>, ms: number): Promise<void> {
+  if (pending.size === 0) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([Promise.all(pending), timeout]);
+  clearTimeout(timer);
 }
 
 function isHttpServer(value: unknown): value is HttpServer {

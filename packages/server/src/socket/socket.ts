@@ -39,6 +39,7 @@ import {
   kOnConnect,
   kOnPacket,
   kOptions,
+  kPersisting,
   kPresence,
   kPresenceIfAny,
   kRefuse,
@@ -476,12 +477,15 @@ export class Socket<
     this.emitReserved("disconnecting", reason, description);
     const recovery = this.nsp.connectionStateRecovery;
     if (recovery !== undefined && this.pid !== undefined && RECOVERABLE_REASONS.has(reason)) {
-      void this.nsp.adapter.persistSession({
+      const persisted = this.nsp.adapter.persistSession({
         sid: this.id,
         pid: this.pid,
         rooms: [...(this.nsp.adapter.socketRooms(this.id) ?? [])],
         data: this.#data ?? {},
       });
+      // An asynchronous store (Redis): the server's close waits for it before closing the
+      // adapters, and reports its failure.
+      if (persisted !== undefined) this.nsp.server[kPersisting](persisted, this);
     }
     this.nsp.adapter.delAll(this.id);
     this.nsp[kPresenceIfAny]?.onClose(this.id, RECOVERABLE_REASONS.has(reason));

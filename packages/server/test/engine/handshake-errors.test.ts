@@ -52,7 +52,7 @@ function rawRequest(url: string, method: string): Promise<number> {
 }
 
 describe("HandshakeError codes", () => {
-  it("maps every SB_ERR_* refusal to one wire code and its status", () => {
+  it("maps every SB_ERR_* refusal to one wire code and its status (503 while draining, 429 over the handshake limit)", () => {
     const req = {} as ConstructorParameters<typeof HandshakeError>[1];
     const wire = new Set<number>(Object.values(HandshakeErrorCode));
     for (const refusal of Object.values(HandshakeRefusal)) {
@@ -60,7 +60,13 @@ describe("HandshakeError codes", () => {
       const error = new HandshakeError(refusal, req);
       expect(error.errorCode).toBe(refusal);
       expect(wire.has(error.code)).toBe(true);
-      expect(error.status).toBe(error.code === 4 ? 403 : 400);
+      if (refusal === HandshakeRefusal.SERVER_DRAINING) {
+        expect([error.code, error.status, error.message]).toEqual([4, 503, "Server shutting down"]);
+      } else if (refusal === HandshakeRefusal.HANDSHAKE_RATE_LIMITED) {
+        expect([error.code, error.status, error.message]).toEqual([4, 429, "Too many handshakes"]);
+      } else {
+        expect(error.status).toBe(error.code === 4 ? 403 : 400);
+      }
     }
   });
 

@@ -2,12 +2,13 @@
 // is measured alone: started by child-server.ts with
 // `node --expose-gc --max-old-space-size=128 attacked-server.mjs '<options JSON>'`.
 // Imports the BUILT @switchboard/server (run `npm run build` first). Listens on 127.0.0.1,
-// port 0, and reports the port over IPC; answers IPC requests:
+// port 0, and reports the port with reportReady (spawnNode); answers IPC requests:
 // - {type: "memory", id}: process.memoryUsage() after two full GCs, the engine close reasons
 //   seen so far and the number of live engine sessions;
 // - {type: "close-session", id, sid}: closes that engine session (EngineConnection.close()).
 import { createServer } from "node:http";
 import { Server } from "@switchboard/server";
+import { reportReady } from "@switchboard/server/testing";
 
 const options = JSON.parse(process.argv[2] ?? "{}");
 const http = createServer();
@@ -39,9 +40,6 @@ process.on("message", (msg) => {
     process.send({ type: "close-session", id: msg.id, found: conn !== undefined });
   }
 });
-// The test process went away: do not outlive it.
-process.on("disconnect", () => process.exit(0));
-
 http.listen(0, "127.0.0.1", () => {
-  process.send({ type: "ready", port: http.address().port });
+  void reportReady({ port: http.address().port });
 });

@@ -1,6 +1,5 @@
-import { type ChildProcess, fork } from "node:child_process";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { spawnNode } from "@switchboard/server/testing";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { expect } from "vitest";
 import { track } from "../engine/helpers.js";
@@ -31,7 +30,7 @@ export interface AttackedServer {
   heap: { sample(): Promise<void>; growth(): number };
 }
 
-const SCRIPT = fileURLToPath(new URL("./attacked-server.mjs", import.meta.url));
+const SCRIPT = new URL("./attacked-server.mjs", import.meta.url);
 
 interface Reply {
   type: string;
@@ -52,35 +51,27 @@ export async function startAttackedServer(
   } catch (err) {
     throw new Error(`@switchboard/server is not built (run npm run build first): ${String(err)}`);
   }
-  const child: ChildProcess = fork(SCRIPT, [JSON.stringify(options)], {
+  const child = await spawnNode<{ port: number }>(SCRIPT, {
+    args: [JSON.stringify(options)],
     execArgv: ["--expose-gc", "--max-old-space-size=128"],
-    stdio: ["ignore", "ignore", "pipe", "ipc"],
   });
-  let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4000);
-  });
-  let exited = false;
-  const pending = new Map<number, (reply: Reply) => void>();
-  const exit = new Promise<void>((resolve) =>
-    child.once("exit", () => {
-      exited = true;
-      resolve();
-    }),
-  );
   track(async () => {
-    if (!exited) {
-      child.kill();
-      await exit;
-    }
+    await child.kill();
+  });
+  const stderr = () => child.stderr().slice(-4000);
+  const pending = new Map<number, (reply: Reply) => void>();
+  child.onMessage((message) => {
+    const reply = message as Reply;
+    if (reply.id === undefined) return;
+    pending.get(reply.id)?.(reply);
+    pending.delete(reply.id);
   });
   let nextId = 1;
   const request = (message: Record<string, unknown>): Promise<Reply> => {
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      if (exited) {
-        reject(new Error(`attacked server exited: ${stderr}`));
+      if (!child.running) {
+        reject(new Error(`attacked server exited: ${stderr()}`));
         return;
       }
       const timer = setTimeout(() => {
@@ -94,22 +85,7 @@ export async function startAttackedServer(
       child.send({ ...message, id });
     });
   };
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`attacked server not ready: ${stderr}`)),
-      10_000,
-    );
-    child.on("message", (reply: Reply) => {
-      if (reply.type === "ready") {
-        clearTimeout(timer);
-        resolve(reply.port!);
-      } else if (reply.id !== undefined) {
-        pending.get(reply.id)?.(reply);
-        pending.delete(reply.id);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`attacked server exited (${code}): ${stderr}`)));
-  });
+  const { port } = child.info;
   const report = async (): Promise<ChildReport> => {
     const reply = await request({ type: "memory" });
     return reply as unknown as ChildReport;
@@ -119,7 +95,7 @@ export async function startAttackedServer(
   const server: AttackedServer = {
     port,
     url: `http://127.0.0.1:${port}`,
-    alive: () => !exited,
+    alive: () => child.running,
     report,
     async closeSession(sid) {
       return (await request({ type: "close-session", sid })).found === true;

@@ -32,9 +32,16 @@ export interface Listening<S = Server<any, any, any, any>> {
   port: number;
 }
 
+/**
+ * Tests close their servers with clients still connected: a drain over the default
+ * `drainSpread` (3 s, when connection state recovery is on) would add seconds to each one.
+ * drain.test.ts covers the spread; the helpers close at once unless a test asks otherwise.
+ */
+const CLOSE_AT_ONCE: Partial<ServerOptions> = { drainSpread: 0 };
+
 /** A Server without an HTTP listener (for the in-process test client), closed after the test. */
 export function inProcessServer(options: Partial<ServerOptions> = {}): Server {
-  const io = new Server(options);
+  const io = new Server({ ...CLOSE_AT_ONCE, ...options });
   cleanups.push(() => io.close());
   return io;
 }
@@ -42,7 +49,7 @@ export function inProcessServer(options: Partial<ServerOptions> = {}): Server {
 /** A Server on an ephemeral loopback port, closed after the test. */
 export async function listen(options: Partial<ServerOptions> = {}): Promise<Listening<Server>> {
   const http = createServer();
-  const io = new Server(http, options);
+  const io = new Server(http, { ...CLOSE_AT_ONCE, ...options });
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   const port = (http.address() as AddressInfo).port;
   cleanups.push(() => io.close());
