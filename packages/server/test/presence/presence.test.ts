@@ -7,7 +7,7 @@ import {
   type Socket,
   SocketErrorCode,
 } from "@switchboard/server";
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { type AnyClientSocket, CLIENTS, ready } from "../guards/clients.js";
 import { listen, once } from "../socket/helpers.js";
 
@@ -141,6 +141,20 @@ describe.each(CLIENTS)("presence with $name", (client) => {
 });
 
 describe("presence: details", () => {
+  it("types entries with the view's Meta", async () => {
+    const { io } = await listen();
+    const lobby = io.presence<{ name: string }>("lobby");
+    lobby.on("join", (entry) => {
+      expectTypeOf(entry).toEqualTypeOf<PresenceEntry<{ name: string }>>();
+      expectTypeOf(entry.meta.name).toBeString();
+    });
+    expectTypeOf(lobby.list()).resolves.toEqualTypeOf<PresenceEntry<{ name: string }>[]>();
+    expectTypeOf(lobby.get("u1")).toEqualTypeOf<PresenceEntry<{ name: string }> | undefined>();
+    // @ts-expect-error: not a presence event
+    lobby.on("joined", () => {});
+    expect(await lobby.list()).toEqual([]);
+  });
+
   it("rooms, the namespace-wide set and namespaces are separate sets", async () => {
     const { io, url } = await listen();
     io.on("connection", (socket) => {
