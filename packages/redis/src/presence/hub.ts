@@ -104,7 +104,17 @@ export class RedisPresenceHub {
   async #add(nsp: string, replica: PresenceReplica): Promise<void> {
     this.#replicas.set(nsp, replica);
     this.#subscribed ??= this.#start();
-    await this.#subscribed;
+    // Bounded: with Redis down, a subscription may wait for the reconnection (list() would
+    // hang); the resync when Redis is back fills the replica in.
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.syncTimeout);
+    });
+    try {
+      await Promise.race([this.#subscribed, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
     // Snapshots carry every namespace: ask for them now that this one listens.
     await this.#sync();
   }
@@ -118,6 +128,8 @@ export class RedisPresenceHub {
   }
 
   async #start(): Promise<void> {
+    // Started with Redis away: resync once it is there.
+    this.#lost = this.#pub.state !== "ready" || this.#sub.state !== "ready";
     const onState = (state: RedisState) => this.#onState(state);
     this.#stops.push(this.#pub.onState(onState), this.#sub.onState(onState));
     const channel = this.options.channel;
