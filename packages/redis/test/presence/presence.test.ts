@@ -228,6 +228,38 @@ describe.each(CLIENT_KINDS)("cluster presence (%s)", (kind) => {
     expect(b.io.of("/").presenceStats.nodes).toBe(0);
   });
 
+  it("leaves no map entry behind on any node after many connects and disconnects", async () => {
+    const key = uniqueKey("pres");
+    const a = await startNode(kind, key);
+    const b = await startNode(kind, key);
+    for (let round = 0; round < 3; round++) {
+      const users = [];
+      for (let i = 0; i < 8; i++) {
+        const node = i % 2 === 0 ? a : b;
+        users.push(
+          join(i % 3 === 0 ? ioc : sbio, node.url, { user: `u${i % 3}`, subscribe: i % 4 === 0 }),
+        );
+      }
+      const joined = await Promise.all(users);
+      for (const node of [a, b]) {
+        await expect.poll(() => ids(node), WAIT).toEqual(["u0:3", "u1:3", "u2:2"]);
+      }
+      for (const c of joined) c.disconnect();
+      for (const node of [a, b]) await expect.poll(() => ids(node), WAIT).toEqual([]);
+    }
+    for (const node of [a, b]) {
+      expect(node.io.of("/").presenceStats).toEqual({
+        rooms: 0,
+        identities: 0,
+        sockets: 0,
+        pending: 0,
+        nodes: 0,
+        subscribers: 0,
+        views: 1, // the test's listeners
+      });
+    }
+  });
+
   it("converges after a Redis restart (changes made while it was down included)", async () => {
     const redis = await startRedisServer();
     redises.push(redis);
