@@ -41,6 +41,7 @@ export {
   type TransportErrorCodeValue,
   type TransportName,
 } from "./engine/index.js";
+export * from "./presence/index.js";
 export { BroadcastOperator } from "./socket/broadcast-operator.js";
 export type { NamespaceHandler, NamespaceHandlerClass } from "./socket/class-handler.js";
 export { createServer, createServer as default } from "./socket/create-server.js";

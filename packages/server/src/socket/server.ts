@@ -23,6 +23,7 @@ import {
   kInitAdapter,
   kOptions,
   kPersisting,
+  kPresenceIfAny,
   kReportError,
   kResolveNamespace,
 } from "./internal.js";
@@ -492,7 +493,10 @@ export class Server<
       await schedule.finished;
       // Sessions go to the store before the adapters (and their store connections) close.
       await settled(this.#persisting, DRAIN_GRACE_MS);
-      for (const nsp of this.#nsps.values()) await nsp.adapter.close();
+      for (const nsp of this.#nsps.values()) {
+        nsp[kPresenceIfAny]?.close();
+        await nsp.adapter.close();
+      }
       for (const parent of this.#parentNsps.values()) await parent.adapter.close();
     } finally {
       schedule.stop();
