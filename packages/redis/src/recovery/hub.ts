@@ -43,6 +43,8 @@ export interface RecoveryOptions {
 /** How long (ms) and how many of its own entries a node keeps to send again after a data loss. */
 const RECENT_MS = 5000;
 const RECENT_MAX = 2000;
+/** Sequence numbers of a node kept as "may still come" below its highest one. */
+const MISSING_MAX = 1000;
 
 interface Pending {
   readonly record: LogRecord;
@@ -313,8 +315,9 @@ export class RecoveryHub extends EventEmitter {
     }
     seen.at = now;
     if (seq <= seen.seq) return !seen.missing.delete(seq);
-    // Skipped numbers may still come (bounded: the oldest are given up first).
-    const max = this.options.maxQueuedAppends;
+    // Skipped numbers may still come: the client library's own queue holds a few hundred at
+    // most (bounded per node: the oldest are given up first).
+    const max = MISSING_MAX;
     for (let n = Math.max(seen.seq + 1, seq - max); n < seq; n++) seen.missing.add(n);
     for (const n of seen.missing) {
       if (seen.missing.size <= max) break;

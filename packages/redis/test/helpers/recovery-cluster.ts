@@ -348,7 +348,7 @@ export async function startLocalNode(
   kind: ClientKind,
   key: string,
   redisPort: number,
-  options: { window?: number; pythonChannel?: string } = {},
+  options: { window?: number; pythonChannel?: string; claimTimeout?: number } = {},
 ): Promise<LocalNode> {
   const pair = await clientPair(kind, redisPort);
   const http = createHttpServer();
@@ -356,7 +356,11 @@ export async function startLocalNode(
     connectionStateRecovery: { maxDisconnectionDuration: options.window ?? 60_000 },
     adapter: createAdapter(pair.pub, pair.sub, {
       key,
-      recovery: { logKey: `${key}:{log}`, sessionPrefix: `${key}:session:` },
+      recovery: {
+        logKey: `${key}:{log}`,
+        sessionPrefix: `${key}:session:`,
+        ...(options.claimTimeout === undefined ? {} : { claimTimeout: options.claimTimeout }),
+      },
       ...(options.pythonChannel === undefined ? {} : { pythonChannel: options.pythonChannel }),
     }),
   });

@@ -42,13 +42,14 @@ describe("two nodes restoring one session at once", () => {
     redis?.disconnect();
   });
 
-  async function setup(): Promise<[LocalNode, LocalNode]> {
+  async function setup(claimTimeout?: number): Promise<[LocalNode, LocalNode]> {
     key = uniqueKey("claim");
     const port = await redisPort();
     redis = new Redis({ port, host: "127.0.0.1" });
+    const options = claimTimeout === undefined ? {} : { claimTimeout };
     nodes.push(
-      await startLocalNode("ioredis", key, port),
-      await startLocalNode("node-redis", key, port),
+      await startLocalNode("ioredis", key, port, options),
+      await startLocalNode("node-redis", key, port, options),
     );
     return nodes as [LocalNode, LocalNode];
   }
@@ -195,5 +196,44 @@ describe("two nodes restoring one session at once", () => {
     one.io.emit("all", 4);
     await expect.poll(() => thief.numbers("all"), WAIT).toEqual([4]);
     expect(original.numbers("all")).toEqual([1]);
+  });
+
+  it("a node that dies after claiming a session holds it for claimTimeout, then another node restores it", async () => {
+    const [one, two] = await setup(1000);
+    const original = await connected(one, "z");
+    const id = original.socket.id!;
+    const { pid, offset } = await away(original);
+    // one claims it and never finishes (as if killed now): closed without a socket for it.
+    expect(await one.adapter.restoreSession(pid, offset)).toMatchObject({ sid: id });
+    nodes.splice(nodes.indexOf(one), 1);
+    await one.close();
+    const claimedAt = Date.now();
+    const early = recordingClient("switchboard", two.url, ["all"], {
+      reconnection: false,
+      auth: { pid, offset },
+    });
+    clients.push(early);
+    await early.nextConnect();
+    const first = await early.call<WhoAmI>("whoami");
+    // Back before the claim ran out: a fresh session (the README's limit), never a copy.
+    if (Date.now() - claimedAt < 1000) {
+      expect(first.recovered).toBe(false);
+      expect(first.id).not.toBe(id);
+    }
+    early.socket.disconnect();
+    // After claimTimeout the session is claimable again, with its rooms and data.
+    await new Promise((r) => setTimeout(r, Math.max(0, claimedAt + 1100 - Date.now())));
+    const late = recordingClient("socket.io-client", two.url, ["all"], {
+      reconnection: false,
+      auth: { pid, offset },
+    });
+    clients.push(late);
+    await late.nextConnect();
+    expect(await late.call<WhoAmI>("whoami")).toMatchObject({
+      id,
+      rooms: [id, "room-z"].sort(),
+      data: { name: "z" },
+      recovered: true,
+    });
   });
 });
