@@ -150,6 +150,11 @@ export class RecoveryHub extends EventEmitter {
         await sleep(200);
       }
     }
+    // This node's appends chain from here (see #send).
+    while (!(await this.#rebase((this.#queue[0]?.seq ?? this.#seq + 1) - 1))) {
+      if (this.#closed) return;
+      await sleep(200);
+    }
     this.#started = true;
     debug("following the log from %s (epoch %s)", this.log.position, this.log.epoch);
     // Back after a disconnection: Redis may have restarted without its data (recovery
@@ -165,6 +170,17 @@ export class RecoveryHub extends EventEmitter {
     const queued = this.#queue;
     this.#queue = [];
     for (const item of queued) this.#send(item);
+  }
+
+  /** Restart this node's chain of appends after `seq`; false when Redis did not take it. */
+  async #rebase(seq: number): Promise<boolean> {
+    try {
+      await this.log.rebase?.(this.uid, seq);
+      return true;
+    } catch (err) {
+      debug("rebase failed: %s", err);
+      return false;
+    }
   }
 
   /** Whether the log's epoch changed (Redis lost its data) since this node last read it. */
@@ -242,14 +258,25 @@ export class RecoveryHub extends EventEmitter {
     }
   }
 
+  /**
+   * Appends are chained (each must follow this node's previous one in the log): a client
+   * library that sends a later append after reconnecting while an earlier one failed
+   * (node-redis writes its unsent commands then) gets it refused, and recovery sends both
+   * again in order.
+   */
   #send(item: Pending): void {
     this.#inflight.set(item.seq, item);
-    this.log.append(item.record).then(
+    this.log.append(item.record, { owner: this.uid, seq: item.seq }).then(
       // Kept until the follower reads it back (#dispatch): acknowledged is not yet safe, a
       // Redis without persistence that restarts loses it. Past the bound, the oldest
       // acknowledged ones are let go.
-      () => {
-        if (this.#inflight.size > this.options.maxQueuedAppends) this.#inflight.delete(item.seq);
+      (offset) => {
+        if (offset === null) {
+          debug("append %d refused (out of turn)", item.seq);
+          void this.#recover();
+        } else if (this.#inflight.size > this.options.maxQueuedAppends) {
+          this.#inflight.delete(item.seq);
+        }
       },
       (err: unknown) => {
         debug("append failed: %s", err);
@@ -266,6 +293,7 @@ export class RecoveryHub extends EventEmitter {
     if (this.#state === "recovering" || this.#closed) return;
     this.#state = "recovering";
     let lost = false;
+    let resend: Pending[] = [];
     for (;;) {
       if (this.#closed) return;
       try {
@@ -276,18 +304,22 @@ export class RecoveryHub extends EventEmitter {
           await sleep(20);
         }
         if (compareOffsets(this.log.position, last) < 0) throw new Error("follower behind");
+        // What goes again: the appends not read back, and after a data loss this node's
+        // latest entries too (a node that had not read them yet never will otherwise; the
+        // others drop the second copy by its origin).
+        const again = new Map(this.#inflight);
+        if (lost) for (const { item } of this.#recent) again.set(item.seq, item);
+        resend = [...again.values()].sort((a, b) => a.seq - b.seq);
+        // The chain restarts right before the first of them (or the next append).
+        const first = resend[0]?.seq ?? this.#queue[0]?.seq ?? this.#seq + 1;
+        if (!(await this.#rebase(first - 1))) throw new Error("rebase failed");
         break;
       } catch (err) {
         debug("recovering appends: %s", err);
         await sleep(100);
       }
     }
-    // After a data loss, this node's latest entries too: a node that had not read them yet
-    // never will otherwise (the others drop the second copy by its origin).
-    const again = new Map(this.#inflight);
-    if (lost) for (const { item } of this.#recent) again.set(item.seq, item);
     this.#recent = [];
-    const resend = [...again.values()].sort((a, b) => a.seq - b.seq);
     if (lost) debug("the log lost its data: %d entries sent again", resend.length);
     this.#inflight.clear();
     const queued = this.#queue;
