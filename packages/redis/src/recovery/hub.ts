@@ -66,6 +66,7 @@ export class RecoveryHub extends EventEmitter {
   readonly #participants = new Map<string, RecoveryParticipant>();
   #starting: Promise<void> | undefined;
   #started = false;
+  #firstPosition = "";
   #closed = false;
   // Appends: sent ones wait for the follower (or the reply) to confirm them.
   #seq = 0;
@@ -106,6 +107,11 @@ export class RecoveryHub extends EventEmitter {
 
   get started(): boolean {
     return this.#started;
+  }
+
+  /** Where this node began following the log (`""` before it started). */
+  get firstPosition(): string {
+    return this.#firstPosition;
   }
 
   /** Packets not yet confirmed in the log (for leak checks and monitoring). */
@@ -155,6 +161,7 @@ export class RecoveryHub extends EventEmitter {
       if (this.#closed) return;
       await sleep(200);
     }
+    this.#firstPosition = this.log.position;
     this.#started = true;
     debug("following the log from %s (epoch %s)", this.log.position, this.log.epoch);
     // Back after a disconnection: Redis may have restarted without its data (recovery
@@ -162,6 +169,9 @@ export class RecoveryHub extends EventEmitter {
     this.#unState = this.#pub.onState((state) => {
       if (state === "ready") void this.#recover();
     });
+    // Sessions of sockets that connected before this node followed the log are written
+    // again now, with the log's epoch (see the adapter's #record).
+    for (const participant of this.#participants.values()) participant.renew();
     this.#renewTimer = setInterval(() => {
       for (const participant of this.#participants.values()) participant.renew();
     }, this.#renewEvery);

@@ -37,7 +37,8 @@ interface Restoring {
 interface Tracked {
   readonly pid: string;
   gen: number;
-  readonly epoch: string;
+  /** `""` while the hub had not started when the socket connected (see #record). */
+  epoch: string;
   start: string;
   startedAt: number;
   /** Last bytes written (to skip unchanged renewals). */
@@ -291,6 +292,12 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
     }
 
     #record(id: SocketId, tracked: Tracked, rooms?: Room[], data?: unknown): SessionRecord {
+      if (tracked.epoch === "" && hub.started) {
+        // Connected before this node followed the log: its history starts where following
+        // began (it got nothing before), in this epoch. Without this it never recovered.
+        tracked.epoch = hub.log.epoch;
+        tracked.start = hub.firstPosition;
+      }
       return {
         sid: id,
         pid: tracked.pid,

@@ -3,17 +3,23 @@
 // directly (restoreSession on both at once) and with real clients of both libraries
 // presenting the same pid/offset to two nodes; and a node that still holds the session
 // connected drops it when another node claims it.
+import { createServer } from "node:http";
+import { Server } from "@switchboard/server";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
+import { createAdapter, RedisStreamLog } from "../../src/index.js";
+import { wrapRedisClient } from "../../src/redis-client.js";
 import {
   type LocalNode,
   type RecordingClient,
+  type RecoveryAdapterView,
   type RecoveryClientKind,
   readSession,
   recordingClient,
   startLocalNode,
 } from "../helpers/recovery-cluster.js";
-import { redisPort, uniqueKey } from "../helpers/redis.js";
+import { clientPair, redisPort, uniqueKey } from "../helpers/redis.js";
+import { listen } from "../helpers/sockets.js";
 
 const WAIT = { timeout: 10_000, interval: 20 };
 
@@ -235,5 +241,54 @@ describe("two nodes restoring one session at once", () => {
       data: { name: "z" },
       recovered: true,
     });
+  });
+});
+
+describe("a socket connected before its node follows the log", () => {
+  it("is recoverable once the node follows (its session is rewritten with the log's epoch)", async () => {
+    const key = uniqueKey("early");
+    const port = await redisPort();
+    const pair = await clientPair("ioredis", port);
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    // The log's start waits for the test: the socket connects first.
+    const log = new RedisStreamLog(wrapRedisClient(pair.pub), {
+      key: `${key}:{log}`,
+      retention: 120_000,
+    });
+    const start = log.start.bind(log);
+    log.start = async (onEntries) => {
+      await gate;
+      return start(onEntries);
+    };
+    const http = createServer();
+    const io = new Server(http, {
+      connectionStateRecovery: { maxDisconnectionDuration: 60_000 },
+      adapter: createAdapter(pair.pub, pair.sub, {
+        key,
+        recovery: { log, sessionPrefix: `${key}:session:` },
+      }),
+    });
+    const url = await listen(http);
+    const adapter = io.of("/").adapter as unknown as RecoveryAdapterView;
+    const client = recordingClient("socket.io-client", url, ["n"]);
+    try {
+      await client.nextConnect();
+      expect(adapter.recovery.started).toBe(false);
+      open();
+      await expect.poll(() => adapter.recovery.started, WAIT).toBe(true);
+      io.emit("n", 1);
+      await expect.poll(() => client.numbers("n"), WAIT).toEqual([1]);
+      const back = client.nextConnect();
+      (client.socket as unknown as { io: { engine: { close(): void } } }).io.engine.close();
+      await back;
+      expect(client.connects.map((c) => c.recovered)).toEqual([false, true]);
+    } finally {
+      client.socket.disconnect();
+      await io.close();
+      await pair.quit();
+    }
   });
 });
