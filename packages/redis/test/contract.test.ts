@@ -10,10 +10,7 @@ for (const kind of CLIENT_KINDS) {
     `redis adapter (${kind})`,
     contractNodes(
       () => clientPair(kind),
-      // The classic adapter's contract (recovery "none"): cluster-wide recovery, on by
-      // default, has its own tests in test/recovery/ (a socket connected before the node
-      // follows the log is not recoverable, so with it on this suite's outcome was timing).
-      (pub, sub, key) => createAdapter(pub, sub, { key, requestsTimeout: 1500, recovery: false }),
+      (pub, sub, key) => createAdapter(pub, sub, { key, requestsTimeout: 1500 }),
     ),
     { maxNodes: 3, allRooms: true, recovery: "cluster" },
   );
