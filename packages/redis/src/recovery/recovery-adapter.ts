@@ -40,6 +40,7 @@ interface Restoring {
 interface Tracked {
   readonly pid: string;
   gen: number;
+  /** `""` while the hub had not started when the socket connected (see #record). */
   epoch: string;
   start: string;
   startedAt: number;
@@ -358,6 +359,12 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
     }
 
     #record(id: SocketId, tracked: Tracked, rooms?: Room[], data?: unknown): SessionRecord {
+      if (tracked.epoch === "" && hub.started) {
+        // Connected before this node followed the log: its history starts where following
+        // began (it got nothing before), in this epoch. Without this it never recovered.
+        tracked.epoch = hub.log.epoch;
+        tracked.start = hub.firstPosition;
+      }
       return {
         sid: id,
         pid: tracked.pid,
@@ -383,11 +390,8 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
     async #write(id: SocketId, tracked: Tracked): Promise<void> {
       const options = this.#options;
       if (options === undefined) return;
-      if (tracked.epoch === "") {
-        await this.#hubStarted;
-        tracked.epoch = hub.log.epoch;
-        if (tracked.start === "") tracked.start = hub.log.position;
-      }
+      // Connected before the log was followed: wait for it (#record fills epoch and start).
+      if (tracked.epoch === "") await this.#hubStarted;
       const record = this.#record(id, tracked);
       const bytes = encodeSession(record);
       if (tracked.written?.equals(bytes) === true) return;
