@@ -116,11 +116,11 @@ describe.skipIf(!haveRedis)(
       });
       await Promise.all(users.map((s) => once(s, "welcome")));
       const inboxes = users.map(() => new Set<string>());
-      users.forEach((s, i) =>
+      for (const [i, s] of users.entries()) {
         s.on("message", (m: { text?: string }) => {
           if (typeof m.text === "string") inboxes[i]?.add(m.text);
-        }),
-      );
+        });
+      }
       const sent: string[] = [];
       for (let round = 0; round < 5; round++) {
         for (const [i, sender] of users.entries()) {
