@@ -156,6 +156,24 @@ describe("/polls", () => {
   });
 });
 
+describe("/polls rate limit", () => {
+  it("refuses the eleventh vote change within 10 s with SB_ERR_RATE_LIMITED and a retryAfter", async () => {
+    const voter = h.connect("/polls");
+    await once(voter, "polls:questions");
+    const options = ["websocket", "polling", "both"];
+    const answers: unknown[] = [];
+    for (let i = 0; i < 11; i++) {
+      answers.push(
+        await ask(voter, "vote", { question: "transport", option: options[i % options.length] }),
+      );
+    }
+    for (const answer of answers.slice(0, 10)) expect(answer).toMatchObject({ ok: true });
+    expect(answers[10]).toMatchObject({ error: { code: "SB_ERR_RATE_LIMITED", event: "vote" } });
+    expect((answers[10] as { error: { retryAfter: number } }).error.retryAfter).toBeGreaterThan(0);
+    expect(voter.connected).toBe(true);
+  });
+});
+
 describe("/where", () => {
   it("sends pins across namespaces and removes them when the participant leaves", async () => {
     const admin = h.connect("/where-admin");
