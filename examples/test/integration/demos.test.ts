@@ -72,6 +72,21 @@ describe("/chat", () => {
     expect(await ask(b, "message", { text: "x", room: "music" })).toMatchObject({ ok: false });
   });
 
+  it("validates messages with a schema (zod): invalid ones never reach the handler", async () => {
+    const v = h.connect("/chat", { auth: { username: "val" } });
+    await once(v, "welcome");
+    const seen: unknown[] = [];
+    v.on("message", (m: unknown) => seen.push(m));
+    // Empty text, too long, not a string, not an object: refused before the handler.
+    for (const bad of [{ text: "   " }, { text: "x".repeat(1001) }, { text: 42 }, "hi"]) {
+      expect(await ask(v, "message", bad)).toMatchObject({
+        error: { code: "SB_ERR_VALIDATION", event: "message" },
+      });
+    }
+    expect(await ask(v, "message", { text: "  ok  " })).toEqual({ ok: true });
+    await expect.poll(() => seen).toEqual([expect.objectContaining({ from: "val", text: "ok" })]);
+  });
+
   it("rate-limits messages: the sixth within 5 s is refused with SB_ERR_RATE_LIMITED", async () => {
     const a = h.connect("/chat", { auth: { username: "flood" } });
     await once(a, "welcome");
