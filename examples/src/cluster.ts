@@ -17,7 +17,10 @@ export interface ClusterLink {
    * `cluster` module, or any round-robin balancer), and connection state recovery works on
    * any node (a chat page that lost its node gets back its id and missed messages).
    */
-  readonly serverOptions: Pick<ServerOptions, "forwarding" | "connectionStateRecovery">;
+  readonly serverOptions: Pick<
+    ServerOptions,
+    "forwarding" | "connectionStateRecovery" | "presence"
+  >;
   close(): Promise<void>;
 }
 
@@ -56,6 +59,9 @@ export async function connectCluster(options: ClusterOptions): Promise<ClusterLi
     serverOptions: {
       forwarding: { directory: createRedisDirectory(pub, { prefix: `${key}:node:` }) },
       connectionStateRecovery: { maxDisconnectionDuration: 120_000 },
+      // A closed tab leaves the online list after 3 s (not the whole recovery window); a
+      // page that comes back within them does not flap.
+      presence: { leaveDelay: 3000 },
     },
     async close() {
       pub.disconnect();
