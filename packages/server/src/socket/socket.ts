@@ -42,6 +42,7 @@ import {
   kRefuse,
   kRemove,
   kReportError,
+  kSocketObserver,
   type NamespaceOf,
   type ServerOf,
 } from "./internal.js";
@@ -206,12 +207,15 @@ export class Socket<
     const packet = eventPacket(this.nsp.name, ev, args);
     const flags = this.#flags;
     this.#flags = undefined;
-    const ack = takeAck(packet);
+    let ack = takeAck(packet);
     if (ack !== undefined) {
       const id = this.nsp.nextAckId();
       packet.id = id;
       this.#acks ??= new AckRegistry();
-      this.#acks.add(id, ack, flags?.timeout ?? this.nsp.server[kOptions].ackTimeout, this);
+      const timeout = flags?.timeout ?? this.nsp.server[kOptions].ackTimeout;
+      const observer = this.nsp.server[kSocketObserver];
+      if (observer !== undefined) ack = observer.ack(ack, timeout !== undefined);
+      this.#acks.add(id, ack, timeout, this);
     } else if (this.nsp.connectionStateRecovery !== undefined && flags?.volatile !== true) {
       // Through the adapter, so the packet gets an offset and is kept for recovery.
       this.nsp.adapter.broadcast(packet, {
@@ -424,6 +428,7 @@ export class Socket<
     }
     const pid = this.pid;
     if (pid !== undefined) this.nsp.adapter.trackSession?.({ id: this.id, pid });
+    this.nsp.server[kSocketObserver]?.connected(this);
   }
 
   [kOnPacket](packet: SocketPacket): void {
@@ -475,6 +480,7 @@ export class Socket<
     const acks = this.#acks;
     this.#acks = undefined;
     acks?.disconnected();
+    this.nsp.server[kSocketObserver]?.disconnected(this, reason);
     this.emitReserved("disconnect", reason, description);
   }
 
@@ -496,6 +502,8 @@ export class Socket<
       );
       return;
     }
+    const observer = this.nsp.server[kSocketObserver];
+    if (observer !== undefined) observer.event(event);
     const guards = this.nsp[kGuards];
     const limit = guards.rateLimit;
     if (limit !== undefined) {
