@@ -52,7 +52,7 @@ const heartbeats = new TimerWheel<Session>((s) => Session.onDeadline(s));
 export interface SessionHost {
   readonly options: ResolvedEngineOptions;
   /** The metrics collector, if one is installed (`@switchboard/server/metrics`). */
-  readonly [kEngineObserver]: EngineObserver | undefined;
+  readonly [kEngineObserver]?: EngineObserver | undefined;
   onSessionClosed(session: Session): void;
 }
 
