@@ -5,7 +5,7 @@ import { metrics } from "@switchboard/server/metrics";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { CLIENTS, ready } from "../guards/clients.js";
-import { listen, onCleanup, once } from "../socket/helpers.js";
+import { client, listen, onCleanup, once, TRANSPORTS } from "../socket/helpers.js";
 import { get, scrape, series, value } from "./scrape.js";
 
 /**
@@ -118,6 +118,40 @@ describe.each(CLIENTS)("metrics with $name", (client) => {
     expect(value(second, "switchboard_events_received_total", { event: "other" })).toBe(
       value(first, "switchboard_events_received_total", { event: "other" }),
     );
+  });
+});
+
+describe("metrics: connection state recovery", () => {
+  it("counts a resumed session as recovered, a session asked for after the window as not", async () => {
+    const { io, url, scrapeUrl } = await metered(
+      {},
+      { connectionStateRecovery: { maxDisconnectionDuration: 60_000 } },
+    );
+    const sockets: Socket[] = [];
+    io.on("connection", (socket) => {
+      sockets.push(socket);
+      socket.emit("welcome", socket.recovered);
+    });
+    const c = client(url, TRANSPORTS[0], {
+      reconnection: true,
+      reconnectionDelay: 10,
+      reconnectionDelayMax: 20,
+    });
+    await once(c, "welcome");
+    const gone = once(sockets[0]!, "disconnect");
+    c.io.engine.close();
+    await gone;
+    const [recovered] = await once<[boolean]>(c, "welcome");
+    expect(recovered).toBe(true);
+    // A pid the server never issued: asked for, not recovered.
+    const stranger = client(url, TRANSPORTS[0], { auth: { pid: "unknown", offset: "0" } });
+    await once(stranger, "welcome");
+    const s = await scrape(scrapeUrl);
+    expect(value(s, "switchboard_recoveries_total", { recovered: "true" })).toBe(1);
+    expect(value(s, "switchboard_recoveries_total", { recovered: "false" })).toBe(1);
+    expect(value(s, "switchboard_connections_total", { recovered: "true" })).toBe(1);
+    expect(value(s, "switchboard_connections_total", { recovered: "false" })).toBe(2);
+    expect(value(s, "switchboard_disconnects_total", { reason: "transport close" })).toBe(1);
   });
 });
 
