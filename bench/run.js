@@ -33,6 +33,7 @@ import broadcast from "./scenarios/broadcast.js";
 import clusterAck from "./scenarios/cluster-ack.js";
 import clusterBroadcast from "./scenarios/cluster-broadcast.js";
 import clusterFetch from "./scenarios/cluster-fetch.js";
+import clusterStorm from "./scenarios/cluster-storm.js";
 import connectRate from "./scenarios/connect-rate.js";
 import idleMemory from "./scenarios/idle-memory.js";
 import longPolling from "./scenarios/long-polling.js";
@@ -52,6 +53,7 @@ const SCENARIOS = [
   clusterBroadcast,
   clusterAck,
   clusterFetch,
+  clusterStorm,
   scale,
 ];
 
@@ -245,6 +247,7 @@ async function measureOnce(item, target, round) {
     }
     return startChild(path.join(here, "lib/server-main.js"), [target], {
       cpu: serverCores[n % serverCores.length],
+      manyFds: item.def.manyFds === true,
       execArgv,
       name: nodes > 1 ? `server(${target}, node ${n + 1})` : `server(${target})`,
       env: profiled(target)
@@ -263,8 +266,9 @@ async function measureOnce(item, target, round) {
       `--cpu-prof-name=generator-${item.variant.id}-${target}-r${round}.cpuprofile`,
     );
   }
-  const gen = startChild(path.join(here, "lib/generator-main.js"), [], {
+  const gen = startChild(path.join(here, item.def.generator ?? "lib/generator-main.js"), [], {
     cpu: 1,
+    manyFds: item.def.manyFds === true,
     execArgv: genArgv,
     name: "generator",
     env,
@@ -277,12 +281,14 @@ async function measureOnce(item, target, round) {
     for (const sr of srs) if (sr.error) throw new Error(sr.error);
     const cfg = item.def.config(quick);
     const ports = srs.map((sr) => sr.port);
-    const ctx = { server, servers, gen, port: ports[0], ports, target, cfg, quick };
+    const clusterKey = clusterEnv.BENCH_CLUSTER_KEY ?? null;
+    const ctx = { server, servers, gen, port: ports[0], ports, target, cfg, quick, clusterKey };
     const m = await Promise.race([
       item.def.measure(ctx, item.variant),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error("measurement timed out (300 s)")), 300_000).unref(),
-      ),
+      new Promise((_, reject) => {
+        const ms = item.def.measureTimeoutMs ?? 300_000;
+        setTimeout(() => reject(new Error(`measurement timed out (${ms / 1000} s)`)), ms).unref();
+      }),
     ]);
     Object.assign(rec, m);
     await gen.call("closeAll", {}, 20_000).catch(() => {});
@@ -290,6 +296,9 @@ async function measureOnce(item, target, round) {
     rec.error = err instanceof Error ? err.message : String(err);
   } finally {
     await Promise.all([gen.stop(), ...servers.map((s) => s.stop())]);
+    // after the servers are gone, so nothing writes the measurement's keys again
+    const key = clusterEnv.BENCH_CLUSTER_KEY;
+    if (item.def.cleanup && key) await item.def.cleanup(key).catch(() => {});
   }
   return rec;
 }
@@ -300,7 +309,7 @@ console.error(
 );
 const jsonl = path.join(outDir, `bench-${stamp}.jsonl`);
 for (const item of plan) {
-  for (let round = 1; round <= rounds; round++) {
+  for (let round = 1; round <= Math.min(rounds, item.def.maxRounds ?? rounds); round++) {
     for (const target of targets) {
       if (item.def.supports && !item.def.supports(target, item.variant)) continue;
       let rec = await measureOnce(item, target, round);

@@ -7,10 +7,12 @@
  *   `env`: environment variables for the server and generator processes of every target
  * @typedef {{
  *   call(cmd: string, payload?: any, timeoutMs?: number): Promise<any>,
- * }} Peer
+ *   kill?(signal: NodeJS.Signals): Promise<void>,
+ * }} Peer  `kill`: send a signal to the process and wait for its exit (servers)
  * @typedef {{ server: Peer, servers: Peer[], gen: Peer, port: number, ports: number[],
- *   target: string, cfg: any, quick: boolean }} Ctx  `servers`/`ports`: every node (cluster
- *   scenarios); `server`/`port`: the first
+ *   target: string, cfg: any, quick: boolean, clusterKey: string | null }} Ctx
+ *   `servers`/`ports`: every node (cluster scenarios); `server`/`port`: the first;
+ *   `clusterKey`: the Redis key prefix of this measurement (cluster scenarios)
  * @typedef {{
  *   metrics: Record<string, number | null>,
  *   checks: Record<string, number>,
@@ -20,9 +22,19 @@
  * }} Measurement
  * `optIn`: runs only when named in `--only` (heavy scenarios). `nodes`: server processes per
  * measurement (default 1); above 1 they share Redis under a key prefix of their own.
+ * `generator`: the load generator's script, relative to bench/ (default lib/generator-main.js).
+ * `manyFds`: start the servers and the generator with their soft limit of open files raised to
+ * the hard limit. `maxRounds`: at most this many rounds, whatever `--rounds` says (long scenarios).
+ * `measureTimeoutMs`: one measurement's time limit (default 300 s). `cleanup`: called with the
+ * measurement's Redis key prefix once its processes have exited (cluster scenarios).
  * @typedef {{
  *   name: string,
  *   nodes?: number,
+ *   generator?: string,
+ *   manyFds?: boolean,
+ *   maxRounds?: number,
+ *   measureTimeoutMs?: number,
+ *   cleanup?: (clusterKey: string) => Promise<void>,
  *   variants: Variant[],
  *   config: (quick: boolean) => any,
  *   optIn?: boolean,

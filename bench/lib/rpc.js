@@ -19,17 +19,28 @@ export function canPinCores() {
   return canPin;
 }
 
+// Raises the soft limit of open files to the hard one, then execs the rest of the command
+// line: Node cannot call setrlimit itself, and a shell's `ulimit -n` may start at 1024 while
+// the hard limit allows tens of thousands. `exec` keeps the process id (so a SIGKILL sent to
+// the child's pid reaches Node, not a shell).
+const RAISE_FD_LIMIT = 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"';
+
 /**
- * Spawn `node [execArgv] script [args]`, pinned to `cpu` when possible.
+ * Spawn `node [execArgv] script [args]`, pinned to `cpu` when possible; with `manyFds`, its
+ * soft limit of open files raised to the hard limit first.
  * @param {string} script
  * @param {string[]} args
- * @param {{ cpu?: number, execArgv?: string[], name: string, env?: Record<string, string> | undefined }} opts
+ * @param {{ cpu?: number, execArgv?: string[], name: string, env?: Record<string, string> | undefined, manyFds?: boolean }} opts
  */
 export function startChild(script, args, opts) {
   const nodeArgv = [...(opts.execArgv ?? []), script, ...args];
   const pin = canPinCores() && opts.cpu !== undefined;
-  const command = pin ? "taskset" : process.execPath;
-  const argv = pin ? ["-c", String(opts.cpu), process.execPath, ...nodeArgv] : nodeArgv;
+  let command = pin ? "taskset" : process.execPath;
+  let argv = pin ? ["-c", String(opts.cpu), process.execPath, ...nodeArgv] : nodeArgv;
+  if (opts.manyFds) {
+    argv = ["-c", RAISE_FD_LIMIT, "sh", command, ...argv];
+    command = "/bin/sh";
+  }
   const child = spawn(command, argv, {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: opts.env ? { ...process.env, ...opts.env } : process.env,
@@ -89,6 +100,14 @@ export function startChild(script, args, opts) {
         pending.set(id, { resolve, reject, timer });
         child.send({ id, cmd, payload });
       });
+    },
+    /**
+     * Send `signal` to the child now (a crash on purpose); resolves when it has exited.
+     * @param {NodeJS.Signals} signal
+     */
+    async kill(signal) {
+      if (!exited) child.kill(signal);
+      await exit;
     },
     /** Ask the child to exit; kill it if it does not within 3 s. */
     async stop() {

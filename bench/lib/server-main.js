@@ -9,6 +9,14 @@ import { blast, installApp, state } from "./app.js";
 import { clusterLink } from "./cluster.js";
 import { fetchLoop, installClusterApp } from "./cluster-app.js";
 import { CpuMeter, serveRpc } from "./rpc.js";
+import {
+  installStormApp,
+  startPublisher,
+  startRssWatch,
+  stopPublisher,
+  stopRssWatch,
+  stormState,
+} from "./storm-app.js";
 
 const target = process.argv[2];
 if (!target) throw new Error("usage: server-main.js <target>");
@@ -22,6 +30,7 @@ const cluster = await clusterLink();
 const io = await adapter.create(httpServer, cluster);
 installApp(io);
 if (cluster && target !== "raw-ws") installClusterApp(io);
+if (process.env.BENCH_RECOVERY_MS) installStormApp(io);
 await new Promise((resolve) => httpServer.listen(0, "127.0.0.1", () => resolve(undefined)));
 const address = httpServer.address();
 const port = typeof address === "object" && address ? address.port : 0;
@@ -83,6 +92,11 @@ serveRpc(
       return { p50: ms(eld.percentile(50)), p99: ms(eld.percentile(99)), max: ms(eld.max) };
     },
     count: () => ({ ...state }),
+    stormPublish: (/** @type {any} */ p) => startPublisher(io, p),
+    stormStop: () => stopPublisher(),
+    stormCount: () => ({ ...stormState, connected: state.connected }),
+    rssWatchStart: () => startRssWatch(io),
+    rssWatchStop: () => stopRssWatch(),
     /** Write a heap snapshot after GC (for per-connection memory analysis). */
     heapSnapshot: async (/** @type {{ file: string }} */ p) => {
       await settleGc();

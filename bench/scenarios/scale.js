@@ -22,6 +22,7 @@ const SCALE_N = Number(process.env.BENCH_SCALE_N ?? 19_000);
 export default {
   name: "scale",
   optIn: true,
+  manyFds: true,
   variants: [
     {
       id: "scale",

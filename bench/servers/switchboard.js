@@ -1,6 +1,8 @@
 // Target: Switchboard's server, default options, loaded from the workspace build (dist/).
 // In a cluster scenario: @switchboard/redis's createAdapter over ioredis, same options as
-// the socket.io target's @socket.io/redis-adapter.
+// the socket.io target's @socket.io/redis-adapter. With BENCH_RECOVERY_MS (the reconnect
+// storm): connection state recovery with that window, and the adapter's cluster-wide
+// recovery (durable log and sessions in Redis, under the measurement's key prefix).
 
 /**
  * @param {import("node:http").Server} httpServer
@@ -14,6 +16,21 @@ export async function create(httpServer, cluster = null) {
   const { createAdapter } = await import("@switchboard/redis");
   if (typeof createAdapter !== "function")
     throw new Error("@switchboard/redis does not export createAdapter yet");
+  const recoveryMs = Number(process.env.BENCH_RECOVERY_MS ?? 0);
+  if (recoveryMs > 0) {
+    const key = cluster.key;
+    return new Server(httpServer, {
+      connectionStateRecovery: { maxDisconnectionDuration: recoveryMs },
+      adapter: createAdapter(cluster.pub, cluster.sub, {
+        key,
+        recovery: {
+          logKey: `${key}:{log}`,
+          sessionPrefix: `${key}:session:`,
+          controlChannel: `${key}:ctl`,
+        },
+      }),
+    });
+  }
   return new Server(httpServer, {
     adapter: createAdapter(cluster.pub, cluster.sub, { key: cluster.key }),
   });

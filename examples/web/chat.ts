@@ -163,8 +163,15 @@ function start(username: string): void {
     notice(EVERYONE, `Connection lost (${reason}), reconnecting…`);
   });
 
+  /** Who is online (presence on the server: one entry per user, however many tabs). */
+  const renderUsers = (users: string[]) => {
+    $("#online-count").textContent = String(users.length);
+    $("#users").replaceChildren(...users.map((u) => el("li", { class: u === me ? "me" : "" }, u)));
+  };
+
   s.on("welcome", (w: { username: string; users: string[]; rooms: string[] }) => {
     me = w.username;
+    renderUsers(w.users);
     suggestedRooms = w.rooms;
     $("#me").textContent = me;
     loginForm.hidden = true;
@@ -183,11 +190,10 @@ function start(username: string): void {
     }
   });
 
-  s.on("users", (users: string[]) => {
-    $("#online-count").textContent = String(users.length);
-    $("#users").replaceChildren(...users.map((u) => el("li", { class: u === me ? "me" : "" }, u)));
+  s.on("users", renderUsers);
+  s.on("user:joined", (u: { username: string }) => {
+    if (u.username !== me) notice(EVERYONE, `${u.username} joined`);
   });
-  s.on("user:joined", (u: { username: string }) => notice(EVERYONE, `${u.username} joined`));
   s.on("user:left", (u: { username: string }) => notice(EVERYONE, `${u.username} left`));
   s.on("room:members", (e: { room: string; event: string; username: string }) => {
     if (logs.has(e.room)) notice(e.room, `${e.username} ${e.event} #${e.room}`);

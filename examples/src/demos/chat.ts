@@ -20,9 +20,12 @@ interface ChatData {
  * parameter); without one the middleware refuses the connection, which the client sees
  * as `connect_error` with `err.message` and `err.data.reason`.
  *
- * The user list is read with `nsp.fetchSockets()` (each socket's `data.username`), so with
- * a cluster adapter it holds the users of every node, and messages, rooms and the join /
- * leave events are broadcasts: the chat works across processes as it does in one.
+ * Who is online comes from presence (issue 18): each socket tracks its username in the
+ * namespace-wide presence set, so a user with several tabs is listed once, joins with the
+ * first and leaves with the last. With the Redis adapter the set is cluster-wide (each node
+ * replicates the others' changes): every node fires the same join / leave, and pushes them
+ * and the list to its own sockets only (`nsp.local`), so each page hears each change once.
+ * Messages and rooms are broadcasts: the chat works across processes as it does in one.
  *
  * Client → server: `message` ({text, room?}, ack), `room:join` (name, ack),
  * `room:leave` (name, ack). Server → client: `welcome`, `users`, `user:joined`,
@@ -41,22 +44,22 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
     maxViolations: 100,
   });
   let online = 0; // sockets connected to this node
+  // Made at mount: a node starts replicating the cluster's presence before its first user.
+  const users = nsp.presence();
 
-  /** Every user of the namespace, on every node. */
-  const userList = async (): Promise<string[]> => {
-    const sockets = await nsp.fetchSockets();
-    return sockets
-      .map((s) => (s.data as Partial<ChatData> | undefined)?.username)
-      .filter((u): u is string => typeof u === "string")
-      .sort((a, b) => a.localeCompare(b));
-  };
-  /** Pushes the user list to everyone (a node that cannot ask the others logs it). */
-  const pushUsers = () => {
+  /** Every user of the namespace, on every node (waits for a starting node's first sync). */
+  const userList = async (): Promise<string[]> =>
+    (await users.list()).map((entry) => entry.id).sort((a, b) => a.localeCompare(b));
+  /** Pushes a change and the new list to this node's sockets (every node does the same). */
+  const announce = (event: "user:joined" | "user:left", username: string) => {
+    nsp.local.emit(event, { username, at: Date.now() });
     userList().then(
-      (users) => nsp.emit("users", users),
+      (list) => nsp.local.emit("users", list),
       (err: unknown) => demoLog("user list of %s failed: %s", nsp.name, err),
     );
   };
+  users.on("join", (entry) => announce("user:joined", entry.id));
+  users.on("leave", (entry) => announce("user:left", entry.id));
 
   nsp.use((socket: DemoSocket, next) => {
     const raw = socket.handshake.auth?.username ?? socket.handshake.query?.username;
@@ -82,11 +85,10 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
     const data = socket.data as ChatData;
     const chatRooms = new Set<string>(); // rooms this socket joined (by name)
     online += 1;
+    socket.presence.track({ id: data.username });
     void userList().then(
-      (users) => {
-        socket.emit("welcome", { username: data.username, users, rooms: SUGGESTED_ROOMS });
-        socket.broadcast.emit("user:joined", { username: data.username, at: Date.now() });
-        nsp.emit("users", users);
+      (list) => {
+        socket.emit("welcome", { username: data.username, users: list, rooms: SUGGESTED_ROOMS });
       },
       (err: unknown) => {
         demoLog("user list of %s failed: %s", nsp.name, err);
@@ -147,9 +149,7 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
     });
 
     socket.on("disconnect", () => {
-      online -= 1;
-      nsp.emit("user:left", { username: data.username, at: Date.now() });
-      pushUsers();
+      online -= 1; // presence takes the user out (when it was its last tab)
     });
   });
   return { online: () => online };

@@ -4,7 +4,7 @@
  * `@switchboard/server` Namespace and Socket satisfy them.
  */
 
-import type { RateLimitOptions } from "@switchboard/server";
+import type { Presence, RateLimitOptions, SocketPresence } from "@switchboard/server";
 
 /** An acknowledgement callback as passed by the server for `emit(..., ack)` on the client. */
 export type Ack = (response: unknown) => void;
@@ -35,6 +35,8 @@ export interface DemoSocket extends Emitter {
   to(room: string): Emitter;
   readonly broadcast: Emitter;
   disconnect(close?: boolean): unknown;
+  /** This socket's presence (issue 18). */
+  readonly presence: Pick<SocketPresence, "track" | "update" | "untrack">;
 }
 
 /** A socket as `fetchSockets()` returns it: on this node or on another one of the cluster. */
@@ -57,6 +59,8 @@ export interface DemoNamespace extends Emitter {
   to(room: string): Emitter;
   /** Per-socket event rate limit of this namespace (issue 18). */
   rateLimit(options: RateLimitOptions | false): unknown;
+  /** Who is present in a room, or the whole namespace (issue 18), cluster-wide. */
+  presence(room?: string): Presence;
 }
 
 export interface DemoServer {

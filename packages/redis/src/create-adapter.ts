@@ -1,6 +1,7 @@
-import type { AdapterConstructor, AdapterNamespace } from "@switchboard/server";
+import type { AdapterConstructor, AdapterNamespace, PresenceBackend } from "@switchboard/server";
 import { RedisAdapter } from "./classic/redis-adapter.js";
 import { type RedisAdapterOptions, resolveOptions } from "./options.js";
+import { RedisPresenceHub, type RedisPresenceOptions } from "./presence/hub.js";
 import { PythonIngest } from "./python/ingest.js";
 import { RecoveryHub, type RecoveryOptions } from "./recovery/hub.js";
 import { RedisStreamLog } from "./recovery/log.js";
@@ -26,13 +27,19 @@ export interface CreateAdapterOptions extends RedisAdapterOptions {
    * adapter, nothing is recovered). See the README's "Recovery on any node".
    */
   recovery: false | Partial<ClusterRecoveryOptions>;
+  /**
+   * Cluster-wide presence (`io.presence(room)`): on by default, replicated over Redis
+   * pub/sub on its own channel (see the README's "Presence across nodes"). `false` keeps
+   * each node's presence to itself.
+   */
+  presence: false | Partial<RedisPresenceOptions>;
 }
 
 /** Options of cluster-wide recovery. */
 export interface ClusterRecoveryOptions extends RecoveryOptions {
-  /** Key of the log's stream. Default `"switchboard:{recovery}:log"`. */
+  /** Key of the log's stream. Default `"switchboard:{<key>}:log"` (`key`: the adapter's). */
   logKey: string;
-  /** Prefix of the session keys. Default `"switchboard:session:"`. */
+  /** Prefix of the session keys. Default `"switchboard:<key>:session:"`. */
   sessionPrefix: string;
 }
 /**
@@ -62,8 +69,16 @@ export function createAdapter(
   subClient: AnyRedisClient,
   options: Partial<CreateAdapterOptions> = {},
 ): AdapterConstructor {
-  const { pythonChannel, pythonMaxBytes = 1024 * 1024, recovery, ...adapterOptions } = options;
+  const {
+    pythonChannel,
+    pythonMaxBytes = 1024 * 1024,
+    recovery,
+    presence,
+    ...adapterOptions
+  } = options;
   const opts = resolveOptions(adapterOptions);
+  const presenceOptions =
+    presence === false ? undefined : resolvePresenceOptions(presence ?? {}, opts.key);
   if (pythonChannel !== undefined && (typeof pythonChannel !== "string" || pythonChannel === "")) {
     throw new TypeError("pythonChannel must be a non-empty string");
   }
@@ -76,6 +91,7 @@ export function createAdapter(
   }
   const pub = wrapRedisClient(pubClient);
   const sub = wrapRedisClient(subClient);
+  let presenceHub: RedisPresenceHub | undefined;
   const python =
     pythonChannel === undefined
       ? undefined
@@ -94,6 +110,13 @@ export function createAdapter(
       python?.delete(this);
       super.close();
     }
+
+    /** Presence across the nodes of this Redis (one hub per `createAdapter` call). */
+    presenceBackend(): PresenceBackend | undefined {
+      if (presenceOptions === undefined) return undefined;
+      presenceHub ??= new RedisPresenceHub(pub, sub, presenceOptions);
+      return presenceHub.backend(this.nsp.name);
+    }
   };
   if (recovery === false) return Classic;
   const recoveryOptions = recovery ?? {};
@@ -105,7 +128,7 @@ export function createAdapter(
       super(nsp);
       const window = nsp.connectionStateRecovery?.maxDisconnectionDuration;
       if (window === undefined) return;
-      hub ??= createHub(pub, sub, window, recoveryOptions);
+      hub ??= createHub(pub, sub, window, opts.key, recoveryOptions);
       WithRecovery ??= withRecovery(Classic, hub);
       // A class constructor may return another object: the recovery-enabled adapter.
       // biome-ignore lint/correctness/noConstructorReturn: chosen per namespace options.
@@ -118,16 +141,20 @@ function createHub(
   pub: RedisClient,
   sub: RedisClient,
   window: number,
+  key: string,
   options: Partial<ClusterRecoveryOptions>,
 ): RecoveryHub {
   const { logKey, sessionPrefix, ...rest } = options;
   // A crashed node's sessions stay claimable for their lease (the window plus up to two
   // renewal periods): the log keeps entries at least that long.
-  const retention = window + 2 * Math.min(20_000, window / 3) + 6000;
+  // Whole milliseconds: the stream's MINID is `<ms>-0` (a window that is not a multiple of
+  // 3 ms made it fractional, and every XADD failed).
+  const retention = Math.ceil(window + 2 * Math.min(20_000, window / 3) + 6000);
   return new RecoveryHub(pub, sub, {
-    log: new RedisStreamLog(pub, { retention, ...(logKey === undefined ? {} : { key: logKey }) }),
-    sessions: new RedisSessionStore(pub, sessionPrefix),
-    controlChannel: "switchboard:recovery#ctl",
+    // Per cluster (the adapter's `key`): two clusters on one Redis never share a log.
+    log: new RedisStreamLog(pub, { retention, key: logKey ?? `switchboard:{${key}}:log` }),
+    sessions: new RedisSessionStore(pub, sessionPrefix ?? `switchboard:${key}:session:`),
+    controlChannel: `switchboard:${key}:recovery#ctl`,
     maxConcurrentRestores: 32,
     maxQueuedRestores: 10_000,
     maxQueuedAppends: 10_000,
@@ -136,4 +163,36 @@ function createHub(
     dedupeTtl: 60_000,
     ...rest,
   });
+}
+
+/** The `presence` option over its defaults, checked (a `TypeError` when invalid). */
+function resolvePresenceOptions(
+  options: Partial<RedisPresenceOptions>,
+  key: string,
+): RedisPresenceOptions {
+  const resolved: RedisPresenceOptions = {
+    channel: options.channel ?? `switchboard:presence#${key}`,
+    heartbeatInterval: options.heartbeatInterval ?? 2000,
+    nodeTimeout: options.nodeTimeout ?? 10_000,
+    syncTimeout: options.syncTimeout ?? 3000,
+    maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
+  };
+  if (typeof resolved.channel !== "string" || resolved.channel === "") {
+    throw new TypeError("presence.channel must be a non-empty string");
+  }
+  for (const name of [
+    "heartbeatInterval",
+    "nodeTimeout",
+    "syncTimeout",
+    "maxMessageBytes",
+  ] as const) {
+    const v = resolved[name];
+    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
+      throw new TypeError(`presence.${name} must be a positive number`);
+    }
+  }
+  if (resolved.nodeTimeout < 2 * resolved.heartbeatInterval) {
+    throw new TypeError("presence.nodeTimeout must be at least twice presence.heartbeatInterval");
+  }
+  return resolved;
 }

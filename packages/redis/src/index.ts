@@ -17,7 +17,9 @@ export {
 } from "./emitter/emitter-broadcast.js";
 export { RedisAdapterError, RedisAdapterErrorCode } from "./errors.js";
 export { type DecodeOptions, msgpackParser, type Parser } from "./msgpack/index.js";
+export { createRedisDirectory, type RedisDirectoryOptions } from "./node-directory.js";
 export type { RedisAdapterOptions } from "./options.js";
+export type { RedisPresenceOptions } from "./presence/hub.js";
 export { RecoveryHub, type RecoveryOptions } from "./recovery/hub.js";
 export {
   compareOffsets,

@@ -18,6 +18,6 @@ for (const kind of CLUSTER_CLIENT_KINDS) {
       () => clusterClientPair(kind, clusterNodes()),
       (pub, sub, key) => createAdapter(pub, sub, { key, requestsTimeout: 1000 }),
     ),
-    { maxNodes: 3, allRooms: true },
+    { maxNodes: 3, allRooms: true, recovery: "cluster" },
   );
 }

@@ -1,5 +1,5 @@
 // The Adapter contract suite (packages/server/test/adapter-contract) over a real Redis, with
-// each client library: up to 3 nodes, allRooms.
+// each client library: up to 3 nodes, allRooms, cluster-wide connection state recovery.
 import { adapterContract } from "../../server/test/adapter-contract/contract.js";
 import { createAdapter } from "../src/index.js";
 import { contractNodes } from "./helpers/contract-nodes.js";
@@ -12,6 +12,6 @@ for (const kind of CLIENT_KINDS) {
       () => clientPair(kind),
       (pub, sub, key) => createAdapter(pub, sub, { key, requestsTimeout: 1500 }),
     ),
-    { maxNodes: 3, allRooms: true },
+    { maxNodes: 3, allRooms: true, recovery: "cluster" },
   );
 }

@@ -20,23 +20,28 @@ export type {
 export * from "./adapter/index.js";
 export {
   type AllowedOrigins,
+  createMemoryDirectory,
   EngineCloseReason,
   type EngineConnection,
   type EngineConnectionHandler,
   EngineServer,
   type EngineServerOptions,
   type EngineSessionId,
+  type ForwardingOptions,
+  type ForwardingSizes,
   HandshakeError,
   HandshakeErrorCode,
   type HandshakeRateLimitOptions,
   HandshakeRefusal,
   type HandshakeRefusalValue,
+  type NodeDirectory,
   PreparedMessage,
   TransportError,
   TransportErrorCode,
   type TransportErrorCodeValue,
   type TransportName,
 } from "./engine/index.js";
+export * from "./presence/index.js";
 export { BroadcastOperator } from "./socket/broadcast-operator.js";
 export type { NamespaceHandler, NamespaceHandlerClass } from "./socket/class-handler.js";
 export { createServer, createServer as default } from "./socket/create-server.js";

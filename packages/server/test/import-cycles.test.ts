@@ -5,7 +5,8 @@ import { findImportCycles, importGraph } from "../../../scripts/check-import-cyc
 
 // Issue 15: the server's imports go one way. Every relative import counts, type-only ones
 // too (a circle of types is still two modules that cannot be read, or moved, one without the
-// other). Layers, bottom up: engine/ → socket/types.ts ← adapter/ ← socket/ ← testing/.
+// other). Layers, bottom up: engine/ → socket/types.ts ← presence/types.ts ← adapter/ ←
+// presence/ ← socket/ ← testing/.
 const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../src");
 
 describe("the server's import graph", () => {
@@ -22,12 +23,28 @@ describe("the server's import graph", () => {
     }
   });
 
-  it("the adapter layer imports only the socket layer's leaf types module", () => {
+  it("the adapter layer imports only the leaf types modules of the socket layer and presence", () => {
     expect(graph.get("socket/types.ts")).toEqual([]);
+    expect(graph.get("presence/types.ts")).toEqual(["socket/types.ts"]);
     for (const [file, targets] of graph) {
       if (!file.startsWith("adapter/")) continue;
       for (const target of targets) {
-        if (!target.startsWith("adapter/")) expect(target, file).toBe("socket/types.ts");
+        if (!target.startsWith("adapter/")) {
+          expect(["socket/types.ts", "presence/types.ts"], file).toContain(target);
+        }
+      }
+    }
+  });
+
+  it("presence sees sockets through the adapter's interfaces, never the socket classes", () => {
+    for (const [file, targets] of graph) {
+      if (!file.startsWith("presence/")) continue;
+      for (const target of targets) {
+        if (!target.startsWith("presence/")) {
+          expect(["adapter/types.ts", "socket/types.ts", "socket/errors.ts"], file).toContain(
+            target,
+          );
+        }
       }
     }
   });

@@ -40,6 +40,12 @@ export interface RecoveryOptions {
   dedupeTtl: number;
 }
 
+/** How long (ms) and how many of its own entries a node keeps to send again after a data loss. */
+const RECENT_MS = 5000;
+const RECENT_MAX = 2000;
+/** Sequence numbers of a node kept as "may still come" below its highest one. */
+const MISSING_MAX = 1000;
+
 interface Pending {
   readonly record: LogRecord;
   readonly seq: number;
@@ -60,10 +66,16 @@ export class RecoveryHub extends EventEmitter {
   readonly #participants = new Map<string, RecoveryParticipant>();
   #starting: Promise<void> | undefined;
   #started = false;
+  #firstPosition = "";
   #closed = false;
   // Appends: sent ones wait for the follower (or the reply) to confirm them.
   #seq = 0;
   readonly #inflight = new Map<number, Pending>();
+  /**
+   * This node's entries read back in the last {@link RECENT_MS}: other nodes may not have
+   * read them yet when Redis loses its data; they are sent again then.
+   */
+  #recent: Array<{ item: Pending; at: number }> = [];
   #queue: Pending[] = [];
   #state: "starting" | "open" | "recovering" = "starting";
   /** Packets dropped because Redis stayed unreachable past `maxQueuedAppends`. */
@@ -73,8 +85,13 @@ export class RecoveryHub extends EventEmitter {
   readonly #waiting: Array<() => void> = [];
   // Emitter / Python messages: occurrence counts per content hash.
   readonly #seen = new Map<string, { count: number; last: number }>();
-  /** Highest sequence number dispatched per appending node (drops resent duplicates). */
-  readonly #origins = new Map<string, { seq: number; at: number }>();
+  /**
+   * Per appending node: the highest sequence number dispatched, and the lower ones not seen
+   * yet (a later append can reach the log before an earlier one that failed and is sent
+   * again: the client library sent the later one after it reconnected). Drops resent
+   * duplicates, never a late first copy.
+   */
+  readonly #origins = new Map<string, { seq: number; at: number; missing: Set<number> }>();
   #renewTimer: NodeJS.Timeout | undefined;
   #renewEvery = 20_000;
   #unState: (() => void) | undefined;
@@ -90,6 +107,11 @@ export class RecoveryHub extends EventEmitter {
 
   get started(): boolean {
     return this.#started;
+  }
+
+  /** Where this node began following the log (`""` before it started). */
+  get firstPosition(): string {
+    return this.#firstPosition;
   }
 
   /** Packets not yet confirmed in the log (for leak checks and monitoring). */
@@ -134,11 +156,22 @@ export class RecoveryHub extends EventEmitter {
         await sleep(200);
       }
     }
+    // This node's appends chain from here (see #send).
+    while (!(await this.#rebase((this.#queue[0]?.seq ?? this.#seq + 1) - 1))) {
+      if (this.#closed) return;
+      await sleep(200);
+    }
+    this.#firstPosition = this.log.position;
     this.#started = true;
     debug("following the log from %s (epoch %s)", this.log.position, this.log.epoch);
+    // Back after a disconnection: Redis may have restarted without its data (recovery
+    // reads the epoch and sends again what the log may lack).
     this.#unState = this.#pub.onState((state) => {
-      if (state === "ready") void this.#refreshEpoch();
+      if (state === "ready") void this.#recover();
     });
+    // Sessions of sockets that connected before this node followed the log are written
+    // again now, with the log's epoch (see the adapter's #record).
+    for (const participant of this.#participants.values()) participant.renew();
     this.#renewTimer = setInterval(() => {
       for (const participant of this.#participants.values()) participant.renew();
     }, this.#renewEvery);
@@ -149,13 +182,22 @@ export class RecoveryHub extends EventEmitter {
     for (const item of queued) this.#send(item);
   }
 
-  async #refreshEpoch(): Promise<void> {
-    const log = this.log as RecoveryLog & { refreshEpoch?: () => Promise<string> };
+  /** Restart this node's chain of appends after `seq`; false when Redis did not take it. */
+  async #rebase(seq: number): Promise<boolean> {
     try {
-      await log.refreshEpoch?.();
+      await this.log.rebase?.(this.uid, seq);
+      return true;
     } catch (err) {
-      debug("epoch refresh failed: %s", err);
+      debug("rebase failed: %s", err);
+      return false;
     }
+  }
+
+  /** Whether the log's epoch changed (Redis lost its data) since this node last read it. */
+  async #epochChanged(): Promise<boolean> {
+    const log = this.log as RecoveryLog & { refreshEpoch?: () => Promise<string> };
+    const before = log.epoch;
+    return log.refreshEpoch !== undefined && (await log.refreshEpoch()) !== before;
   }
 
   // ---- appends ----
@@ -226,10 +268,26 @@ export class RecoveryHub extends EventEmitter {
     }
   }
 
+  /**
+   * Appends are chained (each must follow this node's previous one in the log): a client
+   * library that sends a later append after reconnecting while an earlier one failed
+   * (node-redis writes its unsent commands then) gets it refused, and recovery sends both
+   * again in order.
+   */
   #send(item: Pending): void {
     this.#inflight.set(item.seq, item);
-    this.log.append(item.record).then(
-      () => this.#inflight.delete(item.seq),
+    this.log.append(item.record, { owner: this.uid, seq: item.seq }).then(
+      // Kept until the follower reads it back (#dispatch): acknowledged is not yet safe, a
+      // Redis without persistence that restarts loses it. Past the bound, the oldest
+      // acknowledged ones are let go.
+      (offset) => {
+        if (offset === null) {
+          debug("append %d refused (out of turn)", item.seq);
+          void this.#recover();
+        } else if (this.#inflight.size > this.options.maxQueuedAppends) {
+          this.#inflight.delete(item.seq);
+        }
+      },
       (err: unknown) => {
         debug("append failed: %s", err);
         void this.#recover();
@@ -244,22 +302,35 @@ export class RecoveryHub extends EventEmitter {
   async #recover(): Promise<void> {
     if (this.#state === "recovering" || this.#closed) return;
     this.#state = "recovering";
+    let lost = false;
+    let resend: Pending[] = [];
     for (;;) {
       if (this.#closed) return;
       try {
         if (this.#pub.state !== "ready") throw new Error("redis down");
+        if (await this.#epochChanged()) lost = true;
         const last = await this.log.last();
         for (let i = 0; i < 600 && compareOffsets(this.log.position, last) < 0; i++) {
           await sleep(20);
         }
         if (compareOffsets(this.log.position, last) < 0) throw new Error("follower behind");
+        // What goes again: the appends not read back, and after a data loss this node's
+        // latest entries too (a node that had not read them yet never will otherwise; the
+        // others drop the second copy by its origin).
+        const again = new Map(this.#inflight);
+        if (lost) for (const { item } of this.#recent) again.set(item.seq, item);
+        resend = [...again.values()].sort((a, b) => a.seq - b.seq);
+        // The chain restarts right before the first of them (or the next append).
+        const first = resend[0]?.seq ?? this.#queue[0]?.seq ?? this.#seq + 1;
+        if (!(await this.#rebase(first - 1))) throw new Error("rebase failed");
         break;
       } catch (err) {
         debug("recovering appends: %s", err);
         await sleep(100);
       }
     }
-    const resend = [...this.#inflight.values()].sort((a, b) => a.seq - b.seq);
+    this.#recent = [];
+    if (lost) debug("the log lost its data: %d entries sent again", resend.length);
     this.#inflight.clear();
     const queued = this.#queue;
     this.#queue = [];
@@ -281,24 +352,47 @@ export class RecoveryHub extends EventEmitter {
         for (const [id, value] of this.#origins)
           if (now - value.at > 600_000) this.#origins.delete(id);
       }
-      this.#origins.set(node, { seq, at: now });
+      this.#origins.set(node, { seq, at: now, missing: new Set() });
       return false;
     }
     seen.at = now;
-    if (seq <= seen.seq) return true;
+    if (seq <= seen.seq) return !seen.missing.delete(seq);
+    // Skipped numbers may still come: the client library's own queue holds a few hundred at
+    // most (bounded per node: the oldest are given up first).
+    const max = MISSING_MAX;
+    for (let n = Math.max(seen.seq + 1, seq - max); n < seq; n++) seen.missing.add(n);
+    for (const n of seen.missing) {
+      if (seen.missing.size <= max) break;
+      seen.missing.delete(n);
+    }
     seen.seq = seq;
     return false;
   }
 
   #dispatch(all: LogEntry[]): void {
     const prefix = `${this.uid}:`;
+    const now = Date.now();
+    for (const entry of all) {
+      // This node's own entries are confirmed, and kept a little (see #recent).
+      if (!entry.origin?.startsWith(prefix)) continue;
+      const seq = Number(entry.origin.slice(prefix.length));
+      const item = this.#inflight.get(seq);
+      if (item === undefined) continue;
+      this.#inflight.delete(seq);
+      this.#recent.push({ item, at: now });
+    }
+    const recent = this.#recent;
+    while (
+      recent.length > RECENT_MAX ||
+      (recent[0] !== undefined && recent[0].at < now - RECENT_MS)
+    ) {
+      recent.shift();
+    }
     const entries = all.filter((entry) => !this.#duplicate(entry.origin));
     let byNsp: Map<string, LogEntry[]> | undefined;
     let only: LogEntry[] | undefined;
     let onlyNsp: string | undefined;
     for (const entry of entries) {
-      const origin = entry.origin;
-      if (origin?.startsWith(prefix)) this.#inflight.delete(Number(origin.slice(prefix.length)));
       if (only === undefined) {
         only = [entry];
         onlyNsp = entry.nsp;

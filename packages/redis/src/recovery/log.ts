@@ -42,8 +42,18 @@ export interface RecoveryLog {
   /** Start: read the epoch and the end of the log, begin following. */
   start(onEntries: (entries: LogEntry[]) => void): Promise<void>;
   stop(): Promise<void>;
-  /** Append; resolves with the offset once the log has it. */
-  append(record: LogRecord): Promise<string>;
+  /**
+   * Append; resolves with the offset once the log has it. With `chain`, only as the next
+   * entry of its owner: the owner's previous sequence number must be the last one appended
+   * ({@link rebase}). Resolves `""` for a number already appended (a second copy) and
+   * `null` when refused (out of turn: a client library sent it late, or the chain is gone).
+   */
+  append(record: LogRecord, chain?: AppendChain): Promise<string | null>;
+  /**
+   * Start `owner`'s chain after `seq` (its next append must be `seq + 1`). Optional: without
+   * it, appends go unchained (a late append may land out of its owner's order).
+   */
+  rebase?(owner: string, seq: number): Promise<void>;
   /**
    * Append unless `key` was appended within `ttl` ms (a message every node received, such
    * as an emitter's, is appended once): the offset, or `null` when another node did.
@@ -57,6 +67,15 @@ export interface RecoveryLog {
   last(): Promise<string>;
 }
 
+/** Where an append goes in its owner's order: accepted only right after `seq - 1`. */
+export interface AppendChain {
+  readonly owner: string;
+  readonly seq: number;
+}
+
+/** How long (ms) an owner's chain position is kept without appends; after it, rebased. */
+const CHAIN_TTL = 600_000;
+
 /** Options of {@link RedisStreamLog}. */
 export interface RedisStreamLogOptions {
   /** The stream's key. Default `"switchboard:{recovery}:log"` (hash tag: one cluster slot). */
@@ -68,6 +87,17 @@ export interface RedisStreamLogOptions {
   /** Largest entry accepted from the stream, bytes. Default 1 MiB. */
   maxEntryBytes: number;
 }
+
+// KEYS: stream, the owner's chain key. ARGV: min id, entry, seq, chain ttl.
+const APPEND_CHAINED = `
+local last = redis.call('GET', KEYS[2])
+if not last then return false end
+local seq = tonumber(ARGV[3])
+last = tonumber(last)
+if seq <= last then return 0 end
+if seq ~= last + 1 then return false end
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+return redis.call('XADD', KEYS[1], 'MINID', '~', ARGV[1], '*', 'd', ARGV[2])`;
 
 const APPEND_ONCE = `
 if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then
@@ -156,12 +186,40 @@ export class RedisStreamLog implements RecoveryLog {
     this.#reader = undefined;
   }
 
-  async append(record: LogRecord): Promise<string> {
+  async append(record: LogRecord, chain?: AppendChain): Promise<string | null> {
+    if (chain === undefined) {
+      const id = await this.#redis.command(
+        ["XADD", this.#opts.key, "MINID", "~", this.#minId(), "*", "d", encodeRecord(record)],
+        { key: this.#opts.key },
+      );
+      return String(id);
+    }
     const id = await this.#redis.command(
-      ["XADD", this.#opts.key, "MINID", "~", this.#minId(), "*", "d", encodeRecord(record)],
+      [
+        "EVAL",
+        APPEND_CHAINED,
+        "2",
+        this.#opts.key,
+        this.#chainKey(chain.owner),
+        this.#minId(),
+        encodeRecord(record),
+        String(chain.seq),
+        String(CHAIN_TTL),
+      ],
       { key: this.#opts.key },
     );
-    return String(id);
+    if (id === null || id === undefined) return null;
+    return id === 0 ? "" : String(id);
+  }
+
+  async rebase(owner: string, seq: number): Promise<void> {
+    const key = this.#chainKey(owner);
+    await this.#redis.command(["SET", key, String(seq), "PX", String(CHAIN_TTL)], { key });
+  }
+
+  /** Same hash tag as the stream's key: one Redis Cluster slot for the script. */
+  #chainKey(owner: string): string {
+    return `${this.#opts.key}:chain:${owner}`;
   }
 
   async appendOnce(record: LogRecord, key: string, ttl: number): Promise<string | null> {

@@ -12,7 +12,10 @@ import type {
 import debugModule from "debug";
 import type { RecoveryHub, RecoveryParticipant } from "./hub.js";
 import { compareOffsets, isOffset, type LogEntry, type LogRecord } from "./log.js";
-import { encodeSession, type SessionRecord } from "./sessions.js";
+import { type ClaimedSession, encodeSession, type SessionRecord } from "./sessions.js";
+
+/** Entries per namespace a node keeps in memory for restores (a ring; older ones are read from the log). */
+export const RECENT_ENTRIES = 10_000;
 
 const debug = debugModule("switchboard:redis:recovery");
 
@@ -37,7 +40,8 @@ interface Restoring {
 interface Tracked {
   readonly pid: string;
   gen: number;
-  readonly epoch: string;
+  /** `""` while the hub had not started when the socket connected (see #record). */
+  epoch: string;
   start: string;
   startedAt: number;
   /** Last bytes written (to skip unchanged renewals). */
@@ -87,7 +91,18 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
     readonly #tracked = new Map<SocketId, Tracked>();
     readonly #byPid = new Map<string, SocketId>();
     readonly #restoring = new Map<SocketId, Restoring>();
+    /**
+     * The latest entries of this namespace this node followed, oldest first (a ring of
+     * {@link RECENT_ENTRIES}): a restore whose offset it covers replays from memory, without
+     * reading the log again — what a reconnect storm after a node's death needs.
+     */
+    readonly #recent: LogEntry[] = [];
+    #recentHead = 0;
+    /** Whether the ring holds every entry of this namespace since its first one. */
+    #recentFrom: string | undefined;
     #recovery: ConnectionStateRecoveryOptions | undefined;
+    /** Resolves once the log is followed (its epoch and position known). */
+    #hubStarted: Promise<void> = Promise.resolve();
 
     get #options(): ConnectionStateRecoveryOptions | undefined {
       this.#recovery ??= this.nsp.connectionStateRecovery;
@@ -115,6 +130,7 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       if (options === undefined) return result;
       const renewEvery = Math.max(1000, Math.min(20_000, options.maxDisconnectionDuration / 3));
       const started = hub.add(this, renewEvery);
+      this.#hubStarted = started;
       return Promise.all([result, started]).then(() => undefined);
     }
 
@@ -164,6 +180,7 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
 
     onLogEntries(entries: LogEntry[]): void {
       const restoring = this.#restoring;
+      for (const entry of entries) this.#remember(entry);
       for (const entry of entries) {
         if (entry.node !== undefined && entry.node !== hub.uid) continue;
         const data = [...entry.data, entry.offset];
@@ -177,6 +194,39 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
           },
         );
       }
+    }
+
+    #remember(entry: LogEntry): void {
+      const recent = this.#recent;
+      this.#recentFrom ??= entry.offset;
+      recent.push(entry);
+      if (recent.length - this.#recentHead > RECENT_ENTRIES) {
+        this.#recentHead++;
+        // Everything before the new oldest entry is gone from the ring.
+        this.#recentFrom = recent[this.#recentHead]?.offset;
+        if (this.#recentHead >= RECENT_ENTRIES) {
+          recent.splice(0, this.#recentHead);
+          this.#recentHead = 0;
+        }
+      }
+    }
+
+    /** Entries after `after` from the ring, or `undefined` when it does not reach back that far. */
+    #recentAfter(after: string): LogEntry[] | undefined {
+      const from = this.#recentFrom;
+      // The ring starts with the first entry followed: it covers `after` only if that entry
+      // is at or before it (a node that started later has not seen what came between).
+      if (from === undefined || compareOffsets(from, after) > 0) return undefined;
+      const recent = this.#recent;
+      let lo = this.#recentHead;
+      let hi = recent.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        const entry = recent[mid];
+        if (entry !== undefined && compareOffsets(entry.offset, after) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      return recent.slice(lo);
     }
 
     #hold(entry: LogEntry, data: unknown[]): void {
@@ -195,7 +245,9 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       if (this.#options === undefined) return;
       const restoring = this.#restoring.get(socket.id);
       let gen = 1;
-      let start = hub.log.position;
+      // Before the log is followed (a socket right after the server started), its epoch and
+      // position are filled in by the first write, which waits for it.
+      let start = hub.started ? hub.log.position : "";
       let startedAt = Date.now();
       if (restoring !== undefined) {
         this.#restoring.delete(socket.id);
@@ -223,7 +275,7 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       const tracked: Tracked = {
         pid: socket.pid,
         gen,
-        epoch: hub.log.epoch,
+        epoch: hub.started ? hub.log.epoch : "",
         start,
         startedAt,
         written: undefined,
@@ -257,7 +309,15 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
 
     override delAll(id: SocketId): void {
       super.delAll(id);
-      this.#restoring.delete(id);
+      const restoring = this.#restoring.get(id);
+      if (restoring !== undefined) {
+        // Restored, but its connection closed (or a middleware refused it) before it was
+        // accepted: the session stays restorable at once, by its client's next attempt.
+        this.#restoring.delete(id);
+        hub.sessions.release(restoring.pid, restoring.gen).catch((err: unknown) => {
+          debug("claim of %s not released: %s", restoring.pid, err);
+        });
+      }
       const tracked = this.#tracked.get(id);
       if (tracked === undefined) return;
       this.#tracked.delete(id);
@@ -272,15 +332,21 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       }
     }
 
-    override persistSession(session: Session): void {
+    override persistSession(session: Session): Promise<void> | undefined {
       const tracked = this.#tracked.get(session.sid);
       const options = this.#options;
-      if (tracked === undefined || options === undefined) return;
+      if (tracked === undefined || options === undefined) return undefined;
       tracked.persisted = true;
-      const record = this.#record(session.sid, tracked, session.rooms, session.data);
       tracked.chain = tracked.chain.then(() =>
         hub.sessions
-          .write(record, tracked.gen, hub.uid, false, options.maxDisconnectionDuration)
+          .write(
+            // Built after the writes before it (they fill in the epoch if it was not known).
+            this.#record(session.sid, tracked, session.rooms, session.data),
+            tracked.gen,
+            hub.uid,
+            false,
+            options.maxDisconnectionDuration,
+          )
           .then(
             (ok) => {
               if (!ok) debug("session %s was taken over before it was saved", session.sid);
@@ -288,9 +354,17 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
             (err: unknown) => debug("session %s not saved: %s", session.sid, err),
           ),
       );
+      // A draining server waits for this before it closes the adapter.
+      return tracked.chain;
     }
 
     #record(id: SocketId, tracked: Tracked, rooms?: Room[], data?: unknown): SessionRecord {
+      if (tracked.epoch === "" && hub.started) {
+        // Connected before this node followed the log: its history starts where following
+        // began (it got nothing before), in this epoch. Without this it never recovered.
+        tracked.epoch = hub.log.epoch;
+        tracked.start = hub.firstPosition;
+      }
       return {
         sid: id,
         pid: tracked.pid,
@@ -316,6 +390,8 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
     async #write(id: SocketId, tracked: Tracked): Promise<void> {
       const options = this.#options;
       if (options === undefined) return;
+      // Connected before the log was followed: wait for it (#record fills epoch and start).
+      if (tracked.epoch === "") await this.#hubStarted;
       const record = this.#record(id, tracked);
       const bytes = encodeSession(record);
       if (tracked.written?.equals(bytes) === true) return;
@@ -389,12 +465,38 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       if (options === undefined || !hub.started) return null;
       if (offset !== undefined && !isOffset(offset)) return null;
       if (this.#restoring.size >= hub.options.maxQueuedRestores) return null;
-      if (!(await hub.acquire())) return null;
-      let claimed: Awaited<ReturnType<typeof hub.sessions.claim>> = null;
+      const deadline = Date.now() + hub.options.claimTimeout;
+      for (;;) {
+        if (!(await hub.acquire())) return null;
+        const claim = await hub.sessions
+          .claim(pid, hub.uid, hub.options.claimTimeout)
+          .catch((err: unknown) => {
+            debug("claim of %s failed: %s", pid, err);
+            return null;
+          });
+        if (claim !== "busy") return this.#restoreClaimed(pid, offset, claim, options);
+        hub.release();
+        // Another attempt holds it (often this client's previous connection, closed while
+        // its restore ran): wait for it to complete or let go, within the claim's time.
+        if (Date.now() > deadline) return null;
+        await new Promise((resolve) => setTimeout(resolve, 100).unref());
+      }
+    }
+
+    /** The restore, once a slot is held: always releases the slot. */
+    async #restoreClaimed(
+      pid: string,
+      offset: string | undefined,
+      claimed: ClaimedSession | null,
+      options: ConnectionStateRecoveryOptions,
+    ): Promise<RestoredSession | null> {
       let sid: SocketId | undefined;
+      let unrecoverable = false;
       try {
-        claimed = await hub.sessions.claim(pid, hub.uid, hub.options.claimTimeout);
-        if (claimed === null) return null;
+        if (claimed === null) {
+          debug("no session %s to restore", pid);
+          return null;
+        }
         const { record, gen } = claimed;
         if (claimed.wasConnected) {
           // Its previous node may still hold the socket (it did not notice the loss yet).
@@ -403,12 +505,15 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
           hub.announceMoved(pid, gen);
         }
         if (record.nsp !== this.nsp.name || record.epoch !== hub.log.epoch) {
-          await hub.sessions.delete(pid, gen);
+          debug("session %s is of another namespace or log epoch", pid);
+          unrecoverable = true;
           return null;
         }
         const after = offset ?? record.start;
-        if (!(await this.#historyIntact(after, record, options))) {
-          await hub.sessions.delete(pid, gen);
+        const fromMemory = this.#recentAfter(after) !== undefined;
+        if (!fromMemory && !(await this.#historyIntact(after, record, options))) {
+          debug("the log no longer holds what session %s missed after %s", pid, after);
+          unrecoverable = true;
           return null;
         }
         sid = record.sid;
@@ -429,8 +534,9 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
         this.#restoring.set(sid, state);
         const missed = await this.#replay(state, hub.log.position, options.maxPackets);
         if (missed === null || state.overflow) {
+          // More missed than may be replayed: no restore of this session can be complete.
           this.#restoring.delete(sid);
-          await hub.sessions.delete(pid, gen);
+          unrecoverable = true;
           return null;
         }
         return {
@@ -441,11 +547,15 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
           missedPackets: missed,
         };
       } catch (err) {
+        // Redis unreachable in the middle: the session may still be restored later.
         debug("restore of %s failed: %s", pid, err);
         if (sid !== undefined) this.#restoring.delete(sid);
-        if (claimed !== null) await hub.sessions.delete(pid, claimed.gen).catch(() => {});
+        if (claimed !== null) await hub.sessions.release(pid, claimed.gen).catch(() => {});
         return null;
       } finally {
+        if (unrecoverable && claimed !== null) {
+          await hub.sessions.delete(pid, claimed.gen).catch(() => {});
+        }
         hub.release();
         this.#sweepRestoring();
       }
@@ -468,6 +578,21 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
     /** Missed packets after `state.after` up to `until`, in bounded batches; `null` past `max`. */
     async #replay(state: Restoring, until: string, max: number): Promise<unknown[][] | null> {
       const missed: unknown[][] = [];
+      const recent = this.#recentAfter(state.after);
+      if (recent !== undefined) {
+        // Everything since the client's offset is in the ring, up to this node's position.
+        for (const entry of recent) {
+          if (entry.node !== undefined && entry.node !== state.owner) continue;
+          if (!matches(entry, state.rooms)) continue;
+          if (missed.length >= max) return null;
+          missed.push([...entry.data, entry.offset]);
+        }
+        const last = recent[recent.length - 1];
+        const to =
+          last === undefined || compareOffsets(until, last.offset) > 0 ? until : last.offset;
+        if (compareOffsets(to, state.replayedTo) > 0) state.replayedTo = to;
+        return missed;
+      }
       const batch = 256;
       let from = state.after;
       for (;;) {

@@ -43,8 +43,13 @@ export interface SessionStore {
     connected: boolean,
     ttl: number,
   ): Promise<boolean>;
-  /** Take the session over: `null` when there is none, or another node is restoring it. */
-  claim(pid: string, owner: string, claimTtl: number): Promise<ClaimedSession | null>;
+  /**
+   * Take the session over: `null` when there is none, `"busy"` while another restore of it
+   * holds a claim (until it completes, is released, or `claimTtl` passes).
+   */
+  claim(pid: string, owner: string, claimTtl: number): Promise<ClaimedSession | "busy" | null>;
+  /** Give up a claim that did not lead to a connected socket: claimable again at once. */
+  release(pid: string, gen: number): Promise<void>;
   /** Extend the lease of sessions this node holds. */
   renew(pids: readonly string[], ttl: number): Promise<void>;
   /** Forget the session if `gen` is still current. */
@@ -61,11 +66,17 @@ return 1`;
 const CLAIM = `
 local h = redis.call('HMGET', KEYS[1], 'g', 's', 'c', 'v', 'o')
 if not h[1] then return false end
-if h[2] == 'r' and tonumber(h[3]) > tonumber(ARGV[2]) then return false end
+if h[2] == 'r' and tonumber(h[3]) > tonumber(ARGV[2]) then return 'busy' end
 local g = tonumber(h[1]) + 1
 redis.call('HSET', KEYS[1], 'g', tostring(g), 's', 'r', 'c', tostring(tonumber(ARGV[2]) + tonumber(ARGV[3])), 'o', ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 return {tostring(g), h[4], h[5] or '', h[2]}`;
+
+const RELEASE = `
+if redis.call('HGET', KEYS[1], 'g') == ARGV[1] and redis.call('HGET', KEYS[1], 's') == 'r' then
+  redis.call('HSET', KEYS[1], 's', 'd', 'c', '0')
+end
+return 1`;
 
 const DELETE = `
 if redis.call('HGET', KEYS[1], 'g') == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -106,12 +117,19 @@ export class RedisSessionStore implements SessionStore {
     return Number(reply) === 1;
   }
 
-  async claim(pid: string, owner: string, claimTtl: number): Promise<ClaimedSession | null> {
+  async claim(
+    pid: string,
+    owner: string,
+    claimTtl: number,
+  ): Promise<ClaimedSession | "busy" | null> {
     const key = this.#prefix + pid;
     const reply = await this.#redis.command(
       ["EVAL", CLAIM, "1", key, owner, String(Date.now()), String(Math.ceil(claimTtl))],
       { key, buffers: true },
     );
+    if (Buffer.isBuffer(reply) || typeof reply === "string") {
+      return reply.toString() === "busy" ? "busy" : null;
+    }
     if (!Array.isArray(reply)) return null;
     const [gen, value, previousOwner, state] = reply as Buffer[];
     if (gen === undefined || value === undefined) return null;
@@ -133,6 +151,11 @@ export class RedisSessionStore implements SessionStore {
         return this.#redis.command(["PEXPIRE", key, ms], { key });
       }),
     );
+  }
+
+  async release(pid: string, gen: number): Promise<void> {
+    const key = this.#prefix + pid;
+    await this.#redis.command(["EVAL", RELEASE, "1", key, String(gen)], { key });
   }
 
   async delete(pid: string, gen: number): Promise<void> {

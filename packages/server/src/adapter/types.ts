@@ -1,5 +1,6 @@
 import type { EventEmitter } from "node:events";
 import type { SocketPacket } from "@switchboard/protocol";
+import type { PresenceBackend } from "../presence/types.js";
 import type {
   ConnectionStateRecoveryOptions,
   Handshake,
@@ -149,6 +150,12 @@ export interface Adapter extends EventEmitter {
   trackSession?(socket: TrackedSession): void;
   /** Optional: `socket.data` of a tracked socket was replaced (`socket.data = …`). */
   sessionChanged?(id: SocketId): void;
+  /**
+   * Optional: how this namespace's presence reaches the other nodes (cluster adapters).
+   * Without it (or `undefined`), presence is this node's only. Called once, on
+   * the namespace's first use of presence.
+   */
+  presenceBackend?(): PresenceBackend | undefined;
 }
 
 /** A recoverable socket, as {@link Adapter.trackSession} sees it. */

@@ -12,6 +12,8 @@ export {
   TransportErrorCode,
   type TransportErrorCodeValue,
 } from "./errors.js";
+export { createMemoryDirectory, type NodeDirectory } from "./forwarding/directory.js";
+export type { ForwardingSizes } from "./forwarding/forwarder.js";
 export { PreparedMessage } from "./framing.js";
 export type { HandshakeRateLimitOptions } from "./handshake-limit.js";
 export { createOwnServer, OWN_SERVER_TIMEOUTS } from "./http.js";
@@ -24,6 +26,7 @@ export {
   DEFAULT_ENGINE_OPTIONS,
   type EngineMiddleware,
   type EngineServerOptions,
+  type ForwardingOptions,
   type HttpCompressionOptions,
 } from "./options.js";
 export { randomId } from "./random-id.js";

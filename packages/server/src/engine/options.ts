@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { NodeDirectory } from "./forwarding/directory.js";
 import type { HandshakeRateLimitOptions } from "./handshake-limit.js";
 import type { TransportName } from "./types.js";
 
@@ -73,6 +74,39 @@ export type EngineMiddleware = {
   handle(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void;
 }["handle"];
 
+/**
+ * Session ownership and forwarding (the `forwarding` option): serve long-polling and the
+ * WebSocket upgrade behind a load balancer without sticky sessions.
+ */
+export interface ForwardingOptions {
+  /** Where the nodes of the cluster can be reached (required). */
+  directory: NodeDirectory;
+  /** Bind address of the internal listener that other nodes forward to. Default `"127.0.0.1"`. */
+  host?: string;
+  /**
+   * The host other nodes connect to, announced in the directory. Default `host`; required
+   * when `host` is a wildcard address (`"0.0.0.0"`, `"::"`).
+   */
+  advertiseHost?: string;
+  /**
+   * Time for a forwarded request to connect and get its answer head, ms; a long-polling GET
+   * gets `pingInterval` more (the owner holds it until it has something to send). Past it the
+   * client gets what an unknown session gets (400, code 1). Default 10000.
+   */
+  timeout?: number;
+  /** Lease of this node's directory entry, ms; renewed every third of it. Default 10000. */
+  lease?: number;
+}
+
+/** {@link ForwardingOptions} after defaults. */
+export interface ResolvedForwardingOptions {
+  directory: NodeDirectory;
+  host: string;
+  advertiseHost: string;
+  timeout: number;
+  lease: number;
+}
+
 /** Options of {@link EngineServer}. Every time is in milliseconds, every size in bytes. */
 export interface EngineServerOptions {
   /** Interval between server pings, ms. Default 25000. */
@@ -141,6 +175,14 @@ export interface EngineServerOptions {
    * handshake gets 400, code 5, "Unsupported protocol version" (as socket.io).
    */
   allowEIO3: boolean;
+  /**
+   * Session ownership and forwarding, off unless given: every session id starts with this
+   * node's tag, and a request for a session of another node (a polling GET or POST, a
+   * WebSocket upgrade) is forwarded to that node through its internal listener, found in
+   * `directory`. See {@link ForwardingOptions} and the README's "Without sticky sessions".
+   * Default undefined (a request for a session of another node gets 400, code 1).
+   */
+  forwarding: ForwardingOptions | undefined;
 }
 
 /** The documented defaults. */
@@ -166,6 +208,7 @@ export const DEFAULT_ENGINE_OPTIONS: Readonly<EngineServerOptions> = Object.free
   cookie: false,
   path: "/socket.io/",
   allowEIO3: false,
+  forwarding: undefined,
 });
 
 /** Options after defaults and validation. */
@@ -176,6 +219,45 @@ export interface ResolvedEngineOptions extends EngineServerOptions {
   upgrades: string[];
   /** The compiled `allowedOrigins` rule, or null when every origin is allowed. */
   originAllowed: ((origin: string, req: IncomingMessage) => boolean) | null;
+  /** The forwarding options with defaults, or null when off. */
+  forwardingResolved: ResolvedForwardingOptions | null;
+}
+
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", "[::]", ""]);
+
+/** Validates the `forwarding` option and applies its defaults. */
+function resolveForwarding(input: ForwardingOptions | undefined): ResolvedForwardingOptions | null {
+  if (input === undefined) return null;
+  if (typeof input !== "object" || input === null) {
+    throw new TypeError("option forwarding must be an object");
+  }
+  const directory = input.directory as Partial<NodeDirectory> | undefined;
+  if (
+    typeof directory !== "object" ||
+    directory === null ||
+    typeof directory.register !== "function" ||
+    typeof directory.lookup !== "function" ||
+    typeof directory.unregister !== "function"
+  ) {
+    throw new TypeError(
+      "option forwarding.directory must be a NodeDirectory (register, lookup, unregister)",
+    );
+  }
+  const host = input.host ?? "127.0.0.1";
+  if (typeof host !== "string") throw new TypeError("option forwarding.host must be a string");
+  const advertiseHost = input.advertiseHost ?? host;
+  if (typeof advertiseHost !== "string" || WILDCARD_HOSTS.has(advertiseHost)) {
+    throw new TypeError(
+      "option forwarding.advertiseHost must be a host other nodes can connect to (required when host is a wildcard address)",
+    );
+  }
+  return {
+    directory: input.directory,
+    host,
+    advertiseHost,
+    timeout: positive("forwarding.timeout", input.timeout ?? 10_000),
+    lease: positive("forwarding.lease", input.lease ?? 10_000),
+  };
 }
 
 /** Compiles an {@link AllowedOrigins} rule into a predicate (throws TypeError when malformed). */
@@ -232,6 +314,7 @@ export function resolveOptions(input: Partial<EngineServerOptions> = {}): Resolv
   positive("maxBodyChunks", o.maxBodyChunks);
   positive("bodyTimeout", o.bodyTimeout);
   const originAllowed = originRule(o.allowedOrigins);
+  const forwardingResolved = resolveForwarding(o.forwarding);
   if (!Array.isArray(o.transports) || o.transports.length === 0) {
     throw new TypeError("option transports must list at least one transport");
   }
@@ -298,5 +381,6 @@ export function resolveOptions(input: Partial<EngineServerOptions> = {}): Resolv
     cookieEnabled: o.cookie !== false,
     upgrades,
     originAllowed,
+    forwardingResolved,
   };
 }

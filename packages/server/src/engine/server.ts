@@ -6,6 +6,8 @@ import createDebug from "debug";
 import { applyCors } from "./cors.js";
 import type { Eio3State } from "./eio3.js";
 import { HandshakeError, HandshakeRefusal } from "./errors.js";
+import { type ForwardingSizes, SessionForwarder } from "./forwarding/forwarder.js";
+import { taggedSessionId } from "./forwarding/node-tag.js";
 import { HandshakePipeline } from "./handshake.js";
 import { HandshakeLimiter } from "./handshake-limit.js";
 import { createOwnServer } from "./http.js";
@@ -51,7 +53,8 @@ const V3_WEBSOCKET: Eio3State = Object.freeze({ base64: false });
  *
  * Events: `"connection"` (conn), `"connection_error"` ({@link HandshakeError}: `req`, `code`,
  * `errorCode`, `message`, `context`), `"initial_headers"` (headers, req) on handshake
- * answers, `"headers"` (headers, req) on every answer.
+ * answers, `"headers"` (headers, req) on every answer, `"forwarding_error"` (Error) when the
+ * `forwarding` directory or internal listener fails.
  *
  * @example
  * ```ts
@@ -71,6 +74,8 @@ export class EngineServer extends EventEmitter implements SessionHost {
   readonly #answers: HttpAnswers;
   readonly #websockets: WebSocketAcceptor;
   #ownServer: HttpServer | null = null;
+  readonly #forwarder: SessionForwarder | null;
+  #lastForwardingWarning = -Infinity;
   #accepting = true;
   readonly #limiter: HandshakeLimiter | undefined;
   #limiterSweep: NodeJS.Timeout | undefined;
@@ -80,6 +85,17 @@ export class EngineServer extends EventEmitter implements SessionHost {
   constructor(options: Partial<EngineServerOptions> = {}) {
     super();
     this.options = resolveOptions(options);
+    const forwarding = this.options.forwardingResolved;
+    this.#forwarder =
+      forwarding === null
+        ? null
+        : new SessionForwarder(forwarding, {
+            path: this.options.path,
+            pingInterval: this.options.pingInterval,
+            handleRequest: (req, res) => this.handleRequest(req, res),
+            handleUpgrade: (req, socket, head) => this.handleUpgrade(req, socket, head),
+            reportError: (error) => this.#forwardingError(error),
+          });
     const clients = this.#clients;
     this.#verify = {
       options: this.options,
@@ -89,7 +105,7 @@ export class EngineServer extends EventEmitter implements SessionHost {
     };
     this.#handshake = new HandshakePipeline({
       options: this.options,
-      generateId: (req) => this.generateId(req),
+      generateId: (req) => this.#taggedId(req),
       isLive: (id) => clients.has(id),
     });
     this.#answers = new HttpAnswers(this.options, this);
@@ -119,9 +135,66 @@ export class EngineServer extends EventEmitter implements SessionHost {
     return this.#clients.size;
   }
 
-  /** Session id for a new handshake: 20 url-safe characters from 15 random bytes. Overridable (may return a Promise). */
+  /**
+   * Session id for a new handshake: 20 url-safe characters from 15 random bytes; with
+   * `forwarding`, this node's {@link nodeTag} and 14 random characters (84 bits).
+   * Overridable (may return a Promise); with `forwarding`, an id of the override that does
+   * not start with the node tag gets it prefixed.
+   */
   generateId(_req: IncomingMessage): string | Promise<string> {
-    return randomId();
+    const forwarder = this.#forwarder;
+    return forwarder === null ? randomId() : taggedSessionId(forwarder.tag);
+  }
+
+  /** `generateId`'s id, prefixed with the node tag when forwarding needs it and it lacks it. */
+  #taggedId(req: IncomingMessage): string | Promise<string> {
+    const id = this.generateId(req);
+    const forwarder = this.#forwarder;
+    if (forwarder === null) return id;
+    const tag = forwarder.tag;
+    const tagged = (value: string) => (value.startsWith(tag) ? value : tag + value);
+    return typeof id === "string" ? tagged(id) : id.then(tagged);
+  }
+
+  /**
+   * This node's tag with `forwarding` (the first 6 characters of every session id it
+   * makes, its key in the directory), else undefined.
+   */
+  get nodeTag(): string | undefined {
+    return this.#forwarder?.tag;
+  }
+
+  /**
+   * With `forwarding`: resolves once the internal listener is up and this node is in the
+   * directory (after `attach` or `listen`); rejects if the listener cannot open or the
+   * engine closes first. Without forwarding: resolves at once.
+   *
+   * @example
+   * ```ts
+   * const io = new Server(httpServer, { forwarding: { directory } });
+   * await io.engine.forwardingReady();
+   * ```
+   */
+  forwardingReady(): Promise<void> {
+    return this.#forwarder === null ? Promise.resolve() : this.#forwarder.ready;
+  }
+
+  /** Sizes of the forwarding state (cache, lookups, requests, tunnels), for leak checks; null without forwarding. */
+  forwardingSizes(): ForwardingSizes | null {
+    return this.#forwarder?.sizes() ?? null;
+  }
+
+  #forwardingError(error: Error): void {
+    debug("forwarding: %s", error.message);
+    if (this.listenerCount("forwarding_error") > 0) {
+      this.emit("forwarding_error", error);
+      return;
+    }
+    // Nobody listens: warn, at most once per 10 s (a directory that is down fails every lookup).
+    const now = Date.now();
+    if (now - this.#lastForwardingWarning < 10_000) return;
+    this.#lastForwardingWarning = now;
+    console.warn(`switchboard: forwarding: ${error.message}`);
   }
 
   /** Adds a Connect/Express middleware, run on handshake requests (polling and WebSocket). */
@@ -153,6 +226,7 @@ export class EngineServer extends EventEmitter implements SessionHost {
         socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
       }
     });
+    this.#forwarder?.start();
     debug("attached at %s", path);
   }
 
@@ -191,8 +265,12 @@ export class EngineServer extends EventEmitter implements SessionHost {
     this.#accepting = false;
   }
 
-  /** Closes every session with "forced server close" (and the server made by `listen`). */
-  close(): void {
+  /**
+   * Closes every session with "forced server close" (and the server made by `listen`).
+   * With `forwarding`, also stops forwarding, closes the internal listener and leaves the
+   * directory: the returned promise resolves when that is done (at once without forwarding).
+   */
+  close(): Promise<void> {
     debug("closing %d sessions", this.#clients.size);
     clearInterval(this.#limiterSweep);
     this.#limiterSweep = undefined;
@@ -202,6 +280,7 @@ export class EngineServer extends EventEmitter implements SessionHost {
       this.#ownServer.close();
       this.#ownServer = null;
     }
+    return this.#forwarder === null ? Promise.resolve() : this.#forwarder.close();
   }
 
   // ---- HTTP (long-polling) ----
@@ -226,7 +305,15 @@ export class EngineServer extends EventEmitter implements SessionHost {
     const query = parseQuery(req.url);
     const refusal = verifyRequest(this.#verify, req, query, false);
     if (refusal !== null) {
-      this.#answers.reject(req, res, refusalError(refusal, req, query));
+      const refuse = () => this.#answers.reject(req, res, refusalError(refusal, req, query));
+      // A session of another node: its owner answers (forwarding), else 400 as unknown.
+      if (
+        refusal === HandshakeRefusal.UNKNOWN_SID &&
+        this.#forwarder?.forwardRequest(req, res, query.sid!, refuse) === true
+      ) {
+        return;
+      }
+      refuse();
       return;
     }
     const session = query.session;
@@ -292,7 +379,14 @@ export class EngineServer extends EventEmitter implements SessionHost {
     const query = parseQuery(req.url);
     const refusal = verifyRequest(this.#verify, req, query, true);
     if (refusal !== null) {
-      this.#answers.rejectUpgrade(socket, refusalError(refusal, req, query));
+      const refuse = () => this.#answers.rejectUpgrade(socket, refusalError(refusal, req, query));
+      if (
+        refusal === HandshakeRefusal.UNKNOWN_SID &&
+        this.#forwarder?.forwardUpgrade(req, socket, head, query.sid!, refuse) === true
+      ) {
+        return;
+      }
+      refuse();
       return;
     }
     const probeFor = query.session;

@@ -93,6 +93,15 @@ export class Client implements EngineConnectionHandler {
 
   #connectTimedOut(): void {
     this.#connectDeadline = undefined;
+    if (this.#more?.connecting !== undefined && this.#more.connecting.size > 0) {
+      // A CONNECT is still being answered (a session restore waiting its turn in a
+      // reconnect storm, slow middlewares): not a client that never asked. Wait once more;
+      // a client that gives up closes the connection itself.
+      const deadline = new TimerEntry<Client>(this);
+      Client.#connectDeadlines.arm(deadline, this.server[kOptions].connectTimeout);
+      this.#connectDeadline = deadline;
+      return;
+    }
     if (this.#socket === undefined && this.#more?.others === undefined) {
       debug("no namespace joined within connectTimeout, closing %s", this.conn.id);
       this.conn.close();

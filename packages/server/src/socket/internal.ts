@@ -36,6 +36,10 @@ export const kInitAdapter = Symbol("switchboard.initAdapter");
 export const kRefuse = Symbol("switchboard.refuse");
 /** Namespace: its schema table and rate limit, read by its sockets for each event. */
 export const kGuards = Symbol("switchboard.guards");
+/** Namespace: its presence registry, made on first use. */
+export const kPresence = Symbol("switchboard.presence");
+/** Namespace: its presence registry if it was made (no creation). */
+export const kPresenceIfAny = Symbol("switchboard.presenceIfAny");
 /** Server: a socket's session is being persisted (the adapter's promise); a drain waits for it. */
 export const kPersisting = Symbol("switchboard.persisting");
 /** Client: encode a packet with the server's parser (the built-in codec or the `parser` option). */

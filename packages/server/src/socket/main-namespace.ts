@@ -15,6 +15,7 @@ import type {
   ReservedOrUserEventNames,
   ReservedOrUserListener,
 } from "@switchboard/protocol";
+import type { Presence } from "../presence/presence.js";
 import type { BroadcastOperator, Operator } from "./broadcast-operator.js";
 import type { Namespace, NamespaceMiddleware, ServerReservedEventsMap } from "./namespace.js";
 import type { RemoteSocket } from "./remote-socket.js";
@@ -43,6 +44,20 @@ export abstract class MainNamespaceFacade<
   use(fn: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
     this.sockets.use(fn);
     return this;
+  }
+
+  /**
+   * The presence set of a room of the main namespace (omitted: its namespace-wide set).
+   *
+   * @example
+   * ```ts
+   * const lobby = io.presence("lobby");
+   * lobby.on("join", (entry) => console.log(entry.id, "is online"));
+   * io.on("connection", (socket) => socket.presence.track("lobby", { id: socket.data.userId }));
+   * ```
+   */
+  presence<Meta = unknown>(room?: string): Presence<Meta> {
+    return this.sockets.presence<Meta>(room);
   }
 
   /** Target a room of the main namespace. */

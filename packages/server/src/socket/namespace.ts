@@ -16,6 +16,9 @@ import type {
 } from "@switchboard/protocol";
 import debugModule from "debug";
 import type { Adapter, AdapterNamespace } from "../adapter/types.js";
+import { LocalPresenceBackend } from "../presence/local-backend.js";
+import { Presence } from "../presence/presence.js";
+import { PresenceRegistry, type PresenceStats } from "../presence/registry.js";
 import { ackPromise } from "./acks.js";
 import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
 import { bindHandler, handlerEventTable, type NamespaceHandler } from "./class-handler.js";
@@ -29,6 +32,8 @@ import {
   kInitAdapter,
   kOnConnect,
   kOptions,
+  kPresence,
+  kPresenceIfAny,
   kRemove,
   type ServerOf,
 } from "./internal.js";
@@ -147,6 +152,7 @@ export class Namespace<
   #ackId = 0;
   #operator: Operator<EmitEvents, SocketData> | undefined;
   #guards: NamespaceGuards | undefined;
+  #presence: PresenceRegistry | undefined;
 
   constructor(
     server: ServerOf<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -167,6 +173,9 @@ export class Namespace<
     const Ctor = this.server.adapter();
     this.adapter = new Ctor(this);
     void this.adapter.init();
+    // Presence rides on the adapter's backend: a new adapter, a new registry on first use.
+    this.#presence?.close();
+    this.#presence = undefined;
     if (previous !== undefined) {
       void Promise.resolve()
         .then(() => previous.close())
@@ -249,6 +258,62 @@ export class Namespace<
   rateLimit(options: RateLimitOptions | false): this {
     this[kGuards].rateLimit = options === false ? undefined : resolveRateLimit(options);
     return this;
+  }
+
+  /**
+   * The presence set of `room` (omitted: the namespace-wide set), cluster-wide with an
+   * adapter that provides a presence backend (`@switchboard/redis`'s does). See
+   * {@link Presence}; sockets join it with `socket.presence.track(room, { id, meta })`.
+   *
+   * @example
+   * ```ts
+   * const lobby = io.of("/chat").presence<{ name: string }>("lobby");
+   * lobby.on("join", ({ id, meta }) => console.log(meta.name, "joined"));
+   * const online = await lobby.list(); // [{ id, meta, count }]
+   * ```
+   */
+  presence<Meta = unknown>(room?: string): Presence<Meta> {
+    if (room !== undefined && typeof room !== "string")
+      throw new TypeError("room must be a string");
+    return new Presence<Meta>(this[kPresence], room ?? null);
+  }
+
+  /**
+   * Counts of every map presence keeps in this namespace (zeros before its first use), for
+   * leak checks and monitoring.
+   *
+   * @example
+   * ```ts
+   * console.log(io.of("/chat").presenceStats); // { rooms, identities, sockets, pending, … }
+   * ```
+   */
+  get presenceStats(): PresenceStats {
+    return (
+      this.#presence?.stats ?? {
+        rooms: 0,
+        identities: 0,
+        sockets: 0,
+        pending: 0,
+        nodes: 0,
+        subscribers: 0,
+        views: 0,
+      }
+    );
+  }
+
+  /** The presence registry, made on first use with the adapter's backend. */
+  get [kPresence](): PresenceRegistry {
+    this.#presence ??= new PresenceRegistry(
+      this,
+      this.server[kOptions].presence,
+      this.adapter.presenceBackend?.() ?? new LocalPresenceBackend(),
+    );
+    return this.#presence;
+  }
+
+  /** The presence registry if one was made. */
+  get [kPresenceIfAny](): PresenceRegistry | undefined {
+    return this.#presence;
   }
 
   /** The schema table and rate limit, made on first use (the server's `rateLimit` option). */

@@ -7,6 +7,8 @@ import {
 } from "@switchboard/protocol";
 import type { AdapterConstructor } from "../adapter/types.js";
 import type { EngineServerOptions } from "../engine/index.js";
+import { resolvePresenceOptions } from "../presence/options.js";
+import type { PresenceOptions } from "../presence/types.js";
 import { SocketErrorCode, SocketTypeError } from "./errors.js";
 import { type RateLimitOptions, type ResolvedRateLimit, resolveRateLimit } from "./rate-limit.js";
 import type { ConnectionStateRecoveryOptions } from "./types.js";
@@ -61,6 +63,12 @@ export interface ServerOptions extends EngineServerOptions {
    */
   validationTimeout: number;
   /**
+   * Presence limits and leave delay (see {@link PresenceOptions}): `leaveDelay` defaults to
+   * `connectionStateRecovery.maxDisconnectionDuration` (0 without recovery),
+   * `maxEntriesPerRoom` 10000, `maxRoomsPerSocket` 32, `maxMetaBytes` 2048, `maxIdLength` 256.
+   */
+  presence: Partial<PresenceOptions>;
+  /**
    * How long a drain (`io.drain()`, and `io.close()` when `connectionStateRecovery` is on)
    * spreads the closing of its connections over, ms: each connection closes at a moment
    * drawn uniformly from `[0, drainSpread)`, so that clients reconnect (to other nodes) a
@@ -95,6 +103,7 @@ export interface ResolvedServerOptions {
   ackTimeout: number | undefined;
   rateLimit: ResolvedRateLimit | undefined;
   validationTimeout: number;
+  presence: PresenceOptions;
   drainSpread: number;
   shutdownSignals: readonly NodeJS.Signals[];
 }
@@ -111,6 +120,7 @@ export const SERVER_KEYS = new Set([
   "ackTimeout",
   "rateLimit",
   "validationTimeout",
+  "presence",
   "drainSpread",
   "shutdownSignals",
 ]);
@@ -180,6 +190,7 @@ export function resolveServerOptions(opts: Partial<ServerOptions>): ResolvedServ
     ackTimeout,
     rateLimit: opts.rateLimit === undefined ? undefined : resolveRateLimit(opts.rateLimit),
     validationTimeout,
+    presence: resolvePresenceOptions(opts.presence, connectionStateRecovery),
     drainSpread,
     shutdownSignals: [...shutdownSignals],
   };

@@ -23,6 +23,7 @@ import {
   kInitAdapter,
   kOptions,
   kPersisting,
+  kPresenceIfAny,
   kReportError,
   kResolveNamespace,
   kSocketObserver,
@@ -496,12 +497,15 @@ export class Server<
       await schedule.finished;
       // Sessions go to the store before the adapters (and their store connections) close.
       await settled(this.#persisting, DRAIN_GRACE_MS);
-      for (const nsp of this.#nsps.values()) await nsp.adapter.close();
+      for (const nsp of this.#nsps.values()) {
+        nsp[kPresenceIfAny]?.close();
+        await nsp.adapter.close();
+      }
       for (const parent of this.#parentNsps.values()) await parent.adapter.close();
     } finally {
       schedule.stop();
       this.#signals?.remove();
-      this.engine.close();
+      await this.engine.close();
       this.httpServer = undefined;
       if (server !== undefined && "closeIdleConnections" in server) server.closeIdleConnections();
     }

@@ -25,6 +25,7 @@ import type {
   EncodedPacket,
 } from "../adapter/types.js";
 import type { EngineConnection, SendOptions } from "../engine/index.js";
+import { SocketPresence } from "../presence/presence.js";
 import { type Ack, AckRegistry, ackPromise, eventPacket, takeAck } from "./acks.js";
 import { BroadcastOperator, type Operator } from "./broadcast-operator.js";
 import type { Client } from "./client.js";
@@ -39,6 +40,8 @@ import {
   kOnPacket,
   kOptions,
   kPersisting,
+  kPresence,
+  kPresenceIfAny,
   kRefuse,
   kRemove,
   kReportError,
@@ -185,6 +188,19 @@ export class Socket<
   /** The rooms this socket is in (a snapshot). */
   get rooms(): Set<Room> {
     return new Set(this.nsp.adapter.socketRooms(this.id));
+  }
+
+  /**
+   * This socket's presence: track it in rooms' presence sets under an identity (see
+   * `io.presence(room)`).
+   *
+   * @example
+   * ```ts
+   * socket.presence.track("lobby", { id: socket.data.userId, meta: { name: "Ada" } });
+   * ```
+   */
+  get presence(): SocketPresence {
+    return new SocketPresence(this, this.nsp[kPresence]);
   }
 
   /** Whether the socket is disconnected. */
@@ -428,6 +444,9 @@ export class Socket<
     }
     const pid = this.pid;
     if (pid !== undefined) this.nsp.adapter.trackSession?.({ id: this.id, pid });
+    // Made here if need be: the session may have tracked presence on another node, and
+    // this node adopts it from that node's records (which it learns by joining presence).
+    if (this.recovered) this.nsp[kPresence].onRecovered(this);
     this.nsp.server[kSocketObserver]?.connected(this);
   }
 
@@ -474,6 +493,7 @@ export class Socket<
       if (persisted !== undefined) this.nsp.server[kPersisting](persisted, this);
     }
     this.nsp.adapter.delAll(this.id);
+    this.nsp[kPresenceIfAny]?.onClose(this.id, RECOVERABLE_REASONS.has(reason));
     this.nsp[kRemove](this);
     this.client.remove(this);
     this.connected = false;

@@ -1,8 +1,16 @@
 /**
- * `@switchboard/server/testing`: unit-test handlers without opening a port, and write fault
- * tests of a cluster (a Redis of your own to kill and restart, nodes in child processes).
+ * `@switchboard/server/testing`: unit-test handlers without opening a port, write fault
+ * tests of a cluster (a Redis of your own to kill and restart, nodes in child processes),
+ * and a round-robin load balancer to test a cluster without sticky sessions.
  */
 
+export {
+  type Balancer,
+  type BalancerOptions,
+  type BalancerStats,
+  type BalancerTarget,
+  createBalancer,
+} from "./balancer.js";
 export { freePort } from "./free-port.js";
 export {
   InProcessConnection,
