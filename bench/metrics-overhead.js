@@ -5,7 +5,8 @@
 // alternating round by round, each in a fresh server process (core 0) and generator (core 1).
 // Reported: the median server CPU time per round trip / per delivered message and the ratio
 // to "off" (CPU time, steadier than rates on a shared machine).
-// Usage: npm run build && node bench/metrics-overhead.js [rounds=5]
+// A window during which other processes used more than 30% of a core is measured again (up
+// to 3 times). Usage: npm run build && node bench/metrics-overhead.js [rounds=5]
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startChild } from "./lib/rpc.js";
@@ -15,6 +16,8 @@ import broadcast from "./scenarios/broadcast.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.argv[2] ?? 5);
 const TARGETS = { off: "switchboard", metrics: "switchboard-metrics" };
+/** Above this much CPU of other processes (% of a core) in a window, it is measured again. */
+const MAX_OTHER_PCT = 30;
 
 const CASES = [
   {
@@ -61,7 +64,7 @@ async function measureOnce(c, target) {
     const m = await c.scenario.measure(ctx, c.variant);
     for (const [k, v] of Object.entries(m.checks ?? {})) if (v) throw new Error(`${k}: ${v}`);
     await gen.call("closeAll", {}, 20_000).catch(() => {});
-    return c.perOp(m);
+    return { perOp: c.perOp(m), other: m.cpu.other ?? 0 };
   } finally {
     await Promise.all([gen.stop(), server.stop()]);
   }
@@ -71,13 +74,22 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`node ${process.version}, ${rounds} rounds, configurations alternating`);
 for (const c of CASES) {
   const results = { off: [], metrics: [] };
+  const others = [];
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? ["off", "metrics"] : ["metrics", "off"];
-    for (const k of order) results[k].push(await measureOnce(c, TARGETS[k]));
+    for (const k of order) {
+      // Other processes busy during the window (a shared machine): measured again, up to 3 times.
+      let m = await measureOnce(c, TARGETS[k]);
+      for (let retry = 0; retry < 3 && m.other > MAX_OTHER_PCT; retry++) {
+        m = await measureOnce(c, TARGETS[k]);
+      }
+      results[k].push(m.perOp);
+      others.push(m.other);
+    }
   }
   const base = median(results.off);
   const on = median(results.metrics);
-  console.log(`${c.name}`);
+  console.log(`${c.name} (other processes: max ${Math.max(...others).toFixed(0)}% of a core)`);
   console.log(`  off      ${base.toFixed(3)}  (${results.off.map((x) => x.toFixed(3)).join(" ")})`);
   console.log(
     `  metrics  ${on.toFixed(3)}  (${results.metrics.map((x) => x.toFixed(3)).join(" ")})  ratio ${(on / base).toFixed(3)}`,

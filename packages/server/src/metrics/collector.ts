@@ -66,6 +66,10 @@ export class Collector implements EngineObserver, SocketObserver {
   bufferOverflows = 0;
   volatileDrops = 0;
   ackTimeouts = 0;
+  /** The message {@link sent} saw last, its type index and size. */
+  #lastSent: PreparedMessage | null = null;
+  #lastType = 0;
+  #lastBytes = 0;
   readonly #customParser: boolean;
   readonly #knownReasons: ReadonlySet<string>;
   readonly #observeAck: (seconds: number) => void;
@@ -102,14 +106,20 @@ export class Collector implements EngineObserver, SocketObserver {
   }
 
   sent(message: PreparedMessage): void {
-    let type = packetType(message).charCodeAt(0) - 48;
-    const data = message.data;
-    if (type === MESSAGE) {
-      if (typeof data === "string") type = this.#messageType(data);
-      else if (!this.#customParser) type = ATTACHMENT;
+    // A broadcast queues one message for every recipient in a row: classified once.
+    if (message !== this.#lastSent) {
+      let type = packetType(message).charCodeAt(0) - 48;
+      const data = message.data;
+      if (type === MESSAGE) {
+        if (typeof data === "string") type = this.#messageType(data);
+        else if (!this.#customParser) type = ATTACHMENT;
+      }
+      this.#lastSent = message;
+      this.#lastType = type;
+      this.#lastBytes = frameSize(message);
     }
-    this.packetsOut[type]!++;
-    this.bytesOut[type]! += frameSize(message);
+    this.packetsOut[this.#lastType]!++;
+    this.bytesOut[this.#lastType]! += this.#lastBytes;
   }
 
   volatileDropped(count: number): void {
