@@ -70,6 +70,7 @@ export class Collector implements EngineObserver, SocketObserver {
   #lastSent: PreparedMessage | null = null;
   #lastType = 0;
   #lastBytes = 0;
+  #repeats = 0;
   readonly #customParser: boolean;
   readonly #knownReasons: ReadonlySet<string>;
   readonly #observeAck: (seconds: number) => void;
@@ -106,20 +107,32 @@ export class Collector implements EngineObserver, SocketObserver {
   }
 
   sent(message: PreparedMessage): void {
-    // A broadcast queues one message for every recipient in a row: classified once.
-    if (message !== this.#lastSent) {
-      let type = packetType(message).charCodeAt(0) - 48;
-      const data = message.data;
-      if (type === MESSAGE) {
-        if (typeof data === "string") type = this.#messageType(data);
-        else if (!this.#customParser) type = ATTACHMENT;
-      }
-      this.#lastSent = message;
-      this.#lastType = type;
-      this.#lastBytes = frameSize(message);
+    // A broadcast queues one message for every recipient in a row: counted as repeats of
+    // the last message, classified and added to the tables once (see flushSent).
+    if (message === this.#lastSent) {
+      this.#repeats++;
+      return;
     }
-    this.packetsOut[this.#lastType]!++;
-    this.bytesOut[this.#lastType]! += this.#lastBytes;
+    this.flushSent();
+    let type = packetType(message).charCodeAt(0) - 48;
+    const data = message.data;
+    if (type === MESSAGE) {
+      if (typeof data === "string") type = this.#messageType(data);
+      else if (!this.#customParser) type = ATTACHMENT;
+    }
+    this.#lastSent = message;
+    this.#lastType = type;
+    this.#lastBytes = frameSize(message);
+    this.#repeats = 1;
+  }
+
+  /** Adds the repeats of the last sent message to the tables (before a scrape reads them). */
+  flushSent(): void {
+    const n = this.#repeats;
+    if (n === 0) return;
+    this.packetsOut[this.#lastType]! += n;
+    this.bytesOut[this.#lastType]! += n * this.#lastBytes;
+    this.#repeats = 0;
   }
 
   volatileDropped(count: number): void {

@@ -278,6 +278,7 @@ export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetr
       labelNames: ["type"],
       registers,
       collect() {
+        c.flushSent();
         this.reset();
         for (let i = 0; i < PACKET_TYPES.length; i++) {
           const n = table[i]!;
