@@ -1,4 +1,4 @@
-import type { AdapterConstructor } from "@switchboard/server";
+import type { AdapterConstructor, ServerOptions } from "@switchboard/server";
 
 /** Where the demo processes of a cluster meet (`npm run start:cluster`, or REDIS_URL). */
 export interface ClusterOptions {
@@ -11,6 +11,13 @@ export interface ClusterOptions {
 /** A Redis adapter for the demo's server, and how to let go of its two connections. */
 export interface ClusterLink {
   readonly adapter: AdapterConstructor;
+  /**
+   * What else a cluster node sets: requests of a session that land on another node are
+   * forwarded to it (no sticky sessions needed: several processes on one port with Node's
+   * `cluster` module, or any round-robin balancer), and connection state recovery works on
+   * any node (a chat page that lost its node gets back its id and missed messages).
+   */
+  readonly serverOptions: Pick<ServerOptions, "forwarding" | "connectionStateRecovery">;
   close(): Promise<void>;
 }
 
@@ -24,7 +31,7 @@ export interface ClusterLink {
  * const io = new Server(httpServer, { adapter: link.adapter });
  */
 export async function connectCluster(options: ClusterOptions): Promise<ClusterLink> {
-  const [{ Redis }, { createAdapter }] = await Promise.all([
+  const [{ Redis }, { createAdapter, createRedisDirectory }] = await Promise.all([
     import("ioredis"),
     import("@switchboard/redis"),
   ]);
@@ -43,8 +50,13 @@ export async function connectCluster(options: ClusterOptions): Promise<ClusterLi
     pub.disconnect();
     throw err;
   });
+  const key = options.key ?? "switchboard-demo";
   return {
-    adapter: createAdapter(pub, sub, { key: options.key ?? "switchboard-demo" }),
+    adapter: createAdapter(pub, sub, { key }),
+    serverOptions: {
+      forwarding: { directory: createRedisDirectory(pub, { prefix: `${key}:node:` }) },
+      connectionStateRecovery: { maxDisconnectionDuration: 120_000 },
+    },
     async close() {
       pub.disconnect();
       sub.disconnect();

@@ -1,5 +1,10 @@
 import type { Server as HttpServer, IncomingMessage } from "node:http";
-import { type AdapterConstructor, type HandshakeError, Server } from "@switchboard/server";
+import {
+  type AdapterConstructor,
+  type HandshakeError,
+  Server,
+  type ServerOptions,
+} from "@switchboard/server";
 import type { DemoServer } from "./demos/io-types.js";
 import { demoLog } from "./lib/log.js";
 
@@ -54,15 +59,18 @@ export function realtimeOptions(extra: readonly string[] = extraOrigins()) {
 
 /**
  * Attaches a `@switchboard/server` Server (which also serves its client bundle), with
- * `adapter` when given (a cluster's Redis adapter), else the in-memory one.
+ * `adapter` when given (a cluster's Redis adapter), else the in-memory one, and the
+ * cluster's `forwarding` / `connectionStateRecovery` options (see cluster.ts).
  */
 export function createRealtime(
   httpServer: HttpServer,
   adapter?: AdapterConstructor,
+  cluster: Partial<ServerOptions> = {},
 ): RealtimeServer {
   const io: RealtimeServer = new Server(httpServer, {
     ...realtimeOptions(),
     ...(adapter ? { adapter } : {}),
+    ...cluster,
   });
   // Handshakes the engine refused: another site's page, a session id the server does not
   // know (e.g. a client of the process before a restart), a bad request.

@@ -180,7 +180,7 @@ export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
   const link: ClusterLink | undefined = options.cluster
     ? await connectCluster(options.cluster)
     : undefined;
-  const io = createRealtime(httpServer, link?.adapter);
+  const io = createRealtime(httpServer, link?.adapter, link?.serverOptions);
   const demos = mountDemos(io, stores, { pollIntervalMs: options.pollIntervalMs });
 
   await new Promise<void>((resolve, reject) => {

@@ -219,13 +219,16 @@ $<HTMLFormElement>("#compose").addEventListener("submit", async (event) => {
   try {
     const answer = await request<{
       ok?: boolean;
-      error?: string | { code: string; retryAfter?: number };
+      error?: string | { code: string; retryAfter?: number; issues?: { message: string }[] };
     }>(socket, "message", payload);
     if (answer.ok) input.value = "";
     else if (typeof answer.error === "object" && answer.error.code === "SB_ERR_RATE_LIMITED") {
       // The server's rate limit (issue 18): the text stays in the box.
       const seconds = Math.ceil((answer.error.retryAfter ?? 1000) / 1000);
       notice(active, `Not sent: slow down, you can send again in ${seconds} s.`);
+    } else if (typeof answer.error === "object" && answer.error.code === "SB_ERR_VALIDATION") {
+      // The server's schema (issue 18) said why.
+      notice(active, `Not sent: ${answer.error.issues?.[0]?.message ?? "invalid message"}`);
     } else
       notice(active, `Not sent: ${typeof answer.error === "string" ? answer.error : "refused"}`);
   } catch (err) {

@@ -19,6 +19,11 @@ export interface ClientSocket {
   emit(event: string, ...args: any[]): ClientSocket;
   connect(): ClientSocket;
   disconnect(): ClientSocket;
+  /** The client's ack timeout: `emitWithAck` rejects when no answer comes within `ms`. */
+  timeout(ms: number): {
+    // biome-ignore lint/suspicious/noExplicitAny: event payloads are the demo's JSON
+    emitWithAck(event: string, ...args: any[]): Promise<any>;
+  };
   readonly io: {
     // biome-ignore lint/suspicious/noExplicitAny: manager events
     on(event: string, listener: (...args: any[]) => void): unknown;
@@ -47,22 +52,25 @@ export function connect(namespace: string, opts: ConnectOptions = {}): ClientSoc
   return window.io(namespace, opts);
 }
 
-/** Emits with an acknowledgement and resolves with the server's answer. */
-export function request<T = unknown>(
+/**
+ * Emits with an acknowledgement and resolves with the server's answer; rejects after
+ * `timeoutMs` without one (the client's own ack timeout, `socket.timeout(ms)`: e.g. an
+ * upload chunk whose ack never comes fails instead of holding the upload forever).
+ */
+export async function request<T = unknown>(
   socket: ClientSocket,
   event: string,
   payload: unknown,
   timeoutMs = 10_000,
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer to ${event}`)), timeoutMs);
-    const done = (answer: T) => {
-      clearTimeout(timer);
-      resolve(answer);
-    };
-    if (payload === undefined) socket.emit(event, done);
-    else socket.emit(event, payload, done);
-  });
+  const withTimeout = socket.timeout(timeoutMs);
+  try {
+    return (await (payload === undefined
+      ? withTimeout.emitWithAck(event)
+      : withTimeout.emitWithAck(event, payload))) as T;
+  } catch {
+    throw new Error(`no answer to ${event} within ${Math.round(timeoutMs / 1000)} s`);
+  }
 }
 
 /** `document.querySelector` that fails loudly when the page lacks the element. */

@@ -47,17 +47,31 @@ function mark(questionId: string): void {
   }
 }
 
+type VoteAnswer = { ok?: boolean; error?: string | { code: string; retryAfter?: number } };
+
+/** What to tell the voter about a refused vote (the server's rate limit: slow down). */
+function refusal(answer: VoteAnswer): string {
+  const error = answer.error;
+  if (typeof error === "object" && error.code === "SB_ERR_RATE_LIMITED") {
+    const seconds = Math.ceil((error.retryAfter ?? 1000) / 1000);
+    return `Too many changes: slow down, you can vote again in ${seconds} s.`;
+  }
+  return typeof error === "string" ? error : "vote refused";
+}
+
 async function choose(questionId: string, optionId: string): Promise<void> {
+  $("#message").textContent = "";
   if (choices[questionId] === optionId) {
-    const answer = await request<{ ok: boolean }>(socket, "unvote", { question: questionId });
+    const answer = await request<VoteAnswer>(socket, "unvote", { question: questionId });
     if (answer.ok) delete choices[questionId];
+    else $("#message").textContent = refusal(answer);
   } else {
-    const answer = await request<{ ok: boolean; error?: string }>(socket, "vote", {
+    const answer = await request<VoteAnswer>(socket, "vote", {
       question: questionId,
       option: optionId,
     });
     if (answer.ok) choices[questionId] = optionId;
-    else $("#message").textContent = answer.error ?? "vote refused";
+    else $("#message").textContent = refusal(answer);
   }
   mark(questionId);
 }

@@ -1,7 +1,8 @@
+import { z } from "zod";
 import {
-  checkMessageText,
   checkRoomName,
   checkUsername,
+  MAX_MESSAGE_LENGTH,
   MAX_ROOMS_PER_USER,
   roomKey,
   SUGGESTED_ROOMS,
@@ -36,7 +37,18 @@ interface ChatData {
  * retryAfter } }` (the page shows "slow down"), and a socket refused 100 times in 10 s is
  * disconnected (reason "rate limited").
  */
+/**
+ * What a chat message must be (issue 18, validated events): checked by the server before
+ * the handler runs; an invalid one is answered `{ error: { code: "SB_ERR_VALIDATION",
+ * issues } }` and never reaches the handler, which gets the parsed value (text trimmed).
+ */
+export const chatMessageSchema = z.object({
+  text: z.string().trim().min(1, "a message needs some text").max(MAX_MESSAGE_LENGTH),
+  room: z.string().nullish(),
+});
+
 export function mountChat(nsp: DemoNamespace): { online(): number } {
+  nsp.validate({ message: chatMessageSchema });
   nsp.rateLimit({
     points: 30,
     duration: 10_000,
@@ -98,9 +110,9 @@ export function mountChat(nsp: DemoNamespace): { online(): number } {
 
     socket.on("message", (...args) => {
       const ack = takeAck(args);
-      const payload = args[0] as { text?: unknown; room?: unknown } | undefined;
-      const text = checkMessageText(payload?.text);
-      if (text === null) return ack({ ok: false, error: "messages are 1–1000 characters" });
+      // Already validated and trimmed by chatMessageSchema (the namespace's table).
+      const payload = args[0] as z.output<typeof chatMessageSchema>;
+      const text = payload.text;
       const at = Date.now();
       if (payload?.room === undefined || payload.room === null) {
         nsp.emit("message", { from: data.username, text, at });

@@ -4,7 +4,7 @@
  * `@switchboard/server` Namespace and Socket satisfy them.
  */
 
-import type { Presence, RateLimitOptions, SocketPresence } from "@switchboard/server";
+import type { EventSchemas, Presence, RateLimitOptions, SocketPresence } from "@switchboard/server";
 
 /** An acknowledgement callback as passed by the server for `emit(..., ack)` on the client. */
 export type Ack = (response: unknown) => void;
@@ -59,6 +59,8 @@ export interface DemoNamespace extends Emitter {
   to(room: string): Emitter;
   /** Per-socket event rate limit of this namespace (issue 18). */
   rateLimit(options: RateLimitOptions | false): unknown;
+  /** Schemas (Standard Schema: zod here) of incoming events (issue 18). */
+  validate(schemas: EventSchemas): unknown;
   /** Who is present in a room, or the whole namespace (issue 18), cluster-wide. */
   presence(room?: string): Presence;
 }

@@ -58,6 +58,16 @@ export function mountPolls(
     (view) => admins.local.emit("tally", view),
   );
 
+  // Rate limited (issue 18): at most 10 vote changes per 10 s per voter (a bot clicking
+  // through the options cannot churn the presenter's chart); a refused vote's ack is
+  // `{ error: { code: "SB_ERR_RATE_LIMITED", retryAfter } }` and the page says to slow down.
+  voters.rateLimit({
+    points: 20,
+    duration: 10_000,
+    perEvent: { vote: { points: 10, duration: 10_000 }, unvote: { points: 10, duration: 10_000 } },
+    maxViolations: 100,
+  });
+
   voters.on("connection", (socket: DemoSocket) => {
     connected += 1;
     socket.emit("polls:questions", {

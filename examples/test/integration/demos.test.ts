@@ -72,6 +72,21 @@ describe("/chat", () => {
     expect(await ask(b, "message", { text: "x", room: "music" })).toMatchObject({ ok: false });
   });
 
+  it("validates messages with a schema (zod): invalid ones never reach the handler", async () => {
+    const v = h.connect("/chat", { auth: { username: "val" } });
+    await once(v, "welcome");
+    const seen: unknown[] = [];
+    v.on("message", (m: unknown) => seen.push(m));
+    // Empty text, too long, not a string, not an object: refused before the handler.
+    for (const bad of [{ text: "   " }, { text: "x".repeat(1001) }, { text: 42 }, "hi"]) {
+      expect(await ask(v, "message", bad)).toMatchObject({
+        error: { code: "SB_ERR_VALIDATION", event: "message" },
+      });
+    }
+    expect(await ask(v, "message", { text: "  ok  " })).toEqual({ ok: true });
+    await expect.poll(() => seen).toEqual([expect.objectContaining({ from: "val", text: "ok" })]);
+  });
+
   it("rate-limits messages: the sixth within 5 s is refused with SB_ERR_RATE_LIMITED", async () => {
     const a = h.connect("/chat", { auth: { username: "flood" } });
     await once(a, "welcome");
@@ -153,6 +168,24 @@ describe("/polls", () => {
     for (let i = 1; i < tallies.length; i++) {
       expect(JSON.stringify(tallies[i])).not.toBe(JSON.stringify(tallies[i - 1]));
     }
+  });
+});
+
+describe("/polls rate limit", () => {
+  it("refuses the eleventh vote change within 10 s with SB_ERR_RATE_LIMITED and a retryAfter", async () => {
+    const voter = h.connect("/polls");
+    await once(voter, "polls:questions");
+    const options = ["websocket", "polling", "both"];
+    const answers: unknown[] = [];
+    for (let i = 0; i < 11; i++) {
+      answers.push(
+        await ask(voter, "vote", { question: "transport", option: options[i % options.length] }),
+      );
+    }
+    for (const answer of answers.slice(0, 10)) expect(answer).toMatchObject({ ok: true });
+    expect(answers[10]).toMatchObject({ error: { code: "SB_ERR_RATE_LIMITED", event: "vote" } });
+    expect((answers[10] as { error: { retryAfter: number } }).error.retryAfter).toBeGreaterThan(0);
+    expect(voter.connected).toBe(true);
   });
 });
 

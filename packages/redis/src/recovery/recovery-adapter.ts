@@ -466,10 +466,13 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       if (offset !== undefined && !isOffset(offset)) return null;
       if (this.#restoring.size >= hub.options.maxQueuedRestores) return null;
       const deadline = Date.now() + hub.options.claimTimeout;
+      let waited = false;
       for (;;) {
         if (!(await hub.acquire())) return null;
+        // A connected session is taken over (its node may not have noticed the loss yet) —
+        // unless another attempt just restored it while this one waited: that one won.
         const claim = await hub.sessions
-          .claim(pid, hub.uid, hub.options.claimTimeout)
+          .claim(pid, hub.uid, hub.options.claimTimeout, !waited)
           .catch((err: unknown) => {
             debug("claim of %s failed: %s", pid, err);
             return null;
@@ -479,6 +482,7 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
         // Another attempt holds it (often this client's previous connection, closed while
         // its restore ran): wait for it to complete or let go, within the claim's time.
         if (Date.now() > deadline) return null;
+        waited = true;
         await new Promise((resolve) => setTimeout(resolve, 100).unref());
       }
     }

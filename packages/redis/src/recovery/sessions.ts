@@ -47,7 +47,12 @@ export interface SessionStore {
    * Take the session over: `null` when there is none, `"busy"` while another restore of it
    * holds a claim (until it completes, is released, or `claimTtl` passes).
    */
-  claim(pid: string, owner: string, claimTtl: number): Promise<ClaimedSession | "busy" | null>;
+  claim(
+    pid: string,
+    owner: string,
+    claimTtl: number,
+    takeConnected?: boolean,
+  ): Promise<ClaimedSession | "busy" | null>;
   /** Give up a claim that did not lead to a connected socket: claimable again at once. */
   release(pid: string, gen: number): Promise<void>;
   /** Extend the lease of sessions this node holds. */
@@ -67,6 +72,7 @@ const CLAIM = `
 local h = redis.call('HMGET', KEYS[1], 'g', 's', 'c', 'v', 'o')
 if not h[1] then return false end
 if h[2] == 'r' and tonumber(h[3]) > tonumber(ARGV[2]) then return 'busy' end
+if h[2] == 'c' and ARGV[4] == '0' then return false end
 local g = tonumber(h[1]) + 1
 redis.call('HSET', KEYS[1], 'g', tostring(g), 's', 'r', 'c', tostring(tonumber(ARGV[2]) + tonumber(ARGV[3])), 'o', ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
@@ -121,10 +127,20 @@ export class RedisSessionStore implements SessionStore {
     pid: string,
     owner: string,
     claimTtl: number,
+    takeConnected = true,
   ): Promise<ClaimedSession | "busy" | null> {
     const key = this.#prefix + pid;
     const reply = await this.#redis.command(
-      ["EVAL", CLAIM, "1", key, owner, String(Date.now()), String(Math.ceil(claimTtl))],
+      [
+        "EVAL",
+        CLAIM,
+        "1",
+        key,
+        owner,
+        String(Date.now()),
+        String(Math.ceil(claimTtl)),
+        takeConnected ? "1" : "0",
+      ],
       { key, buffers: true },
     );
     if (Buffer.isBuffer(reply) || typeof reply === "string") {
