@@ -8,6 +8,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import {
   cpSync,
+  existsSync,
   lstatSync,
   mkdtempSync,
   readdirSync,
@@ -244,7 +245,12 @@ describe("dependencies", () => {
   it.each(PACKAGES)("@switchboard/%s declares every package its files import", (name) => {
     const dir = join(app, "node_modules", "@switchboard", name);
     const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
-    const declared = new Set(Object.keys(manifest.dependencies ?? {}));
+    // Optional peers (prom-client for the server's metrics entry) count as declared: the
+    // entry that imports one is only loaded by those who installed it (tested below).
+    const declared = new Set([
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}),
+    ]);
     const undeclared = (names: Iterable<string>) =>
       [...names].filter((imported) => imported !== manifest.name && !declared.has(imported));
     expect(undeclared(importedPackages(dir, ".js"))).toEqual([]);
@@ -253,9 +259,12 @@ describe("dependencies", () => {
     // A package referenced by the types but shipping none needs its @types package declared.
     for (const imported of typed) {
       if (imported === manifest.name) continue;
-      const own = JSON.parse(
-        readFileSync(join(app, "node_modules", imported, "package.json"), "utf8"),
-      );
+      const ownPath = join(app, "node_modules", imported, "package.json");
+      // An optional peer not installed (yet): its types come with it (prom-client ships them).
+      if (manifest.peerDependenciesMeta?.[imported]?.optional === true && !existsSync(ownPath)) {
+        continue;
+      }
+      const own = JSON.parse(readFileSync(ownPath, "utf8"));
       if (
         own.types === undefined &&
         own.typings === undefined &&
@@ -402,4 +411,43 @@ describe("TypeScript", () => {
   function inAppTypes(name: string, entry: string): string {
     return join(app, "node_modules", "@switchboard", name, entry);
   }
+});
+
+describe("@switchboard/server/metrics and prom-client (an optional peer)", () => {
+  // In this order: the app has no prom-client at first, then installs it.
+  it.each(["metrics-smoke.mjs", "metrics-smoke.cjs"])(
+    "%s: without prom-client the server and its health endpoint run; the metrics entry names what is missing",
+    async (script) => {
+      expect(await runJson(script)).toEqual({
+        metrics: script.endsWith(".mjs") ? "ERR_MODULE_NOT_FOUND" : "MODULE_NOT_FOUND",
+        namesPromClient: true,
+        health: 200,
+      });
+    },
+  );
+
+  it.each(["metrics-smoke.mjs", "metrics-smoke.cjs"])(
+    "%s: with prom-client installed the metrics are served",
+    async (script) => {
+      const version = JSON.parse(
+        readFileSync(join(root, "node_modules", "prom-client", "package.json"), "utf8"),
+      ).version;
+      if (!existsSync(join(app, "node_modules", "prom-client"))) {
+        await run(
+          "npm",
+          [
+            "install",
+            `prom-client@${version}`,
+            "--prefer-offline",
+            "--no-audit",
+            "--no-fund",
+            "--no-package-lock",
+          ],
+          { cwd: app, timeout: INSTALL_MS },
+        );
+      }
+      expect(await runJson(script)).toEqual({ metrics: "loaded", health: 200, scrape: true });
+    },
+    INSTALL_MS,
+  );
 });

@@ -47,6 +47,12 @@ export type { NamespaceHandler, NamespaceHandlerClass } from "./socket/class-han
 export { createServer, createServer as default } from "./socket/create-server.js";
 export { SocketError, SocketErrorCode, SocketTypeError } from "./socket/errors.js";
 export {
+  type HealthEndpoint,
+  type HealthOptions,
+  type HealthSource,
+  serveHealth,
+} from "./socket/health.js";
+export {
   type ExtendedError,
   Namespace,
   type NamespaceMiddleware,

@@ -133,6 +133,14 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   /**
+   * Requests to other nodes (fetchSockets, serverSideEmit with ack, …) that timed out since
+   * the adapter was made; read by `@switchboard/server/metrics`.
+   */
+  get requestTimeouts(): number {
+    return this.#requests.timeouts;
+  }
+
+  /**
    * Answers to other nodes' requests waiting for the publisher to be back, for leak checks
    * and monitoring (at most 100; one older than `requestsTimeout` by then is dropped).
    */

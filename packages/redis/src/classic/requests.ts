@@ -1,5 +1,8 @@
 import { AdapterError, AdapterErrorCode } from "@switchboard/server";
+import debugModule from "debug";
 import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
+
+const debug = debugModule("switchboard:redis:adapter");
 
 /** A request waiting for one answer per other node. */
 interface Pending {
@@ -49,6 +52,8 @@ export class PendingRequests {
   readonly #requests = new Map<string, Pending>();
   readonly #acks = new Map<string, PendingAck>();
   #checker: NodeJS.Timeout | undefined;
+  /** Requests that timed out so far (monitoring: the adapter's `requestTimeouts`). */
+  timeouts = 0;
 
   constructor(opts: PendingRequestsOptions) {
     this.#opts = opts;
@@ -82,6 +87,8 @@ export class PendingRequests {
     this.#checkRoom(this.#requests);
     const timer = setTimeout(() => {
       if (this.#requests.delete(id)) {
+        this.timeouts++;
+        debug("request %s timed out", id);
         done(
           new AdapterError(
             AdapterErrorCode.REQUEST_TIMEOUT,

@@ -108,6 +108,7 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   protected readonly clusterOptions: ClusterAdapterOptions;
   readonly #nodes = new Map<string, number>();
   readonly #requests = new Map<string, PendingRequest>();
+  #requestTimeouts = 0;
   readonly #ackRequests = new Map<
     string,
     { clientCountCallback: (n: number) => void; ack: (...args: unknown[]) => void }
@@ -371,6 +372,11 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
     return this.#requests.size;
   }
 
+  /** Requests to other nodes that timed out since the adapter was made (monitoring). */
+  get requestTimeouts(): number {
+    return this.#requestTimeouts;
+  }
+
   #request(
     requestId: string,
     expected: number,
@@ -378,6 +384,13 @@ export abstract class ClusterAdapter extends InMemoryAdapter {
   ): void {
     const timer = setTimeout(() => {
       this.#requests.delete(requestId);
+      this.#requestTimeouts++;
+      debug(
+        "request %s timed out (%d of %d answers)",
+        requestId,
+        request.received,
+        request.expected,
+      );
       handlers.done(
         new AdapterError(
           AdapterErrorCode.REQUEST_TIMEOUT,

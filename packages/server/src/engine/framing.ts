@@ -114,6 +114,8 @@ export let frameHead: (message: PreparedMessage) => Buffer;
 export let frameTail: (message: PreparedMessage) => Buffer | null;
 /** Whether the WebSocket frame is binary (a binary "message" packet, sent without type prefix). */
 export let isBinaryFrame: (message: PreparedMessage) => boolean;
+/** The Engine.IO packet type digit of a prepared packet ("4" for a message). */
+export let packetType: (message: PreparedMessage) => PacketTypeChar;
 /** Approximate size in bytes, for the outgoing-buffer bound. */
 export let frameSize: (message: PreparedMessage) => number;
 /** UTF-8 byte length of {@link pollingForm}, without building it or measuring it again. */
@@ -165,6 +167,7 @@ export class PreparedMessage {
       return m.#ws;
     };
     isBinaryFrame = (m) => typeof m.data !== "string";
+    packetType = (m) => m.#type;
     frameSize = (m) => {
       if (m.#size >= 0) return m.#size;
       const data = m.data;

@@ -187,7 +187,14 @@ export class HttpAnswers {
 
   /** Refuses a request: emits `connection_error`, answers 400/403 with JSON `{code, message}`. */
   reject(req: IncomingMessage, res: ServerResponse, error: HandshakeError): void {
-    debug("refused %s %s: %s (%s)", req.method, req.url, error.message, error.errorCode);
+    debug(
+      "refused %s %s from %s: %s (%s)",
+      req.method,
+      req.url,
+      req.socket?.remoteAddress,
+      error.message,
+      error.errorCode,
+    );
     this.#events.emit("connection_error", error);
     if (req.complete) {
       // A draining server (503) sends the client's next attempt over a new connection, which
@@ -203,7 +210,13 @@ export class HttpAnswers {
 
   /** Refuses an upgrade: emits `connection_error`, answers on the socket, destroys it. */
   rejectUpgrade(socket: Duplex, error: HandshakeError): void {
-    debug("refused upgrade %s: %s (%s)", error.req.url, error.message, error.errorCode);
+    debug(
+      "refused upgrade %s from %s: %s (%s)",
+      error.req.url,
+      error.req.socket?.remoteAddress,
+      error.message,
+      error.errorCode,
+    );
     this.#events.emit("connection_error", error);
     abortUpgrade(socket, error);
   }

@@ -12,6 +12,7 @@ import { HandshakePipeline } from "./handshake.js";
 import { HandshakeLimiter } from "./handshake-limit.js";
 import { createOwnServer } from "./http.js";
 import { HttpAnswers } from "./http-answers.js";
+import { type EngineObserver, kEngineObserver } from "./observer.js";
 import {
   type EngineMiddleware,
   type EngineServerOptions,
@@ -78,6 +79,8 @@ export class EngineServer extends EventEmitter implements SessionHost {
   #accepting = true;
   readonly #limiter: HandshakeLimiter | undefined;
   #limiterSweep: NodeJS.Timeout | undefined;
+  /** The metrics collector's hooks (`@switchboard/server/metrics`); none by default. */
+  [kEngineObserver]: EngineObserver | undefined = undefined;
 
   constructor(options: Partial<EngineServerOptions> = {}) {
     super();

@@ -19,6 +19,7 @@ import {
   PreparedMessage,
 } from "./framing.js";
 import { engineStats } from "./internal.js";
+import { type EngineObserver, kEngineObserver, type UpgradeOutcome } from "./observer.js";
 import { openPacket } from "./open-packet.js";
 import type { ResolvedEngineOptions } from "./options.js";
 import { TimerEntry, TimerWheel } from "./timer-wheel.js";
@@ -50,6 +51,8 @@ const heartbeats = new TimerWheel<Session>((s) => Session.onDeadline(s));
 /** What a session needs from its server. */
 export interface SessionHost {
   readonly options: ResolvedEngineOptions;
+  /** The metrics collector, if one is installed (`@switchboard/server/metrics`). */
+  readonly [kEngineObserver]?: EngineObserver | undefined;
   onSessionClosed(session: Session): void;
 }
 
@@ -180,7 +183,10 @@ export class Session
   send(messages: readonly OutgoingMessage[], options?: SendOptions): void {
     if (this.#state !== "open") return;
     if (options !== undefined) {
-      if (options.volatile === true && !this.#transport.writable) return;
+      if (options.volatile === true && !this.#transport.writable) {
+        this.#host[kEngineObserver]?.volatileDropped(messages.length);
+        return;
+      }
       this.#compress = options.compress !== false;
     }
     for (let i = 0; i < messages.length; i++) {
@@ -224,6 +230,8 @@ export class Session
     if (this.#queue === null) this.#queue = [frame];
     else this.#queue.push(frame);
     this.#queuedBytes += frameSize(frame);
+    const observer = this.#host[kEngineObserver];
+    if (observer !== undefined) observer.sent(frame);
     if (hasListeners(this, "packetCreate")) {
       this.emit("packetCreate", { type: "message", data: frame.data });
     }
@@ -324,6 +332,8 @@ export class Session
       }
       return;
     }
+    const observer = this.#host[kEngineObserver];
+    if (observer !== undefined) observer.received(packet);
     this.emit("packet", packet);
     switch (packet.type) {
       case "message": {
@@ -401,7 +411,7 @@ export class Session
             : decodeV3WebSocketFrame(isBinary ? data : data.toString("utf8"));
       } catch (err) {
         if (t === this.#transport) this.#finish(EngineCloseReason.parseError, err, true);
-        else if (t === this.#upgrade?.probe) this.#dropProbe();
+        else if (t === this.#upgrade?.probe) this.#dropProbe("failed");
         return;
       }
     }
@@ -415,6 +425,7 @@ export class Session
       // The probe closed or failed on its own: nothing left to terminate.
       this.#upgrade = null;
       upgrade.stopTimer();
+      this.#host[kEngineObserver]?.upgrade("closed");
       return;
     }
     if (t !== this.#transport) return;
@@ -460,6 +471,7 @@ export class Session
     if (this.#state !== "open" || this.#upgrade !== null || !this.#transport.upgradable) {
       debug("%s extra WebSocket closed (%s, %s)", this.id, this.#state, this.#transport.name);
       probe.closeWithCode(1008);
+      this.#host[kEngineObserver]?.upgrade("refused");
       return;
     }
     debug("%s probe attached", this.id);
@@ -486,6 +498,7 @@ export class Session
     // A GET still held is answered with a noop (spec "Upgrade").
     old.close(NOOP);
     debug("%s upgraded to websocket", this.id);
+    this.#host[kEngineObserver]?.upgrade("success");
     this.emit("upgrade", probe);
     this.#flush(null);
     // close() came while polling was paused for the upgrade: finish as over WebSocket.
@@ -493,15 +506,20 @@ export class Session
   }
 
   /** UpgradeTarget: an unexpected packet on the probe, or `upgradeTimeout`. */
-  probeFailed(): void {
-    this.#dropProbe();
+  probeFailed(outcome: "failed" | "timeout"): void {
+    this.#dropProbe(outcome);
   }
 
-  /** Ends the probe; the session stays on polling (a GET may be waiting for data again). */
-  #dropProbe(): void {
+  /**
+   * Ends the probe, if any; the session stays on polling (a GET may be waiting for data
+   * again). `outcome`: how the upgrade attempt ended, for the metrics.
+   */
+  #dropProbe(outcome: UpgradeOutcome): void {
     const upgrade = this.#upgrade;
+    if (upgrade === null) return;
     this.#upgrade = null;
-    upgrade?.cancel();
+    upgrade.cancel();
+    this.#host[kEngineObserver]?.upgrade(outcome);
   }
 
   // ---- close ----
@@ -522,13 +540,14 @@ export class Session
     this.#state = "closed";
     debug("%s closed: %s", this.id, reason);
     this.#clearTimers();
-    this.#dropProbe();
+    this.#dropProbe("closed");
     if (abrupt) this.#transport.terminate();
     else this.#transport.close(pollAnswer);
     this.#queue = null;
     this.#queuedBytes = 0;
     engineStats.liveSessions--;
     this.#host.onSessionClosed(this);
+    this.#host[kEngineObserver]?.closed(reason);
     const handler = this.#handler;
     this.#handler = null;
     handler?.onClose(reason, description);

@@ -12,8 +12,8 @@ export interface UpgradeTarget {
   probeAnswered(probe: WebSocketTransport): void;
   /** "5" arrived after "3probe": the session switches to the probe. */
   upgradeTo(probe: WebSocketTransport): void;
-  /** An unexpected packet, or `upgradeTimeout`: the probe is to be dropped. */
-  probeFailed(): void;
+  /** An unexpected packet (`"failed"`), or `upgradeTimeout` (`"timeout"`): the probe is to be dropped. */
+  probeFailed(outcome: "failed" | "timeout"): void;
 }
 
 /**
@@ -51,7 +51,7 @@ export class ProbeUpgrade {
       this.#target.upgradeTo(this.probe);
     } else {
       debug("%s unexpected probe packet %s", this.#target.id, packet.type);
-      this.#target.probeFailed();
+      this.#target.probeFailed("failed");
     }
   }
 
@@ -73,6 +73,6 @@ export class ProbeUpgrade {
     u.#timer = null;
     engineStats.liveTimers--;
     debug("%s upgrade timeout", u.#target.id);
-    u.#target.probeFailed();
+    u.#target.probeFailed("timeout");
   }
 }

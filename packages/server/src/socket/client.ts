@@ -248,6 +248,13 @@ export class Client implements EngineConnectionHandler {
 
   /** Refuses a CONNECT: `{message, data?}`, or for a v3 client socket.io 2.x's `data ?? message`. */
   #refuse(name: string, error: { message: string; data?: unknown }): void {
+    debug(
+      "CONNECT to %s refused on %s from %s: %s",
+      name,
+      this.conn.id,
+      this.conn.remoteAddress,
+      error.message,
+    );
     if (this.conn.protocol !== 3) {
       this.#write({ type: 4, nsp: name, data: error });
       return;

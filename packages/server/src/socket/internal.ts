@@ -117,3 +117,32 @@ export interface ClientHost<C> {
   ): Promise<ClientNamespace<C> | null>;
   [kClientClosed](client: C): void;
 }
+
+/** Server: the metrics collector's hooks (`@switchboard/server/metrics`), or undefined. */
+export const kSocketObserver = Symbol("switchboard.socketObserver");
+
+/**
+ * What the socket layer tells a metrics collector, called where the thing happens. A server
+ * holds one under {@link kSocketObserver}, or none: without one, each call site costs a
+ * property load and a comparison, and nothing is kept per socket.
+ */
+export interface SocketObserver {
+  /** A socket was accepted in its namespace (`recovered` tells a restored session). */
+  connected(socket: ObservedSocket): void;
+  /** A socket disconnected. */
+  disconnected(socket: ObservedSocket, reason: DisconnectReason): void;
+  /** An event arrived from a client (name checked: a string, not reserved). */
+  event(name: string): void;
+  /**
+   * `socket.emit(…, ack)`: the ack to register instead, which reports the round trip.
+   * `errorFirst`: the registry calls it `(err, …answer)` (a timeout applies).
+   */
+  ack(ack: (...args: unknown[]) => void, errorFirst: boolean): (...args: unknown[]) => void;
+}
+
+/** What a {@link SocketObserver} reads of a socket. */
+export interface ObservedSocket {
+  readonly nsp: { readonly name: string; readonly connectionStateRecovery: unknown };
+  readonly handshake: { readonly auth: Readonly<Record<string, unknown>> };
+  readonly recovered: boolean;
+}

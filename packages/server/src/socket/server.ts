@@ -26,6 +26,8 @@ import {
   kPresenceIfAny,
   kReportError,
   kResolveNamespace,
+  kSocketObserver,
+  type SocketObserver,
 } from "./internal.js";
 import { MainNamespaceFacade } from "./main-namespace.js";
 import { Namespace } from "./namespace.js";
@@ -129,6 +131,8 @@ export class Server<
   #onSignalClosed: SignalCloseHandler = exitAfterClose;
   /** A signal started the drain: the next one closes what is left at once. */
   #signalled = false;
+  /** The metrics collector's hooks (`@switchboard/server/metrics`); none by default. */
+  [kSocketObserver]: SocketObserver | undefined = undefined;
 
   constructor(options?: Partial<ServerOptions>);
   constructor(port: number, options?: Partial<ServerOptions>);

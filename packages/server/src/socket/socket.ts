@@ -45,6 +45,7 @@ import {
   kRefuse,
   kRemove,
   kReportError,
+  kSocketObserver,
   type NamespaceOf,
   type ServerOf,
 } from "./internal.js";
@@ -222,12 +223,15 @@ export class Socket<
     const packet = eventPacket(this.nsp.name, ev, args);
     const flags = this.#flags;
     this.#flags = undefined;
-    const ack = takeAck(packet);
+    let ack = takeAck(packet);
     if (ack !== undefined) {
       const id = this.nsp.nextAckId();
       packet.id = id;
       this.#acks ??= new AckRegistry();
-      this.#acks.add(id, ack, flags?.timeout ?? this.nsp.server[kOptions].ackTimeout, this);
+      const timeout = flags?.timeout ?? this.nsp.server[kOptions].ackTimeout;
+      const observer = this.nsp.server[kSocketObserver];
+      if (observer !== undefined) ack = observer.ack(ack, timeout !== undefined);
+      this.#acks.add(id, ack, timeout, this);
     } else if (this.nsp.connectionStateRecovery !== undefined && flags?.volatile !== true) {
       // Through the adapter, so the packet gets an offset and is kept for recovery.
       this.nsp.adapter.broadcast(packet, {
@@ -443,6 +447,7 @@ export class Socket<
     // Made here if need be: the session may have tracked presence on another node, and
     // this node adopts it from that node's records (which it learns by joining presence).
     if (this.recovered) this.nsp[kPresence].onRecovered(this);
+    this.nsp.server[kSocketObserver]?.connected(this);
   }
 
   [kOnPacket](packet: SocketPacket): void {
@@ -495,6 +500,7 @@ export class Socket<
     const acks = this.#acks;
     this.#acks = undefined;
     acks?.disconnected();
+    this.nsp.server[kSocketObserver]?.disconnected(this, reason);
     this.emitReserved("disconnect", reason, description);
   }
 
@@ -516,6 +522,8 @@ export class Socket<
       );
       return;
     }
+    const observer = this.nsp.server[kSocketObserver];
+    if (observer !== undefined) observer.event(event);
     const guards = this.nsp[kGuards];
     const limit = guards.rateLimit;
     if (limit !== undefined) {

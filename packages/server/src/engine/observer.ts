@@ -1,0 +1,33 @@
+import type { EnginePacket } from "@switchboard/protocol";
+import type { PreparedMessage } from "./framing.js";
+
+/**
+ * How an upgrade attempt ended (spec "Upgrade"): `"success"` (the session moved to the
+ * WebSocket), `"timeout"` (no `2probe`/`5` within `upgradeTimeout`), `"failed"` (an
+ * unexpected or undecodable packet on the probe), `"closed"` (the probe closed, or the
+ * session closed, before the upgrade completed), `"refused"` (a second WebSocket for a
+ * session that cannot take one, closed with 1008).
+ */
+export type UpgradeOutcome = "success" | "timeout" | "failed" | "closed" | "refused";
+
+/**
+ * What the engine tells a metrics collector (`@switchboard/server/metrics`), called where
+ * the thing happens. An engine server holds one under {@link kEngineObserver}, or none:
+ * without one, each call site costs one property load and a comparison, and nothing is
+ * kept per session.
+ */
+export interface EngineObserver {
+  /** An Engine.IO packet arrived on a session's current transport (before it is handled). */
+  received(packet: EnginePacket): void;
+  /** A packet was queued for sending (messages, and the pings, pongs, noops of the engine). */
+  sent(message: PreparedMessage): void;
+  /** `count` messages of a volatile send were dropped: the transport could not write them. */
+  volatileDropped(count: number): void;
+  /** A session closed, for `reason` (an `EngineCloseReason` string). */
+  closed(reason: string): void;
+  /** An upgrade attempt ended. */
+  upgrade(outcome: UpgradeOutcome): void;
+}
+
+/** The engine server's observer slot (module-internal: not re-exported by the package entry). */
+export const kEngineObserver = Symbol("switchboard.engineObserver");
