@@ -162,7 +162,10 @@ export async function spawnNode<Info extends Record<string, unknown> = Record<st
     send(message) {
       const child = run?.child;
       if (child === undefined || !run?.running || !child.connected) return false;
-      return child.send(message);
+      // A process that dies between the check above and the write fails the write with
+      // EPIPE; the callback takes that error so it is not thrown as an unhandled 'error'
+      // event (the message is lost with the process, as `false` below reports).
+      return child.send(message, () => {});
     },
     onMessage(listener) {
       listeners.add(listener);

@@ -18,7 +18,9 @@ if (cluster.isPrimary) {
     worker.on("message", async (msg) => {
       if (msg.type === "dir") {
         const value = await directory[msg.op](...msg.args);
-        worker.send({ type: "dir-answer", id: msg.id, value: value ?? null });
+        // A worker killed meanwhile fails the write with EPIPE: the callback takes it.
+        if (worker.isConnected())
+          worker.send({ type: "dir-answer", id: msg.id, value: value ?? null }, () => {});
       } else if (msg.type === "ready") {
         ready.push({ tag: msg.tag, address: await directory.lookup(msg.tag), port: msg.port });
         if (ready.length === workers.length) process.send({ type: "ready", workers: ready });

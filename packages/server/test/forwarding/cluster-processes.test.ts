@@ -31,7 +31,9 @@ async function startChild(directory: NodeDirectory): Promise<ChildNode> {
   child.on("message", (msg: { type: string; id?: number; op?: string; args?: unknown[] }) => {
     if (msg.type !== "dir") return;
     directoryOps[msg.op!]!(...msg.args!).then((value) => {
-      if (child.connected) child.send({ type: "dir-answer", id: msg.id, value: value ?? null });
+      // The child may be SIGKILLed while the answer is on its way: EPIPE goes to the callback.
+      if (child.connected)
+        child.send({ type: "dir-answer", id: msg.id, value: value ?? null }, () => {});
     });
   });
   const ready = await new Promise<{ port: number; tag: string }>((resolve, reject) => {
