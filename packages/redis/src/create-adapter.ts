@@ -150,6 +150,22 @@ function createHub(
   // Whole milliseconds: the stream's MINID is `<ms>-0` (a window that is not a multiple of
   // 3 ms made it fractional, and every XADD failed).
   const retention = Math.ceil(window + 2 * Math.min(20_000, window / 3) + 6000);
+  for (const name of [
+    "maxConcurrentRestores",
+    "maxQueuedRestores",
+    "maxQueuedAppends",
+    "maxHeldPackets",
+    "claimTimeout",
+    "dedupeTtl",
+    "replayRing",
+    "flushTimeout",
+  ] as const) {
+    const v = rest[name];
+    const least = name === "flushTimeout" ? 0 : 1;
+    if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < least)) {
+      throw new TypeError(`recovery.${name} must be an integer of at least ${least}`);
+    }
+  }
   return new RecoveryHub(pub, sub, {
     // Per cluster (the adapter's `key`): two clusters on one Redis never share a log.
     log: new RedisStreamLog(pub, { retention, key: logKey ?? `switchboard:{${key}}:log` }),
@@ -161,6 +177,8 @@ function createHub(
     maxHeldPackets: 10_000,
     claimTimeout: 10_000,
     dedupeTtl: 60_000,
+    replayRing: 10_000,
+    flushTimeout: 2000,
     ...rest,
   });
 }

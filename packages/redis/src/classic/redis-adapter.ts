@@ -450,9 +450,12 @@ export class RedisAdapter extends InMemoryAdapter {
     super.broadcast(packet, opts);
   }
 
-  /** Whether a subclass (cluster recovery: `recovery` getter) logs every external broadcast. */
-  get #logsExternal(): boolean {
-    return "recovery" in this && this.nsp.connectionStateRecovery !== undefined;
+  /**
+   * Whether every broadcast of another publisher must reach {@link receiveExternal}, also one
+   * for a room without a socket here (cluster recovery overrides it: it logs them all).
+   */
+  get receivesEveryBroadcast(): boolean {
+    return false;
   }
 
   readonly #onBroadcast: MessageListener = (channel, payload) => {
@@ -462,7 +465,7 @@ export class RedisAdapter extends InMemoryAdapter {
     const room = channel.slice(this.#ch.broadcast.length, -1);
     // One-room broadcast for a room without a socket here: nothing to decode — unless
     // cluster recovery logs it (its members may all be away, waiting to recover).
-    if (room !== "" && !this.rooms.has(room) && !this.#logsExternal) return;
+    if (room !== "" && !this.rooms.has(room) && !this.receivesEveryBroadcast) return;
     try {
       const { uid, packet, opts } = readBroadcast(this.#decode(payload), this.nsp.name);
       if (uid === this.uid) return;

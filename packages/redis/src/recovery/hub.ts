@@ -38,6 +38,16 @@ export interface RecoveryOptions {
   claimTimeout: number;
   /** How long two identical emitter messages count as one per node (ms). Default 60000. */
   dedupeTtl: number;
+  /**
+   * Entries per namespace a node keeps in memory, a ring, for restores: a restore whose
+   * offset it covers replays from memory without reading the log. Default 10000.
+   */
+  replayRing: number;
+  /**
+   * How long (ms) closing waits for the appends already made (emits just before
+   * `io.close()`) to reach the log. Default 2000.
+   */
+  flushTimeout: number;
 }
 
 /** How long (ms) and how many of its own entries a node keeps to send again after a data loss. */
@@ -65,6 +75,9 @@ export class RecoveryHub extends EventEmitter {
   readonly #sub: RedisClient;
   readonly #participants = new Map<string, RecoveryParticipant>();
   #starting: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  /** Appends sent and not yet answered by Redis. */
+  readonly #sending = new Set<Promise<void>>();
   #started = false;
   #firstPosition = "";
   #closed = false;
@@ -127,15 +140,38 @@ export class RecoveryHub extends EventEmitter {
     return this.#starting;
   }
 
-  remove(participant: RecoveryParticipant): void {
+  /** Leave; the last one to leave closes the hub (resolved once it is closed). */
+  remove(participant: RecoveryParticipant): Promise<void> {
     if (this.#participants.get(participant.nsp.name) === participant) {
       this.#participants.delete(participant.nsp.name);
     }
-    if (this.#participants.size === 0) void this.close();
+    return this.#participants.size === 0 ? this.close() : Promise.resolve();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Waits, at most `timeout` ms, until every append made so far is answered by Redis
+   * (queued ones sent and answered). Resolves `true` then, `false` at the deadline.
+   */
+  async flush(timeout: number = this.options.flushTimeout): Promise<boolean> {
+    const deadline = Date.now() + timeout;
+    while (this.#queue.length > 0 || this.#sending.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0 || this.#closed) return false;
+      await Promise.race([Promise.allSettled([...this.#sending]), sleep(Math.min(50, left))]);
+    }
+    return true;
+  }
+
+  /** Flush (bounded by `flushTimeout`), then stop following the log. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.#started && !(await this.flush())) {
+      debug("closing with %d appends not confirmed", this.pendingAppends);
+    }
     this.#closed = true;
     clearInterval(this.#renewTimer);
     this.#unState?.();
@@ -276,23 +312,27 @@ export class RecoveryHub extends EventEmitter {
    */
   #send(item: Pending): void {
     this.#inflight.set(item.seq, item);
-    this.log.append(item.record, { owner: this.uid, seq: item.seq }).then(
-      // Kept until the follower reads it back (#dispatch): acknowledged is not yet safe, a
-      // Redis without persistence that restarts loses it. Past the bound, the oldest
-      // acknowledged ones are let go.
-      (offset) => {
-        if (offset === null) {
-          debug("append %d refused (out of turn)", item.seq);
+    const sending: Promise<void> = this.log
+      .append(item.record, { owner: this.uid, seq: item.seq })
+      .then(
+        // Kept until the follower reads it back (#dispatch): acknowledged is not yet safe, a
+        // Redis without persistence that restarts loses it. Past the bound, the oldest
+        // acknowledged ones are let go.
+        (offset) => {
+          if (offset === null) {
+            debug("append %d refused (out of turn)", item.seq);
+            void this.#recover();
+          } else if (this.#inflight.size > this.options.maxQueuedAppends) {
+            this.#inflight.delete(item.seq);
+          }
+        },
+        (err: unknown) => {
+          debug("append failed: %s", err);
           void this.#recover();
-        } else if (this.#inflight.size > this.options.maxQueuedAppends) {
-          this.#inflight.delete(item.seq);
-        }
-      },
-      (err: unknown) => {
-        debug("append failed: %s", err);
-        void this.#recover();
-      },
-    );
+        },
+      );
+    this.#sending.add(sending);
+    void sending.finally(() => this.#sending.delete(sending));
   }
 
   /**

@@ -14,9 +14,6 @@ import type { RecoveryHub, RecoveryParticipant } from "./hub.js";
 import { compareOffsets, isOffset, type LogEntry, type LogRecord } from "./log.js";
 import { type ClaimedSession, encodeSession, type SessionRecord } from "./sessions.js";
 
-/** Entries per namespace a node keeps in memory for restores (a ring; older ones are read from the log). */
-export const RECENT_ENTRIES = 10_000;
-
 const debug = debugModule("switchboard:redis:recovery");
 
 /** A socket whose session is being restored: live packets for it wait here, in order. */
@@ -56,6 +53,11 @@ interface Tracked {
 export interface ExternalBroadcasts {
   /** A broadcast from another node, an emitter, or Python, for this node's sockets. */
   receiveExternal(packet: SocketPacket, opts: BroadcastOptions, channel: string, raw: Buffer): void;
+  /**
+   * Whether every external broadcast must reach {@link receiveExternal}, also one for a room
+   * without a socket on this node (cluster recovery logs it: its members may all be away).
+   */
+  readonly receivesEveryBroadcast: boolean;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: mixin constructors take any arguments.
@@ -93,7 +95,7 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
     readonly #restoring = new Map<SocketId, Restoring>();
     /**
      * The latest entries of this namespace this node followed, oldest first (a ring of
-     * {@link RECENT_ENTRIES}): a restore whose offset it covers replays from memory, without
+     * the hub's `replayRing` option): a restore whose offset it covers replays from memory, without
      * reading the log again — what a reconnect storm after a node's death needs.
      */
     readonly #recent: LogEntry[] = [];
@@ -134,12 +136,18 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       return Promise.all([result, started]).then(() => undefined);
     }
 
+    override get receivesEveryBroadcast(): boolean {
+      return this.#options !== undefined;
+    }
+
     override close(): void | Promise<void> {
-      if (this.#options !== undefined) hub.remove(this);
+      // The last namespace to leave closes the hub, once its appends reached the log.
+      const leaving = this.#options !== undefined ? hub.remove(this) : undefined;
       this.#restoring.clear();
       this.#tracked.clear();
       this.#byPid.clear();
-      return super.close();
+      const closed = super.close();
+      return leaving === undefined ? closed : Promise.all([leaving, closed]).then(() => {});
     }
 
     override broadcast(packet: SocketPacket, opts: BroadcastOptions): void {
@@ -200,11 +208,11 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       const recent = this.#recent;
       this.#recentFrom ??= entry.offset;
       recent.push(entry);
-      if (recent.length - this.#recentHead > RECENT_ENTRIES) {
+      if (recent.length - this.#recentHead > hub.options.replayRing) {
         this.#recentHead++;
         // Everything before the new oldest entry is gone from the ring.
         this.#recentFrom = recent[this.#recentHead]?.offset;
-        if (this.#recentHead >= RECENT_ENTRIES) {
+        if (this.#recentHead >= hub.options.replayRing) {
           recent.splice(0, this.#recentHead);
           this.#recentHead = 0;
         }
