@@ -8,6 +8,7 @@ import {
   type ServerOptions,
 } from "../../src/index.js";
 import { type Balancer, createBalancer } from "../../src/testing/index.js";
+import { once as onceWithin } from "../socket/helpers.js";
 
 const cleanups: (() => unknown)[] = [];
 
@@ -59,19 +60,13 @@ export async function startCluster(
   return { nodes, lb, directory };
 }
 
-/** Resolves with the arguments of the next `event` on `emitter`, or rejects after `ms`. */
+/** Resolves with the arguments of the next `event` on `emitter`, or rejects after `ms` (10 s here). */
 export function once<T extends unknown[] = unknown[]>(
-  emitter: { once(event: string, fn: (...args: never[]) => void): unknown },
+  emitter: Parameters<typeof onceWithin>[0],
   event: string,
   ms = 10_000,
 ): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${event}"`)), ms);
-    emitter.once(event, ((...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args as T);
-    }) as never);
-  });
+  return onceWithin<T>(emitter, event, ms);
 }
 
 /** Waits until `check()` holds, polling every 10 ms, or rejects after `ms`. */
