@@ -2,7 +2,6 @@
 // fixtures/recovery-node.mjs, a round-robin TCP proxy in front of them (what a balancer does
 // for websocket: one backend per connection, the next live one when a backend is gone), and
 // reading a session as the store wrote it.
-import { type ChildProcess, spawn } from "node:child_process";
 import { createServer as createHttpServer } from "node:http";
 import {
   connect,
@@ -10,10 +9,10 @@ import {
   type Server as NetServer,
   type Socket as NetSocket,
 } from "node:net";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { io as switchboardConnect } from "@switchboard/client";
 import { Server } from "@switchboard/server";
+import { spawnNode } from "@switchboard/server/testing";
 import type { Redis } from "ioredis";
 import { io as officialConnect } from "socket.io-client";
 import { createAdapter } from "../../src/index.js";
@@ -26,49 +25,36 @@ const NODE = fileURLToPath(new URL("../fixtures/recovery-node.mjs", import.meta.
 /** A node process of fixtures/recovery-node.mjs. */
 export interface NodeProcess {
   readonly name: string;
-  readonly child: ChildProcess;
   readonly url: string;
   readonly port: number;
   /** SIGKILL, resolved once the process is gone. */
   kill(): Promise<void>;
 }
 
-/** Starts a node process (the built package); resolves once it listens and follows the log. */
-export function startNodeProcess(
+/**
+ * Starts a node process (the built package, through `spawnNode` of the server's testing
+ * helpers); resolves once it listens and follows the log.
+ */
+export async function startNodeProcess(
   redisPort: number,
   key: string,
   kind: "ioredis" | "node-redis",
   name: string,
   timeoutMs = 15_000,
 ): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [NODE, String(redisPort), key, kind, name], {
-    stdio: ["ignore", "pipe", "inherit"],
+  const node = await spawnNode<{ url: string }>(NODE, {
+    args: [String(redisPort), key, kind, name],
+    readyTimeout: timeoutMs,
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`node process ${name} did not start`));
-    }, timeoutMs);
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`node process ${name} exited (${code ?? signal})`));
-    });
-    createInterface({ input: child.stdout! }).once("line", (line) => {
-      clearTimeout(timer);
-      const url = (JSON.parse(line) as { url: string }).url;
-      resolve({
-        name,
-        child,
-        url,
-        port: Number(new URL(url).port),
-        kill: async () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-          await exited;
-        },
-      });
-    });
-  });
+  const url = node.info.url;
+  return {
+    name,
+    url,
+    port: Number(new URL(url).port),
+    kill: async () => {
+      await node.kill("SIGKILL");
+    },
+  };
 }
 
 /**
