@@ -470,10 +470,13 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       offset: string | undefined,
     ): Promise<RestoredSession | null> {
       const options = this.#options;
-      if (options === undefined || !hub.started) return null;
+      if (options === undefined) return null;
       if (offset !== undefined && !isOffset(offset)) return null;
       if (this.#restoring.size >= hub.options.maxQueuedRestores) return null;
       const deadline = Date.now() + hub.options.claimTimeout;
+      // A node just started (a rolling deploy's new node, met by the clients of the one it
+      // replaces) may not follow the log yet: the restore waits for it, within the claim's time.
+      if (!hub.started && !(await this.#startedBy(deadline))) return null;
       let waited = false;
       for (;;) {
         if (!(await hub.acquire())) return null;
@@ -493,6 +496,24 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
         waited = true;
         await new Promise((resolve) => setTimeout(resolve, 100).unref());
       }
+    }
+
+    /** Resolves whether the hub follows the log by `deadline`. */
+    #startedBy(deadline: number): Promise<boolean> {
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(hub.started), Math.max(0, deadline - Date.now()));
+        timer.unref();
+        this.#hubStarted.then(
+          () => {
+            clearTimeout(timer);
+            resolve(hub.started);
+          },
+          () => {
+            clearTimeout(timer);
+            resolve(false);
+          },
+        );
+      });
     }
 
     /** The restore, once a slot is held: always releases the slot. */
