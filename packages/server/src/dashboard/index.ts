@@ -291,6 +291,7 @@ export function dashboard(io: AnyServer, options: DashboardOptions): Dashboard {
       key,
       tokenTtl,
       config: {
+        path,
         namespace,
         enginePath: io.path(),
         title: options.title ?? "Switchboard",

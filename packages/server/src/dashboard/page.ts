@@ -7,6 +7,8 @@ const debug = debugModule("switchboard:dashboard");
 
 /** What the page's script reads from the HTML (`<script type="application/json" id="config">`). */
 export interface PageConfig {
+  /** Where the page is served (its token is at `<path>/token`). */
+  path: string;
   namespace: string;
   enginePath: string;
   title: string;
