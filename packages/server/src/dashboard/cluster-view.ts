@@ -131,7 +131,7 @@ export class ClusterView {
     return this.#seen.size;
   }
 
-  #request<T extends { node?: string; id?: string }>(
+  #request<T extends object>(
     request: NodeRequest,
   ): Promise<ClusterAnswer<T>> {
     const local = this.#local.answer(request) as unknown as T;
@@ -143,7 +143,7 @@ export class ClusterView {
         }
         resolve({
           answers,
-          missing: this.#track(answers.map((a) => a.node ?? a.id ?? "")),
+          missing: this.#track(answers.map(answerNode)),
           error: err === null ? null : err.message,
         });
       });
@@ -171,4 +171,11 @@ export class ClusterView {
     }
     return missing;
   }
+}
+
+/** The node that made an answer: `id` of a stats answer, `node` of the others. */
+function answerNode(answer: object): string {
+  const a = answer as { kind?: unknown; id?: unknown; node?: unknown; history?: unknown };
+  const id = a.history !== undefined ? a.id : a.node;
+  return typeof id === "string" ? id : "";
 }

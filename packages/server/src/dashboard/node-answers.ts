@@ -15,7 +15,8 @@ export interface NodeInfo {
   pid: number;
   /** Seconds since the process started. */
   uptime: number;
-  node: string;
+  /** `process.version`. */
+  version: string;
   memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
   /** Open engine sessions, by current transport. */
   sessions: Record<string, number>;
@@ -136,7 +137,7 @@ export class NodeAnswers {
       host: hostname(),
       pid: process.pid,
       uptime: Math.round(process.uptime()),
-      node: process.version,
+      version: process.version,
       memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external },
       sessions,
       sockets: Object.fromEntries(namespaces.slice(0, this.#limits.maxNamespaces)),
