@@ -54,7 +54,11 @@ function ask<T>(event: string, args: object): Promise<Answer<T>> {
   });
 }
 const failed = <T>(a: Answer<T>): a is { error: { code: string; message: string } } =>
-  typeof a === "object" && a !== null && "error" in a && typeof a.error === "object";
+  typeof a === "object" &&
+  a !== null &&
+  "error" in a &&
+  typeof a.error === "object" &&
+  a.error !== null;
 
 function cell(text: string, className?: string): HTMLTableCellElement {
   const td = document.createElement("td");
