@@ -56,7 +56,7 @@ export function servePage(
       .replace("__JS__", () => url("app.js", assets.js))
       .replace("__CSS__", () => url("app.css", assets.css))
       .replace("__ICON__", () => url("icon.svg", assets.icon))
-      .replace("__TITLE__", () => escapeHtml(options.config.title)),
+      .replaceAll("__TITLE__", () => escapeHtml(options.config.title)),
   );
   const files = new Map<string, Asset>([
     [`${path}/app.js`, assets.js],
