@@ -27,7 +27,10 @@ async function node(name) {
   const pub = new Redis({ port, host: "127.0.0.1" });
   const sub = pub.duplicate();
   const http = createServer();
-  const io = new Server(http, { adapter: createAdapter(pub, sub, { key, requestsTimeout: 2000 }), drainSpread: 0 });
+  const io = new Server(http, {
+    adapter: createAdapter(pub, sub, { key, requestsTimeout: 2000 }),
+    drainSpread: 0,
+  });
   await new Promise((r) => http.listen(0, "127.0.0.1", r));
   const d = dashboard(io, { auth, title: "Switchboard demo" });
   io.on("connection", (socket) => {
@@ -69,9 +72,10 @@ for (let i = 0; i < 24; i++) {
 ioc(`${a.url}/admin`, { forceNew: true });
 const traffic = setInterval(() => {
   for (const c of clients) if (Math.random() < 0.35) c.emit("chat", "hello", () => {});
-  for (const n of [a, b]) for (const s of n.io.of("/").sockets.values()) {
-    if (Math.random() < 0.3) s.timeout(2000).emit("ask", 1, () => {});
-  }
+  for (const n of [a, b])
+    for (const s of n.io.of("/").sockets.values()) {
+      if (Math.random() < 0.3) s.timeout(2000).emit("ask", 1, () => {});
+    }
 }, 100);
 // A few disconnects with different reasons for the list.
 setTimeout(() => clients[3].disconnect(), 1500);
@@ -81,10 +85,19 @@ setTimeout(() => {
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+  ],
 });
 try {
-  const context = await browser.newContext({ httpCredentials: auth, viewport: { width: 1280, height: 860 } });
+  const context = await browser.newContext({
+    httpCredentials: auth,
+    viewport: { width: 1280, height: 860 },
+  });
   const page = await context.newPage();
   await page.goto(`${a.url}/dashboard`);
   await page.locator("#status[data-state='ok']").waitFor();
@@ -118,7 +131,10 @@ try {
     path: join(out, "dashboard-missing-node.png"),
     clip: { x: 0, y: 0, width: 1280, height: nodes.y + nodes.height + 10 },
   });
-  console.log("wrote dashboard-overview.png, dashboard-sockets.png, dashboard-missing-node.png in", out);
+  console.log(
+    "wrote dashboard-overview.png, dashboard-sockets.png, dashboard-missing-node.png in",
+    out,
+  );
 } catch (err) {
   console.error(err);
   process.exitCode = 1;

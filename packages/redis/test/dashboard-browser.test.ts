@@ -71,9 +71,21 @@ describe("the dashboard page in chromium", () => {
         .poll(() => n.io.of("/_switchboard").adapter.serverCount(), { timeout: WAIT_MS })
         .toBe(2);
     }
-    const official = ioc(a.url, { auth: { name: "official" }, transports: ["websocket"], reconnection: false });
-    const ours = sbio(b.url, { auth: { name: "ours" }, transports: ["websocket"], reconnection: false, forceNew: true });
-    cleanups.push(() => official.disconnect(), () => ours.disconnect());
+    const official = ioc(a.url, {
+      auth: { name: "official" },
+      transports: ["websocket"],
+      reconnection: false,
+    });
+    const ours = sbio(b.url, {
+      auth: { name: "ours" },
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+    });
+    cleanups.push(
+      () => official.disconnect(),
+      () => ours.disconnect(),
+    );
     await Promise.all([received(official, "connect"), received(ours, "connect")]);
     const idOurs = ours.id!;
     // Some traffic for the charts: events in, and acked events out.
@@ -95,7 +107,10 @@ describe("the dashboard page in chromium", () => {
       /ERR_INVALID_AUTH_CREDENTIALS/,
     );
 
-    const context = await browser.newContext({ httpCredentials: auth, viewport: { width: 1280, height: 900 } });
+    const context = await browser.newContext({
+      httpCredentials: auth,
+      viewport: { width: 1280, height: 900 },
+    });
     cleanups.push(() => context.close());
     const page = await context.newPage();
     const origin = new URL(a.url).origin;
@@ -117,7 +132,9 @@ describe("the dashboard page in chromium", () => {
     await page.locator(`#nodes tr[data-node='${a.d.nodeId}']`).waitFor();
     await page.locator(`#nodes tr[data-node='${b.d.nodeId}']`).waitFor();
     // Sockets of both nodes, with rooms and data; the lobby room with 2 sockets on 2 nodes.
-    await expect.poll(() => page.locator("#sockets tbody tr").count(), { timeout: WAIT_MS }).toBe(2);
+    await expect
+      .poll(() => page.locator("#sockets tbody tr").count(), { timeout: WAIT_MS })
+      .toBe(2);
     const oursRow = page.locator(`#sockets tr[data-id='${idOurs}']`);
     await expect.poll(() => oursRow.textContent()).toContain(b.d.nodeId);
     expect(await oursRow.textContent()).toContain('{"client":"ours"}');

@@ -12,7 +12,7 @@ import {
   type RoomsPage,
   type SocketsPage,
 } from "@switchboard/server/dashboard";
-import { io as ioc, type Socket as ClientSocket } from "socket.io-client";
+import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdapter } from "../src/index.js";
 import { type ClientPair, clientPair, uniqueKey } from "./helpers/redis.js";
@@ -76,7 +76,9 @@ function connected(socket: ClientSocket | ReturnType<typeof sbio>): Promise<void
 async function page(url: string): Promise<ClientSocket> {
   const res = await fetch(`${url}/dashboard/token`, { headers: { Authorization: BASIC } });
   const { token } = (await res.json()) as { token: string };
-  const socket = track(ioc(`${url}/_switchboard`, { auth: { token }, transports: ["websocket"], reconnection: false }));
+  const socket = track(
+    ioc(`${url}/_switchboard`, { auth: { token }, transports: ["websocket"], reconnection: false }),
+  );
   await received(socket, "connect");
   return socket;
 }
@@ -97,7 +99,9 @@ describe("the dashboard of a cluster on the Redis adapter", () => {
     }
     // One official client on node a, one of ours on node b.
     const onA = track(ioc(a.url, { transports: ["websocket"], reconnection: false }));
-    const onB = track(sbio(b.url, { transports: ["websocket"], reconnection: false, forceNew: true }));
+    const onB = track(
+      sbio(b.url, { transports: ["websocket"], reconnection: false, forceNew: true }),
+    );
     await Promise.all([connected(onA), connected(onB)]);
     const p = await page(a.url);
     const idB = onB.id!;
@@ -126,7 +130,13 @@ describe("the dashboard of a cluster on the Redis adapter", () => {
       })
       .toEqual([{ name: "remote-room", size: 1, nodes: 1 }]);
     const hello = received(onB, "hello");
-    await ask(p, "action", { type: "emit", nsp: "/", to: "remote-room", event: "hello", payload: '{"from":"dashboard"}' });
+    await ask(p, "action", {
+      type: "emit",
+      nsp: "/",
+      to: "remote-room",
+      event: "hello",
+      payload: '{"from":"dashboard"}',
+    });
     expect(await hello).toEqual([{ from: "dashboard" }]);
     await ask(p, "action", { type: "leave", nsp: "/", id: idB, room: "remote-room" });
     await expect
@@ -138,10 +148,13 @@ describe("the dashboard of a cluster on the Redis adapter", () => {
     await ask(p, "action", { type: "disconnect", nsp: "/", id: idB });
     expect((await gone)[0]).toBe("io server disconnect");
     await expect
-      .poll(async () => {
-        const nodes = (await ask<Overview>(p, "overview")).nodes;
-        return nodes.find((n) => n.id === b.d.nodeId)?.disconnects[0]?.id;
-      }, { timeout: WAIT_MS })
+      .poll(
+        async () => {
+          const nodes = (await ask<Overview>(p, "overview")).nodes;
+          return nodes.find((n) => n.id === b.d.nodeId)?.disconnects[0]?.id;
+        },
+        { timeout: WAIT_MS },
+      )
       .toBe(idB);
     expect(onA.connected).toBe(true);
   });

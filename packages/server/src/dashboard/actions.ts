@@ -54,7 +54,10 @@ export function parseAction(value: unknown, maxPayloadBytes: number): DashboardA
   const field = (name: string): string => {
     const v = shortString(a[name], MAX_NAME);
     if (v === null || v === "") {
-      throw new ActionError(ActionErrorCode.INVALID, `${name}: a string of 1 to ${MAX_NAME} characters`);
+      throw new ActionError(
+        ActionErrorCode.INVALID,
+        `${name}: a string of 1 to ${MAX_NAME} characters`,
+      );
     }
     return v;
   };
@@ -91,10 +94,7 @@ export function parseAction(value: unknown, maxPayloadBytes: number): DashboardA
       return { type: "emit", nsp, to: field("to"), event, payload, hasPayload };
     }
     default:
-      throw new ActionError(
-        ActionErrorCode.INVALID,
-        "type: one of disconnect, join, leave, emit",
-      );
+      throw new ActionError(ActionErrorCode.INVALID, "type: one of disconnect, join, leave, emit");
   }
 }
 

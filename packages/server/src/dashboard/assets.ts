@@ -31,7 +31,11 @@ let cached: DashboardAssets | undefined;
 export function loadAssets(): DashboardAssets {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
-  const dir = join(dirname(require.resolve("@switchboard/server/package.json")), "dist", "dashboard-ui");
+  const dir = join(
+    dirname(require.resolve("@switchboard/server/package.json")),
+    "dist",
+    "dashboard-ui",
+  );
   const read = (name: string): Buffer => {
     try {
       return readFileSync(join(dir, name));

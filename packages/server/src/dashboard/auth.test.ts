@@ -14,7 +14,9 @@ describe("dashboard tokens", () => {
   it("refuses other keys, altered tokens and junk", () => {
     const token = signToken(key, 1000, 0);
     const [expiry, nonce, mac] = token.split(".") as [string, string, string];
-    expect(verifyToken(tokenKey({ username: "u", password: "q" }, undefined), token, 0)).toBe(false);
+    expect(verifyToken(tokenKey({ username: "u", password: "q" }, undefined), token, 0)).toBe(
+      false,
+    );
     expect(verifyToken(tokenKey(false, "other"), token, 0)).toBe(false);
     expect(verifyToken(key, `${Number(expiry) + 1}.${nonce}.${mac}`, 0)).toBe(false);
     expect(verifyToken(key, `${expiry}.x${nonce}.${mac}`, 0)).toBe(false);

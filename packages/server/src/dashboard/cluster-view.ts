@@ -131,9 +131,7 @@ export class ClusterView {
     return this.#seen.size;
   }
 
-  #request<T extends object>(
-    request: NodeRequest,
-  ): Promise<ClusterAnswer<T>> {
+  #request<T extends object>(request: NodeRequest): Promise<ClusterAnswer<T>> {
     const local = this.#local.answer(request) as unknown as T;
     return new Promise((resolve) => {
       this.#ask(request, (err, responses) => {

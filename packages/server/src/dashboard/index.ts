@@ -12,15 +12,21 @@ import { addRoute } from "../socket/http-route.js";
 import { kOptions } from "../socket/internal.js";
 import { addSocketObserver } from "../socket/observer-slot.js";
 import type { Server } from "../socket/server.js";
-import { ActionError, ActionErrorCode, type ActionTarget, parseAction, runAction } from "./actions.js";
+import {
+  ActionError,
+  ActionErrorCode,
+  type ActionTarget,
+  parseAction,
+  runAction,
+} from "./actions.js";
 import { type DashboardAuth, expectedCredentials, tokenKey, verifyToken } from "./auth.js";
 import { ClusterView, NODE_REQUEST_EVENT } from "./cluster-view.js";
 import { type AnswerSource, NodeAnswers, parseNodeRequest } from "./node-answers.js";
 import { NodeStats } from "./node-stats.js";
 import { servePage } from "./page.js";
 
-export type { BasicCredentials, DashboardAuth } from "./auth.js";
 export { ActionError, ActionErrorCode, type DashboardAction } from "./actions.js";
+export type { BasicCredentials, DashboardAuth } from "./auth.js";
 export type { MissingNode, RoomsPage, SocketsPage } from "./cluster-view.js";
 export type { NodeInfo, SocketRow } from "./node-answers.js";
 export type { DisconnectRecord, SecondSample } from "./node-stats.js";
@@ -138,7 +144,10 @@ export function dashboard(io: AnyServer, options: DashboardOptions): Dashboard {
       );
     }
   } else if (auth !== false && typeof auth !== "function") {
-    throw new SocketTypeError(SocketErrorCode.DASHBOARD_AUTH_REQUIRED, "auth: an object, a function or false");
+    throw new SocketTypeError(
+      SocketErrorCode.DASHBOARD_AUTH_REQUIRED,
+      "auth: an object, a function or false",
+    );
   }
   if (running.has(io)) throw fail("dashboard() already runs on this server");
   const path = options.path ?? "/dashboard";
@@ -151,7 +160,8 @@ export function dashboard(io: AnyServer, options: DashboardOptions): Dashboard {
   }
   const positive = (name: string, value: number | undefined, fallback: number, max = Infinity) => {
     const v = value ?? fallback;
-    if (!Number.isInteger(v) || v < 1 || v > max) throw fail(`${name} must be an integer from 1 to ${max}`);
+    if (!Number.isInteger(v) || v < 1 || v > max)
+      throw fail(`${name} must be an integer from 1 to ${max}`);
     return v;
   };
   const tokenTtl = positive("tokenTtl", options.tokenTtl, 60_000);
@@ -191,7 +201,11 @@ export function dashboard(io: AnyServer, options: DashboardOptions): Dashboard {
       next();
       return;
     }
-    debug("refused a connection to %s from %s: no valid token", namespace, socket.handshake.address);
+    debug(
+      "refused a connection to %s from %s: no valid token",
+      namespace,
+      socket.handshake.address,
+    );
     next(
       Object.assign(new Error("dashboard: a valid token is required"), {
         data: { code: SocketErrorCode.DASHBOARD_TOKEN },
@@ -271,7 +285,10 @@ export function dashboard(io: AnyServer, options: DashboardOptions): Dashboard {
       const action = parseAction(args, maxPayloadBytes);
       const target = action.nsp === namespace ? undefined : io.namespaces.get(action.nsp);
       if (target === undefined) {
-        throw new ActionError(ActionErrorCode.UNKNOWN_NAMESPACE, `no namespace ${action.nsp} on this node`);
+        throw new ActionError(
+          ActionErrorCode.UNKNOWN_NAMESPACE,
+          `no namespace ${action.nsp} on this node`,
+        );
       }
       runAction(target as unknown as ActionTarget, action);
       debug("action by page %s: %o", who, action);

@@ -52,7 +52,7 @@ export function servePage(
   const config = JSON.stringify(options.config).replace(/</g, "\\u003c");
   const html = Buffer.from(
     assets.html
-      .replace("__CONFIG__", () => config)
+      .replace('"__CONFIG__"', () => config)
       .replace("__JS__", () => url("app.js", assets.js))
       .replace("__CSS__", () => url("app.css", assets.css))
       .replace("__ICON__", () => url("icon.svg", assets.icon))
@@ -73,7 +73,13 @@ export function servePage(
     checkRequest(options.auth, options.expected, req).then(
       (refusal) => {
         if (refusal !== null) {
-          debug("refused %s %s from %s: %d", method, req.url, req.socket.remoteAddress, refusal.status);
+          debug(
+            "refused %s %s from %s: %d",
+            method,
+            req.url,
+            req.socket.remoteAddress,
+            refusal.status,
+          );
           res.writeHead(refusal.status, {
             ...refusal.headers,
             ...SECURITY_HEADERS,
@@ -92,7 +98,9 @@ export function servePage(
           return;
         }
         if (pathname === `${path}/token`) {
-          const body = Buffer.from(JSON.stringify({ token: signToken(options.key, options.tokenTtl) }));
+          const body = Buffer.from(
+            JSON.stringify({ token: signToken(options.key, options.tokenTtl) }),
+          );
           send(res, method, 200, body, {
             "Content-Type": "application/json",
             "Cache-Control": "no-store",

@@ -11,9 +11,10 @@ describe("safeJson", () => {
     const circular: Record<string, unknown> = { name: "c" };
     circular.self = circular;
     expect(safeJson(circular, 1000).text).toBe('{"name":"c","self":"[Circular]"}');
-    expect(safeJson({ n: 10n, b: Buffer.from([1, 2]), f: () => 1, u: undefined, nan: Number.NaN }, 1000).text).toBe(
-      '{"n":"10n","b":"[Buffer 2 bytes]","u":null,"nan":null}',
-    );
+    expect(
+      safeJson({ n: 10n, b: Buffer.from([1, 2]), f: () => 1, u: undefined, nan: Number.NaN }, 1000)
+        .text,
+    ).toBe('{"n":"10n","b":"[Buffer 2 bytes]","u":null,"nan":null}');
     expect(safeJson(new Map([["k", new Set([1])]]), 100).text).toBe('{"k":[1]}');
     const hostile = {
       get boom() {

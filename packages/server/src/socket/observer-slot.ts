@@ -1,5 +1,5 @@
-import type { DisconnectReason } from "./reasons.js";
 import { kSocketObserver, type ObservedSocket, type SocketObserver } from "./internal.js";
+import type { DisconnectReason } from "./reasons.js";
 
 /** What holds a socket observer slot (the server). */
 export interface SocketObserverHost {

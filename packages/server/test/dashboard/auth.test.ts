@@ -24,7 +24,10 @@ describe("dashboard options", () => {
         expect.objectContaining({ code: "SB_ERR_DASHBOARD_AUTH_REQUIRED" }),
       );
     }
-    for (const auth of [{ username: "a", password: "" }, { username: "a:b", password: "x" }]) {
+    for (const auth of [
+      { username: "a", password: "" },
+      { username: "a:b", password: "x" },
+    ]) {
       expect(() => dashboard(io, { auth })).toThrow(
         expect.objectContaining({ code: "SB_ERR_DASHBOARD_AUTH_REQUIRED" }),
       );
@@ -107,8 +110,14 @@ describe("HTTP basic authentication", () => {
     expect(urls.length).toBeGreaterThanOrEqual(3);
     for (const u of urls) expect(u.startsWith("/dashboard/")).toBe(true);
     expect(html).not.toMatch(/https?:\/\//);
-    const config = JSON.parse(/<script type="application\/json" id="config">(.*?)<\/script>/.exec(html)![1]!);
-    expect(config).toMatchObject({ path: "/dashboard", namespace: "/_switchboard", enginePath: "/socket.io" });
+    const config = JSON.parse(
+      /<script type="application\/json" id="config">(.*?)<\/script>/.exec(html)![1]!,
+    );
+    expect(config).toMatchObject({
+      path: "/dashboard",
+      namespace: "/_switchboard",
+      enginePath: "/socket.io",
+    });
 
     for (const [name, type] of [
       ["app.js", "text/javascript; charset=utf-8"],
@@ -133,9 +142,15 @@ describe("HTTP basic authentication", () => {
     expect(js.match(/https?:\/\/(?!www\.w3\.org\/2000\/svg"|localhost")[^"`]*/g)).toBeNull();
 
     expect((await get("/dashboard/nothing")).status).toBe(404);
-    const post = await fetch(`${url}/dashboard`, { method: "POST", headers: { Authorization: BASIC } });
+    const post = await fetch(`${url}/dashboard`, {
+      method: "POST",
+      headers: { Authorization: BASIC },
+    });
     expect(post.status).toBe(405);
-    const head = await fetch(`${url}/dashboard/app.css`, { method: "HEAD", headers: { Authorization: BASIC } });
+    const head = await fetch(`${url}/dashboard/app.css`, {
+      method: "HEAD",
+      headers: { Authorization: BASIC },
+    });
     expect(head.status).toBe(200);
     expect(head.headers.get("content-length")).not.toBe("0");
   });
@@ -145,7 +160,9 @@ describe("HTTP basic authentication", () => {
     const res = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/^0\{"sid"/);
-    expect((await fetch(`${url}/ops/board`, { headers: { Authorization: BASIC } })).status).toBe(200);
+    expect((await fetch(`${url}/ops/board`, { headers: { Authorization: BASIC } })).status).toBe(
+      200,
+    );
     d.close();
     // The engine answers the rest again; a polling request still works.
     const after = await fetch(`${url}/socket.io/?EIO=4&transport=polling`);
@@ -164,8 +181,13 @@ describe("a check of the user's own", () => {
       },
     });
     expect((await fetch(`${url}/dashboard`)).status).toBe(403);
-    expect((await fetch(`${url}/dashboard`, { headers: { cookie: "session=no" } })).status).toBe(403);
-    expect((await fetch(`${url}/dashboard`, { headers: { cookie: "session=ok", "x-boom": "1" } })).status).toBe(403);
+    expect((await fetch(`${url}/dashboard`, { headers: { cookie: "session=no" } })).status).toBe(
+      403,
+    );
+    expect(
+      (await fetch(`${url}/dashboard`, { headers: { cookie: "session=ok", "x-boom": "1" } }))
+        .status,
+    ).toBe(403);
     const ok = await fetch(`${url}/dashboard/token`, { headers: { cookie: "session=ok" } });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { token: string }).token).toMatch(/^\d+\.[\w-]+\.[\w-]+$/);

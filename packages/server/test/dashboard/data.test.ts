@@ -54,10 +54,13 @@ describe.each(CLIENTS)("dashboard data with $name", (client) => {
 
     // Events in: 5 "ping-me" (the page's own requests are not counted); wait for their second to close.
     await expect
-      .poll(async () => {
-        const h = (await ask<Overview>(p, "overview")).nodes[0]!.history;
-        return h.reduce((sum, row) => sum + row.in, 0);
-      }, { timeout: 5000 })
+      .poll(
+        async () => {
+          const h = (await ask<Overview>(p, "overview")).nodes[0]!.history;
+          return h.reduce((sum, row) => sum + row.in, 0);
+        },
+        { timeout: 5000 },
+      )
       .toBe(5);
     const history = (await ask<Overview>(p, "overview")).nodes[0]!.history;
     expect(history.reduce((s, r) => s + r.out, 0)).toBe(5); // the 5 "question" events
@@ -103,14 +106,28 @@ describe.each(CLIENTS)("dashboard data with $name", (client) => {
     const [sa, sb] = [...io.of("/").sockets.values()];
     const p = await page(url);
 
-    expect(await ask(p, "action", { type: "join", nsp: "/", id: sa!.id, room: "vip" })).toEqual({ ok: true });
+    expect(await ask(p, "action", { type: "join", nsp: "/", id: sa!.id, room: "vip" })).toEqual({
+      ok: true,
+    });
     await expect.poll(() => sa!.rooms.has("vip")).toBe(true);
 
     const toRoom = once(a, "notice");
     const toB = once(b, "notice");
-    await ask(p, "action", { type: "emit", nsp: "/", to: "vip", event: "notice", payload: '{"n":1}' });
+    await ask(p, "action", {
+      type: "emit",
+      nsp: "/",
+      to: "vip",
+      event: "notice",
+      payload: '{"n":1}',
+    });
     expect(await toRoom).toEqual([{ n: 1 }]);
-    await ask(p, "action", { type: "emit", nsp: "/", to: sb!.id, event: "notice", payload: "[1,2]" });
+    await ask(p, "action", {
+      type: "emit",
+      nsp: "/",
+      to: sb!.id,
+      event: "notice",
+      payload: "[1,2]",
+    });
     expect(await toB).toEqual([[1, 2]]);
     const bare = once(b, "bare");
     await ask(p, "action", { type: "emit", nsp: "/", to: sb!.id, event: "bare", payload: "" });
@@ -135,7 +152,8 @@ describe("dashboard limits and hostile requests", () => {
     io.on("connection", () => {});
     const p = await page(url);
     const code = async (args: unknown) =>
-      ((await p.timeout(4000).emitWithAck("action", args)) as { error?: { code: string } }).error?.code;
+      ((await p.timeout(4000).emitWithAck("action", args)) as { error?: { code: string } }).error
+        ?.code;
     expect(await code(null)).toBe("SB_ERR_DASHBOARD_INVALID_ACTION");
     expect(await code({ type: "explode", nsp: "/" })).toBe("SB_ERR_DASHBOARD_INVALID_ACTION");
     expect(await code({ type: "disconnect", nsp: "/" })).toBe("SB_ERR_DASHBOARD_INVALID_ACTION");
@@ -148,9 +166,9 @@ describe("dashboard limits and hostile requests", () => {
     expect(await code({ type: "emit", nsp: "/", to: "x", event: "e", payload: "{oops" })).toBe(
       "SB_ERR_DASHBOARD_INVALID_PAYLOAD",
     );
-    expect(await code({ type: "emit", nsp: "/", to: "x", event: "e", payload: `"${"x".repeat(100)}"` })).toBe(
-      "SB_ERR_DASHBOARD_INVALID_PAYLOAD",
-    );
+    expect(
+      await code({ type: "emit", nsp: "/", to: "x", event: "e", payload: `"${"x".repeat(100)}"` }),
+    ).toBe("SB_ERR_DASHBOARD_INVALID_PAYLOAD");
     expect(await code({ type: "disconnect", nsp: "/nowhere", id: "x" })).toBe(
       "SB_ERR_DASHBOARD_UNKNOWN_NAMESPACE",
     );
@@ -164,7 +182,9 @@ describe("dashboard limits and hostile requests", () => {
 
     const ro = await withDashboard({ readOnly: true });
     const q = await page(ro.url);
-    const answer = (await q.timeout(4000).emitWithAck("action", { type: "disconnect", nsp: "/", id: "x" })) as {
+    const answer = (await q
+      .timeout(4000)
+      .emitWithAck("action", { type: "disconnect", nsp: "/", id: "x" })) as {
       error?: { code: string };
     };
     expect(answer.error?.code).toBe("SB_ERR_DASHBOARD_READ_ONLY");

@@ -1,5 +1,5 @@
 import { type Dashboard, type DashboardOptions, dashboard } from "@switchboard/server/dashboard";
-import { io as ioc, type Socket as ClientSocket } from "socket.io-client";
+import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { type Listening, listen, onCleanup } from "../socket/helpers.js";
 
 export const USER = "admin";

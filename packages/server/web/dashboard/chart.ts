@@ -40,9 +40,21 @@ export function drawChart(svg: SVGSVGElement, series: Series[], slots: number, u
   const parts: SVGElement[] = [];
   for (const f of [0, 0.5, 1]) {
     const v = top * f;
-    parts.push(el("line", { class: "grid", x1: String(PAD_LEFT), x2: String(W), y1: String(y(v)), y2: String(y(v)) }));
     parts.push(
-      el("text", { class: "axis", x: "2", y: String(y(v) + 3) }, `${formatNumber(v)}${f === 1 ? ` ${unit}` : ""}`),
+      el("line", {
+        class: "grid",
+        x1: String(PAD_LEFT),
+        x2: String(W),
+        y1: String(y(v)),
+        y2: String(y(v)),
+      }),
+    );
+    parts.push(
+      el(
+        "text",
+        { class: "axis", x: "2", y: String(y(v) + 3) },
+        `${formatNumber(v)}${f === 1 ? ` ${unit}` : ""}`,
+      ),
     );
   }
   parts.push(el("text", { class: "axis", x: String(PAD_LEFT), y: String(H - 3) }, `-${slots}s`));
@@ -51,7 +63,8 @@ export function drawChart(svg: SVGSVGElement, series: Series[], slots: number, u
     const offset = slots - s.points.length;
     let run: string[] = [];
     const flush = () => {
-      if (run.length > 1) parts.push(el("polyline", { class: `line ${s.className}`, points: run.join(" ") }));
+      if (run.length > 1)
+        parts.push(el("polyline", { class: `line ${s.className}`, points: run.join(" ") }));
       run = [];
     };
     s.points.forEach((p, i) => {

@@ -6,7 +6,7 @@ import { io } from "@switchboard/client";
 import type { MissingNode, RoomsPage, SocketsPage } from "../../src/dashboard/cluster-view.js";
 import type { NodeInfo, SocketRow } from "../../src/dashboard/node-answers.js";
 import type { PageConfig } from "../../src/dashboard/page.js";
-import { drawChart, formatNumber } from "./chart.js";
+import { drawChart } from "./chart.js";
 
 interface Overview {
   node: string;
@@ -155,7 +155,9 @@ function renderNodes(o: Overview): void {
     tr.lastElementChild?.setAttribute("colspan", "8");
     rows.push(tr);
   }
-  $("nodes").querySelector("tbody")?.replaceChildren(...rows);
+  $("nodes")
+    .querySelector("tbody")
+    ?.replaceChildren(...rows);
   $("node-summary").textContent =
     `${o.nodes.length} answering${o.missing.length ? `, ${o.missing.length} not answering` : ""} · ${sockets} sockets`;
 }
@@ -164,7 +166,10 @@ function renderCharts(nodes: NodeInfo[]): void {
   let end = 0;
   for (const n of nodes) for (const row of n.history) end = Math.max(end, row.t);
   const start = end - (SLOTS - 1) * 1000;
-  const total = (pick: (r: NodeInfo["history"][number]) => number | null, combine: "sum" | "max") => {
+  const total = (
+    pick: (r: NodeInfo["history"][number]) => number | null,
+    combine: "sum" | "max",
+  ) => {
     const points: (number | null)[] = new Array(SLOTS).fill(null);
     for (const n of nodes) {
       for (const row of n.history) {
@@ -211,7 +216,9 @@ function renderDisconnects(nodes: NodeInfo[]): void {
     );
     return tr;
   });
-  $("disconnects").querySelector("tbody")?.replaceChildren(...rows);
+  $("disconnects")
+    .querySelector("tbody")
+    ?.replaceChildren(...rows);
 }
 
 const nspSelect = $<HTMLSelectElement>("nsp");
@@ -253,7 +260,10 @@ async function refreshLists(): Promise<void> {
     ]);
     if (failed(sockets)) showError("sockets-error", sockets.error.message);
     else {
-      showError("sockets-error", sockets.error ? `some nodes did not answer: ${sockets.error}` : null);
+      showError(
+        "sockets-error",
+        sockets.error ? `some nodes did not answer: ${sockets.error}` : null,
+      );
       renderSockets(sockets);
     }
     if (!failed(rooms)) renderRooms(rooms);
@@ -301,7 +311,9 @@ function renderSockets(page: SocketsPage): void {
     tr.addEventListener("click", () => select(s.id));
     return tr;
   });
-  $("sockets").querySelector("tbody")?.replaceChildren(...rows);
+  $("sockets")
+    .querySelector("tbody")
+    ?.replaceChildren(...rows);
 }
 
 function renderRooms(page: RoomsPage): void {
@@ -317,10 +329,17 @@ function renderRooms(page: RoomsPage): void {
         $<HTMLInputElement>("emit-event").focus();
       }),
     );
-    tr.append(cell(r.name, "mono"), cell(String(r.size), "num"), cell(String(r.nodes), "num"), actions);
+    tr.append(
+      cell(r.name, "mono"),
+      cell(String(r.size), "num"),
+      cell(String(r.nodes), "num"),
+      actions,
+    );
     return tr;
   });
-  $("rooms").querySelector("tbody")?.replaceChildren(...rows);
+  $("rooms")
+    .querySelector("tbody")
+    ?.replaceChildren(...rows);
 }
 
 function select(id: string): void {
