@@ -10,7 +10,7 @@ import { addEngineObserver } from "../engine/observer.js";
 import { SocketErrorCode, SocketTypeError } from "../socket/errors.js";
 import { addRoute } from "../socket/http-route.js";
 import { kOptions } from "../socket/internal.js";
-import { addSocketObserver } from "../socket/observer-slot.js";
+import { addSocketObserver, hideNamespace } from "../socket/observer-slot.js";
 import type { Server } from "../socket/server.js";
 import {
   ActionError,
@@ -192,6 +192,8 @@ export function dashboard(io: AnyServer, options: DashboardOptions): Dashboard {
   running.add(io);
   const removeSocketObserver = addSocketObserver(io, stats);
   const removeEngineObserver = addEngineObserver(io.engine, stats);
+  // The page's sockets and requests stay out of the Prometheus metrics too.
+  const unhide = hideNamespace(io, namespace);
 
   // ---- the namespace: the page's connection, and the other nodes' requests ----
   const own = io.of(namespace);
@@ -330,6 +332,7 @@ export function dashboard(io: AnyServer, options: DashboardOptions): Dashboard {
       removeRoute();
       removeSocketObserver();
       removeEngineObserver();
+      unhide();
       own.off(NODE_REQUEST_EVENT, onNodeRequest);
       own.local.disconnectSockets(true);
       own.removeAllListeners("connection");

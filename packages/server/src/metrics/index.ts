@@ -12,7 +12,7 @@ import { SocketErrorCode, SocketTypeError } from "../socket/errors.js";
 import { type HealthEndpoint, serveHealth } from "../socket/health.js";
 import { addRoute } from "../socket/http-route.js";
 import { kOptions } from "../socket/internal.js";
-import { addSocketObserver } from "../socket/observer-slot.js";
+import { addSocketObserver, hiddenNamespaces } from "../socket/observer-slot.js";
 import { DisconnectReason } from "../socket/reasons.js";
 import type { Server } from "../socket/server.js";
 import { Collector, PACKET_TYPES } from "./collector.js";
@@ -143,8 +143,13 @@ export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetr
     ...Object.values(DisconnectReason),
     ...Object.values(EngineCloseReason),
   ]);
-  const collector = new Collector(topEvents, io[kOptions].parser !== undefined, known, (seconds) =>
-    ackHistogram.observe(seconds),
+  const hidden = hiddenNamespaces(io);
+  const collector = new Collector(
+    topEvents,
+    io[kOptions].parser !== undefined,
+    known,
+    (seconds) => ackHistogram.observe(seconds),
+    hidden,
   );
   const c = collector;
 
@@ -158,6 +163,7 @@ export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetr
       this.reset();
       const byNsp: [string, Map<string, number>, number][] = [];
       for (const [name, nsp] of io.namespaces) {
+        if (hidden.has(name)) continue;
         const byTransport = new Map<string, number>();
         for (const socket of nsp.sockets.values()) {
           const t = socket.conn.transport.name;

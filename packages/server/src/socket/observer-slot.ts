@@ -55,3 +55,29 @@ class SocketObserverFanout implements SocketObserver {
     return wrapped;
   }
 }
+
+/** Namespaces of each server that observers leave out (the dashboard's own), by name. */
+const hidden = new WeakMap<SocketObserverHost, Set<string>>();
+
+/**
+ * The namespaces of `host` that observers leave out of what they count (the dashboard's own
+ * namespace, so its page's requests and sockets do not show in the app's metrics). The set
+ * is live: observers keep it and read it on each call.
+ */
+export function hiddenNamespaces(host: SocketObserverHost): ReadonlySet<string> {
+  let set = hidden.get(host);
+  if (set === undefined) {
+    set = new Set();
+    hidden.set(host, set);
+  }
+  return set;
+}
+
+/** Leaves namespace `name` of `host` out of the observers' counts; returns the undo. */
+export function hideNamespace(host: SocketObserverHost, name: string): () => void {
+  const set = hiddenNamespaces(host) as Set<string>;
+  set.add(name);
+  return () => {
+    set.delete(name);
+  };
+}
