@@ -1,4 +1,4 @@
-import { io } from "socket.io-client";
+import { io } from "@switchboard/client";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, once, startHarness } from "./helpers.js";
 
