@@ -218,6 +218,29 @@ describe("dashboard limits and hostile requests", () => {
     expect(tooMany.error).toBeDefined();
   });
 
+  it("answers at most maxPendingRequests at once per page; the rest get busy", async () => {
+    const { url } = await withDashboard({ maxPendingRequests: 1 });
+    // Over long-polling the client sends what it queued meanwhile in one POST: the server
+    // reads those requests in one go, before any of them is answered.
+    const p = await connected(
+      pageSocket(url, { token: await fetchToken(url) }, "/_switchboard", ["polling"]),
+    );
+    const answers = await Promise.all(
+      Array.from(
+        { length: 6 },
+        () =>
+          p.timeout(4000).emitWithAck("overview", {}) as Promise<{
+            error?: { code: string } | null;
+          }>,
+      ),
+    );
+    const busy = answers.filter((a) => a.error?.code === "busy").length;
+    expect(busy).toBeGreaterThan(0);
+    expect(answers.length - busy).toBeGreaterThan(0);
+    // Answered ones free their slot: a later request is served.
+    expect((await ask<{ error?: unknown }>(p, "overview")).error).toBeNull();
+  });
+
   it("keeps at most `disconnects` disconnect records", async () => {
     const { url } = await withDashboard({ disconnects: 3 });
     const client = CLIENTS[0];

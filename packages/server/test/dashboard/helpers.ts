@@ -24,13 +24,13 @@ export async function fetchToken(url: string, path = "/dashboard"): Promise<stri
 }
 
 /** A socket on the dashboard's namespace, as the page's; closed after the test. */
-export function pageSocket(url: string, auth: Record<string, unknown>, nsp = "/_switchboard") {
-  const socket = ioc(`${url}${nsp}`, {
-    auth,
-    forceNew: true,
-    reconnection: false,
-    transports: ["websocket"],
-  });
+export function pageSocket(
+  url: string,
+  auth: Record<string, unknown>,
+  nsp = "/_switchboard",
+  transports: ("websocket" | "polling")[] = ["websocket"],
+) {
+  const socket = ioc(`${url}${nsp}`, { auth, forceNew: true, reconnection: false, transports });
   onCleanup(() => socket.disconnect());
   return socket;
 }
