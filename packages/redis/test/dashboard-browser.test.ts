@@ -179,6 +179,15 @@ describe("the dashboard page in chromium", () => {
       .toContain(idOurs);
     expect(official.connected).toBe(true);
 
+    // "emit here" on the lobby room: the official client on node A gets the test event.
+    const toLobby = received(official, "lobby-news");
+    await page.locator("#rooms tr[data-room='lobby'] button").click();
+    expect(await page.locator("#emit-to").inputValue()).toBe("lobby");
+    await page.locator("#emit-event").fill("lobby-news");
+    await page.locator("#emit-payload").fill('"hello lobby"');
+    await page.locator("#do-emit").click();
+    expect(await toLobby).toEqual(["hello lobby"]);
+
     expect(errors).toEqual([]);
     expect(foreign).toEqual([]);
   }, 60_000);
