@@ -413,6 +413,20 @@ describe("TypeScript", () => {
   }
 });
 
+describe("@switchboard/server/dashboard", () => {
+  // Before the metrics tests install prom-client: the dashboard needs no peer dependency.
+  it.each(["dashboard-smoke.mjs", "dashboard-smoke.cjs"])(
+    "%s: the page and its script are served from the installed package, behind basic auth",
+    async (script) => {
+      expect(await runJson(script)).toEqual({
+        anonymous: 401,
+        page: 200,
+        script: [200, "text/javascript; charset=utf-8", true],
+      });
+    },
+  );
+});
+
 describe("@switchboard/server/metrics and prom-client (an optional peer)", () => {
   // In this order: the app has no prom-client at first, then installs it.
   it.each(["metrics-smoke.mjs", "metrics-smoke.cjs"])(

@@ -23,7 +23,7 @@ const PACKAGES = [
 ];
 
 /** Folders of dist/ that are not tsc's ESM output. */
-const SKIP = new Set(["cjs", "bundle"]);
+const SKIP = new Set(["cjs", "bundle", "dashboard-ui"]);
 
 async function* walk(dir, base = dir) {
   for (const entry of await readdir(dir, { withFileTypes: true })) {

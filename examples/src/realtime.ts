@@ -5,12 +5,15 @@ import {
   Server,
   type ServerOptions,
 } from "@switchboard/server";
+import { dashboard } from "@switchboard/server/dashboard";
 import type { DemoServer } from "./demos/io-types.js";
 import { demoLog } from "./lib/log.js";
 
 /** The realtime server the demos run on, as far as the app needs it. */
 export interface RealtimeServer extends DemoServer {
   close(): unknown;
+  /** Stop the dashboard, when it was served (a no-op otherwise). */
+  closeDashboard(): void;
   readonly engine: {
     on(event: "connection_error", listener: (err: HandshakeError) => void): unknown;
   };
@@ -66,12 +69,19 @@ export function createRealtime(
   httpServer: HttpServer,
   adapter?: AdapterConstructor,
   cluster: Partial<ServerOptions> = {},
+  dashboardAuth?: { username: string; password: string },
 ): RealtimeServer {
-  const io: RealtimeServer = new Server(httpServer, {
+  const server = new Server(httpServer, {
     ...realtimeOptions(),
     ...(adapter ? { adapter } : {}),
     ...cluster,
   });
+  // The live dashboard at /dashboard, behind basic auth (every node of a cluster gets the
+  // same credentials from the environment, so the page works on whichever node it reaches).
+  const board = dashboardAuth
+    ? dashboard(server, { auth: dashboardAuth, title: "Switchboard demos" })
+    : undefined;
+  const io: RealtimeServer = Object.assign(server, { closeDashboard: () => board?.close() });
   // Handshakes the engine refused: another site's page, a session id the server does not
   // know (e.g. a client of the process before a restart), a bad request.
   io.engine.on("connection_error", (err) => {

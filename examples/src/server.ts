@@ -42,6 +42,12 @@ export interface AppOptions {
    * `npm run start:cluster` runs it). Default: none, the in-memory adapter (no Redis).
    */
   cluster?: ClusterOptions;
+  /**
+   * Serve the live dashboard (`@switchboard/server/dashboard`) at `/dashboard`, behind HTTP
+   * basic authentication with these credentials. Default: off. `npm start` turns it on when
+   * `DASHBOARD_PASSWORD` is set (user `DASHBOARD_USER`, default `admin`).
+   */
+  dashboard?: { username: string; password: string };
 }
 
 export interface RunningApp {
@@ -180,7 +186,7 @@ export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
   const link: ClusterLink | undefined = options.cluster
     ? await connectCluster(options.cluster)
     : undefined;
-  const io = createRealtime(httpServer, link?.adapter, link?.serverOptions);
+  const io = createRealtime(httpServer, link?.adapter, link?.serverOptions, options.dashboard);
   const demos = mountDemos(io, stores, { pollIntervalMs: options.pollIntervalMs });
 
   await new Promise<void>((resolve, reject) => {
@@ -204,6 +210,7 @@ export async function createApp(options: AppOptions = {}): Promise<RunningApp> {
     close() {
       closing ??= new Promise<void>((resolve) => {
         demos.stop();
+        io.closeDashboard();
         io.close();
         httpServer.closeAllConnections();
         httpServer.close(() => resolve());
@@ -224,6 +231,12 @@ async function main(): Promise<void> {
     host: process.env.HOST || undefined,
     dataDir: process.env.DATA_DIR || undefined,
     cluster: redisUrl ? { redisUrl, key: process.env.REDIS_KEY || undefined } : undefined,
+    dashboard: process.env.DASHBOARD_PASSWORD
+      ? {
+          username: process.env.DASHBOARD_USER || "admin",
+          password: process.env.DASHBOARD_PASSWORD,
+        }
+      : undefined,
   });
   console.log("Switchboard demos listening on:");
   for (const url of app.urls) console.log(`  ${url}`);
@@ -233,6 +246,11 @@ async function main(): Promise<void> {
     );
   }
   console.log(`Data in ${app.dataDir}`);
+  console.log(
+    process.env.DASHBOARD_PASSWORD
+      ? `Dashboard: ${app.url}/dashboard (user ${process.env.DASHBOARD_USER || "admin"})`
+      : "Dashboard off: set DASHBOARD_PASSWORD (and DASHBOARD_USER, default admin) to serve it at /dashboard.",
+  );
   if (!demoLog.enabled) {
     console.log("Set DEBUG=switchboard:demo to log connections and refusals.");
   }

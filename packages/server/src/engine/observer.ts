@@ -31,3 +31,58 @@ export interface EngineObserver {
 
 /** The engine server's observer slot (module-internal: not re-exported by the package entry). */
 export const kEngineObserver = Symbol("switchboard.engineObserver");
+
+/** What holds an engine observer slot (the engine server). */
+export interface EngineObserverHost {
+  [kEngineObserver]: EngineObserver | undefined;
+}
+
+/** Observers added to each host, in order (one host can serve metrics and the dashboard). */
+const engineObservers = new WeakMap<EngineObserverHost, EngineObserver[]>();
+
+/**
+ * Adds `observer` to the host's slot: alone it sits in the slot itself (no indirection on
+ * the hot paths); with others, one {@link EngineObserverFanout} calls each in turn. Returns
+ * the function that removes it again.
+ */
+export function addEngineObserver(host: EngineObserverHost, observer: EngineObserver): () => void {
+  const list = [...(engineObservers.get(host) ?? []), observer];
+  engineObservers.set(host, list);
+  host[kEngineObserver] = slotFor(list);
+  return () => {
+    const now = engineObservers.get(host) ?? [];
+    const rest = now.filter((o) => o !== observer);
+    if (rest.length === now.length) return;
+    if (rest.length === 0) engineObservers.delete(host);
+    else engineObservers.set(host, rest);
+    host[kEngineObserver] = slotFor(rest);
+  };
+}
+
+function slotFor(list: readonly EngineObserver[]): EngineObserver | undefined {
+  if (list.length === 0) return undefined;
+  return list.length === 1 ? list[0] : new EngineObserverFanout(list);
+}
+
+/** Several observers in one slot, called in the order they were added. */
+class EngineObserverFanout implements EngineObserver {
+  readonly #list: readonly EngineObserver[];
+  constructor(list: readonly EngineObserver[]) {
+    this.#list = list;
+  }
+  received(packet: EnginePacket): void {
+    for (const o of this.#list) o.received(packet);
+  }
+  sent(message: PreparedMessage): void {
+    for (const o of this.#list) o.sent(message);
+  }
+  volatileDropped(count: number): void {
+    for (const o of this.#list) o.volatileDropped(count);
+  }
+  closed(reason: string): void {
+    for (const o of this.#list) o.closed(reason);
+  }
+  upgrade(outcome: UpgradeOutcome): void {
+    for (const o of this.#list) o.upgrade(outcome);
+  }
+}

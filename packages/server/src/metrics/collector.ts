@@ -74,13 +74,17 @@ export class Collector implements EngineObserver, SocketObserver {
   readonly #customParser: boolean;
   readonly #knownReasons: ReadonlySet<string>;
   readonly #observeAck: (seconds: number) => void;
+  /** Namespaces left out (the dashboard's own): live, see hiddenNamespaces. */
+  readonly #hidden: ReadonlySet<string>;
 
   constructor(
     topEvents: number,
     customParser: boolean,
     knownReasons: ReadonlySet<string>,
     observeAck: (seconds: number) => void,
+    hidden: ReadonlySet<string> = new Set(),
   ) {
+    this.#hidden = hidden;
     this.events = new TopNames(topEvents);
     this.#customParser = customParser;
     this.#knownReasons = knownReasons;
@@ -157,17 +161,20 @@ export class Collector implements EngineObserver, SocketObserver {
   // ---- SocketObserver ----
 
   connected(socket: ObservedSocket): void {
+    if (this.#hidden.size !== 0 && this.#hidden.has(socket.nsp.name)) return;
     bump(this.connections, socket.recovered ? "true" : "false");
     const asked = typeof socket.handshake.auth.pid === "string";
     if (asked && socket.nsp.connectionStateRecovery !== undefined)
       bump(this.recoveries, socket.recovered ? "true" : "false");
   }
 
-  disconnected(_socket: ObservedSocket, reason: DisconnectReason): void {
+  disconnected(socket: ObservedSocket, reason: DisconnectReason): void {
+    if (this.#hidden.size !== 0 && this.#hidden.has(socket.nsp.name)) return;
     bump(this.disconnects, this.#knownReasons.has(reason) ? reason : OTHER);
   }
 
-  event(name: string): void {
+  event(name: string, nsp: string): void {
+    if (this.#hidden.size !== 0 && this.#hidden.has(nsp)) return;
     this.events.add(name);
   }
 

@@ -7,11 +7,12 @@ import type { Server as HttpsServer } from "node:https";
 import debugModule from "debug";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { EngineCloseReason } from "../engine/index.js";
-import { kEngineObserver } from "../engine/observer.js";
+import { addEngineObserver } from "../engine/observer.js";
 import { SocketErrorCode, SocketTypeError } from "../socket/errors.js";
 import { type HealthEndpoint, serveHealth } from "../socket/health.js";
 import { addRoute } from "../socket/http-route.js";
-import { kOptions, kSocketObserver } from "../socket/internal.js";
+import { kOptions } from "../socket/internal.js";
+import { addSocketObserver, hiddenNamespaces } from "../socket/observer-slot.js";
 import { DisconnectReason } from "../socket/reasons.js";
 import type { Server } from "../socket/server.js";
 import { Collector, PACKET_TYPES } from "./collector.js";
@@ -67,6 +68,9 @@ interface ObservableAdapter {
   off?(event: "health", listener: (state: unknown) => void): unknown;
 }
 
+/** The servers {@link metrics} runs on (one call per server). */
+const measured = new WeakSet<object>();
+
 /** Server as the metrics see it, whatever its event maps. */
 // biome-ignore lint/suspicious/noExplicitAny: any event maps and socket data
 type AnyServer = Server<any, any, any, any>;
@@ -93,7 +97,7 @@ type AnyServer = Server<any, any, any, any>;
  * ```
  */
 export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetrics {
-  if (io[kSocketObserver] !== undefined || io.engine[kEngineObserver] !== undefined) {
+  if (measured.has(io)) {
     throw new SocketTypeError(
       SocketErrorCode.INVALID_OPTION,
       "metrics() already runs on this server",
@@ -139,8 +143,13 @@ export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetr
     ...Object.values(DisconnectReason),
     ...Object.values(EngineCloseReason),
   ]);
-  const collector = new Collector(topEvents, io[kOptions].parser !== undefined, known, (seconds) =>
-    ackHistogram.observe(seconds),
+  const hidden = hiddenNamespaces(io);
+  const collector = new Collector(
+    topEvents,
+    io[kOptions].parser !== undefined,
+    known,
+    (seconds) => ackHistogram.observe(seconds),
+    hidden,
   );
   const c = collector;
 
@@ -154,6 +163,7 @@ export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetr
       this.reset();
       const byNsp: [string, Map<string, number>, number][] = [];
       for (const [name, nsp] of io.namespaces) {
+        if (hidden.has(name)) continue;
         const byTransport = new Map<string, number>();
         for (const socket of nsp.sockets.values()) {
           const t = socket.conn.transport.name;
@@ -347,8 +357,9 @@ export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetr
   io.engine.on("connection_error", onRefusal);
   io.sockets.on("new_namespace", onNamespace);
   adapters.sync(io.namespaces.values());
-  io[kSocketObserver] = collector;
-  io.engine[kEngineObserver] = collector;
+  measured.add(io);
+  const removeSocketObserver = addSocketObserver(io, collector);
+  const removeEngineObserver = addEngineObserver(io.engine, collector);
 
   // ---- serving ----
   let removeRoute: (() => void) | undefined;
@@ -384,8 +395,9 @@ export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetr
     close() {
       if (closed) return;
       closed = true;
-      if (io[kSocketObserver] === collector) io[kSocketObserver] = undefined;
-      if (io.engine[kEngineObserver] === collector) io.engine[kEngineObserver] = undefined;
+      measured.delete(io);
+      removeSocketObserver();
+      removeEngineObserver();
       io.engine.off("connection", onConnection);
       io.engine.off("connection_error", onRefusal);
       io.sockets.off("new_namespace", onNamespace);

@@ -33,6 +33,10 @@ export const SocketErrorCode = {
   RATE_LIMITED: "SB_ERR_RATE_LIMITED",
   /** A server option is invalid ({@link SocketTypeError}, thrown by the constructor). */
   INVALID_OPTION: "SB_ERR_INVALID_OPTION",
+  /** `dashboard(io, options)` without `auth` ({@link SocketTypeError}): pass credentials, a check of your own, or `auth: false` explicitly. */
+  DASHBOARD_AUTH_REQUIRED: "SB_ERR_DASHBOARD_AUTH_REQUIRED",
+  /** A connection to the dashboard's namespace without a valid, unexpired token: the `data.code` of its `connect_error`. */
+  DASHBOARD_TOKEN: "SB_ERR_DASHBOARD_TOKEN",
   /** A class handler's static `events` table names something that is not a method ({@link SocketTypeError}, thrown by `register`). */
   INVALID_HANDLER: "SB_ERR_INVALID_HANDLER",
   /** `AdapterSocket#deliver` got an encoded packet that its namespace's `encode` did not make ({@link SocketTypeError}: an adapter bug). */

@@ -4,22 +4,24 @@ import type { Server as HttpsServer } from "node:https";
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
- * Answers requests for exactly `path` (the query string aside) on `server` with `handler`;
+ * Answers requests for exactly `path` (the query string aside), or for the paths `path`
+ * accepts when it is a function, on `server` with `handler`;
  * every other request goes to the listeners the server had (the engine, an Express app), as
  * the engine's own `attach` does, so that nobody else answers the same request. Returns the
  * function that removes the route and gives the server its listeners back.
  */
 export function addRoute(
   server: HttpServer | HttpsServer,
-  path: string,
+  path: string | ((pathname: string) => boolean),
   handler: RequestListener,
 ): () => void {
+  const accepts = typeof path === "string" ? (p: string) => p === path : path;
   const others = server.listeners("request") as RequestListener[];
   server.removeAllListeners("request");
   const route: RequestListener = (req, res) => {
     const url = req.url ?? "";
     const end = url.indexOf("?");
-    if ((end === -1 ? url : url.slice(0, end)) === path) {
+    if (accepts(end === -1 ? url : url.slice(0, end))) {
       handler(req, res);
       return;
     }

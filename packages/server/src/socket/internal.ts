@@ -131,8 +131,8 @@ export interface SocketObserver {
   connected(socket: ObservedSocket): void;
   /** A socket disconnected. */
   disconnected(socket: ObservedSocket, reason: DisconnectReason): void;
-  /** An event arrived from a client (name checked: a string, not reserved). */
-  event(name: string): void;
+  /** An event arrived from a client (name checked: a string, not reserved), on namespace `nsp`. */
+  event(name: string, nsp: string): void;
   /**
    * `socket.emit(…, ack)`: the ack to register instead, which reports the round trip.
    * `errorFirst`: the registry calls it `(err, …answer)` (a timeout applies).
@@ -142,6 +142,7 @@ export interface SocketObserver {
 
 /** What a {@link SocketObserver} reads of a socket. */
 export interface ObservedSocket {
+  readonly id: string;
   readonly nsp: { readonly name: string; readonly connectionStateRecovery: unknown };
   readonly handshake: { readonly auth: Readonly<Record<string, unknown>> };
   readonly recovered: boolean;

@@ -523,7 +523,7 @@ export class Socket<
       return;
     }
     const observer = this.nsp.server[kSocketObserver];
-    if (observer !== undefined) observer.event(event);
+    if (observer !== undefined) observer.event(event, this.nsp.name);
     const guards = this.nsp[kGuards];
     const limit = guards.rateLimit;
     if (limit !== undefined) {
