@@ -30,6 +30,7 @@ import { fmt } from "./lib/stats.js";
 import ackEcho from "./scenarios/ack-echo.js";
 import binary from "./scenarios/binary.js";
 import broadcast from "./scenarios/broadcast.js";
+import clientLoad from "./scenarios/client-load.js";
 import clusterAck from "./scenarios/cluster-ack.js";
 import clusterBroadcast from "./scenarios/cluster-broadcast.js";
 import clusterFetch from "./scenarios/cluster-fetch.js";
@@ -55,6 +56,7 @@ const SCENARIOS = [
   clusterFetch,
   clusterStorm,
   scale,
+  clientLoad,
 ];
 
 function parseArgs(argv = process.argv.slice(2)) {
@@ -245,7 +247,8 @@ async function measureOnce(item, target, round) {
         `--cpu-prof-name=${name}.cpuprofile`,
       );
     }
-    return startChild(path.join(here, "lib/server-main.js"), [target], {
+    // Client scenarios (`serverTarget`): the target is the client library, the server is fixed.
+    return startChild(path.join(here, "lib/server-main.js"), [item.def.serverTarget ?? target], {
       cpu: serverCores[n % serverCores.length],
       manyFds: item.def.manyFds === true,
       execArgv,
@@ -257,7 +260,7 @@ async function measureOnce(item, target, round) {
   });
   const server = /** @type {ReturnType<typeof startChild>} */ (servers[0]);
   /** @type {string[]} */
-  const genArgv = [];
+  const genArgv = [...(item.def.generatorExecArgv ?? [])];
   if (args["profile-gen"]) {
     mkdirSync(profileDir, { recursive: true });
     genArgv.push(
