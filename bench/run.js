@@ -30,6 +30,7 @@ import { fmt } from "./lib/stats.js";
 import ackEcho from "./scenarios/ack-echo.js";
 import binary from "./scenarios/binary.js";
 import broadcast from "./scenarios/broadcast.js";
+import browserDecode from "./scenarios/browser-decode.js";
 import clientLoad from "./scenarios/client-load.js";
 import clusterAck from "./scenarios/cluster-ack.js";
 import clusterBroadcast from "./scenarios/cluster-broadcast.js";
@@ -57,6 +58,7 @@ const SCENARIOS = [
   clusterStorm,
   scale,
   clientLoad,
+  browserDecode,
 ];
 
 function parseArgs(argv = process.argv.slice(2)) {

@@ -5,6 +5,8 @@
 // measures this process: time and CPU to connect N, memory per instance, ticks received per
 // second of this process's CPU, ack round trips/s. Both libraries get the same options and the
 // same handlers; only the import differs.
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { PAD, TICK } from "./app.js";
 import { CpuMeter, nowMs, serveRpc } from "./rpc.js";
 
@@ -72,9 +74,39 @@ const quantile = (sorted, q) =>
     ? null
     : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null);
 
+// BENCH_CLIENT_PROFILE=<prefix>: a V8 CPU profile of each measured window (cpuStart …
+// cpuStop), written to <prefix>-<phase>.cpuprofile (phase: connect, receive, acks).
+const profilePrefix = process.env.BENCH_CLIENT_PROFILE;
+const session = profilePrefix ? new Session() : null;
+session?.connect();
+/** @param {string} method @param {object} [params] @returns {Promise<any>} */
+const inspect = (method, params) =>
+  new Promise((resolve, reject) =>
+    session?.post(method, params, (err, res) => (err ? reject(err) : resolve(res))),
+  );
+let phase = "window";
+
 const handlers = {
-  cpuStart: () => cpu.start(),
-  cpuStop: () => cpu.stop(),
+  async cpuStart(/** @type {{ phase?: string }} */ p) {
+    phase = p?.phase ?? "window";
+    if (session) {
+      await inspect("Profiler.enable");
+      await inspect("Profiler.setSamplingInterval", { interval: 200 });
+      await inspect("Profiler.start");
+    }
+    return cpu.start();
+  },
+  async cpuStop() {
+    const result = cpu.stop();
+    if (session) {
+      const { profile } = await inspect("Profiler.stop");
+      writeFileSync(
+        `${profilePrefix}-${library.replace(/\W/g, "")}-${phase}.cpuprofile`,
+        JSON.stringify(profile),
+      );
+    }
+    return result;
+  },
 
   /** Load the client library under test (before the memory baseline). */
   async load(/** @type {{ target: string }} */ p) {
