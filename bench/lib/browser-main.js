@@ -6,7 +6,7 @@
 // sequence number (and, for the binary variant, every attachment's size). Bundles: the
 // harness's target names one — "switchboard" = packages/client/dist/bundle/socket.io.min.js,
 // "socketio" = socket.io-client's dist/socket.io.min.js — loaded as they are, no bundler.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,14 +16,20 @@ import { serveRpc } from "./rpc.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
+// BENCH_BROWSER_PROFILE=<prefix>: a CPU profile of the page over each measured burst
+// (Chrome DevTools Protocol), written to <prefix>-<target>.cpuprofile; with it the
+// unminified bundles are loaded (readable function names).
+const profilePrefix = process.env.BENCH_BROWSER_PROFILE;
+const min = profilePrefix ? "" : ".min";
+
 /** @param {string} target */
 function bundleOf(target) {
   if (target === "switchboard")
-    return path.resolve(here, "../../packages/client/dist/bundle/socket.io.min.js");
+    return path.resolve(here, `../../packages/client/dist/bundle/socket.io${min}.js`);
   if (target === "socketio")
     return path.join(
       path.dirname(require.resolve("socket.io-client/package.json")),
-      "dist/socket.io.min.js",
+      `dist/socket.io${min}.js`,
     );
   throw new Error(`browser-main: no bundle for target ${target}`);
 }
@@ -39,6 +45,8 @@ const browser = await chromium.launch({
   ],
 });
 const page = await browser.newPage();
+const cdp = profilePrefix ? await page.context().newCDPSession(page) : null;
+let loaded = "";
 /** @type {string[]} */
 const pageErrors = [];
 page.on("pageerror", (err) => pageErrors.push(String(err)));
@@ -116,6 +124,7 @@ const handlers = {
       "<!doctype html><html><head><meta charset='utf-8'></head><body></body></html>",
     );
     if (p.replay) await page.evaluate(installReplayWebSocket);
+    loaded = p.target;
     await page.addScriptTag({ content: readFileSync(bundleOf(p.target), "utf8") });
     const version = await page.evaluate(() => typeof (/** @type {any} */ (window).io));
     if (version !== "function") throw new Error("the bundle did not define io()");
@@ -233,8 +242,21 @@ const handlers = {
   },
 
   errors: () => ({ errors: pageErrors.slice(0, 5) }),
-  cpuStart: () => ({ ok: true }),
-  cpuStop: () => ({ cpuUs: 0, wallMs: 0 }),
+  async cpuStart() {
+    if (cdp) {
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
+      await cdp.send("Profiler.start");
+    }
+    return { ok: true };
+  },
+  async cpuStop() {
+    if (cdp) {
+      const { profile } = await cdp.send("Profiler.stop");
+      writeFileSync(`${profilePrefix}-${loaded}.cpuprofile`, JSON.stringify(profile));
+    }
+    return { cpuUs: 0, wallMs: 0 };
+  },
 
   async closeAll() {
     await page.evaluate(() => /** @type {any} */ (window).socket?.disconnect()).catch(() => {});

@@ -22,6 +22,78 @@ import { CpuMeter, nowMs, serveRpc } from "./rpc.js";
  * @typedef {(url: string, opts: Record<string, unknown>) => ClientSocket} IoFn
  */
 
+/**
+ * The "raw-ws" target, the floor under any client built on `ws`: one bare `ws` WebSocket per
+ * instance speaking only what this scenario needs (open `0{…}` → CONNECT `40`, ping `2` →
+ * `3`, `42[…]` events JSON-parsed and dispatched to their one handler, `43N[…]` acks
+ * matched by id, `42N["echo",…]` sent). No reconnection, buffering, namespaces or binary.
+ * @param {typeof import("ws").WebSocket} WebSocket
+ * @param {string} url
+ * @returns {ClientSocket}
+ */
+function bareClient(WebSocket, url) {
+  const ws = new WebSocket(
+    `${url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`,
+  );
+  /** @type {Map<string, (...args: any[]) => void>} */
+  const handlers = new Map();
+  /** @type {Map<number, (...args: any[]) => void>} */
+  const acks = new Map();
+  let nextAck = 0;
+  const s = {
+    connected: false,
+    /** @param {string} ev @param {(...args: any[]) => void} fn */
+    on(ev, fn) {
+      handlers.set(ev, fn);
+      return s;
+    },
+    /** @param {string} ev @param {(...args: any[]) => void} fn */
+    once(ev, fn) {
+      handlers.set(ev, fn);
+      return s;
+    },
+    /** @param {string} ev @param {...any} args */
+    emit(ev, ...args) {
+      const ack = typeof args.at(-1) === "function" ? args.pop() : null;
+      if (ack) {
+        const id = nextAck++;
+        acks.set(id, ack);
+        ws.send(`42${id}${JSON.stringify([ev, ...args])}`);
+      } else ws.send(`42${JSON.stringify([ev, ...args])}`);
+      return s;
+    },
+    disconnect() {
+      ws.close();
+      s.connected = false;
+      return s;
+    },
+  };
+  ws.on("message", (/** @type {Buffer} */ buf, /** @type {boolean} */ isBinary) => {
+    if (isBinary) return;
+    const text = buf.toString();
+    const type = text.charCodeAt(0);
+    if (type === 0x34 /* 4 message */) {
+      const st = text.charCodeAt(1);
+      if (st === 0x32 /* 2 event */) {
+        const [name, ...args] = JSON.parse(text.slice(2));
+        handlers.get(name)?.(...args);
+      } else if (st === 0x33 /* 3 ack */) {
+        const open = text.indexOf("[");
+        const id = Number(text.slice(2, open));
+        const fn = acks.get(id);
+        acks.delete(id);
+        fn?.(...JSON.parse(text.slice(open)));
+      } else if (st === 0x30 /* 0 connect */) {
+        s.connected = true;
+        handlers.get("connect")?.();
+      }
+    } else if (type === 0x30 /* 0 open */) ws.send("40");
+    else if (type === 0x32 /* 2 ping */) ws.send("3");
+  });
+  ws.on("error", (err) => handlers.get("connect_error")?.(err));
+  return s;
+}
+
 /** @type {IoFn | null} */
 let io = null;
 let library = "";
@@ -118,6 +190,10 @@ const handlers = {
       const m = await import("socket.io-client");
       io = /** @type {IoFn} */ (/** @type {unknown} */ (m.io));
       library = "socket.io-client";
+    } else if (p.target === "raw-ws") {
+      const { WebSocket } = await import("ws");
+      io = /** @type {IoFn} */ ((url) => bareClient(WebSocket, url));
+      library = "ws (bare Engine.IO/Socket.IO subset)";
     } else throw new Error(`client-main: no client library for target ${p.target}`);
     return { library };
   },

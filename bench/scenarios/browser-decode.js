@@ -73,8 +73,10 @@ export default {
       await gen.call("replay", { events: warmEvents, bytes: v.bytes, pad: PAD });
       const warm = await gen.call("waitDone", { idleMs: 5000 });
       await gen.call("expect", { events, bytes: v.bytes });
+      await gen.call("cpuStart");
       await gen.call("replay", { events, bytes: v.bytes, pad: PAD });
       const d = await gen.call("waitDone", { idleMs: 10_000 });
+      await gen.call("cpuStop");
       const { errors } = await gen.call("errors");
       return {
         metrics: { decodedPerS: ((d.received - 1) / d.ms) * 1000 },

@@ -90,7 +90,7 @@ export default {
       ],
     },
   ],
-  supports: (target) => target === "switchboard" || target === "socketio",
+  supports: (target) => target === "switchboard" || target === "socketio" || target === "raw-ws",
   config: (quick) => ({
     // quick: a tenth of the instances (at least 20), a few events
     scale: quick ? 0.1 : 1,
