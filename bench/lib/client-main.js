@@ -32,9 +32,7 @@ import { CpuMeter, nowMs, serveRpc } from "./rpc.js";
  * @returns {ClientSocket}
  */
 function bareClient(WebSocket, url) {
-  const ws = new WebSocket(
-    `${url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`,
-  );
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
   /** @type {Map<string, (...args: any[]) => void>} */
   const handlers = new Map();
   /** @type {Map<number, (...args: any[]) => void>} */
