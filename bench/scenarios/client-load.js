@@ -90,7 +90,9 @@ export default {
       ],
     },
   ],
-  supports: (target) => target === "switchboard" || target === "socketio" || target === "raw-ws",
+  // raw-ws: bare `ws` clients (lib/client-main.js), WebSocket only: no polling→upgrade run
+  supports: (target, v) =>
+    target === "switchboard" || target === "socketio" || (target === "raw-ws" && !v.connectOnly),
   config: (quick) => ({
     // quick: a tenth of the instances (at least 20), a few events
     scale: quick ? 0.1 : 1,
