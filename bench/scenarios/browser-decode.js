@@ -52,6 +52,7 @@ export default {
       metrics: [{ key: "decodedPerS", label: "events decoded per s (page)", better: "higher" }],
     },
   ],
+  quickVariants: ["browser-replay", "browser-decode"],
   supports: (target) => target === "switchboard" || target === "socketio",
   config: (quick) => ({ events: quick ? 5000 : 100_000, socketEvents: quick ? 2000 : 20_000 }),
   measureTimeoutMs: 180_000,

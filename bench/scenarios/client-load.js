@@ -91,18 +91,18 @@ export default {
     },
   ],
   // raw-ws: bare `ws` clients (lib/client-main.js), WebSocket only: no polling→upgrade run
+  quickVariants: ["client-100"],
   supports: (target, v) =>
     target === "switchboard" || target === "socketio" || (target === "raw-ws" && !v.connectOnly),
   config: (quick) => ({
-    // quick: a tenth of the instances (at least 20), a few events
-    scale: quick ? 0.1 : 1,
+    // quick: only client-100 (quickVariants), fewer events, short windows
     deliveries: quick ? 20_000 : 600_000,
     idleMs: quick ? 500 : 3000,
     echoMs: quick ? 300 : 3000,
     warmMs: quick ? 100 : 500,
   }),
   async measure({ server, gen, port, target, cfg }, v) {
-    const n = Math.max(20, Math.round(v.n * cfg.scale));
+    const n = v.n;
     await gen.call("load", { target });
     const base = await gen.call("mem");
     await gen.call("cpuStart", { phase: "connect" });
