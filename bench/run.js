@@ -180,8 +180,11 @@ const plan = SCENARIOS.flatMap((scenario) =>
     .filter((v) =>
       only === null ? scenario.optIn !== true : only.includes(v.id) || only.includes(scenario.name),
     )
-    // --quick: a scenario may keep only some of its variants (`quickVariants`)
-    .filter((v) => !quick || !scenario.quickVariants || scenario.quickVariants.includes(v.id))
+    // --quick without --only: a scenario may keep only some of its variants (`quickVariants`)
+    .filter(
+      (v) =>
+        !quick || only !== null || !scenario.quickVariants || scenario.quickVariants.includes(v.id),
+    )
     .map((variant) => ({ scenario: scenario.name, variant, def: scenario })),
 );
 

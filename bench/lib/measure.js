@@ -27,7 +27,7 @@
  * against; the targets are then client libraries run by the generator (client scenarios).
  * `manyFds`: start the servers and the generator with their soft limit of open files raised to
  * the hard limit. `maxRounds`: at most this many rounds, whatever `--rounds` says (long scenarios).
- * `quickVariants`: the variant ids `--quick` runs (default all).
+ * `quickVariants`: the variant ids `--quick` runs when `--only` names none (default all).
  * `measureTimeoutMs`: one measurement's time limit (default 300 s). `cleanup`: called with the
  * measurement's Redis key prefix once its processes have exited (cluster scenarios).
  * @typedef {{
