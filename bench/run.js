@@ -30,6 +30,8 @@ import { fmt } from "./lib/stats.js";
 import ackEcho from "./scenarios/ack-echo.js";
 import binary from "./scenarios/binary.js";
 import broadcast from "./scenarios/broadcast.js";
+import browserDecode from "./scenarios/browser-decode.js";
+import clientLoad from "./scenarios/client-load.js";
 import clusterAck from "./scenarios/cluster-ack.js";
 import clusterBroadcast from "./scenarios/cluster-broadcast.js";
 import clusterFetch from "./scenarios/cluster-fetch.js";
@@ -55,6 +57,8 @@ const SCENARIOS = [
   clusterFetch,
   clusterStorm,
   scale,
+  clientLoad,
+  browserDecode,
 ];
 
 function parseArgs(argv = process.argv.slice(2)) {
@@ -176,6 +180,11 @@ const plan = SCENARIOS.flatMap((scenario) =>
     .filter((v) =>
       only === null ? scenario.optIn !== true : only.includes(v.id) || only.includes(scenario.name),
     )
+    // --quick without --only: a scenario may keep only some of its variants (`quickVariants`)
+    .filter(
+      (v) =>
+        !quick || only !== null || !scenario.quickVariants || scenario.quickVariants.includes(v.id),
+    )
     .map((variant) => ({ scenario: scenario.name, variant, def: scenario })),
 );
 
@@ -245,7 +254,8 @@ async function measureOnce(item, target, round) {
         `--cpu-prof-name=${name}.cpuprofile`,
       );
     }
-    return startChild(path.join(here, "lib/server-main.js"), [target], {
+    // Client scenarios (`serverTarget`): the target is the client library, the server is fixed.
+    return startChild(path.join(here, "lib/server-main.js"), [item.def.serverTarget ?? target], {
       cpu: serverCores[n % serverCores.length],
       manyFds: item.def.manyFds === true,
       execArgv,
@@ -257,7 +267,7 @@ async function measureOnce(item, target, round) {
   });
   const server = /** @type {ReturnType<typeof startChild>} */ (servers[0]);
   /** @type {string[]} */
-  const genArgv = [];
+  const genArgv = [...(item.def.generatorExecArgv ?? [])];
   if (args["profile-gen"]) {
     mkdirSync(profileDir, { recursive: true });
     genArgv.push(

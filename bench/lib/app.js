@@ -38,11 +38,14 @@ export function installApp(io) {
 /**
  * Broadcast `events` tick events, `perTick` of them per event-loop turn (setImmediate),
  * to everyone or to `room`. Sequence numbers run 0..events-1.
+ * With `bytes` > 0 every event also carries a binary attachment of that size (`b`, one
+ * Buffer shared by all events): a BINARY_EVENT and its attachment frame.
  * @param {IoLike} io
- * @param {{ events: number, perTick: number, room?: string | null }} opts
+ * @param {{ events: number, perTick: number, room?: string | null, bytes?: number }} opts
  * @returns {Promise<{ tStart: number, tEnd: number }>} epoch ms
  */
-export function blast(io, { events, perTick, room }) {
+export function blast(io, { events, perTick, room, bytes = 0 }) {
+  if (bytes > 0) return blastBinary(io, events, perTick, Buffer.alloc(bytes, 7));
   return new Promise((resolve) => {
     const tStart = performance.timeOrigin + performance.now();
     let seq = 0;
@@ -53,6 +56,25 @@ export function blast(io, { events, perTick, room }) {
       } else {
         for (; seq < end; seq++) io.emit(TICK, { s: seq, p: PAD });
       }
+      if (seq < events) setImmediate(step);
+      else resolve({ tStart, tEnd: performance.timeOrigin + performance.now() });
+    };
+    step();
+  });
+}
+
+/**
+ * `blast` with a binary attachment on every event: `{ s, b }` to everyone.
+ * @param {IoLike} io @param {number} events @param {number} perTick @param {Buffer} b
+ * @returns {Promise<{ tStart: number, tEnd: number }>}
+ */
+function blastBinary(io, events, perTick, b) {
+  return new Promise((resolve) => {
+    const tStart = performance.timeOrigin + performance.now();
+    let seq = 0;
+    const step = () => {
+      const end = Math.min(events, seq + perTick);
+      for (; seq < end; seq++) io.emit(TICK, { s: seq, b });
       if (seq < events) setImmediate(step);
       else resolve({ tStart, tEnd: performance.timeOrigin + performance.now() });
     };

@@ -22,17 +22,23 @@
  * }} Measurement
  * `optIn`: runs only when named in `--only` (heavy scenarios). `nodes`: server processes per
  * measurement (default 1); above 1 they share Redis under a key prefix of their own.
- * `generator`: the load generator's script, relative to bench/ (default lib/generator-main.js).
+ * `generator`: the load generator's script, relative to bench/ (default lib/generator-main.js);
+ * `generatorExecArgv`: Node options for it. `serverTarget`: the server every target runs
+ * against; the targets are then client libraries run by the generator (client scenarios).
  * `manyFds`: start the servers and the generator with their soft limit of open files raised to
  * the hard limit. `maxRounds`: at most this many rounds, whatever `--rounds` says (long scenarios).
+ * `quickVariants`: the variant ids `--quick` runs when `--only` names none (default all).
  * `measureTimeoutMs`: one measurement's time limit (default 300 s). `cleanup`: called with the
  * measurement's Redis key prefix once its processes have exited (cluster scenarios).
  * @typedef {{
  *   name: string,
  *   nodes?: number,
  *   generator?: string,
+ *   generatorExecArgv?: string[],
+ *   serverTarget?: string,
  *   manyFds?: boolean,
  *   maxRounds?: number,
+ *   quickVariants?: string[],
  *   measureTimeoutMs?: number,
  *   cleanup?: (clusterKey: string) => Promise<void>,
  *   variants: Variant[],
