@@ -27,6 +27,9 @@ export default {
     {
       id: "scale",
       title: "Many connections in one process (N in counts)",
+      // raw ws gets the `ws` README's heartbeat (a ping frame per socket every 25 s), so its
+      // CPU at rest is the floor of a heartbeat: one write and one read per connection
+      env: { BENCH_RAW_WS_HEARTBEAT_MS: "25000" },
       metrics: [
         { key: "connectS", label: "time to connect all, s", better: "lower" },
         {
