@@ -174,7 +174,9 @@ if (maxOther !== null)
 const plan = SCENARIOS.flatMap((scenario) =>
   scenario.variants
     .filter((v) =>
-      only === null ? scenario.optIn !== true : only.includes(v.id) || only.includes(scenario.name),
+      only === null
+        ? scenario.optIn !== true || (quick && scenario.quickToo === true)
+        : only.includes(v.id) || only.includes(scenario.name),
     )
     .map((variant) => ({ scenario: scenario.name, variant, def: scenario })),
 );

@@ -1,5 +1,6 @@
-// Scenario: many connections in one server process (issue 20). Opt-in: it runs only when
-// named (`node bench/run.js --only scale`), as it holds tens of thousands of sockets.
+// Scenario: many connections in one server process (issue 20). Opt-in in a full run: it runs
+// only when named (`node bench/run.js --only scale`), as it holds tens of thousands of
+// sockets; its small variant (500 clients) runs in every `--quick` run.
 //
 // N WebSocket clients (handshake + namespace CONNECT, heartbeats on: pingInterval 25 s,
 // pingTimeout 20 s on every target), connected 200 at a time from several source addresses
@@ -22,6 +23,7 @@ const SCALE_N = Number(process.env.BENCH_SCALE_N ?? 19_000);
 export default {
   name: "scale",
   optIn: true,
+  quickToo: true,
   manyFds: true,
   variants: [
     {
