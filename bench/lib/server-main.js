@@ -78,7 +78,9 @@ serveRpc(
         const { profile } = await inspect("Profiler.stop");
         windows++;
         const file =
-          windows === 1 ? windowProfile : windowProfile.replace(/(\.cpuprofile)?$/, `-w${windows}$1`);
+          windows === 1
+            ? windowProfile
+            : windowProfile.replace(/(\.cpuprofile)?$/, `-w${windows}$1`);
         writeFileSync(file, JSON.stringify(profile));
       }
       return result;

@@ -11,7 +11,8 @@
 // - at rest: server CPU (% of one core) over an idle window longer than pingInterval, so every
 //   connection gets its ping and answers it: the cost of heartbeats; event-loop delay p99;
 // - one broadcast: time from the emit until the last client has it;
-// - a train of broadcasts to all: delivered msgs/s, event-loop delay p99 while it runs.
+// - a train of broadcasts to all (one per event-loop turn): delivered msgs/s, the server's
+//   CPU per delivered message, event-loop delay p99 while it runs.
 //
 // N is bounded by the file-descriptor limit of each process (server and generator each hold
 // N sockets): see bench/README.md, "Many connections", for the OS limits to raise.
@@ -54,6 +55,11 @@ export default {
           label: "broadcast to all, delivered msgs/s",
           better: "higher",
           target: { op: ">=", value: 2 },
+        },
+        {
+          key: "usPerMsg",
+          label: "server CPU per delivered message (broadcasting), µs",
+          better: "lower",
         },
         {
           key: "eldBroadcastP99",
@@ -119,6 +125,7 @@ export default {
         eldIdleP99: eldIdle.p99,
         oneBroadcastMs: oneDone.tLast - one.tStart,
         msgsPerSec: (d.received / (d.tLast - b.tStart)) * 1000,
+        usPerMsg: d.received > 0 ? sc.cpuUs / d.received : null,
         eldBroadcastP99: eldBroadcast.p99,
       },
       checks: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TimerEntry, TimerWheel } from "../../src/engine/timer-wheel.js";
+import { grainOf, MAX_GRAIN_MS, TimerEntry, TimerWheel } from "../../src/engine/timer-wheel.js";
 import { until } from "./helpers.js";
 
 function liveTimeouts(): number {
@@ -38,5 +38,58 @@ describe("shared timer wheel", () => {
     wheel.arm(new TimerEntry("short"), 1);
     await until(() => fired.length === 2);
     expect(fired).toEqual(["short", "long"]);
+  });
+
+  it("rounds deadlines up to 1% of the duration (at most MAX_GRAIN_MS): never early, at most a grain late", () => {
+    expect(grainOf(50)).toBe(1);
+    expect(grainOf(250)).toBe(2);
+    expect(grainOf(5000)).toBe(50);
+    expect(grainOf(25_000)).toBe(MAX_GRAIN_MS);
+    expect(grainOf(20_000)).toBe(MAX_GRAIN_MS);
+    const wheel = new TimerWheel<number>(() => {});
+    const entries: TimerEntry<number>[] = [];
+    for (let i = 0; i < 200; i++) {
+      const e = new TimerEntry(i);
+      const before = performance.now();
+      wheel.arm(e, 25_000);
+      const after = performance.now();
+      expect(e.due).toBeGreaterThanOrEqual(before + 25_000);
+      expect(e.due).toBeLessThanOrEqual(after + 25_000 + MAX_GRAIN_MS);
+      expect(e.due % MAX_GRAIN_MS).toBe(0);
+      entries.push(e);
+    }
+    // in deadline order still
+    for (let i = 1; i < entries.length; i++) {
+      expect(entries[i]!.due).toBeGreaterThanOrEqual(entries[i - 1]!.due);
+    }
+    for (const e of entries) wheel.disarm(e);
+    expect(wheel.armed).toBe(0);
+  });
+
+  it("fires the entries of one grain in one timer callback, none before its time", async () => {
+    const late: number[] = [];
+    const armedAt = new Map<number, number>();
+    const callbacks = new Set<number>();
+    let callback = 0;
+    const wheel = new TimerWheel<number>((i) => {
+      late.push(performance.now() - (armedAt.get(i) ?? 0) - 400);
+      callbacks.add(callback);
+    });
+    // one callback = one macrotask: count them with a counter bumped between macrotasks
+    const bump = setInterval(() => callback++, 0);
+    const start = performance.now();
+    for (let i = 0; i < 20; i++) {
+      armedAt.set(i, performance.now());
+      wheel.arm(new TimerEntry(i), 400); // grain 4 ms
+      // ~0.2 ms apart: all 20 within about one grain or two
+      while (performance.now() - start < (i + 1) * 0.1) {
+        // spread the arming times
+      }
+    }
+    await until(() => late.length === 20);
+    clearInterval(bump);
+    // Node's timers may fire up to 1 ms early, which the wheel allows for
+    for (const l of late) expect(l).toBeGreaterThanOrEqual(-1);
+    expect(callbacks.size).toBeLessThanOrEqual(2);
   });
 });
