@@ -175,8 +175,8 @@ const plan = SCENARIOS.flatMap((scenario) =>
   scenario.variants
     .filter((v) =>
       only === null
-        ? scenario.optIn !== true || (quick && scenario.quickToo === true)
-        : only.includes(v.id) || only.includes(scenario.name),
+        ? scenario.optIn !== true || (quick && scenario.quickToo === true && v.optIn !== true)
+        : only.includes(v.id) || (only.includes(scenario.name) && v.optIn !== true),
     )
     .map((variant) => ({ scenario: scenario.name, variant, def: scenario })),
 );

@@ -69,13 +69,33 @@ export default {
         },
       ],
     },
+    {
+      // The same N idle connections with heartbeats out of the window (pingInterval 1 h; raw
+      // ws without its heartbeat): what a server spends at rest on anything else (timers of
+      // the runtime, GC of the larger heap). CPU at rest minus this is the heartbeats' cost.
+      // Runs only when named: `--only scale-quiet`.
+      id: "scale-quiet",
+      title: "Many connections at rest, heartbeats out of the window (baseline)",
+      optIn: true,
+      restOnly: true,
+      env: { BENCH_PING_INTERVAL_MS: "3600000" },
+      metrics: [
+        {
+          key: "restCpuPct",
+          label: "CPU at rest without heartbeats, % of a core",
+          better: "lower",
+        },
+        { key: "eldIdleP99", label: "event-loop delay p99 at rest, ms", better: "lower" },
+        { key: "rssKB", label: "RSS KB/conn (idle)", better: "lower" },
+      ],
+    },
   ],
   config: (quick) => ({
     clients: quick ? 500 : SCALE_N,
     restMs: quick ? 3000 : 30_000,
     events: quick ? 5 : 20,
   }),
-  async measure({ server, gen, port, target, cfg }) {
+  async measure({ server, gen, port, target, cfg }, variant) {
     const base = await server.call("mem");
     const c = await gen.call(
       "connect",
@@ -100,6 +120,22 @@ export default {
     const eldIdle = await server.call("eldStop");
     const idle = await server.call("mem");
     const n = Math.max(1, idle.connected - base.connected);
+    const rest = {
+      connectS: c.ms / 1000,
+      rssKB: (idle.rss - base.rss) / n / 1024,
+      heapKB: (idle.heapUsed - base.heapUsed) / n / 1024,
+      restCpuPct: (restCpu.cpuUs / 1000 / restCpu.wallMs) * 100,
+      eldIdleP99: eldIdle.p99,
+    };
+    const restGenPct = Math.round((restGen.cpuUs / 1000 / restGen.wallMs) * 1000) / 10;
+    if (variant.restOnly === true) {
+      return {
+        metrics: rest,
+        checks: { connectErrors: c.errors, notConnected: cfg.clients - n },
+        counts: { connections: idle.connected, restGeneratorCpuPct: restGenPct },
+        cpu: cpuOf(restCpu, restGen),
+      };
+    }
 
     // one broadcast: emit → last client
     await gen.call("expect", { events: 1, room: null });
@@ -118,11 +154,7 @@ export default {
     const eldBroadcast = await server.call("eldStop");
     return {
       metrics: {
-        connectS: c.ms / 1000,
-        rssKB: (idle.rss - base.rss) / n / 1024,
-        heapKB: (idle.heapUsed - base.heapUsed) / n / 1024,
-        restCpuPct: (restCpu.cpuUs / 1000 / restCpu.wallMs) * 100,
-        eldIdleP99: eldIdle.p99,
+        ...rest,
         oneBroadcastMs: oneDone.tLast - one.tStart,
         msgsPerSec: (d.received / (d.tLast - b.tStart)) * 1000,
         usPerMsg: d.received > 0 ? sc.cpuUs / d.received : null,
@@ -137,7 +169,7 @@ export default {
       counts: {
         connections: idle.connected,
         delivered: d.received + oneDone.received,
-        restGeneratorCpuPct: Math.round((restGen.cpuUs / 1000 / restGen.wallMs) * 1000) / 10,
+        restGeneratorCpuPct: restGenPct,
       },
       cpu: cpuOf(sc, gc),
     };
