@@ -178,7 +178,9 @@ if (maxOther !== null)
 const plan = SCENARIOS.flatMap((scenario) =>
   scenario.variants
     .filter((v) =>
-      only === null ? scenario.optIn !== true : only.includes(v.id) || only.includes(scenario.name),
+      only === null
+        ? scenario.optIn !== true || (quick && scenario.quickToo === true && v.optIn !== true)
+        : only.includes(v.id) || (only.includes(scenario.name) && v.optIn !== true),
     )
     // --quick without --only: a scenario may keep only some of its variants (`quickVariants`)
     .filter(

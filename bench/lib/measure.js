@@ -20,7 +20,8 @@
  *   perNode?: Record<string, number[]>,
  *   cpu: { server: number | null, generator: number | null, other?: number | null },
  * }} Measurement
- * `optIn`: runs only when named in `--only` (heavy scenarios). `nodes`: server processes per
+ * `optIn`: runs only when named in `--only` (heavy scenarios); `quickToo`: an opt-in scenario
+ * whose small `--quick` variant still runs in every `--quick` run. `nodes`: server processes per
  * measurement (default 1); above 1 they share Redis under a key prefix of their own.
  * `generator`: the load generator's script, relative to bench/ (default lib/generator-main.js);
  * `generatorExecArgv`: Node options for it. `serverTarget`: the server every target runs
@@ -44,6 +45,7 @@
  *   variants: Variant[],
  *   config: (quick: boolean) => any,
  *   optIn?: boolean,
+ *   quickToo?: boolean,
  *   supports?: (target: string, v: Variant) => boolean,
  *   measure: (ctx: Ctx, v: Variant) => Promise<Measurement>,
  * }} Scenario

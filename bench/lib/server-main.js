@@ -40,8 +40,11 @@ const cpu = new CpuMeter();
 let eld = monitorEventLoopDelay({ resolution: 10 });
 
 // BENCH_PROFILE_WINDOW=<file>: V8 CPU profile of the measured window only (cpuStart..cpuStop),
-// in addition to any whole-process --cpu-prof profile.
+// in addition to any whole-process --cpu-prof profile. A scenario with several windows (scale:
+// at rest, then broadcasting) gets the first in <file>, the next in <file> with -w2, -w3, …
+// before the extension.
 const windowProfile = process.env.BENCH_PROFILE_WINDOW;
+let windows = 0;
 const session = windowProfile ? new Session() : null;
 session?.connect();
 /** @param {string} method @param {object} [params] @returns {Promise<any>} */
@@ -73,7 +76,12 @@ serveRpc(
       const result = cpu.stop();
       if (session && windowProfile) {
         const { profile } = await inspect("Profiler.stop");
-        writeFileSync(windowProfile, JSON.stringify(profile));
+        windows++;
+        const file =
+          windows === 1
+            ? windowProfile
+            : windowProfile.replace(/(\.cpuprofile)?$/, `-w${windows}$1`);
+        writeFileSync(file, JSON.stringify(profile));
       }
       return result;
     },

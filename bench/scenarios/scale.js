@@ -1,5 +1,6 @@
-// Scenario: many connections in one server process (issue 20). Opt-in: it runs only when
-// named (`node bench/run.js --only scale`), as it holds tens of thousands of sockets.
+// Scenario: many connections in one server process (issue 20). Opt-in in a full run: it runs
+// only when named (`node bench/run.js --only scale`), as it holds tens of thousands of
+// sockets; its small variant (500 clients) runs in every `--quick` run.
 //
 // N WebSocket clients (handshake + namespace CONNECT, heartbeats on: pingInterval 25 s,
 // pingTimeout 20 s on every target), connected 200 at a time from several source addresses
@@ -10,7 +11,8 @@
 // - at rest: server CPU (% of one core) over an idle window longer than pingInterval, so every
 //   connection gets its ping and answers it: the cost of heartbeats; event-loop delay p99;
 // - one broadcast: time from the emit until the last client has it;
-// - a train of broadcasts to all: delivered msgs/s, event-loop delay p99 while it runs.
+// - a train of broadcasts to all (one per event-loop turn): delivered msgs/s, the server's
+//   CPU per delivered message, event-loop delay p99 while it runs.
 //
 // N is bounded by the file-descriptor limit of each process (server and generator each hold
 // N sockets): see bench/README.md, "Many connections", for the OS limits to raise.
@@ -22,11 +24,15 @@ const SCALE_N = Number(process.env.BENCH_SCALE_N ?? 19_000);
 export default {
   name: "scale",
   optIn: true,
+  quickToo: true,
   manyFds: true,
   variants: [
     {
       id: "scale",
       title: "Many connections in one process (N in counts)",
+      // raw ws gets the `ws` README's heartbeat (a ping frame per socket every 25 s), so its
+      // CPU at rest is the floor of a heartbeat: one write and one read per connection
+      env: { BENCH_RAW_WS_HEARTBEAT_MS: "25000" },
       metrics: [
         { key: "connectS", label: "time to connect all, s", better: "lower" },
         {
@@ -51,11 +57,36 @@ export default {
           target: { op: ">=", value: 2 },
         },
         {
+          key: "usPerMsg",
+          label: "server CPU per delivered message (broadcasting), µs",
+          better: "lower",
+        },
+        {
           key: "eldBroadcastP99",
           label: "event-loop delay p99 while broadcasting, ms",
           better: "lower",
           target: { op: "<=", value: 0.5 },
         },
+      ],
+    },
+    {
+      // The same N idle connections with heartbeats out of the window (pingInterval 1 h; raw
+      // ws without its heartbeat): what a server spends at rest on anything else (timers of
+      // the runtime, GC of the larger heap). CPU at rest minus this is the heartbeats' cost.
+      // Runs only when named: `--only scale-quiet`.
+      id: "scale-quiet",
+      title: "Many connections at rest, heartbeats out of the window (baseline)",
+      optIn: true,
+      restOnly: true,
+      env: { BENCH_PING_INTERVAL_MS: "3600000" },
+      metrics: [
+        {
+          key: "restCpuPct",
+          label: "CPU at rest without heartbeats, % of a core",
+          better: "lower",
+        },
+        { key: "eldIdleP99", label: "event-loop delay p99 at rest, ms", better: "lower" },
+        { key: "rssKB", label: "RSS KB/conn (idle)", better: "lower" },
       ],
     },
   ],
@@ -64,7 +95,7 @@ export default {
     restMs: quick ? 3000 : 30_000,
     events: quick ? 5 : 20,
   }),
-  async measure({ server, gen, port, target, cfg }) {
+  async measure({ server, gen, port, target, cfg }, variant) {
     const base = await server.call("mem");
     const c = await gen.call(
       "connect",
@@ -89,6 +120,22 @@ export default {
     const eldIdle = await server.call("eldStop");
     const idle = await server.call("mem");
     const n = Math.max(1, idle.connected - base.connected);
+    const rest = {
+      connectS: c.ms / 1000,
+      rssKB: (idle.rss - base.rss) / n / 1024,
+      heapKB: (idle.heapUsed - base.heapUsed) / n / 1024,
+      restCpuPct: (restCpu.cpuUs / 1000 / restCpu.wallMs) * 100,
+      eldIdleP99: eldIdle.p99,
+    };
+    const restGenPct = Math.round((restGen.cpuUs / 1000 / restGen.wallMs) * 1000) / 10;
+    if (variant.restOnly === true) {
+      return {
+        metrics: rest,
+        checks: { connectErrors: c.errors, notConnected: cfg.clients - n },
+        counts: { connections: idle.connected, restGeneratorCpuPct: restGenPct },
+        cpu: cpuOf(restCpu, restGen),
+      };
+    }
 
     // one broadcast: emit → last client
     await gen.call("expect", { events: 1, room: null });
@@ -107,13 +154,10 @@ export default {
     const eldBroadcast = await server.call("eldStop");
     return {
       metrics: {
-        connectS: c.ms / 1000,
-        rssKB: (idle.rss - base.rss) / n / 1024,
-        heapKB: (idle.heapUsed - base.heapUsed) / n / 1024,
-        restCpuPct: (restCpu.cpuUs / 1000 / restCpu.wallMs) * 100,
-        eldIdleP99: eldIdle.p99,
+        ...rest,
         oneBroadcastMs: oneDone.tLast - one.tStart,
         msgsPerSec: (d.received / (d.tLast - b.tStart)) * 1000,
+        usPerMsg: d.received > 0 ? sc.cpuUs / d.received : null,
         eldBroadcastP99: eldBroadcast.p99,
       },
       checks: {
@@ -125,7 +169,7 @@ export default {
       counts: {
         connections: idle.connected,
         delivered: d.received + oneDone.received,
-        restGeneratorCpuPct: Math.round((restGen.cpuUs / 1000 / restGen.wallMs) * 1000) / 10,
+        restGeneratorCpuPct: restGenPct,
       },
       cpu: cpuOf(sc, gc),
     };

@@ -1,7 +1,10 @@
 // Target: a raw `ws` server doing the equivalent work with bare frames, behind the same
 // small slice of the socket.io API the bench app uses (on "connection", emit, to(room),
 // socket.join, socket.on(event, (...args, ack))). It is the practical limit: no
-// engine/socket framing, no heartbeat, no per-packet bookkeeping, and broadcasts build
+// engine/socket framing, no heartbeat (unless BENCH_RAW_WS_HEARTBEAT_MS is set: then the
+// `ws` README's heartbeat, one setInterval pinging every socket with a WebSocket ping frame
+// and terminating those that did not pong since the last round; the scale scenario sets it
+// to the other targets' pingInterval), no per-packet bookkeeping, and broadcasts build
 // the WebSocket frame bytes once and write them to each recipient's TCP socket, corked
 // until the end of the current tick (one write syscall per socket per tick).
 //
@@ -68,6 +71,17 @@ class RawSocket {
   }
   /** @type {Duplex | null} the TCP socket under the WebSocket (null for polling) */
   net = null;
+  /** Pong seen since the last heartbeat round (BENCH_RAW_WS_HEARTBEAT_MS). */
+  alive = true;
+  /** One heartbeat round: terminate when the last ping got no pong, else ping again. */
+  heartbeat() {
+    if (!this.alive) {
+      this.ws.terminate();
+      return;
+    }
+    this.alive = false;
+    this.ws.ping();
+  }
   /**
    * Write one broadcast text frame, given as text and as ready WebSocket frame bytes.
    * @param {string} _text
@@ -182,6 +196,7 @@ export class RawIo {
   /** @type {(socket: RawSocket) => void} */
   onConnection = () => {};
   #nextId = 1;
+  #heartbeat = false;
 
   /** @param {import("node:http").Server} httpServer */
   constructor(httpServer) {
@@ -191,6 +206,14 @@ export class RawIo {
       this.wss.handleUpgrade(req, net, head, (ws) => this.#accept(ws, net));
     });
     httpServer.on("request", (req, res) => this.#onRequest(req, res));
+    const heartbeatMs = Number(process.env.BENCH_RAW_WS_HEARTBEAT_MS ?? 0);
+    this.#heartbeat = heartbeatMs > 0;
+    if (this.#heartbeat) {
+      const timer = setInterval(() => {
+        for (const s of this.sockets) if (s.net !== null) s.heartbeat();
+      }, heartbeatMs);
+      timer.unref();
+    }
   }
 
   /** @param {IncomingMessage} req @param {ServerResponse} res */
@@ -257,6 +280,10 @@ export class RawIo {
       ws.send(`c${id}`);
       this.onConnection(socket);
     });
+    if (this.#heartbeat)
+      ws.on("pong", () => {
+        if (socket) socket.alive = true;
+      });
     ws.on("close", () => socket?.close());
     ws.on("error", () => {});
   }

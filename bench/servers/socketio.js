@@ -10,7 +10,10 @@ import { Server } from "socket.io";
  * @param {import("../lib/cluster.js").ClusterLink | null} [cluster]
  */
 export async function create(httpServer, cluster = null) {
-  if (!cluster) return new Server(httpServer);
+  // BENCH_PING_INTERVAL_MS (scale's baseline variant): heartbeats that never come in the window
+  const ping = process.env.BENCH_PING_INTERVAL_MS;
+  if (!cluster)
+    return ping ? new Server(httpServer, { pingInterval: Number(ping) }) : new Server(httpServer);
   const recoveryMs = Number(process.env.BENCH_RECOVERY_MS ?? 0);
   if (recoveryMs > 0) {
     const { createAdapter } = await import("@socket.io/redis-streams-adapter");

@@ -12,7 +12,10 @@ export async function create(httpServer, cluster = null) {
   const { Server } = await import("@switchboard/server");
   if (typeof Server !== "function")
     throw new Error("@switchboard/server does not export Server yet");
-  if (!cluster) return new Server(httpServer);
+  // BENCH_PING_INTERVAL_MS (scale's baseline variant): heartbeats that never come in the window
+  const ping = process.env.BENCH_PING_INTERVAL_MS;
+  if (!cluster)
+    return ping ? new Server(httpServer, { pingInterval: Number(ping) }) : new Server(httpServer);
   const { createAdapter } = await import("@switchboard/redis");
   if (typeof createAdapter !== "function")
     throw new Error("@switchboard/redis does not export createAdapter yet");

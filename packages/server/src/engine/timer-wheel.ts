@@ -3,7 +3,21 @@
  * Timeout object (plus an arguments array) per session. Every entry of a list has the
  * same duration, so deadlines are in insertion order: arming appends at the tail,
  * disarming unlinks, both O(1), and only the head's deadline needs a real timer.
+ *
+ * Deadlines are rounded up to a grain of 1% of the duration (at most {@link MAX_GRAIN_MS}):
+ * the entries due within one grain fire in one timer callback. With many sessions the
+ * pings then leave in bursts and their pongs come back in bursts, read many per event-loop
+ * iteration, instead of one wake-up of the process per session (measured in
+ * bench/README.md, "Many connections"). A deadline is never early, and at most a grain late.
  */
+
+/** Largest rounding of a deadline, ms. */
+export const MAX_GRAIN_MS = 100;
+
+/** The rounding of deadlines `ms` from now: 1% of it, at most {@link MAX_GRAIN_MS}. */
+export function grainOf(ms: number): number {
+  return Math.min(MAX_GRAIN_MS, Math.max(1, Math.floor(ms / 100)));
+}
 
 /** One armed (or idle) entry; allocated once per owner and re-armed, never re-created. */
 export class TimerEntry<T> {
@@ -20,6 +34,7 @@ export class TimerEntry<T> {
 
 class TimerList<T> {
   readonly ms: number;
+  readonly grain: number;
   readonly wheel: TimerWheel<T>;
   head: TimerEntry<T> | null = null;
   tail: TimerEntry<T> | null = null;
@@ -28,6 +43,7 @@ class TimerList<T> {
   constructor(wheel: TimerWheel<T>, ms: number) {
     this.wheel = wheel;
     this.ms = ms;
+    this.grain = grainOf(ms);
   }
 }
 
@@ -66,14 +82,17 @@ export class TimerWheel<T> {
       list = new TimerList(this, ms);
       this.#lists.set(ms, list);
     }
-    e.due = performance.now() + ms;
+    const now = performance.now();
+    const grain = list.grain;
+    // rounded up: later entries never get an earlier deadline, so the list stays in order
+    e.due = grain === 1 ? now + ms : Math.ceil((now + ms) / grain) * grain;
     e.list = list;
     e.prev = list.tail;
     if (list.tail !== null) list.tail.next = e;
     else list.head = e;
     list.tail = e;
     this.armed++;
-    if (list.timer === null) list.timer = setTimeout(run, ms, list);
+    if (list.timer === null) list.timer = setTimeout(run, Math.max(1, e.due - now), list);
   }
 
   /** Disarms `e` (no-op when idle); the list's timer goes once the list is empty. */
