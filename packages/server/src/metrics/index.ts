@@ -63,6 +63,7 @@ const DEFAULT_ACK_BUCKETS = [
 interface ObservableAdapter {
   readonly health?: unknown;
   readonly requestTimeouts?: unknown;
+  readonly publishLag?: unknown;
   on?(event: "health", listener: (state: unknown) => void): unknown;
   off?(event: "health", listener: (state: unknown) => void): unknown;
 }
@@ -319,6 +320,21 @@ export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetr
         const adapter = nsp.adapter as ObservableAdapter;
         if (typeof adapter.health !== "string" || n++ >= maxNamespaces) continue;
         this.set({ namespace: name }, adapter.health === "ready" ? 1 : 0);
+      }
+    },
+  });
+  new Gauge({
+    name: `${prefix}adapter_publish_lag_seconds`,
+    help: "Time a probe published to the adapter's backend (Redis) took to come back, last probe, seconds",
+    labelNames: ["namespace"],
+    registers,
+    collect() {
+      this.reset();
+      let n = 0;
+      for (const [name, nsp] of io.namespaces) {
+        const lag = (nsp.adapter as ObservableAdapter).publishLag;
+        if (typeof lag !== "number" || n++ >= maxNamespaces) continue;
+        this.set({ namespace: name }, lag);
       }
     },
   });
