@@ -71,7 +71,7 @@ export class LagProbe {
   get lag(): number | undefined {
     if (this.#pendingSeq === 0 || this.#lag === undefined) return this.#lag;
     const waited = Math.min(this.#interval, performance.now() - this.#sentAt) / 1000;
-    return waited > this.#lag ? waited : this.#lag;
+    return Math.max(waited, this.#lag);
   }
 
   /** Probes that did not come back within the interval (or could not be sent). */
