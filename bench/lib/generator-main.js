@@ -346,20 +346,14 @@ const handlers = {
       }
       tStart = performance.now();
       for (const c of cs) send(c);
-      const counted = typeof p.count === "number";
-      const timer = counted
-        ? null
-        : setTimeout(() => {
-            stop = true;
-            tStop = performance.now();
-          }, p.durationMs);
-      const safety = setTimeout(
-        () => {
-          tStop ||= performance.now();
-          finish();
-        },
-        (counted ? (p.timeoutMs ?? 600_000) : p.durationMs) + 10_000,
-      );
+      setTimeout(() => {
+        stop = true;
+        tStop = performance.now();
+      }, p.durationMs);
+      const safety = setTimeout(() => {
+        tStop ||= performance.now();
+        finish();
+      }, p.durationMs + 10_000);
     });
   },
 
