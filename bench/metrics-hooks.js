@@ -7,9 +7,10 @@
 //              sent(a new `43<id>[…]` ack message)
 //   broadcast  per delivered message: sent(the broadcast's message), a new message every
 //              1000 recipients (1000 clients)
-//   loop       the loop alone (subtract it)
+//   loop       the ack-echo loop's indexing alone (subtract it)
+//   broadcast-loop  the broadcast loop's indexing alone (subtract it)
 //
-//   node bench/metrics-hooks.js <ack-echo|broadcast|loop> <iterations>   # ns per iteration
+//   node bench/metrics-hooks.js <ack-echo|broadcast|loop|broadcast-loop> <iterations>   # ns per iteration
 //   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/metrics-hooks.js ack-echo 200000
 //
 // Under callgrind, the difference between two iteration counts (start-up cancels out) is
@@ -52,10 +53,18 @@ if (workload === "ack-echo") {
   }
 } else if (workload === "broadcast") {
   for (let i = 0; i < iterations; i++) collector.sent(ticks[((i / 1000) | 0) & (M - 1)]);
+} else if (workload === "broadcast-loop") {
+  for (let i = 0; i < iterations; i++) sink += ticks[((i / 1000) | 0) & (M - 1)].data.length;
 } else if (workload === "loop") {
-  for (let i = 0; i < iterations; i++) sink += i & (M - 1);
+  for (let i = 0; i < iterations; i++) {
+    const k = i & (M - 1);
+    sink +=
+      frameBytes[k] + names[k].length + (packets[k] === undefined || acks[k] === undefined ? 1 : 0);
+  }
 } else {
-  console.error("usage: node bench/metrics-hooks.js <ack-echo|broadcast|loop> <iterations>");
+  console.error(
+    "usage: node bench/metrics-hooks.js <ack-echo|broadcast|loop|broadcast-loop> <iterations>",
+  );
   process.exit(2);
 }
 const ns = Number(process.hrtime.bigint() - t0) / iterations;
