@@ -109,11 +109,13 @@ export class Collector implements EngineObserver, SocketObserver {
 
   sent(message: PreparedMessage): void {
     // A broadcast queues one message for every recipient in a row: counted as repeats of
-    // the last message, classified and added to the tables once (see flushSent).
-    if (message === this.#lastSent) {
-      this.#repeats++;
-      return;
-    }
+    // the last message, classified and added to the tables once (see flushSent). Kept this
+    // small so that V8 inlines it into the engine's write path (the rest is #sentNew).
+    if (message === this.#lastSent) this.#repeats++;
+    else this.#sentNew(message);
+  }
+
+  #sentNew(message: PreparedMessage): void {
     this.flushSent();
     let type = packetType(message).charCodeAt(0) - 48;
     const data = message.data;
