@@ -11,11 +11,10 @@
 //   broadcast-loop  the broadcast loop's indexing alone (subtract it)
 //
 //   node bench/metrics-hooks.js <ack-echo|broadcast|loop|broadcast-loop> <iterations>   # ns per iteration
-//   valgrind --tool=callgrind --callgrind-out-file=/dev/null node bench/metrics-hooks.js ack-echo 200000
 //
-// Under callgrind, the difference between two iteration counts (start-up cancels out) is
-// the instructions per iteration: deterministic, unlike the whole server's counts, whose
-// batching (messages per flush, per read) moves with timing from run to run.
+// Nanoseconds, so noisy on a shared machine: run it several times. (The difference of two
+// loop lengths under callgrind is no better: start-up, compilation and GC vary between
+// runs by more than the loop counts; see bench/README.md, "Metrics overhead".)
 // The collector is internal to the package (not exported): imported from the build.
 import { PreparedMessage } from "../packages/server/dist/engine/framing.js";
 import { Collector } from "../packages/server/dist/metrics/collector.js";
