@@ -4,7 +4,13 @@
 //
 //   node bench/callgrind.js <target> <workload> [--events N] [--warm N] [--strace] [--no-valgrind]
 //     target    switchboard | base (BENCH_BASE_DIR: a checkout of another commit, built)
-//     workload  long-polling | broadcast-20 | connect-ws | connect-ws-warm | connect-upgrade
+//     workload  long-polling | broadcast-20 | ack-echo | connect-ws | connect-ws-warm | connect-upgrade
+//
+// ack-echo: 50 WebSocket clients, each keeping one emit-with-ack in flight (the bench's
+// ack-echo scenario): --events round trips (default 20 000) measured after --warm (default
+// 30 000) of the same; the unit is a completed round trip. Fixed counts, not durations: the
+// warm-up must end with the hot code optimized whatever the machine's load (a loaded
+// machine slows V8's background compiler, and the main thread then counts interpreter work).
 //
 // The server (lib/server-main.js, the bench app) runs under `valgrind --tool=callgrind`
 // (one profile per thread); the generator (lib/generator-main.js, the same one as the bench)
@@ -39,6 +45,7 @@ const numArg = (name, fallback) => {
 const WORKLOADS = [
   "long-polling",
   "broadcast-20",
+  "ack-echo",
   "connect-ws",
   "connect-ws-warm",
   "connect-upgrade",
@@ -160,6 +167,22 @@ if (workload === "long-polling" || workload === "broadcast-20") {
   units = d.received;
   extra = { lost: d.lost, outOfOrder: d.outOfOrder };
   if (polling) extra.msgsPerAnswer = d.received / Math.max(1, d.pollAnswers);
+} else if (workload === "ack-echo") {
+  const clients = numArg("clients", 50);
+  const c = await gen.call(
+    "connect",
+    { port, target: kind, transport: "websocket", n: clients },
+    T,
+  );
+  if (c.errors) throw new Error(`connect errors: ${c.errors}`);
+  await gen.call("echo", { clients, count: numArg("warm", 30_000), timeoutMs: T }, T);
+  await server.call("cpuStart");
+  windowStart(server.pid);
+  const e = await gen.call("echo", { clients, count: numArg("events", 20_000), timeoutMs: T }, T);
+  windowEnd(server.pid);
+  // The round trips in flight when the loop stops complete inside the window too.
+  units = e.completed + clients - 1 - e.lostAcks;
+  extra = { mismatches: e.mismatches, lostAcks: e.lostAcks };
 } else {
   const warmVariant = workload === "connect-ws-warm";
   const transport = workload === "connect-upgrade" ? "upgrade" : "websocket";

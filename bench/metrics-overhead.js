@@ -4,7 +4,8 @@
 // metrics on and scraped once a second ("metrics", bench/servers/switchboard-metrics.js),
 // alternating round by round, each in a fresh server process (core 0) and generator (core 1).
 // Reported: the median server CPU time per round trip / per delivered message and the ratio
-// to "off" (CPU time, steadier than rates on a shared machine).
+// to "off" (CPU time, steadier than rates on a shared machine), and the median of the
+// per-round ratios (metrics / off measured back to back).
 // A window during which other processes used more than 30% of a core is measured again (up
 // to 3 times). Usage: npm run build && node bench/metrics-overhead.js [rounds=5]
 import path from "node:path";
@@ -93,5 +94,11 @@ for (const c of CASES) {
   console.log(`  off      ${base.toFixed(3)}  (${results.off.map((x) => x.toFixed(3)).join(" ")})`);
   console.log(
     `  metrics  ${on.toFixed(3)}  (${results.metrics.map((x) => x.toFixed(3)).join(" ")})  ratio ${(on / base).toFixed(3)}`,
+  );
+  // Each round measures both back to back: the ratio within a round cancels the slower
+  // drifts of the machine's load; their median is the second estimate.
+  const paired = results.metrics.map((x, i) => x / results.off[i]);
+  console.log(
+    `  per-round ratios ${paired.map((x) => x.toFixed(3)).join(" ")}  median ${median(paired).toFixed(3)}`,
   );
 }

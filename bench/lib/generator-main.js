@@ -208,7 +208,11 @@ const handlers = {
     });
   },
 
-  /** Closed loop of emit-with-ack (event `event`, default "echo") on the first `clients` clients for `durationMs`. */
+  /**
+   * Closed loop of emit-with-ack (event `event`, default "echo") on the first `clients`
+   * clients for `durationMs`, or until `count` round trips completed when given (a fixed
+   * amount of work: bench/callgrind.js).
+   */
   echo(/** @type {any} */ p) {
     const cs = /** @type {LeanWs[]} */ (clients.slice(0, p.clients));
     const event = typeof p.event === "string" ? p.event : "echo";
@@ -224,6 +228,7 @@ const handlers = {
       let tStop = 0;
       const finish = () => {
         clearTimeout(safety);
+        if (timer !== null) clearTimeout(timer);
         rtts.sort((a, b) => a - b);
         resolve({
           completed: rtts.length,
@@ -256,20 +261,30 @@ const handlers = {
           if (id !== ids[i] || seqOf(buf) !== id) mismatches++;
           if (!stop) {
             rtts.push(now - /** @type {number} */ (t0[i]));
-            send(cl);
+            if (rtts.length === p.count) {
+              stop = true;
+              tStop = now;
+              if (inflight === 0) finish();
+            } else send(cl);
           } else if (inflight === 0) finish();
         };
       }
       tStart = performance.now();
       for (const c of cs) send(c);
-      setTimeout(() => {
-        stop = true;
-        tStop = performance.now();
-      }, p.durationMs);
-      const safety = setTimeout(() => {
-        tStop ||= performance.now();
-        finish();
-      }, p.durationMs + 10_000);
+      const counted = typeof p.count === "number";
+      const timer = counted
+        ? null
+        : setTimeout(() => {
+            stop = true;
+            tStop = performance.now();
+          }, p.durationMs);
+      const safety = setTimeout(
+        () => {
+          tStop ||= performance.now();
+          finish();
+        },
+        (counted ? (p.timeoutMs ?? 600_000) : p.durationMs) + 10_000,
+      );
     });
   },
 

@@ -1,5 +1,6 @@
 import type { AdapterConstructor, AdapterNamespace, PresenceBackend } from "@switchboard/server";
 import { RedisAdapter } from "./classic/redis-adapter.js";
+import { LagProbe } from "./lag-probe.js";
 import { type RedisAdapterOptions, resolveOptions } from "./options.js";
 import { RedisPresenceHub, type RedisPresenceOptions } from "./presence/hub.js";
 import { PythonIngest } from "./python/ingest.js";
@@ -92,13 +93,22 @@ export function createAdapter(
   const pub = wrapRedisClient(pubClient);
   const sub = wrapRedisClient(subClient);
   let presenceHub: RedisPresenceHub | undefined;
+  // One publish-lag probe for the pair of clients, whatever the number of namespaces.
+  const lagProbe =
+    opts.lagProbeInterval > 0
+      ? new LagProbe(pub, sub, {
+          interval: opts.lagProbeInterval,
+          channelPrefix: `switchboard:lag#${opts.key}#`,
+          sharded: false,
+        })
+      : undefined;
   const python =
     pythonChannel === undefined
       ? undefined
       : new PythonIngest(sub, pythonChannel, { maxBytes: pythonMaxBytes });
   const Classic = class extends RedisAdapter {
     constructor(nsp: AdapterNamespace) {
-      super(nsp, pub, sub, opts);
+      super(nsp, pub, sub, opts, lagProbe);
     }
 
     override init(): void {

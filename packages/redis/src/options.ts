@@ -16,6 +16,11 @@ export interface RedisAdapterOptions {
   maxMessageBytes: number;
   /** While requests wait, how often the node count is checked again (a gone node is not waited for). Default 1000 ms. */
   nodeCheckInterval: number;
+  /**
+   * How often the publish lag is probed (a small message on a channel of this node's own,
+   * timed until it comes back; see the adapter's `publishLag`), ms. `0`: never. Default 5000.
+   */
+  lagProbeInterval: number;
 }
 
 /** The defaults of {@link RedisAdapterOptions}. */
@@ -27,6 +32,7 @@ export const DEFAULTS: RedisAdapterOptions = {
   maxPendingRequests: 1000,
   maxMessageBytes: 32 * 1024 * 1024,
   nodeCheckInterval: 1000,
+  lagProbeInterval: 5000,
 };
 
 function positive(value: unknown, name: string, unit: string): void {
@@ -35,11 +41,18 @@ function positive(value: unknown, name: string, unit: string): void {
   }
 }
 
+/** A number >= 0 and finite (0: off), or a TypeError. */
+export function nonNegative(value: unknown, name: string, unit: string): void {
+  if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) {
+    throw new TypeError(`${name} must be a number >= 0 (${unit}; 0: off)`);
+  }
+}
+
 /**
  * `options` over the defaults, checked.
  *
  * @throws TypeError for an empty key, a parser without encode/decode, or a time or size
- *   that is not a positive finite number
+ *   that is not a positive finite number, a negative `lagProbeInterval`
  */
 export function resolveOptions(options: Partial<RedisAdapterOptions>): RedisAdapterOptions {
   const opts: RedisAdapterOptions = { ...DEFAULTS };
@@ -52,6 +65,7 @@ export function resolveOptions(options: Partial<RedisAdapterOptions>): RedisAdap
   positive(opts.maxPendingRequests, "maxPendingRequests", "requests");
   positive(opts.maxMessageBytes, "maxMessageBytes", "bytes");
   positive(opts.nodeCheckInterval, "nodeCheckInterval", "ms");
+  nonNegative(opts.lagProbeInterval, "lagProbeInterval", "ms");
   if (typeof opts.parser?.encode !== "function" || typeof opts.parser.decode !== "function") {
     throw new TypeError("parser must have encode and decode");
   }

@@ -11,6 +11,7 @@ import {
 import debugModule from "debug";
 import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
 import { ClientsHealth } from "../health.js";
+import type { LagProbe } from "../lag-probe.js";
 import { encode as msgpackEncode } from "../msgpack/encode.js";
 import type { Parser } from "../msgpack/index.js";
 import type { RedisAdapterOptions } from "../options.js";
@@ -74,14 +75,21 @@ export class RedisAdapter extends InMemoryAdapter {
   readonly #handler: RequestHandler;
   readonly #localHandshakes = new LocalHandshakes();
   readonly #remoteHandshakes = new RemoteHandshakes();
+  readonly #lagProbe: LagProbe | undefined;
 
+  /**
+   * @param lagProbe the publish-lag probe of `pub` and `sub`, shared by the namespaces of
+   *   one `createAdapter` call (held from `init` to `close`); none: `publishLag` stays undefined
+   */
   constructor(
     nsp: AdapterNamespace,
     pub: RedisClient,
     sub: RedisClient,
     opts: RedisAdapterOptions,
+    lagProbe?: LagProbe,
   ) {
     super(nsp);
+    this.#lagProbe = lagProbe;
     this.uid = `${SWITCHBOARD_UID}${randomBytes(7).toString("hex")}`;
     this.#pub = pub;
     this.#sub = sub;
@@ -141,6 +149,17 @@ export class RedisAdapter extends InMemoryAdapter {
   }
 
   /**
+   * The publish lag, seconds: how long the last probe published by `pubClient` took to come
+   * back through `subClient` (every `lagProbeInterval` ms; one not back within the interval,
+   * or not sent because Redis is down, counts as the interval). While the probe in flight
+   * has waited longer than the last lag, the time it has waited so far. `undefined` before
+   * the first probe, and with `lagProbeInterval: 0`. Read by `@switchboard/server/metrics`.
+   */
+  get publishLag(): number | undefined {
+    return this.#lagProbe?.lag;
+  }
+
+  /**
    * Answers to other nodes' requests waiting for the publisher to be back, for leak checks
    * and monitoring (at most 100; one older than `requestsTimeout` by then is dropped).
    */
@@ -150,6 +169,7 @@ export class RedisAdapter extends InMemoryAdapter {
 
   override init(): void {
     this.#listeners.push(this.#health.watch(), this.#unsent.watch());
+    if (this.#lagProbe !== undefined) this.#listeners.push(this.#lagProbe.acquire());
     const subs: Array<[string, boolean, MessageListener]> = [
       [`${this.#ch.broadcast}*`, true, this.#onBroadcast],
       [this.#ch.request, false, this.#onRequest],

@@ -66,6 +66,33 @@ interface Pending {
  * that survives Redis faults without losing or duplicating a packet, the restore slots,
  * and the control channel. Namespace adapters join with {@link add}.
  */
+/**
+ * How a restore attempt on this node ended (the `outcome` label of
+ * switchboard_cluster_recoveries_total):
+ * - `"ring"` / `"log"`: restored, the missed packets replayed from this node's memory of the
+ *   latest entries / read from the Redis stream;
+ * - `"no_session"`: no such session in the store (never saved, expired, or restored already);
+ * - `"busy"`: another attempt held the session for longer than `claimTimeout`;
+ * - `"stale"`: the session is of another log epoch (the log was lost or reset) or namespace;
+ * - `"window_passed"`: the log no longer holds what the client missed (trimmed);
+ * - `"too_many"`: more missed packets than `maxPackets` / `maxHeldPackets`;
+ * - `"refused"`: too many restores waiting (`maxQueuedRestores`), the log not followed yet,
+ *   or an invalid offset;
+ * - `"error"`: Redis failed in the middle (the session stays restorable).
+ */
+export const RESTORE_OUTCOMES = [
+  "ring",
+  "log",
+  "no_session",
+  "busy",
+  "stale",
+  "window_passed",
+  "too_many",
+  "refused",
+  "error",
+] as const;
+export type RestoreOutcome = (typeof RESTORE_OUTCOMES)[number];
+
 export class RecoveryHub extends EventEmitter {
   readonly uid = randomBytes(8).toString("hex");
   readonly log: RecoveryLog;
@@ -120,6 +147,19 @@ export class RecoveryHub extends EventEmitter {
 
   get started(): boolean {
     return this.#started;
+  }
+
+  /**
+   * Restore attempts on this node since it started, by outcome (every namespace), read by
+   * `@switchboard/server/metrics`. Only grows.
+   */
+  readonly restoreOutcomes: Record<RestoreOutcome, number> = Object.fromEntries(
+    RESTORE_OUTCOMES.map((o) => [o, 0]),
+  ) as Record<RestoreOutcome, number>;
+
+  /** Counts one restore attempt's outcome. */
+  countRestore(outcome: RestoreOutcome): void {
+    this.restoreOutcomes[outcome]++;
   }
 
   /** Where this node began following the log (`""` before it started). */

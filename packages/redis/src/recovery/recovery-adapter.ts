@@ -10,7 +10,7 @@ import type {
   TrackedSession,
 } from "@switchboard/server";
 import debugModule from "debug";
-import type { RecoveryHub, RecoveryParticipant } from "./hub.js";
+import type { RecoveryHub, RecoveryParticipant, RestoreOutcome } from "./hub.js";
 import { compareOffsets, isOffset, type LogEntry, type LogRecord } from "./log.js";
 import { type ClaimedSession, encodeSession, type SessionRecord } from "./sessions.js";
 
@@ -469,30 +469,45 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       pid: string,
       offset: string | undefined,
     ): Promise<RestoredSession | null> {
+      const [restored, outcome] = await this.#restore(pid, offset);
+      hub.countRestore(outcome);
+      return restored;
+    }
+
+    async #restore(
+      pid: string,
+      offset: string | undefined,
+    ): Promise<[RestoredSession | null, RestoreOutcome]> {
       const options = this.#options;
-      if (options === undefined) return null;
-      if (offset !== undefined && !isOffset(offset)) return null;
-      if (this.#restoring.size >= hub.options.maxQueuedRestores) return null;
+      if (options === undefined) return [null, "refused"];
+      if (offset !== undefined && !isOffset(offset)) return [null, "refused"];
+      if (this.#restoring.size >= hub.options.maxQueuedRestores) return [null, "refused"];
       const deadline = Date.now() + hub.options.claimTimeout;
       // A node just started (a rolling deploy's new node, met by the clients of the one it
       // replaces) may not follow the log yet: the restore waits for it, within the claim's time.
-      if (!hub.started && !(await this.#startedBy(deadline))) return null;
+      if (!hub.started && !(await this.#startedBy(deadline))) return [null, "refused"];
       let waited = false;
       for (;;) {
-        if (!(await hub.acquire())) return null;
+        if (!(await hub.acquire())) return [null, "refused"];
         // A connected session is taken over (its node may not have noticed the loss yet) —
         // unless another attempt just restored it while this one waited: that one won.
+        let failed = false;
         const claim = await hub.sessions
           .claim(pid, hub.uid, hub.options.claimTimeout, !waited)
           .catch((err: unknown) => {
             debug("claim of %s failed: %s", pid, err);
+            failed = true;
             return null;
           });
+        if (failed) {
+          hub.release();
+          return [null, "error"];
+        }
         if (claim !== "busy") return this.#restoreClaimed(pid, offset, claim, options);
         hub.release();
         // Another attempt holds it (often this client's previous connection, closed while
         // its restore ran): wait for it to complete or let go, within the claim's time.
-        if (Date.now() > deadline) return null;
+        if (Date.now() > deadline) return [null, "busy"];
         waited = true;
         await new Promise((resolve) => setTimeout(resolve, 100).unref());
       }
@@ -522,13 +537,13 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
       offset: string | undefined,
       claimed: ClaimedSession | null,
       options: ConnectionStateRecoveryOptions,
-    ): Promise<RestoredSession | null> {
+    ): Promise<[RestoredSession | null, RestoreOutcome]> {
       let sid: SocketId | undefined;
       let unrecoverable = false;
       try {
         if (claimed === null) {
           debug("no session %s to restore", pid);
-          return null;
+          return [null, "no_session"];
         }
         const { record, gen } = claimed;
         if (claimed.wasConnected) {
@@ -540,14 +555,14 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
         if (record.nsp !== this.nsp.name || record.epoch !== hub.log.epoch) {
           debug("session %s is of another namespace or log epoch", pid);
           unrecoverable = true;
-          return null;
+          return [null, "stale"];
         }
         const after = offset ?? record.start;
         const fromMemory = this.#recentAfter(after) !== undefined;
         if (!fromMemory && !(await this.#historyIntact(after, record, options))) {
           debug("the log no longer holds what session %s missed after %s", pid, after);
           unrecoverable = true;
-          return null;
+          return [null, "window_passed"];
         }
         sid = record.sid;
         const rooms = new Set(record.rooms);
@@ -570,21 +585,22 @@ export function withRecovery<T extends AdapterClass>(Base: T, hub: RecoveryHub):
           // More missed than may be replayed: no restore of this session can be complete.
           this.#restoring.delete(sid);
           unrecoverable = true;
-          return null;
+          return [null, "too_many"];
         }
-        return {
+        const restored = {
           sid: record.sid,
           pid,
           rooms: record.rooms,
           data: record.data,
           missedPackets: missed,
         };
+        return [restored, fromMemory ? "ring" : "log"];
       } catch (err) {
         // Redis unreachable in the middle: the session may still be restored later.
         debug("restore of %s failed: %s", pid, err);
         if (sid !== undefined) this.#restoring.delete(sid);
         if (claimed !== null) await hub.sessions.release(pid, claimed.gen).catch(() => {});
-        return null;
+        return [null, "error"];
       } finally {
         if (unrecoverable && claimed !== null) {
           await hub.sessions.delete(pid, claimed.gen).catch(() => {});

@@ -9,6 +9,8 @@ import {
 import debugModule from "debug";
 import { RedisAdapterError, RedisAdapterErrorCode } from "../errors.js";
 import { ClientsHealth } from "../health.js";
+import { LagProbe } from "../lag-probe.js";
+import { nonNegative } from "../options.js";
 import {
   type AnyRedisClient,
   type RedisClient,
@@ -49,6 +51,12 @@ export interface ShardedRedisAdapterOptions {
   nodeCheckInterval?: number;
   /** Largest channel message this node accepts, in bytes; larger ones are dropped unread. Default 32 MiB. */
   maxMessageBytes?: number;
+  /**
+   * How often the publish lag is probed (SPUBLISH of a small message on a channel of this
+   * node's own, timed until it comes back; see the adapter's `publishLag`), in ms. `0`:
+   * never. Default 5000.
+   */
+  lagProbeInterval?: number;
 }
 
 type Resolved = Required<ShardedRedisAdapterOptions>;
@@ -68,6 +76,7 @@ function resolve(options: ShardedRedisAdapterOptions): Resolved {
     requestsTimeout: 5000,
     nodeCheckInterval: 1000,
     maxMessageBytes: 32 * 1024 * 1024,
+    lagProbeInterval: 5000,
     ...options,
   };
   if (!MODES.includes(resolved.subscriptionMode)) {
@@ -80,6 +89,7 @@ function resolve(options: ShardedRedisAdapterOptions): Resolved {
       throw new TypeError(`${key} must be a positive number`);
     }
   }
+  nonNegative(resolved.lagProbeInterval, "lagProbeInterval", "ms");
   return resolved;
 }
 
@@ -115,9 +125,18 @@ export function createShardedAdapter(
   const resolved = resolve(options);
   const pub = wrapRedisClient(pubClient);
   const sub = wrapRedisClient(subClient);
+  // One publish-lag probe for the pair of clients, whatever the number of namespaces.
+  const lagProbe =
+    resolved.lagProbeInterval > 0
+      ? new LagProbe(pub, sub, {
+          interval: resolved.lagProbeInterval,
+          channelPrefix: `switchboard:lag#${resolved.channelPrefix}#`,
+          sharded: true,
+        })
+      : undefined;
   return class extends ShardedRedisAdapter {
     constructor(nsp: AdapterNamespace) {
-      super(nsp, pub, sub, resolved);
+      super(nsp, pub, sub, resolved, lagProbe);
     }
   };
 }
@@ -155,14 +174,17 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   #responseChannelReady: Promise<void> = Promise.resolve();
   /** Answers to other nodes' requests, kept while the publisher is down. */
   readonly #unsent: UnsentAnswers;
+  readonly #lagProbe: LagProbe | undefined;
 
   protected constructor(
     nsp: AdapterNamespace,
     pub: RedisClient,
     sub: RedisClient,
     options: Resolved,
+    lagProbe?: LagProbe,
   ) {
     super(nsp, { heartbeats: false, requestsTimeout: options.requestsTimeout });
+    this.#lagProbe = lagProbe;
     this.#pub = pub;
     this.#sub = sub;
     this.#options = options;
@@ -188,6 +210,17 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   }
 
   /**
+   * The publish lag, seconds: how long the last probe SPUBLISHed by `pubClient` took to come
+   * back through `subClient` (every `lagProbeInterval` ms; one not back within the interval,
+   * or not sent because Redis is down, counts as the interval). While the probe in flight
+   * has waited longer than the last lag, the time it has waited so far. `undefined` before
+   * the first probe, and with `lagProbeInterval: 0`. Read by `@switchboard/server/metrics`.
+   */
+  get publishLag(): number | undefined {
+    return this.#lagProbe?.lag;
+  }
+
+  /**
    * Answers to other nodes' requests waiting for the publisher to be back, for leak checks
    * and monitoring (at most 100; one older than `requestsTimeout` by then is dropped).
    */
@@ -198,6 +231,7 @@ export class ShardedRedisAdapter extends ClusterAdapter {
   override init(): void {
     super.init();
     this.#stopWatching.push(this.#health.watch(), this.#unsent.watch());
+    if (this.#lagProbe !== undefined) this.#stopWatching.push(this.#lagProbe.acquire());
     this.#ssubscribe(this.#channel);
     this.#ssubscribe(this.#responseChannel);
     this.#awaitResponseChannel();

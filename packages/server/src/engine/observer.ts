@@ -17,8 +17,12 @@ export type UpgradeOutcome = "success" | "timeout" | "failed" | "closed" | "refu
  * kept per session.
  */
 export interface EngineObserver {
-  /** An Engine.IO packet arrived on a session's current transport (before it is handled). */
-  received(packet: EnginePacket): void;
+  /**
+   * An Engine.IO packet arrived on a session's current transport (before it is handled).
+   * `bytes`: its size on the wire when the transport knows it (a WebSocket frame's
+   * length), `-1` when not (packets of a polling payload): the observer computes it.
+   */
+  received(packet: EnginePacket, bytes: number): void;
   /** A packet was queued for sending (messages, and the pings, pongs, noops of the engine). */
   sent(message: PreparedMessage): void;
   /** `count` messages of a volatile send were dropped: the transport could not write them. */

@@ -324,7 +324,8 @@ export class Session
 
   // ---- incoming ----
 
-  #onPacket(packet: EnginePacket): void {
+  /** `bytes`: the packet's size on the wire when known (a WebSocket frame), else -1. */
+  #onPacket(packet: EnginePacket, bytes: number): void {
     if (this.#state !== "open") {
       // The client's own close while ours waits for its next GET ends the wait.
       if (this.#state === "closing" && packet.type === "close") {
@@ -333,7 +334,7 @@ export class Session
       return;
     }
     const observer = this.#host[kEngineObserver];
-    if (observer !== undefined) observer.received(packet);
+    if (observer !== undefined) observer.received(packet, bytes);
     this.emit("packet", packet);
     switch (packet.type) {
       case "message": {
@@ -382,7 +383,7 @@ export class Session
   onPackets(t: Transport, packets: readonly EnginePacket[]): void {
     if (t !== this.#transport) return;
     for (let i = 0; i < packets.length && this.#state !== "closed"; i++)
-      this.#onPacket(packets[i]!);
+      this.#onPacket(packets[i]!, -1);
   }
 
   onPoll(t: Transport): void {
@@ -415,7 +416,8 @@ export class Session
         return;
       }
     }
-    if (t === this.#transport) this.#onPacket(packet);
+    // An Engine.IO v4 frame is the packet exactly (v3 text frames may carry base64).
+    if (t === this.#transport) this.#onPacket(packet, this.#eio3 === null ? data.length : -1);
     else if (this.#upgrade !== null && t === this.#upgrade.probe) this.#upgrade.onPacket(packet);
   }
 

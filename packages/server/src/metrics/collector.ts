@@ -93,18 +93,19 @@ export class Collector implements EngineObserver, SocketObserver {
 
   // ---- EngineObserver ----
 
-  received(packet: EnginePacket): void {
-    let type = ENGINE_TYPE_INDEX[packet.type];
+  received(packet: EnginePacket, frameBytes: number): void {
     const data = packet.data;
-    let bytes = 1;
-    if (data !== undefined) {
-      if (typeof data === "string") {
-        bytes += data.length === 0 ? 0 : Buffer.byteLength(data);
-        if (type === MESSAGE) type = this.#messageType(data);
-      } else {
-        bytes = data.byteLength;
-        if (type === MESSAGE && !this.#customParser) type = ATTACHMENT;
-      }
+    let type: number;
+    if (packet.type === "message") {
+      if (typeof data === "string") type = this.#messageType(data);
+      else type = this.#customParser || data === undefined ? MESSAGE : ATTACHMENT;
+    } else type = ENGINE_TYPE_INDEX[packet.type];
+    // The frame's length when the transport knows it (WebSocket): no UTF-8 count here.
+    let bytes = frameBytes;
+    if (bytes < 0) {
+      bytes = 1;
+      if (typeof data === "string") bytes += data.length === 0 ? 0 : Buffer.byteLength(data);
+      else if (data !== undefined) bytes = data.byteLength;
     }
     this.packetsIn[type]!++;
     this.bytesIn[type]! += bytes;
@@ -112,11 +113,13 @@ export class Collector implements EngineObserver, SocketObserver {
 
   sent(message: PreparedMessage): void {
     // A broadcast queues one message for every recipient in a row: counted as repeats of
-    // the last message, classified and added to the tables once (see flushSent).
-    if (message === this.#lastSent) {
-      this.#repeats++;
-      return;
-    }
+    // the last message, classified and added to the tables once (see flushSent). Kept this
+    // small so that V8 inlines it into the engine's write path (the rest is #sentNew).
+    if (message === this.#lastSent) this.#repeats++;
+    else this.#sentNew(message);
+  }
+
+  #sentNew(message: PreparedMessage): void {
     this.flushSent();
     let type = packetType(message).charCodeAt(0) - 48;
     const data = message.data;

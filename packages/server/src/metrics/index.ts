@@ -64,6 +64,9 @@ const DEFAULT_ACK_BUCKETS = [
 interface ObservableAdapter {
   readonly health?: unknown;
   readonly requestTimeouts?: unknown;
+  readonly publishLag?: unknown;
+  /** Cluster recovery (the Redis adapter's hub, shared by namespaces): counts by outcome. */
+  readonly recovery?: { readonly restoreOutcomes?: unknown };
   on?(event: "health", listener: (state: unknown) => void): unknown;
   off?(event: "health", listener: (state: unknown) => void): unknown;
 }
@@ -332,6 +335,21 @@ export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetr
       }
     },
   });
+  new Gauge({
+    name: `${prefix}adapter_publish_lag_seconds`,
+    help: "Time a probe published to the adapter's backend (Redis) took to come back, last probe, seconds",
+    labelNames: ["namespace"],
+    registers,
+    collect() {
+      this.reset();
+      let n = 0;
+      for (const [name, nsp] of io.namespaces) {
+        const lag = (nsp.adapter as ObservableAdapter).publishLag;
+        if (typeof lag !== "number" || n++ >= maxNamespaces) continue;
+        this.set({ namespace: name }, lag);
+      }
+    },
+  });
   numberCounter(
     "adapter_resubscribes_total",
     "Times an adapter's backend came back after being down (the subscriber resubscribes its channels)",
@@ -345,6 +363,18 @@ export function metrics(io: AnyServer, options: MetricsOptions = {}): ServerMetr
       return adapters.requestTimeouts;
     },
   );
+
+  new Counter({
+    name: `${prefix}cluster_recoveries_total`,
+    help: "Session restores attempted on this node by the cluster recovery of the adapter (Redis), by outcome",
+    labelNames: ["outcome"],
+    registers,
+    collect() {
+      this.reset();
+      adapters.sync(io.namespaces.values());
+      for (const [outcome, n] of adapters.restoreOutcomes) this.inc({ outcome }, n);
+    },
+  });
 
   // ---- hooks ----
   const onConnection = (conn: { transport: { name: string } }) =>
@@ -414,6 +444,9 @@ function bumpKey(map: Map<string, number>, key: string): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
 
+/** Most `outcome` labels of cluster_recoveries_total (the Redis hub has 9). */
+const MAX_OUTCOMES = 16;
+
 /**
  * The adapters of the server's namespaces that report their health: their "health"
  * events (down → ready counts as a resubscription) and their `requestTimeouts` counts,
@@ -424,6 +457,10 @@ function bumpKey(map: Map<string, number>, key: string): void {
 class AdapterWatch {
   resubscribes = 0;
   requestTimeouts = 0;
+  /** Cluster restores by outcome, all recovery hubs seen (at most {@link MAX_OUTCOMES} labels). */
+  readonly restoreOutcomes = new Map<string, number>();
+  /** Recovery hubs of live adapters and their counts last read (one hub serves many namespaces). */
+  readonly #hubs = new Map<object, Map<string, number>>();
   /** Watched adapters: their health listener and the `requestTimeouts` last read. */
   readonly #watched = new Map<
     ObservableAdapter,
@@ -459,6 +496,31 @@ class AdapterWatch {
       }
       if (!live.has(adapter)) this.#forget(adapter, entry.listener);
     }
+    const liveHubs = new Set<object>();
+    for (const adapter of live) {
+      const hub = adapter.recovery;
+      if (typeof hub !== "object" || hub === null || liveHubs.has(hub)) continue;
+      const counts = hub.restoreOutcomes;
+      if (typeof counts !== "object" || counts === null) continue;
+      liveHubs.add(hub);
+      let seen = this.#hubs.get(hub);
+      if (seen === undefined) {
+        seen = new Map();
+        this.#hubs.set(hub, seen);
+      }
+      for (const [outcome, value] of Object.entries(counts)) {
+        if (typeof value !== "number") continue;
+        const delta = value - (seen.get(outcome) ?? 0);
+        if (delta <= 0) continue;
+        seen.set(outcome, value);
+        const label =
+          this.restoreOutcomes.has(outcome) || this.restoreOutcomes.size < MAX_OUTCOMES
+            ? outcome
+            : "other";
+        this.restoreOutcomes.set(label, (this.restoreOutcomes.get(label) ?? 0) + delta);
+      }
+    }
+    for (const hub of this.#hubs.keys()) if (!liveHubs.has(hub)) this.#hubs.delete(hub);
   }
 
   /** Adapters watched now (leak checks). */
@@ -468,6 +530,7 @@ class AdapterWatch {
 
   close(): void {
     for (const [adapter, entry] of this.#watched) this.#forget(adapter, entry.listener);
+    this.#hubs.clear();
   }
 
   #forget(adapter: ObservableAdapter, listener: (s: unknown) => void): void {

@@ -42,4 +42,21 @@ describe("TopNames", () => {
     top.rebalance();
     expect(top.held).toBeLessThanOrEqual(10);
   });
+
+  it("counts a name demoted at rebalance as other, even right after counting it", () => {
+    const top = new TopNames(1);
+    top.add("cold"); // tracked, and the last name counted
+    for (let i = 0; i < 3; i++) top.add("hot");
+    top.add("cold"); // last name again: its own counter
+    top.add("hot");
+    top.add("hot");
+    top.add("cold");
+    top.rebalance(); // "hot" (5 since the last rebalance) takes the place of "cold" (3)
+    expect([...top.entries()].map(([n]) => n)).toEqual(["hot"]);
+    const other = top.other;
+    top.add("cold");
+    top.add("cold");
+    expect(top.other).toBe(other + 2);
+    expect(new Map(top.entries()).get("hot")?.[0]).toBe(0);
+  });
 });

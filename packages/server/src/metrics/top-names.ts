@@ -19,6 +19,14 @@ export class TopNames {
   /** Names counted under "other" since the last rebalance (approximate counts). */
   readonly #candidates = new Map<string, number>();
   #other = 0;
+  /**
+   * The tracked name counted last and its entry: a run of the same event (the usual
+   * traffic) is counted by one string comparison instead of a Map lookup, which hashes the
+   * name (a new string for every packet decoded). Forgotten when {@link rebalance} changes
+   * the tracked names.
+   */
+  #lastName: string | undefined;
+  #lastEntry: [number, number] = [0, 0];
 
   constructor(size: number) {
     this.size = size;
@@ -27,10 +35,18 @@ export class TopNames {
 
   /** Counts one occurrence of `name`. */
   add(name: string): void {
+    if (name === this.#lastName) {
+      const entry = this.#lastEntry;
+      entry[0]++;
+      entry[1]++;
+      return;
+    }
     const entry = this.#tracked.get(name);
     if (entry !== undefined) {
       entry[0]++;
       entry[1]++;
+      this.#lastName = name;
+      this.#lastEntry = entry;
       return;
     }
     if (this.#tracked.size < this.size) {
@@ -90,6 +106,7 @@ export class TopNames {
         if (weakest === undefined || count <= weakest[1][1]) break;
         this.#tracked.delete(weakest[0]);
         this.#tracked.set(name, [0, 0]);
+        this.#lastName = undefined;
         i++;
       }
       this.#candidates.clear();

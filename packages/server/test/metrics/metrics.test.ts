@@ -170,6 +170,24 @@ describe("metrics: refusals, upgrades, health, lifecycle", () => {
     );
   });
 
+  it.each(TRANSPORTS.slice(0, 2))(
+    "counts received bytes as UTF-8 on the wire over $name (frame length or computed)",
+    async (transport) => {
+      const { io, url, scrapeUrl } = await metered();
+      const got = new Promise<void>((resolve) => {
+        io.on("connection", (socket) => socket.on("say", () => resolve()));
+      });
+      const c = client(url, transport);
+      await once(c as never, "connect");
+      c.emit("say", "héllo, 世界 🙂");
+      await got;
+      const s = await scrape(scrapeUrl);
+      expect(value(s, "switchboard_bytes_received_total", { type: "event" })).toBe(
+        Buffer.byteLength('42["say","héllo, 世界 🙂"]'),
+      );
+    },
+  );
+
   it.each(CLIENTS)("counts a polling → websocket upgrade with $name", async (client) => {
     const { io, url, scrapeUrl } = await metered();
     const upgraded = new Promise<void>((resolve) =>
