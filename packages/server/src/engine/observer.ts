@@ -74,8 +74,8 @@ class EngineObserverFanout implements EngineObserver {
   constructor(list: readonly EngineObserver[]) {
     this.#list = list;
   }
-  received(packet: EnginePacket): void {
-    for (const o of this.#list) o.received(packet);
+  received(packet: EnginePacket, bytes: number): void {
+    for (const o of this.#list) o.received(packet, bytes);
   }
   sent(message: PreparedMessage): void {
     for (const o of this.#list) o.sent(message);
