@@ -135,7 +135,8 @@ export function encodeFrame(opcode: number, payload: string | Uint8Array, mask: 
 function toBytes(data: unknown): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data))
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw new TypeError("data must be a string, an ArrayBuffer or an ArrayBufferView");
 }
 
@@ -185,7 +186,11 @@ export class LeanWebSocket implements WebSocketLike {
     const host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
     const port = Number(target.port) || (secure ? 443 : 80);
     const socket = secure
-      ? tlsConnect({ host, port, servername: TOKEN.test(host) && !/^[\d.]+$/.test(host) ? host : "" })
+      ? tlsConnect({
+          host,
+          port,
+          servername: TOKEN.test(host) && !/^[\d.]+$/.test(host) ? host : "",
+        })
       : netConnect({ host, port });
     this.#socket = socket;
     socket.setNoDelay(true);
@@ -206,10 +211,13 @@ export class LeanWebSocket implements WebSocketLike {
   }
 
   send(data: string | ArrayBuffer | ArrayBufferView | Blob): void {
-    if (this.readyState === CONNECTING) throw new Error("WebSocket is not open: readyState 0 (CONNECTING)");
+    if (this.readyState === CONNECTING)
+      throw new Error("WebSocket is not open: readyState 0 (CONNECTING)");
     if (this.readyState !== OPEN) return;
     const frame =
-      typeof data === "string" ? encodeFrame(1, data, nextMask()) : encodeFrame(2, toBytes(data), nextMask());
+      typeof data === "string"
+        ? encodeFrame(1, data, nextMask())
+        : encodeFrame(2, toBytes(data), nextMask());
     this.#socket.write(frame);
   }
 
@@ -294,7 +302,9 @@ export class LeanWebSocket implements WebSocketLike {
       throw new Error("Invalid Sec-WebSocket-Accept header");
     }
     if (seen.has("sec-websocket-extensions")) {
-      throw new Error("Server sent a Sec-WebSocket-Extensions header but no extension was requested");
+      throw new Error(
+        "Server sent a Sec-WebSocket-Extensions header but no extension was requested",
+      );
     }
     if (seen.has("sec-websocket-protocol")) {
       throw new Error("Server sent a subprotocol but none was requested");
@@ -322,14 +332,17 @@ export class LeanWebSocket implements WebSocketLike {
       const b1 = head[1]!;
       const fin = (b0 & 0x80) !== 0;
       const opcode = b0 & 0x0f;
-      if ((b0 & 0x70) !== 0) throw new WebSocketProtocolError("RSV bits set without an extension", 1002);
-      if ((b1 & 0x80) !== 0) throw new WebSocketProtocolError("The server sent a masked frame", 1002);
+      if ((b0 & 0x70) !== 0)
+        throw new WebSocketProtocolError("RSV bits set without an extension", 1002);
+      if ((b1 & 0x80) !== 0)
+        throw new WebSocketProtocolError("The server sent a masked frame", 1002);
       const control = opcode >= 8;
       if (control) {
         if (opcode > 10) throw new WebSocketProtocolError(`Invalid opcode ${opcode}`, 1002);
         if (!fin) throw new WebSocketProtocolError("Fragmented control frame", 1002);
       } else if (opcode === 0) {
-        if (this.#fragOpcode === 0) throw new WebSocketProtocolError("Continuation frame without a start", 1002);
+        if (this.#fragOpcode === 0)
+          throw new WebSocketProtocolError("Continuation frame without a start", 1002);
       } else if (opcode <= 2) {
         if (this.#fragOpcode !== 0) {
           throw new WebSocketProtocolError("New data frame inside a fragmented message", 1002);
@@ -344,11 +357,13 @@ export class LeanWebSocket implements WebSocketLike {
       } else if (length === 127) {
         if (this.#buffered < 10) return;
         const high = head.readUInt32BE(2);
-        if (high >= 0x80000000) throw new WebSocketProtocolError("64-bit length with the high bit set", 1002);
+        if (high >= 0x80000000)
+          throw new WebSocketProtocolError("64-bit length with the high bit set", 1002);
         length = high * 2 ** 32 + head.readUInt32BE(6);
         offset = 10;
       }
-      if (control && length > 125) throw new WebSocketProtocolError("Control frame over 125 bytes", 1002);
+      if (control && length > 125)
+        throw new WebSocketProtocolError("Control frame over 125 bytes", 1002);
       if (!control && this.#fragBytes + length > this.#maxPayload) {
         throw new WebSocketProtocolError("Message over maxPayload", 1009);
       }
@@ -397,11 +412,13 @@ export class LeanWebSocket implements WebSocketLike {
   #deliver(opcode: number, payload: Buffer): void {
     if (this.readyState !== OPEN) return;
     if (opcode === 1) {
-      if (!isUtf8(payload)) throw new WebSocketProtocolError("Invalid UTF-8 in a text message", 1007);
+      if (!isUtf8(payload))
+        throw new WebSocketProtocolError("Invalid UTF-8 in a text message", 1007);
       this.onmessage?.({ data: payload.toString("utf8") });
     } else {
       // A copy when the payload shares a larger chunk: a kept message must not pin the chunk.
-      const data = payload.length < payload.buffer.byteLength >>> 1 ? Buffer.from(payload) : payload;
+      const data =
+        payload.length < payload.buffer.byteLength >>> 1 ? Buffer.from(payload) : payload;
       this.onmessage?.({ data });
     }
   }
@@ -416,12 +433,15 @@ export class LeanWebSocket implements WebSocketLike {
     if (opcode !== 8) return; // pong
     let code = 1005;
     let reason = "";
-    if (payload.length === 1) throw new WebSocketProtocolError("Close frame with a 1-byte body", 1002);
+    if (payload.length === 1)
+      throw new WebSocketProtocolError("Close frame with a 1-byte body", 1002);
     if (payload.length >= 2) {
       code = payload.readUInt16BE(0);
-      if (!validCloseCode(code)) throw new WebSocketProtocolError(`Invalid close code ${code}`, 1002);
+      if (!validCloseCode(code))
+        throw new WebSocketProtocolError(`Invalid close code ${code}`, 1002);
       const text = payload.subarray(2);
-      if (!isUtf8(text)) throw new WebSocketProtocolError("Invalid UTF-8 in the close reason", 1007);
+      if (!isUtf8(text))
+        throw new WebSocketProtocolError("Invalid UTF-8 in the close reason", 1007);
       reason = text.toString("utf8");
     }
     this.#closeCode = code;

@@ -45,14 +45,21 @@ function createWebSocket(
 ): WebSocketLike {
   if (options === undefined) return new LeanWebSocket(url, { headers });
   const deflate = options.perMessageDeflate;
-  if (options.impl === "lean" || (options.impl === "auto" && (deflate === undefined || deflate === false))) {
+  if (
+    options.impl === "lean" ||
+    (options.impl === "auto" && (deflate === undefined || deflate === false))
+  ) {
     if (deflate !== undefined && deflate !== false) {
-      throw new TypeError('perMessageDeflate needs the ws WebSocket (webSocketImpl "ws" or "auto")');
+      throw new TypeError(
+        'perMessageDeflate needs the ws WebSocket (webSocketImpl "ws" or "auto")',
+      );
     }
     return new LeanWebSocket(url, { headers });
   }
   if (options.impl !== "ws" && options.impl !== "auto") {
-    throw new TypeError(`webSocketImpl must be "auto", "lean" or "ws", not ${String(options.impl)}`);
+    throw new TypeError(
+      `webSocketImpl must be "auto", "lean" or "ws", not ${String(options.impl)}`,
+    );
   }
   return new WebSocket(url, {
     headers,
