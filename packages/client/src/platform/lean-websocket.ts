@@ -140,6 +140,18 @@ function toBytes(data: unknown): Uint8Array {
   throw new TypeError("data must be a string, an ArrayBuffer or an ArrayBufferView");
 }
 
+const OWNER = Symbol("LeanWebSocket");
+type OwnedSocket = Socket & { [OWNER]: LeanWebSocket };
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[OWNER].onData(chunk);
+}
+function onSocketError(this: OwnedSocket, err: Error): void {
+  this[OWNER].fail(err);
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[OWNER].onSocketClose();
+}
+
 /**
  * A WebSocket client with the part of the DOM API the client's transport uses
  * ({@link WebSocketLike}); messages arrive as strings (text) and Buffers (binary).
@@ -195,11 +207,13 @@ export class LeanWebSocket implements WebSocketLike {
     this.#socket = socket;
     socket.setNoDelay(true);
     socket.write(request);
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
-    socket.on("error", (err) => this.#fail(err));
-    socket.on("close", () => this.#onSocketClose());
+    // Shared listeners reaching the WebSocket through the socket: no closures per connection.
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on("data", onSocketData);
+    socket.on("error", onSocketError);
+    socket.on("close", onSocketClose);
     this.#timer = setTimeout(
-      () => this.#fail(new Error("Opening handshake has timed out")),
+      () => this.fail(new Error("Opening handshake has timed out")),
       options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
     );
     this.#timer.unref?.();
@@ -224,7 +238,7 @@ export class LeanWebSocket implements WebSocketLike {
   close(code?: number, reason?: string): void {
     if (this.readyState === CLOSED) return;
     if (this.readyState === CONNECTING) {
-      this.#fail(new Error("WebSocket was closed before the connection was established"));
+      this.fail(new Error("WebSocket was closed before the connection was established"));
       return;
     }
     if (this.readyState === OPEN) this.readyState = CLOSING;
@@ -250,7 +264,8 @@ export class LeanWebSocket implements WebSocketLike {
     );
   }
 
-  #onData(chunk: Buffer): void {
+  /** @internal The socket's "data" listener. */
+  onData(chunk: Buffer): void {
     if (this.readyState === CLOSED) return;
     this.#chunks.push(chunk);
     this.#buffered += chunk.length;
@@ -258,7 +273,7 @@ export class LeanWebSocket implements WebSocketLike {
       if (this.#accept !== undefined && !this.#handshake()) return;
       this.#parseFrames();
     } catch (err) {
-      this.#fail(err as Error);
+      this.fail(err as Error);
     }
   }
 
@@ -370,7 +385,7 @@ export class LeanWebSocket implements WebSocketLike {
       if (this.#buffered < offset + length) return;
       const payload = this.#take(offset, length);
       if (control) this.#onControl(opcode, payload);
-      else this.#onData2(opcode, fin, payload);
+      else this.#onDataFrame(opcode, fin, payload);
     }
   }
 
@@ -389,7 +404,7 @@ export class LeanWebSocket implements WebSocketLike {
     return payload;
   }
 
-  #onData2(opcode: number, fin: boolean, payload: Buffer): void {
+  #onDataFrame(opcode: number, fin: boolean, payload: Buffer): void {
     if (opcode !== 0 && fin) {
       this.#deliver(opcode, payload);
       return;
@@ -471,8 +486,8 @@ export class LeanWebSocket implements WebSocketLike {
     this.#timer.unref?.();
   }
 
-  /** A protocol, handshake or socket error: close frame when open, `onerror`, then close. */
-  #fail(err: Error): void {
+  /** @internal A protocol, handshake or socket error: close frame when open, `onerror`, then close. */
+  fail(err: Error): void {
     if (this.readyState === CLOSED) return;
     const opened = this.#accept === undefined;
     if (err instanceof WebSocketProtocolError) {
@@ -493,7 +508,8 @@ export class LeanWebSocket implements WebSocketLike {
     }
   }
 
-  #onSocketClose(): void {
+  /** @internal The socket's "close" listener. */
+  onSocketClose(): void {
     if (this.readyState === CLOSED) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
