@@ -67,3 +67,34 @@ describe.each(serverKinds)("lean WebSocket against $name server with deflate on"
     expect(second - first).toBeGreaterThan(64 * 1024);
   });
 });
+
+describe("webSocketImpl", () => {
+  it('"ws" offers deflate as before (ws\'s default); "lean" and "auto" do not', async () => {
+    const offers: (string | undefined)[] = [];
+    const server = await startServer(serverKinds[1]!.factory, (srv) => {
+      srv.on("connection", (s: any) => offers.push(s.request.headers["sec-websocket-extensions"]));
+    });
+    for (const webSocketImpl of ["ws", "lean", "auto"] as const) {
+      const socket = track(
+        io(server.url, {
+          forceNew: true,
+          reconnection: false,
+          transports: ["websocket"],
+          webSocketImpl,
+        }),
+      );
+      await new Promise((resolve) => socket.once("connect", () => resolve(undefined)));
+      socket.disconnect();
+    }
+    expect(offers).toEqual(["permessage-deflate; client_max_window_bits", undefined, undefined]);
+  });
+
+  it("refuses an unknown implementation, and deflate with the lean one", () => {
+    const url = "http://127.0.0.1:1";
+    const invalid = expect.objectContaining({ name: "TypeError", code: "SB_ERR_INVALID_OPTION" });
+    expect(() => io(url, { forceNew: true, webSocketImpl: "fast" as never })).toThrow(invalid);
+    expect(() =>
+      io(url, { forceNew: true, webSocketImpl: "lean", perMessageDeflate: true }),
+    ).toThrow(invalid);
+  });
+});

@@ -135,6 +135,19 @@ export class EngineSocket extends Emitter {
           };
     // Node.js only (the WebSocket implementation); the browser bundles fold this away.
     if (typeof SWITCHBOARD_BUNDLE === "undefined") {
+      const impl = opts.webSocketImpl;
+      if (impl !== "auto" && impl !== "lean" && impl !== "ws") {
+        throw optionError(`webSocketImpl must be "auto", "lean" or "ws", not ${String(impl)}`);
+      }
+      if (
+        impl === "lean" &&
+        opts.perMessageDeflate !== undefined &&
+        opts.perMessageDeflate !== false
+      ) {
+        throw optionError(
+          'perMessageDeflate needs webSocketImpl "ws" or "auto" (the lean WebSocket offers no deflate)',
+        );
+      }
       (this.#transportOpts as { webSocket?: NodeWebSocketOptions }).webSocket =
         opts.webSocketImpl === "auto" && opts.perMessageDeflate === undefined
           ? undefined
