@@ -16,7 +16,7 @@ import type { WebSocketLike } from "./types.js";
  * `onerror` then `onclose` run: a masked frame, RSV bits, an unknown opcode, a fragmented or
  * over-125-byte control frame, a continuation without a start or a new message inside a
  * fragmented one, a 64-bit length with its high bit set (1002); text that is not UTF-8 (1007);
- * a message over `maxPayload` (1009). Pings are answered while the socket's write buffer is
+ * a message over `maxPayload` (1009); a message in over {@link MAX_FRAGMENTS} frames (1008). Pings are answered while the socket's write buffer is
  * under {@link PONG_BUFFER_LIMIT} bytes, dropped beyond it.
  */
 
@@ -30,6 +30,11 @@ export const MAX_HANDSHAKE_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_HANDSHAKE_TIMEOUT = 20_000;
 /** Pongs are not queued once this many bytes wait to be written (a ping flood while we cannot write). */
 export const PONG_BUFFER_LIMIT = 64 * 1024;
+/**
+ * Frames per fragmented message (`ws` servers' default `maxFragments`); more close with
+ * 1008. Without it, empty fragments would grow the list with no byte counted.
+ */
+export const MAX_FRAGMENTS = 16 * 1024;
 /** After our close frame, the time the server has to close the TCP connection. */
 const CLOSE_TIMEOUT = 5_000;
 
@@ -412,6 +417,9 @@ export class LeanWebSocket implements WebSocketLike {
     if (opcode !== 0) {
       this.#fragOpcode = opcode;
       this.#fragments = [];
+    }
+    if (this.#fragments!.length === MAX_FRAGMENTS) {
+      throw new WebSocketProtocolError("Too many message fragments", 1008);
     }
     this.#fragments!.push(payload);
     this.#fragBytes += payload.length;

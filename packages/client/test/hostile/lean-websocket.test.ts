@@ -361,6 +361,14 @@ describe("lean WebSocket: frames RFC 6455 forbids a server to send", () => {
       1009,
       { maxPayload: 1000 },
     ],
+    [
+      "16385 fragments (empty ones)",
+      [
+        frame(1, "", { fin: false }),
+        ...Array.from({ length: 16_384 }, () => frame(0, "", { fin: false })),
+      ],
+      1008,
+    ],
     ["a close frame with a 1-byte body", [frame(8, Buffer.from([3]))], 1002],
     ["a close code of 999", [frame(8, closeBody(999))], 1002],
     ["a close code of 1005", [frame(8, closeBody(1005))], 1002],
@@ -615,6 +623,20 @@ describe("lean WebSocket: messages", () => {
       }),
       { seed: SEED, numRuns: 25 },
     );
+  });
+
+  it("accepts a message of exactly 16384 fragments", async () => {
+    const url = await rawServer((up) => {
+      up.socket.write(ok101(up.key));
+      const frames = [frame(1, "a", { fin: false })];
+      for (let i = 0; i < 16_382; i++) frames.push(frame(0, i === 8000 ? "b" : "", { fin: false }));
+      frames.push(frame(0, "c"));
+      up.socket.write(Buffer.concat(frames));
+    });
+    const c = openClient(url);
+    await until(() => c.messages.length === 1);
+    expect(c.messages).toEqual(["abc"]);
+    expect(c.events).toEqual(["open"]);
   });
 
   it("reassembles frames delivered one byte at a time (every byte boundary)", async () => {
