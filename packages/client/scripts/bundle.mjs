@@ -22,6 +22,8 @@ const common = {
   legalComments: "none",
   logLevel: "warning",
   absWorkingDir: root,
+  // Node.js-only code (the WebSocket implementation options) is folded away.
+  define: { SWITCHBOARD_BUNDLE: "true" },
   plugins: [browserBase64Plugin()],
 };
 
@@ -34,7 +36,7 @@ const common = {
 const iife = {
   ...common,
   format: "iife",
-  define: { SWITCHBOARD_IIFE: "true" },
+  define: { ...common.define, SWITCHBOARD_IIFE: "true" },
   stdin: {
     contents: `import io, { ClientErrorCode, Emitter, Manager, Socket, SocketError, TransportError, protocol } from "./dist/index.js";
 globalThis.io = Object.assign(io, { ClientErrorCode, Emitter, Manager, Socket, SocketError, TransportError, protocol, io, connect: io, default: io });`,

@@ -5,7 +5,7 @@ import {
   type RawData,
 } from "@switchboard/protocol";
 import { Emitter, subscribe } from "../emitter.js";
-import type { Platform } from "../platform/types.js";
+import type { NodeWebSocketOptions, Platform, WebSocketImpl } from "../platform/types.js";
 import { ClientErrorCode, optionError, parseError, TransportError } from "./errors.js";
 import { PollingTransport } from "./polling.js";
 import type {
@@ -45,6 +45,18 @@ export interface EngineOptions {
   closeOnBeforeunload: boolean;
   /** Unref timers so they do not keep a Node.js process alive. Default `false`. */
   autoUnref: boolean;
+  /**
+   * Node.js: the WebSocket implementation. `"auto"` (default): the client's own lean one,
+   * unless `perMessageDeflate` is set; `"lean"`: always the lean one; `"ws"`: the `ws`
+   * package. Not in the browser bundles (the browser's WebSocket).
+   */
+  webSocketImpl: WebSocketImpl;
+  /**
+   * Node.js: offer per-message deflate (`true`, or `ws`'s perMessageDeflate options); this
+   * takes the WebSocket through `ws`. Default `undefined`: not offered with the lean
+   * WebSocket, offered (`ws`'s default) with `webSocketImpl: "ws"`.
+   */
+  perMessageDeflate: boolean | Record<string, unknown> | undefined;
 }
 
 /** Engine connection state. */
@@ -66,6 +78,8 @@ function payloadSize(packet: EnginePacket): number {
 }
 
 declare const SWITCHBOARD_IIFE: true | undefined;
+/** Defined (true) only when scripts/bundle.mjs builds the browser bundles; undeclared elsewhere. */
+declare const SWITCHBOARD_BUNDLE: true | undefined;
 
 /**
  * The client side of one Engine.IO v4 session: handshake, heartbeat (answers the server's
@@ -119,6 +133,26 @@ export class EngineSocket extends Emitter {
             cookieJar: opts.withCredentials ? platform.createCookieJar() : undefined,
             platform,
           };
+    // Node.js only (the WebSocket implementation); the browser bundles fold this away.
+    if (typeof SWITCHBOARD_BUNDLE === "undefined") {
+      const impl = opts.webSocketImpl;
+      if (impl !== "auto" && impl !== "lean" && impl !== "ws") {
+        throw optionError(`webSocketImpl must be "auto", "lean" or "ws", not ${String(impl)}`);
+      }
+      if (
+        impl === "lean" &&
+        opts.perMessageDeflate !== undefined &&
+        opts.perMessageDeflate !== false
+      ) {
+        throw optionError(
+          'perMessageDeflate needs webSocketImpl "ws" or "auto" (the lean WebSocket offers no deflate)',
+        );
+      }
+      (this.#transportOpts as { webSocket?: NodeWebSocketOptions }).webSocket =
+        opts.webSocketImpl === "auto" && opts.perMessageDeflate === undefined
+          ? undefined
+          : { impl: opts.webSocketImpl, perMessageDeflate: opts.perMessageDeflate };
+    }
     this.#transports = opts.transports.slice();
     if (this.#transports.length === 0) throw optionError("transports must not be empty");
     if (opts.closeOnBeforeunload && typeof addEventListener === "function") {

@@ -1,6 +1,6 @@
 import type { EnginePacket } from "@switchboard/protocol";
 import { Emitter } from "../emitter.js";
-import type { CookieJar, Platform } from "../platform/types.js";
+import type { CookieJar, NodeWebSocketOptions, Platform } from "../platform/types.js";
 import type { TransportError } from "./errors.js";
 
 /** An engine packet on its way out, with the send options of `EngineSocket.send`. */
@@ -28,6 +28,8 @@ export interface TransportOptions {
   readonly timestampParam: string;
   readonly cookieJar: CookieJar | undefined;
   readonly platform: Platform;
+  /** Node.js: the WebSocket choice when not the default (lean, no deflate). */
+  readonly webSocket?: NodeWebSocketOptions | undefined;
 }
 
 /** Transport life cycle; "paused" only applies to polling while upgrading. */

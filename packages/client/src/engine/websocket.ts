@@ -3,6 +3,9 @@ import type { WebSocketLike } from "../platform/types.js";
 import { parseError, TransportError } from "./errors.js";
 import { type OutgoingPacket, Transport } from "./transport.js";
 
+/** Defined (true) only when scripts/bundle.mjs builds the browser bundles; undeclared elsewhere. */
+declare const SWITCHBOARD_BUNDLE: true | undefined;
+
 /** Engine.IO over one WebSocket: one packet per frame, binary messages as binary frames. */
 export class WebSocketTransport extends Transport {
   readonly name = "websocket";
@@ -11,10 +14,18 @@ export class WebSocketTransport extends Transport {
   open(): void {
     let ws: WebSocketLike;
     try {
-      ws = this.opts.platform.createWebSocket(
-        this.uri("ws", this.opts.timestampRequests === true),
-        this.headers(),
-      );
+      // The browser bundles fold this to the two-argument call (no Node.js options).
+      ws =
+        typeof SWITCHBOARD_BUNDLE === "undefined"
+          ? this.opts.platform.createWebSocket(
+              this.uri("ws", this.opts.timestampRequests === true),
+              this.headers(),
+              this.opts.webSocket,
+            )
+          : this.opts.platform.createWebSocket(
+              this.uri("ws", this.opts.timestampRequests === true),
+              this.headers(),
+            );
     } catch (err) {
       // The DOM constructor throws synchronously on a bad URL; report it like a failed open.
       queueMicrotask(() => this.onError(new TransportError("websocket error", err)));

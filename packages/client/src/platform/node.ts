@@ -1,5 +1,6 @@
 import { WebSocket } from "ws";
-import type { CookieJar, Platform, WebSocketLike } from "./types.js";
+import { LeanWebSocket } from "./lean-websocket.js";
+import type { CookieJar, NodeWebSocketOptions, Platform, WebSocketLike } from "./types.js";
 
 /** A jar keyed by cookie name; honours `Max-Age`/`Expires` for removal, ignores domain and path (one origin per jar). */
 function createCookieJar(): CookieJar {
@@ -33,9 +34,42 @@ function createCookieJar(): CookieJar {
   };
 }
 
-/** The Node.js platform: `ws` for WebSockets (with custom headers), Buffers, a cookie jar. */
+/**
+ * The WebSocket of `options`: the lean one (lean-websocket.ts) unless `ws` is asked for
+ * (`webSocketImpl: "ws"`) or needed (`perMessageDeflate`, with `webSocketImpl: "auto"`).
+ */
+function createWebSocket(
+  url: string,
+  headers: Record<string, string>,
+  options?: NodeWebSocketOptions,
+): WebSocketLike {
+  if (options === undefined) return new LeanWebSocket(url, { headers });
+  const deflate = options.perMessageDeflate;
+  if (
+    options.impl === "lean" ||
+    (options.impl === "auto" && (deflate === undefined || deflate === false))
+  ) {
+    if (deflate !== undefined && deflate !== false) {
+      throw new TypeError(
+        'perMessageDeflate needs the ws WebSocket (webSocketImpl "ws" or "auto")',
+      );
+    }
+    return new LeanWebSocket(url, { headers });
+  }
+  if (options.impl !== "ws" && options.impl !== "auto") {
+    throw new TypeError(
+      `webSocketImpl must be "auto", "lean" or "ws", not ${String(options.impl)}`,
+    );
+  }
+  return new WebSocket(url, {
+    headers,
+    ...(deflate !== undefined && { perMessageDeflate: deflate }),
+  }) as unknown as WebSocketLike;
+}
+
+/** The Node.js platform: the lean WebSocket or `ws` (with custom headers), Buffers, a cookie jar. */
 export const platform: Platform = {
-  createWebSocket: (url, headers) => new WebSocket(url, { headers }) as unknown as WebSocketLike,
+  createWebSocket,
   binaryType: "nodebuffer",
   toBinary: (bytes) =>
     Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),

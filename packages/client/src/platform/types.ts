@@ -19,10 +19,26 @@ export interface CookieJar {
   header(): string | undefined;
 }
 
+/** Node.js WebSocket implementations: see `EngineOptions.webSocketImpl`. */
+export type WebSocketImpl = "auto" | "lean" | "ws";
+
+/** The Node.js WebSocket options, when not the default (lean, no per-message deflate). */
+export interface NodeWebSocketOptions {
+  readonly impl: WebSocketImpl;
+  readonly perMessageDeflate: boolean | Record<string, unknown> | undefined;
+}
+
 /** What differs between the browser and Node.js builds; see browser.ts and node.ts. */
 export interface Platform {
-  /** Opens a WebSocket; `headers` is only honoured in Node.js (browsers cannot set them). */
-  createWebSocket(url: string, headers: Record<string, string>): WebSocketLike;
+  /**
+   * Opens a WebSocket; `headers` and `options` are only honoured in Node.js (browsers cannot
+   * set headers; `options` undefined: the lean WebSocket without deflate).
+   */
+  createWebSocket(
+    url: string,
+    headers: Record<string, string>,
+    options?: NodeWebSocketOptions,
+  ): WebSocketLike;
   /** The `binaryType` to set on WebSockets. */
   readonly binaryType: string;
   /** Turns decoded bytes into the binary type users receive (Buffer in Node.js, ArrayBuffer in browsers). */

@@ -30,6 +30,8 @@ declare module "./manager-link.js" {
 
 /** Defined (true) only when scripts/bundle.mjs builds the IIFE bundles; undeclared elsewhere. */
 declare const SWITCHBOARD_IIFE: true | undefined;
+/** Defined (true) only when scripts/bundle.mjs builds the browser bundles; undeclared elsewhere. */
+declare const SWITCHBOARD_BUNDLE: true | undefined;
 
 /** Options of a {@link Manager} (one connection, shared by the namespaces on it). */
 export interface ManagerOptions extends EngineOptions {
@@ -116,6 +118,11 @@ const defaults = (): Omit<ManagerOptions, "query"> => ({
   timeout: 20000,
   autoConnect: true,
   parser: undefined,
+  // Node.js only: the browser bundles fold these away (scripts/bundle.mjs).
+  ...((typeof SWITCHBOARD_BUNDLE === "undefined" && {
+    webSocketImpl: "auto",
+    perMessageDeflate: undefined,
+  }) as Pick<ManagerOptions, "webSocketImpl" | "perMessageDeflate">),
 });
 
 function resolveOptions(opts: ConnectOptions, urlQuery: Record<string, string>): ManagerOptions {
