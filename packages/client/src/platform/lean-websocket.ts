@@ -519,6 +519,14 @@ export class LeanWebSocket implements WebSocketLike {
   /** @internal The socket's "close" listener. */
   onSocketClose(): void {
     if (this.readyState === CLOSED) return;
+    // Closed by the peer before its 101 (a balancer with no backend, a server that drops
+    // the connection): an error first, as a browser's WebSocket and `ws` report it — the
+    // transport waits for an error or an open while connecting, not for a close.
+    if (this.#accept !== undefined && !this.#errored) {
+      this.#errored = true;
+      const err = new Error("Connection closed before the opening handshake completed");
+      this.onerror?.({ type: "error", error: err, message: err.message });
+    }
     clearTimeout(this.#timer);
     this.#timer = undefined;
     this.readyState = CLOSED;

@@ -313,6 +313,25 @@ describe("lean WebSocket: bad handshake answers never open", () => {
     expect(c.errors[0]?.message).toMatch(/timed out/);
   });
 
+  for (const when of ["on accept", "after the request"] as const) {
+    it(`a connection the peer closes before its 101 (${when}): error, then close 1006, at once`, async () => {
+      // A balancer with no backend accepts and closes: the client must not wait for its
+      // handshake timeout (the transport waits for an error or an open, not a close).
+      const server: Server = createServer((socket) => {
+        socket.on("error", () => {});
+        if (when === "on accept") socket.destroy();
+        else socket.once("data", () => socket.end());
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+      const port = (server.address() as AddressInfo).port;
+      const c = openClient(`ws://127.0.0.1:${port}/`, { handshakeTimeout: 60_000 });
+      expect((await c.closed).code).toBe(1006);
+      expect(c.events).toEqual(["error", "close"]);
+      expect(c.errors[0]?.message).toMatch(/closed before the opening handshake/);
+    });
+  }
+
   it("a refused connection: error, then close 1006", async () => {
     const url = await rawServer(() => {});
     const port = new URL(url).port;
