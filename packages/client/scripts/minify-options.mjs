@@ -14,7 +14,8 @@ const internalProps = [
   ...["createWebSocket", "toBinary", "defaultUri", "createCookieJar", "cookieJar", "platform"],
   ...["store", "header", "tryCount", "pending", "fromQueue", "withError"],
   ...["slots", "expected", "container", "children", "index", "attachments"],
-  ...["destroy", "attempts", "duration", "args", "flags"],
+  ...["linkPacket", "linkDestroy", "linkOpen", "linkWritable"],
+  ...["attempts", "duration", "args", "flags"],
   ...["onOpen", "onPacket", "onError", "markClosed"],
 ];
 /**

@@ -90,10 +90,6 @@ export type ProtocolErrorCode = (typeof ProtocolErrorCode)[keyof typeof Protocol
  * ```
  */
 export class ProtocolError extends Error {
-  static {
-    shareInstanceCheck(ProtocolError, "switchboard.ProtocolError");
-  }
-
   /** Stable machine-readable code, e.g. `SB_ERR_TOO_MANY_ATTACHMENTS`. */
   readonly code: ProtocolErrorCode;
 
@@ -108,3 +104,6 @@ export class ProtocolError extends Error {
     this.code = code;
   }
 }
+// After the class, not in a static block: the minified bundles drop the call (a page holds
+// one copy of the client) and, with it, any trace of it.
+shareInstanceCheck(ProtocolError, "switchboard.ProtocolError");

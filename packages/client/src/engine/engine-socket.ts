@@ -99,8 +99,10 @@ export class EngineSocket extends Emitter {
   #transports: TransportName[];
   #writeBuffer: OutgoingPacket[] = [];
   #upgrading = false;
-  #upgrades: string[] = [];
-  #handshake: HandshakeData | undefined;
+  // from the handshake (its object is not kept: `handshake` listeners get it)
+  #pingInterval = 0;
+  #pingTimeout = 0;
+  #maxPayload = 0;
   #pingTimer: ReturnType<typeof setTimeout> | undefined;
   #onUnload: (() => void) | undefined;
 
@@ -130,7 +132,6 @@ export class EngineSocket extends Emitter {
             ...opts,
             url: origin + path,
             query: { ...opts.query, EIO: "4" },
-            cookieJar: opts.withCredentials ? platform.createCookieJar() : undefined,
             platform,
           };
     // Node.js only (the WebSocket implementation); the browser bundles fold this away.
@@ -275,15 +276,16 @@ export class EngineSocket extends Emitter {
     this.emitReserved("handshake", data);
     this.id = data.sid;
     this.transport.sid = data.sid;
-    this.#upgrades = data.upgrades.filter((u) => this.#transports.includes(u as TransportName));
-    this.#handshake = data;
+    this.#pingInterval = data.pingInterval;
+    this.#pingTimeout = data.pingTimeout;
+    this.#maxPayload = data.maxPayload;
     this.readyState = "open";
     priorWebsocketSuccess = this.transport.name === "websocket";
     this.emitReserved("open");
     this.#flush();
     if (this.readyState === "open" && this.opts.upgrade && this.transport.name === "polling") {
-      for (const upgrade of this.#upgrades) {
-        if (upgrade === "websocket") this.#probe();
+      if (data.upgrades.includes("websocket") && this.#transports.includes("websocket")) {
+        this.#probe();
       }
     }
     if ((this.readyState as EngineReadyState) === "closed") return;
@@ -292,9 +294,14 @@ export class EngineSocket extends Emitter {
 
   #resetPingTimeout(): void {
     clearTimeout(this.#pingTimer);
-    const { pingInterval, pingTimeout } = this.#handshake!;
-    this.#pingTimer = setTimeout(() => this.#onClose("ping timeout"), pingInterval + pingTimeout);
-    if (this.opts.autoUnref) (this.#pingTimer as { unref?: () => void }).unref?.();
+    this.#pingTimer = setTimeout(
+      () => this.#onClose("ping timeout"),
+      this.#pingInterval + this.#pingTimeout,
+    );
+    // Node.js only, like every autoUnref below: the browser bundles fold it away
+    if (typeof SWITCHBOARD_BUNDLE === "undefined" && this.opts.autoUnref) {
+      (this.#pingTimer as { unref?: () => void }).unref?.();
+    }
   }
 
   /** Upgrade probe (Engine.IO v4, "Upgrade"): `2probe` → `3probe`, pause polling, `5`. */
@@ -366,7 +373,7 @@ export class EngineSocket extends Emitter {
       return;
     }
     let count = this.#writeBuffer.length;
-    const maxPayload = this.#handshake!.maxPayload;
+    const maxPayload = this.#maxPayload;
     if (this.transport.name === "polling" && maxPayload > 0) {
       // A polling payload must stay under maxPayload bytes (at least one packet per POST).
       let size = 0;

@@ -45,10 +45,6 @@ export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorC
  * such as the HTTP response body.
  */
 export class TransportError extends Error {
-  static {
-    shareInstanceCheck(TransportError, "switchboard.client.TransportError");
-  }
-
   /** Always `"TransportError"`, as in socket.io-client. */
   readonly type = "TransportError";
   // `declare`: set by the constructor only, so the bundles carry no field declarations.
@@ -68,6 +64,9 @@ export class TransportError extends Error {
     this.context = context;
   }
 }
+// After the class, not in a static block: the minified bundles drop the call (a page holds
+// one copy of the client) and, with it, any trace of it.
+shareInstanceCheck(TransportError, "switchboard.client.TransportError");
 
 /**
  * An error of the Socket layer: a refused namespace (`connect_error`, with the server's
@@ -75,10 +74,6 @@ export class TransportError extends Error {
  * the send buffer's bound, a reserved event name. `message` is socket.io-client's.
  */
 export class SocketError extends Error {
-  static {
-    shareInstanceCheck(SocketError, "switchboard.client.SocketError");
-  }
-
   declare readonly code: ClientErrorCode;
   /** A refusal's `data` from the server's CONNECT_ERROR, as in socket.io-client. */
   declare data?: unknown;
@@ -88,6 +83,9 @@ export class SocketError extends Error {
     this.code = code;
   }
 }
+// After the class, not in a static block: the minified bundles drop the call (a page holds
+// one copy of the client) and, with it, any trace of it.
+shareInstanceCheck(SocketError, "switchboard.client.SocketError");
 
 /** The `TypeError` (code `SB_ERR_INVALID_OPTION`) that constructors throw for bad options. */
 export const optionError = (message: string): TypeError & { code: ClientErrorCode } =>

@@ -2,6 +2,9 @@ import { decodePayload, type EnginePacket, encodePayload, isBlob } from "@switch
 import { parseError, TransportError } from "./errors.js";
 import { Transport, type TransportState } from "./transport.js";
 
+/** Defined (true) only when scripts/bundle.mjs builds the browser bundles; undeclared elsewhere. */
+declare const SWITCHBOARD_BUNDLE: true | undefined;
+
 /** How long a pending GET may outlive `close()` (the server answers it on the close packet). */
 const CLOSE_GET_GRACE_MS = 1000;
 
@@ -80,7 +83,7 @@ export class PollingTransport extends Transport {
     // POST fails, or after CLOSE_GET_GRACE_MS if the server does not answer it.
     const abort = () => this.#abort.abort();
     const timer = setTimeout(abort, CLOSE_GET_GRACE_MS);
-    (timer as { unref?: () => void }).unref?.();
+    if (typeof SWITCHBOARD_BUNDLE === "undefined") (timer as { unref?: () => void }).unref?.();
     this.#request("POST", "1").catch(() => {
       clearTimeout(timer);
       abort();
@@ -138,7 +141,9 @@ export class PollingTransport extends Transport {
     } catch (err) {
       throw new TransportError(reason, err);
     }
-    this.opts.cookieJar?.store(response.headers.getSetCookie?.() ?? []);
+    // Node.js only: browsers keep the cookies (the browser bundles fold this away)
+    if (typeof SWITCHBOARD_BUNDLE === "undefined")
+      this.opts.cookieJar?.store(response.headers.getSetCookie?.() ?? []);
     let text: string;
     try {
       text = await response.text();

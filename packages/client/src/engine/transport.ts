@@ -3,6 +3,9 @@ import { Emitter } from "../emitter.js";
 import type { CookieJar, NodeWebSocketOptions, Platform } from "../platform/types.js";
 import type { TransportError } from "./errors.js";
 
+/** Defined (true) only when scripts/bundle.mjs builds the browser bundles; undeclared elsewhere. */
+declare const SWITCHBOARD_BUNDLE: true | undefined;
+
 /** An engine packet on its way out, with the send options of `EngineSocket.send`. */
 export interface OutgoingPacket extends EnginePacket {
   options?: SendOptions | undefined;
@@ -26,7 +29,8 @@ export interface TransportOptions {
   readonly withCredentials: boolean;
   readonly timestampRequests: boolean | undefined;
   readonly timestampParam: string;
-  readonly cookieJar: CookieJar | undefined;
+  /** Node.js with `withCredentials`; browsers keep their cookies (no jar). */
+  readonly cookieJar?: CookieJar | undefined;
   readonly platform: Platform;
   /** Node.js: the WebSocket choice when not the default (lean, no deflate). */
   readonly webSocket?: NodeWebSocketOptions | undefined;
@@ -98,11 +102,14 @@ export abstract class Transport extends Emitter {
     return true;
   }
 
-  /** Headers for a request in Node.js: the extra headers and the cookie jar's cookies. */
+  /** Headers for a request: the extra headers, and in Node.js the cookie jar's cookies. */
   headers(): Record<string, string> {
     const headers = { ...this.opts.extraHeaders };
-    const cookie = this.opts.cookieJar?.header();
-    if (cookie !== undefined) headers.cookie = cookie;
+    // Node.js only: browsers send their cookies (the browser bundles fold this away)
+    if (typeof SWITCHBOARD_BUNDLE === "undefined") {
+      const cookie = this.opts.cookieJar?.header();
+      if (cookie !== undefined) headers.cookie = cookie;
+    }
     return headers;
   }
 }

@@ -14,7 +14,8 @@ export class WebSocketTransport extends Transport {
   open(): void {
     let ws: WebSocketLike;
     try {
-      // The browser bundles fold this to the two-argument call (no Node.js options).
+      // The browser bundles fold this to the one-argument call: a browser's WebSocket takes
+      // neither headers nor Node.js options.
       ws =
         typeof SWITCHBOARD_BUNDLE === "undefined"
           ? this.opts.platform.createWebSocket(
@@ -24,7 +25,6 @@ export class WebSocketTransport extends Transport {
             )
           : this.opts.platform.createWebSocket(
               this.uri("ws", this.opts.timestampRequests === true),
-              this.headers(),
             );
     } catch (err) {
       // The DOM constructor throws synchronously on a bad URL; report it like a failed open.

@@ -31,12 +31,12 @@ export interface NodeWebSocketOptions {
 /** What differs between the browser and Node.js builds; see browser.ts and node.ts. */
 export interface Platform {
   /**
-   * Opens a WebSocket; `headers` and `options` are only honoured in Node.js (browsers cannot
-   * set headers; `options` undefined: the lean WebSocket without deflate).
+   * Opens a WebSocket; `headers` and `options` are only given and honoured in Node.js
+   * (browsers cannot set headers; `options` undefined: the lean WebSocket without deflate).
    */
   createWebSocket(
     url: string,
-    headers: Record<string, string>,
+    headers?: Record<string, string>,
     options?: NodeWebSocketOptions,
   ): WebSocketLike;
   /** The `binaryType` to set on WebSockets. */

@@ -18,17 +18,18 @@ export interface SocketManager<
 > extends Emitter {}
 
 /**
- * What a Socket may ask of its Manager beyond the Manager's public API. The Manager builds
- * one link (closures over its private state) and hands it to each Socket it creates; the
- * package does not export it.
+ * What a Socket may ask of its Manager beyond the Manager's public API. The Manager class
+ * holds one link for all its instances (functions of the Manager's private state that take
+ * the Manager first, so a Manager costs no closures for it) and hands it to each Socket it
+ * creates; the package does not export it.
  */
 export interface ManagerLink {
   /** Encodes and writes a packet on the current connection (dropped when there is none). */
-  packet(packet: SocketPacket, compress?: boolean): void;
+  linkPacket(manager: SocketManager, packet: SocketPacket, compress?: boolean): void;
   /** `socket` no longer uses the connection: closes it when no other Socket is active. */
-  destroy(socket: object): void;
+  linkDestroy(manager: SocketManager, socket: object): void;
   /** Opens the connection unless a reconnection is pending; whether it is open now. */
-  open(): boolean;
+  linkOpen(manager: SocketManager): boolean;
   /** Whether the current transport can write now (a `volatile` emit is dropped otherwise). */
-  writable(): boolean;
+  linkWritable(manager: SocketManager): boolean;
 }

@@ -169,19 +169,23 @@ export class Manager<
   #reconnecting = false;
   #skipReconnect = false;
   #backoff: Backoff;
-  #subs: (() => void)[] = [];
+  /** Removes this Manager's listeners from the engine (opening, then open). */
+  #unsubscribe: (() => void) | undefined;
+  /** The `timeout` of the connection being opened. */
+  #openTimer: ReturnType<typeof setTimeout> | undefined;
   #decoder: PacketCodec["decoder"] = new SocketPacketDecoder();
   #encode: PacketCodec["encode"] = encodeSocketPacket;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  /** What this Manager's Sockets may ask of it beyond its public API; handed to each Socket it creates. */
-  readonly #link: ManagerLink = {
-    packet: (packet, compress) => this.#packet(packet, compress),
-    destroy: (socket) => this.#destroy(socket),
-    open: () => {
-      if (!this.#reconnecting) this.open();
-      return this.#readyState === "open";
+  /** What Sockets may ask of their Manager beyond its public API; handed to each Socket created. */
+  static readonly #link: ManagerLink = {
+    linkPacket: (m, packet, compress) => (m as Manager).#packet(packet, compress),
+    linkDestroy: (m, socket) => (m as Manager).#destroy(socket),
+    linkOpen: (m) => {
+      const manager = m as Manager;
+      if (!manager.#reconnecting) manager.open();
+      return manager.#readyState === "open";
     },
-    writable: () => this.engine?.transport?.writable === true,
+    linkWritable: (m) => m.engine?.transport?.writable === true,
   };
 
   constructor(uri?: string | ConnectOptions, opts?: ConnectOptions) {
@@ -294,7 +298,7 @@ export class Manager<
       },
       error: onError,
     });
-    this.#subs.push(unsubscribe);
+    this.#unsubscribe = unsubscribe;
     const timeout = this.opts.timeout;
     if (timeout !== false) {
       const timer = setTimeout(() => {
@@ -302,8 +306,9 @@ export class Manager<
         onError(new TransportError("timeout", undefined, undefined, ClientErrorCode.TIMEOUT));
         engine.close();
       }, timeout);
-      if (this.opts.autoUnref) (timer as { unref?: () => void }).unref?.();
-      this.#subs.push(() => clearTimeout(timer));
+      if (typeof SWITCHBOARD_BUNDLE === "undefined" && this.opts.autoUnref)
+        (timer as { unref?: () => void }).unref?.();
+      this.#openTimer = timer;
     }
     return this;
   }
@@ -324,7 +329,7 @@ export class Manager<
   socket(nsp: string, opts?: Partial<SocketOptions>): Socket {
     let socket = this.nsps[nsp];
     if (socket === undefined) {
-      this.nsps[nsp] = socket = new Socket(this, nsp, opts ?? {}, this.#link);
+      this.nsps[nsp] = socket = new Socket(this, nsp, opts ?? {}, Manager.#link);
     }
     if (this.opts.autoConnect && !socket.active) socket.connect();
     return socket;
@@ -346,14 +351,12 @@ export class Manager<
     this.#cleanup();
     this.#readyState = "open";
     this.emitReserved("open");
-    this.#subs.push(
-      subscribe(this.engine!, {
-        ping: () => this.emitReserved("ping"),
-        data: (data: RawData) => this.#onData(data),
-        error: (err: Error) => this.emitReserved("error", err),
-        close: (reason: string, description?: unknown) => this.#onClose(reason, description),
-      }),
-    );
+    this.#unsubscribe = subscribe(this.engine!, {
+      ping: () => this.emitReserved("ping"),
+      data: (data: RawData) => this.#onData(data),
+      error: (err: Error) => this.emitReserved("error", err),
+      close: (reason: string, description?: unknown) => this.#onClose(reason, description),
+    });
   }
 
   #onData(data: RawData): void {
@@ -393,8 +396,10 @@ export class Manager<
   }
 
   #cleanup(): void {
-    for (const unsubscribe of this.#subs) unsubscribe();
-    this.#subs = [];
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    clearTimeout(this.#openTimer);
+    this.#openTimer = undefined;
     this.#decoder.reset();
   }
 
@@ -435,6 +440,8 @@ export class Manager<
         }
       });
     }, delay);
-    if (this.opts.autoUnref) (this.#reconnectTimer as { unref?: () => void }).unref?.();
+    if (typeof SWITCHBOARD_BUNDLE === "undefined" && this.opts.autoUnref) {
+      (this.#reconnectTimer as { unref?: () => void }).unref?.();
+    }
   }
 }

@@ -38,6 +38,12 @@ interface Flags {
 /** An ack callback; `withError` callbacks take an error (or null) first. */
 type AckCallback = AnyListener & { withError?: boolean };
 
+/**
+ * The flags of an emit without flags, shared by every Socket and never written: `timeout()`,
+ * `volatile` and `compress()` give the Socket an object of its own until the next emit.
+ */
+const NO_FLAGS: Flags = {};
+
 interface QueuedPacket {
   tryCount: number;
   pending: boolean;
@@ -135,12 +141,14 @@ export class Socket<
   sendBuffer: SocketPacket[] = [];
   #opts: Partial<SocketOptions>;
   #ids = 0;
-  #acks = new Map<number, AckCallback>();
-  #flags: Flags = {};
+  // Per-instance state is created when first needed: a Node.js process may hold thousands
+  // of Sockets, most of which never use acks with timeouts, catch-all listeners or retries.
+  #acks: Map<number, AckCallback> | undefined;
+  #flags: Flags = NO_FLAGS;
   #subs: (() => void) | undefined;
   #anyListeners: AnyListener[] = [];
   #anyOutgoingListeners: AnyListener[] = [];
-  #queue: QueuedPacket[] = [];
+  #queue: QueuedPacket[] | undefined;
   #pid: string | undefined;
   #lastOffset: string | undefined;
   readonly #link: ManagerLink;
@@ -177,7 +185,7 @@ export class Socket<
   connect(): this {
     if (this.connected) return this;
     this.#subEvents();
-    if (this.#link.open()) this.#onOpen();
+    if (this.#link.linkOpen(this.io)) this.#onOpen();
     return this;
   }
 
@@ -214,7 +222,7 @@ export class Socket<
     }
     args.unshift(ev);
     const flags = this.#flags;
-    this.#flags = {};
+    this.#flags = NO_FLAGS;
     if (this.#opts.retries && !flags.fromQueue && !flags.volatile) {
       this.#addToQueue(args, flags);
       return this;
@@ -234,7 +242,7 @@ export class Socket<
       this.#registerAck(id, last as AckCallback, flags);
       packet.id = id;
     }
-    if (flags.volatile && !(this.connected && this.#link.writable())) return this;
+    if (flags.volatile && !(this.connected && this.#link.linkWritable(this.io))) return this;
     if (this.connected) {
       this.#packet(packet, flags.compress);
     } else {
@@ -273,19 +281,19 @@ export class Socket<
    * ```
    */
   timeout(ms: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>> {
-    this.#flags.timeout = ms;
+    this.#flags = { ...this.#flags, timeout: ms };
     return this as never;
   }
 
   /** The next emit is dropped if it cannot be sent right now. */
   get volatile(): this {
-    this.#flags.volatile = true;
+    this.#flags = { ...this.#flags, volatile: true };
     return this;
   }
 
   /** Sets the compress flag of the next emit. */
   compress(compress: boolean): this {
-    this.#flags.compress = compress;
+    this.#flags = { ...this.#flags, compress };
     return this;
   }
 
@@ -481,21 +489,23 @@ export class Socket<
   }
 
   #onAck(id: number, args: unknown[]): void {
-    const ack = this.#acks.get(id);
+    const ack = this.#acks?.get(id);
     if (ack === undefined) return;
-    this.#acks.delete(id);
+    this.#acks!.delete(id);
     if (ack.withError) args.unshift(null);
     ack.apply(this, args);
   }
 
   #registerAck(id: number, ack: AckCallback, flags: Flags): void {
+    this.#acks ??= new Map();
+    const acks = this.#acks;
     const timeout = flags.timeout ?? this.#opts.ackTimeout;
     if (timeout === undefined) {
-      this.#acks.set(id, ack);
+      acks.set(id, ack);
       return;
     }
     const timer = setTimeout(() => {
-      this.#acks.delete(id);
+      acks.delete(id);
       this.sendBuffer = this.sendBuffer.filter((p) => !("id" in p && p.id === id));
       ack.call(this, new SocketError("operation has timed out", ClientErrorCode.ACK_TIMEOUT));
     }, timeout);
@@ -504,14 +514,16 @@ export class Socket<
       ack.apply(this, args);
     };
     wrapped.withError = true;
-    this.#acks.set(id, wrapped);
+    acks.set(id, wrapped);
   }
 
   /** `retries`: one packet in flight at a time, resent until acknowledged or out of tries. */
   #addToQueue(args: unknown[], flags: Flags): void {
     const last = args[args.length - 1];
     const ack = typeof last === "function" ? (args.pop() as AnyListener) : undefined;
-    if (this.#full(this.#queue)) {
+    this.#queue ??= [];
+    const queue = this.#queue;
+    if (this.#full(queue)) {
       ack?.(new SocketError("send buffer full", ClientErrorCode.SEND_BUFFER_FULL));
       return;
     }
@@ -522,14 +534,14 @@ export class Socket<
       flags: { ...flags, fromQueue: true },
     };
     const onResult: AckCallback = (err: unknown, ...response: unknown[]) => {
-      if (queued !== this.#queue[0]) return; // already acknowledged
+      if (queued !== queue[0]) return; // already acknowledged
       if (err) {
         if (queued.tryCount > (this.#opts.retries ?? 0)) {
-          this.#queue.shift();
+          queue.shift();
           ack?.(err);
         }
       } else {
-        this.#queue.shift();
+        queue.shift();
         ack?.(null, ...response);
       }
       queued.pending = false;
@@ -537,7 +549,7 @@ export class Socket<
     };
     onResult.withError = true;
     args.push(onResult);
-    this.#queue.push(queued);
+    queue.push(queued);
     this.#drainQueue();
   }
 
@@ -546,7 +558,7 @@ export class Socket<
   }
 
   #drainQueue(force = false): void {
-    const queued = this.#queue[0];
+    const queued = this.#queue?.[0];
     if (!this.connected || queued === undefined || (queued.pending && !force)) return;
     queued.pending = true;
     queued.tryCount++;
@@ -581,9 +593,11 @@ export class Socket<
     this.receiveBuffer = [];
     this.emitReserved("disconnect", reason, description);
     // Acks with an error path learn about the disconnection, unless their packet is still buffered.
-    for (const [id, ack] of this.#acks) {
+    const acks = this.#acks;
+    if (acks === undefined) return;
+    for (const [id, ack] of acks) {
       if (this.sendBuffer.some((p) => "id" in p && p.id === id)) continue;
-      this.#acks.delete(id);
+      acks.delete(id);
       if (ack.withError) {
         ack.call(
           this,
@@ -598,12 +612,12 @@ export class Socket<
     if (packet.type === 2) {
       for (const listener of this.#anyOutgoingListeners.slice()) listener.apply(this, packet.data);
     }
-    this.#link.packet(packet, compress);
+    this.#link.linkPacket(this.io, packet, compress);
   }
 
   #destroy(): void {
     this.#subs?.();
     this.#subs = undefined;
-    this.#link.destroy(this);
+    this.#link.linkDestroy(this.io, this);
   }
 }
