@@ -90,9 +90,8 @@ export class Emitter {
    */
   emitReserved(event: string, ...args: unknown[]): this {
     const slot = this.#events?.[event];
-    if (slot === undefined) return this;
     if (typeof slot === "function") slot.apply(this, args);
-    else for (const l of slot) l.apply(this, args);
+    else if (slot) for (const l of slot) l.apply(this, args);
     return this;
   }
 
@@ -103,7 +102,7 @@ export class Emitter {
 
   /** Whether `event` has any listener. */
   hasListeners(event: string): boolean {
-    return this.#events?.[event] !== undefined;
+    return !!this.#events?.[event];
   }
 }
 

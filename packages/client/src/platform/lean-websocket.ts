@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import * as crypto from "node:crypto";
 import { createHash, randomFillSync } from "node:crypto";
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
@@ -97,6 +98,25 @@ function nextMask(): number {
   return mask;
 }
 
+// Sec-WebSocket-Key values from a pooled random buffer too: one randomFillSync per 256 keys.
+const keyPool = Buffer.allocUnsafe(4096);
+let keyOffset = keyPool.length;
+function nextKey(): string {
+  if (keyOffset === keyPool.length) {
+    randomFillSync(keyPool);
+    keyOffset = 0;
+  }
+  keyOffset += 16;
+  return keyPool.toString("base64", keyOffset - 16, keyOffset);
+}
+
+/** SHA-1 in base64: crypto.hash where Node.js has it (20.12+), one call instead of a Hash object. */
+const sha1Base64: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === "function"
+    ? (text) => (crypto as unknown as { hash: HashFn }).hash("sha1", text, "base64")
+    : (text) => createHash("sha1").update(text).digest("base64");
+type HashFn = (algorithm: string, data: string, encoding: "base64") => string;
+
 /** XORs `buf[start, end)` with the big-endian 4-byte key `mask`, in place. */
 function applyMask(buf: Buffer, start: number, end: number, mask: number): void {
   const k0 = mask >>> 24;
@@ -193,12 +213,8 @@ export class LeanWebSocket implements WebSocketLike {
       throw new SyntaxError(`The URL's protocol must be "ws:" or "wss:": ${url}`);
     }
     this.#maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
-    const keyBytes = Buffer.allocUnsafe(16);
-    randomFillSync(keyBytes);
-    const key = keyBytes.toString("base64");
-    this.#accept = createHash("sha1")
-      .update(key + GUID)
-      .digest("base64");
+    const key = nextKey();
+    this.#accept = sha1Base64(key + GUID);
     const request = this.#request(target, key, options.headers ?? {});
     const host = target.hostname.startsWith("[") ? target.hostname.slice(1, -1) : target.hostname;
     const port = Number(target.port) || (secure ? 443 : 80);
