@@ -7,13 +7,17 @@
 //
 // Per measurement, N instances of the library under test:
 //
-// - connect: N instances created, at most 100 connecting at a time, until every one has its
-//   `connect` event (Engine.IO open + namespace CONNECT): wall time, client CPU per instance;
-// - memory: the client process's RSS and heap after GC, once idle, minus the baseline taken
-//   after the library was loaded and before the first instance: per instance. RSS leaves
-//   out V8's young generation (new space), whose size after the burst is the GC's state,
-//   not the instances' (1.4 MB in one process, 31 MB in the next, same library);
-//   `rssWithYoungKB` in the JSONL has RSS with it;
+// - connect: N instances created in two halves (N/2, then the rest), at most 100 connecting at
+//   a time, until every one has its `connect` event (Engine.IO open + namespace CONNECT):
+//   wall time and client CPU per instance, the two halves summed;
+// - memory, after each half once idle (after GC): RSS per added instance, the second half's
+//   RSS growth over its count (the target row: what one more instance costs, without the
+//   process's one-time costs, compiled code and allocator arenas, that a whole-process
+//   figure spreads over N: ~4 MB here, 40 KB "per instance" at N = 100); RSS and heap per
+//   instance over the whole process (after all N, minus the baseline taken after the library
+//   was loaded and before the first instance). RSS leaves out V8's young generation (new
+//   space), whose size after a burst is the GC's state, not the instances' (1.4 MB in one
+//   process, 31 MB in the next, same library); `rssWithYoungKB` in the JSONL has it;
 // - receive: the server broadcasts ~100-byte JSON events to all (`io.emit`, 20 per
 //   event-loop turn); every instance's handler gets the parsed object and checks the sequence
 //   number. Events received per second of the client process's CPU (user+system), i.e. per
@@ -26,6 +30,9 @@
 import { cpuOf } from "../lib/measure.js";
 
 /** @typedef {import("../lib/measure.js").Variant} Variant */
+
+/** Connect-only variants connect all N at once (their memory is not measured). */
+const connectOnlyHalf = (/** @type {{ connectOnly?: boolean }} */ v) => v.connectOnly === true;
 
 /**
  * @param {number} n
@@ -49,11 +56,22 @@ function variant(n, targeted) {
       { key: "connectCpuUs", label: "client CPU µs per connect", better: "lower" },
       {
         key: "rssKB",
-        label: "client RSS KB per instance (idle, young gen excluded)",
+        label: "client RSS KB per added instance (N/2 → N, idle, young gen excluded)",
+        better: "lower",
+        // N/2 = 50 instances grow RSS by ~0.5 MB, within the allocator's own swings: no target
+        target: n >= 1000 ? tg({ op: "<=", value: 0.5 }) : undefined,
+      },
+      {
+        key: "rssWholeKB",
+        label: "client RSS KB per instance, whole process (idle, young gen excluded)",
+        better: "lower",
+      },
+      {
+        key: "heapKB",
+        label: "client heap KB per instance (idle)",
         better: "lower",
         target: tg({ op: "<=", value: 0.5 }),
       },
-      { key: "heapKB", label: "client heap KB per instance (idle)", better: "lower" },
       {
         key: "recvPerCoreS",
         label: "events received per s of client CPU",
@@ -105,16 +123,39 @@ export default {
     const n = v.n;
     await gen.call("load", { target });
     const base = await gen.call("mem");
+    const transports = v.transports ?? ["websocket"];
+    // connect in two halves, memory taken after each (idle, after GC): the second half's
+    // growth over its count is what one more instance costs, without what the process
+    // allocates once (compiled code, allocator arenas) that a whole-process figure spreads
+    // over N. Time and CPU are the two halves' sums.
+    const half = connectOnlyHalf(v) ? n : Math.floor(n / 2);
     await gen.call("cpuStart", { phase: "connect" });
-    const c = await gen.call(
-      "connect",
-      { port, n, concurrency: 100, transports: v.transports ?? ["websocket"] },
-      300_000,
-    );
-    const cc = await gen.call("cpuStop");
+    const c1 = await gen.call("connect", { port, n: half, concurrency: 100, transports }, 300_000);
+    const cc1 = await gen.call("cpuStop");
+    let mid = null;
+    let c = c1;
+    let cpuUs = cc1.cpuUs;
+    if (half < n) {
+      await new Promise((r) => setTimeout(r, cfg.idleMs));
+      mid = await gen.call("mem");
+      await gen.call("cpuStart", { phase: "connect2" });
+      const c2 = await gen.call(
+        "connect",
+        { port, n: n - half, concurrency: 100, transports },
+        300_000,
+      );
+      const cc2 = await gen.call("cpuStop");
+      c = {
+        ms: c1.ms + c2.ms,
+        connected: c2.connected,
+        errors: c1.errors + c2.errors,
+        firstError: c1.firstError ?? c2.firstError,
+      };
+      cpuUs += cc2.cpuUs;
+    }
     const connectMetrics = {
       connectS: c.ms / 1000,
-      connectCpuUs: cc.cpuUs / Math.max(1, c.connected),
+      connectCpuUs: cpuUs / Math.max(1, c.connected),
     };
     if (v.connectOnly) {
       return {
@@ -152,7 +193,10 @@ export default {
         // the young generation is left out: its size follows the recent allocation rate (a
         // forced GC does not shrink it; 1–31 MB here after the same connect burst), not the
         // instances; RSS with it is in counts (rssWithYoungKB)
-        rssKB: (idle.rss - idle.youngPhysical - (base.rss - base.youngPhysical)) / n / 1024,
+        rssKB: mid
+          ? (idle.rss - idle.youngPhysical - (mid.rss - mid.youngPhysical)) / (n - half) / 1024
+          : null,
+        rssWholeKB: (idle.rss - idle.youngPhysical - (base.rss - base.youngPhysical)) / n / 1024,
         heapKB: (idle.heapUsed - base.heapUsed) / n / 1024,
         recvPerCoreS: d.received / (gcpu.cpuUs / 1e6),
         recvPerS: (d.received / (d.tLast - b.tStart)) * 1000,
