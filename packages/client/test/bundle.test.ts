@@ -54,14 +54,6 @@ describe("browser bundles", () => {
     expect(read("socket.io.esm.min.js").toString()).toContain('"decoded"');
   });
 
-  it("keeps the names a custom parser's decoder is called by in the ESM bundle (no mangling)", () => {
-    // the parser's Decoder is user code: its destroy() must keep its name (it was on the
-    // mangled list for an internal method once, and the minified ESM bundle never called it)
-    const esm = read("socket.io.esm.min.js").toString();
-    expect(esm).toMatch(/\?\.destroy\?\.\(\)/);
-    expect(esm).toContain(".add(");
-  });
-
   it("carries codes instead of Switchboard's own error messages, and keeps socket.io-client's", async () => {
     // the Node build (tsc's dist/) keeps every message: each entry must still match one there
     const dist = join(bundleDir, "..");
