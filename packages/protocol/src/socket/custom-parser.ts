@@ -352,8 +352,8 @@ export class CustomPacketDecoder {
     this.#decoder = undefined;
     this.#queue = undefined;
     try {
-      // quoted: the client's minified bundles shorten the property name `destroy` (our own
-      // internal methods), and this one belongs to the parser
+      // quoted: the name belongs to the parser, and the client's minified bundles shorten
+      // a list of internal property names (scripts/minify-options.mjs): kept out of reach
       // biome-ignore lint/complexity/useLiteralKeys: see above
       decoder?.["destroy"]?.();
     } catch {
