@@ -13,8 +13,8 @@ import { createAdapter } from "@switchboard/redis";
 import { Server } from "@switchboard/server";
 import { dashboard } from "@switchboard/server/dashboard";
 import { Redis } from "ioredis";
-import { chromium } from "playwright-core";
 import { io as ioc } from "socket.io-client";
+import { launchChromium } from "./chromium.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "packages", "server", "docs");
@@ -83,16 +83,7 @@ setTimeout(() => {
   for (const s of b.io.of("/").sockets.values()) if (s.data.user === "user-7") s.disconnect(true);
 }, 2500);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 try {
   const context = await browser.newContext({
     httpCredentials: auth,

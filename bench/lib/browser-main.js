@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../../scripts/chromium.mjs";
 import { serveRpc } from "./rpc.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,16 +34,7 @@ function bundleOf(target) {
   throw new Error(`browser-main: no bundle for target ${target}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.BENCH_CHROMIUM ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium([], { executablePath: process.env.BENCH_CHROMIUM });
 const page = await browser.newPage();
 const cdp = profilePrefix ? await page.context().newCDPSession(page) : null;
 let loaded = "";

@@ -2,7 +2,8 @@ import { access, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../../../scripts/chromium.mjs";
 import { bundleWeb } from "../../src/bundle-web.js";
 import { createApp, PUBLIC_DIR, type RunningApp } from "../../src/server.js";
 
@@ -11,19 +12,12 @@ export const SCREENSHOT_DIR = fileURLToPath(
   new URL("../../../test-artifacts/screenshots/", import.meta.url),
 );
 
-/** Debian's chromium; the tests never download a browser. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-const BASE_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
+/** The demos' flags on top of every run's (scripts/chromium.mjs: Debian's chromium, never a downloaded one). */
+const DEMO_ARGS = [
   "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
   "--disable-default-apps",
   "--disable-extensions",
   "--disable-sync",
-  "--no-first-run",
   "--no-default-browser-check",
   "--mute-audio",
 ];
@@ -36,11 +30,7 @@ export const FAKE_MEDIA_ARGS = [
 ];
 
 export function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [...BASE_ARGS, ...extraArgs],
-  });
+  return launchChromium([...DEMO_ARGS, ...extraArgs]);
 }
 
 /** Bundles the front-end when `npm run build` has not been run yet. */

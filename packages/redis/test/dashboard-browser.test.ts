@@ -8,9 +8,10 @@ import { createServer } from "node:http";
 import { io as sbio } from "@switchboard/client";
 import { Server } from "@switchboard/server";
 import { dashboard } from "@switchboard/server/dashboard";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { io as ioc } from "socket.io-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../../scripts/chromium.mjs";
 import { createAdapter } from "../src/index.js";
 import { clientPair, uniqueKey } from "./helpers/redis.js";
 import { listen, received, WAIT_MS } from "./helpers/sockets.js";
@@ -19,16 +20,7 @@ const auth = { username: "ops", password: "browser-test" };
 
 let browser: Browser;
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

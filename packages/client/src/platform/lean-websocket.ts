@@ -85,29 +85,23 @@ function validCloseCode(code: number): boolean {
   );
 }
 
-// Masking keys come from a pooled random buffer: one randomFillSync per 2048 frames.
-const maskPool = Buffer.allocUnsafe(8192);
-let maskOffset = maskPool.length;
-function nextMask(): number {
-  if (maskOffset === maskPool.length) {
-    randomFillSync(maskPool);
-    maskOffset = 0;
+// Masking keys and Sec-WebSocket-Key values come from one pooled random buffer: one
+// randomFillSync per 8 KB (2048 frames, or 512 connections).
+const randomPool = Buffer.allocUnsafe(8192);
+let randomOffset = randomPool.length;
+/** The offset in `randomPool` of `n` random bytes not handed out before. */
+function takeRandom(n: number): number {
+  if (randomOffset + n > randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
   }
-  const mask = maskPool.readUInt32BE(maskOffset);
-  maskOffset += 4;
-  return mask;
+  randomOffset += n;
+  return randomOffset - n;
 }
-
-// Sec-WebSocket-Key values from a pooled random buffer too: one randomFillSync per 256 keys.
-const keyPool = Buffer.allocUnsafe(4096);
-let keyOffset = keyPool.length;
+const nextMask = (): number => randomPool.readUInt32BE(takeRandom(4));
 function nextKey(): string {
-  if (keyOffset === keyPool.length) {
-    randomFillSync(keyPool);
-    keyOffset = 0;
-  }
-  keyOffset += 16;
-  return keyPool.toString("base64", keyOffset - 16, keyOffset);
+  const at = takeRandom(16);
+  return randomPool.toString("base64", at, at + 16);
 }
 
 /** SHA-1 in base64: crypto.hash where Node.js has it (20.12+), one call instead of a Hash object. */
