@@ -194,6 +194,77 @@ describe("a misbehaving server", () => {
     expect(err.description).toBe(400);
   });
 
+  it("tears down a polling answer over 100 MiB: connect_error 'xhr poll error'", async () => {
+    // a server that streams its handshake answer without end (Node.js: node:http, bounded)
+    let sent = 0;
+    let aborted: () => void = () => {};
+    const cut = new Promise<void>((resolve) => {
+      aborted = resolve;
+    });
+    const chunk = Buffer.alloc(1024 * 1024, 0x30);
+    const http = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain; charset=UTF-8" });
+      const pump = () => {
+        while (!res.destroyed && sent < 200 * chunk.length) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+      };
+      res.on("close", aborted);
+      pump();
+    });
+    const url = await listen(http);
+    const socket = connect(url, { transports: ["polling"], reconnection: false });
+    const [err] = await waitFor<[TransportError]>(socket, "connect_error", 20_000);
+    expect(err.message).toBe("xhr poll error");
+    expect(String((err.description as Error).message)).toContain("polling answer over");
+    await cut;
+    // the client stopped reading at its bound (what the server wrote ahead sits in socket buffers)
+    expect(sent).toBeGreaterThan(100 * chunk.length);
+    expect(sent).toBeLessThan(200 * chunk.length);
+  });
+
+  it("polls over node:http: keep-alive connections, POSTs as text/plain;charset=UTF-8", async () => {
+    const seen: { method: string; type: string | undefined; remote: number }[] = [];
+    let posted = "";
+    let postEnded: () => void = () => {};
+    const postDone = new Promise<void>((resolve) => {
+      postEnded = resolve;
+    });
+    const http = createServer((req, res) => {
+      seen.push({
+        method: req.method ?? "",
+        type: req.headers["content-type"],
+        remote: req.socket.remotePort ?? 0,
+      });
+      if (req.method === "POST") {
+        req.setEncoding("utf8");
+        req.on("data", (c: string) => {
+          posted += c;
+        });
+        req.on("end", () => {
+          res.end("ok");
+          postEnded();
+        });
+        return;
+      }
+      const polls = seen.filter((r) => r.method === "GET").length;
+      if (polls === 1) res.end(handshake());
+      else if (polls === 2) res.end('40{"sid":"s1"}');
+      // later polls stay pending until the test ends
+    });
+    const url = await listen(http);
+    const socket = connect(url, { transports: ["polling"], reconnection: false });
+    await waitFor(socket, "connect");
+    await postDone;
+    expect(posted).toBe("40");
+    const post = seen.find((r) => r.method === "POST")!;
+    expect(post.type).toBe("text/plain;charset=UTF-8");
+    const gets = seen.filter((r) => r.method === "GET");
+    // the second GET reuses the first one's connection (the global agent keeps it alive)
+    expect(gets[1]!.remote).toBe(gets[0]!.remote);
+  });
+
   it("fails with connect_error 'timeout' when the handshake never comes", async () => {
     const url = await fakeWebSocketServer(() => {});
     const socket = connect(url, { timeout: 50, reconnection: false });

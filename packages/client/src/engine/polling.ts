@@ -1,4 +1,5 @@
 import { decodePayload, type EnginePacket, encodePayload, isBlob } from "@switchboard/protocol";
+import type { HttpAnswer } from "../platform/types.js";
 import { parseError, TransportError } from "./errors.js";
 import { Transport, type TransportState } from "./transport.js";
 
@@ -9,7 +10,7 @@ declare const SWITCHBOARD_BUNDLE: true | undefined;
 const CLOSE_GET_GRACE_MS = 1000;
 
 /**
- * HTTP long-polling over `fetch`: a GET is kept pending to receive, each batch of outgoing
+ * HTTP long-polling over `fetch` (Node.js: `node:http`): a GET is kept pending to receive, each batch of outgoing
  * packets is one POST (Engine.IO v4, "HTTP long-polling"). Binary data travels as `b` + base64.
  */
 export class PollingTransport extends Transport {
@@ -129,6 +130,28 @@ export class PollingTransport extends Transport {
     // a string body goes as text/plain;charset=UTF-8 (fetch's default)
     const headers = this.headers();
     const reason = method === "GET" ? "xhr poll error" : "xhr post error";
+    // Node.js: node:http (the platform's pollingRequest), which also feeds the cookie jar;
+    // the browser bundles fold this away, and a browser build made by a bundler has no
+    // pollingRequest: fetch below (the browser keeps the cookies)
+    if (typeof SWITCHBOARD_BUNDLE === "undefined" && this.opts.platform.pollingRequest) {
+      let answer: HttpAnswer;
+      try {
+        answer = await this.opts.platform.pollingRequest(
+          method,
+          this.uri("http", this.opts.timestampRequests !== false),
+          headers,
+          body,
+          method === "GET" ? this.#abort.signal : undefined,
+        );
+      } catch (err) {
+        throw new TransportError(reason, err);
+      }
+      this.opts.cookieJar?.store(answer.setCookie);
+      if (answer.status < 200 || answer.status > 299) {
+        throw new TransportError(reason, answer.status, { body: answer.text });
+      }
+      return answer.text;
+    }
     let response: Response;
     try {
       response = await fetch(this.uri("http", this.opts.timestampRequests !== false), {
@@ -141,9 +164,6 @@ export class PollingTransport extends Transport {
     } catch (err) {
       throw new TransportError(reason, err);
     }
-    // Node.js only: browsers keep the cookies (the browser bundles fold this away)
-    if (typeof SWITCHBOARD_BUNDLE === "undefined")
-      this.opts.cookieJar?.store(response.headers.getSetCookie?.() ?? []);
     let text: string;
     try {
       text = await response.text();

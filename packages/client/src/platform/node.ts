@@ -1,4 +1,5 @@
 import { WebSocket } from "ws";
+import { pollingRequest } from "./http-request.js";
 import { LeanWebSocket } from "./lean-websocket.js";
 import type { CookieJar, NodeWebSocketOptions, Platform, WebSocketLike } from "./types.js";
 
@@ -67,7 +68,10 @@ function createWebSocket(
   }) as unknown as WebSocketLike;
 }
 
-/** The Node.js platform: the lean WebSocket or `ws` (with custom headers), Buffers, a cookie jar. */
+/**
+ * The Node.js platform: the lean WebSocket or `ws` (with custom headers), Buffers, a cookie
+ * jar, polling over `node:http`.
+ */
 export const platform: Platform = {
   createWebSocket,
   binaryType: "nodebuffer",
@@ -75,4 +79,5 @@ export const platform: Platform = {
     Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
   defaultUri: () => "http://localhost",
   createCookieJar,
+  pollingRequest,
 };

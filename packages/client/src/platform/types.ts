@@ -11,6 +11,13 @@ export interface WebSocketLike {
   onmessage: ((event: { data: unknown }) => void) | null;
 }
 
+/** What a Node.js polling request answers (see Platform.pollingRequest). */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly setCookie: readonly string[];
+  readonly text: string;
+}
+
 /** Stores the cookies a server sets and replays them (Node.js only; browsers do it themselves). */
 export interface CookieJar {
   /** Records every `Set-Cookie` header of a response. */
@@ -47,4 +54,15 @@ export interface Platform {
   defaultUri(): string;
   /** A cookie jar for `withCredentials` where the runtime has none of its own. */
   createCookieJar(): CookieJar | undefined;
+  /**
+   * Node.js: one long-polling request over `node:http` (browsers: absent, `fetch` is used).
+   * Rejects on network errors and aborts; any HTTP status resolves.
+   */
+  pollingRequest?(
+    method: "GET" | "POST",
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<HttpAnswer>;
 }
