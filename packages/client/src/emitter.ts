@@ -8,7 +8,7 @@ type Slot = AnyListener | readonly AnyListener[];
  * The listener table of an emitter: one property per event name. An object, not a Map:
  * every emitter that registers the same events in the same order shares one hidden class,
  * and the table costs a few words per event, where a Map's hash table alone took 152 bytes
- * (five emitters per client connection: ~0.8 KB of a Node.js client's heap). Its prototype
+ * (four emitters per client connection: ~0.6 KB of a Node.js client's heap). Its prototype
  * has no properties and no prototype, so any event name, `__proto__` or `constructor`
  * included, is an own property or absent. (A constructor function: `Object.create(null)`
  * objects start in dictionary mode.)
