@@ -1,33 +1,13 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import {
-  ClientErrorCode,
-  io,
-  type Socket,
-  type SocketError,
-  type TransportError,
-} from "@switchboard/client";
-import { afterEach, describe, expect, it } from "vitest";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { ClientErrorCode, type SocketError, type TransportError } from "@switchboard/client";
+import { describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
-import { closeAll, track, waitFor } from "./helpers.js";
+import { connectFast, fakeServers, waitFor } from "./helpers.js";
 
 const handshake = (pingInterval = 25_000, pingTimeout = 20_000) =>
   `0${JSON.stringify({ sid: "fake-sid", upgrades: [], pingInterval, pingTimeout, maxPayload: 1e6 })}`;
 
-const fakes: Server[] = [];
-afterEach(async () => {
-  await closeAll();
-  for (const http of fakes.splice(0)) {
-    http.closeAllConnections();
-    await new Promise((resolve) => http.close(resolve));
-  }
-});
-
-async function listen(http: Server): Promise<string> {
-  fakes.push(http);
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-}
+const listen = fakeServers();
 
 /** A fake WebSocket-only server: `script` runs for every connection. */
 async function fakeWebSocketServer(script: (ws: WebSocket) => void): Promise<string> {
@@ -38,16 +18,7 @@ async function fakeWebSocketServer(script: (ws: WebSocket) => void): Promise<str
   return listen(http);
 }
 
-const connect = (url: string, extra: Record<string, unknown> = {}): Socket =>
-  track(
-    io(url, {
-      forceNew: true,
-      transports: ["websocket"],
-      reconnectionDelay: 10,
-      reconnectionDelayMax: 20,
-      ...extra,
-    }),
-  );
+const connect = connectFast;
 
 describe("a misbehaving server", () => {
   it("closes with 'parse error' on a malformed engine frame, then reconnects", async () => {

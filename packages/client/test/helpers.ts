@@ -1,8 +1,9 @@
 // biome-ignore-all lint/suspicious/noExplicitAny: test helpers drive two server implementations through their shared untyped API
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Socket, TransportName } from "@switchboard/client";
+import { io, type Socket, type TransportName } from "@switchboard/client";
 import { Server as OfficialServer } from "socket.io";
+import { afterEach, beforeEach, expect } from "vitest";
 
 /** Anything with `once`/`off`: the client's Emitter, Node's EventEmitter, a socket.io Socket. */
 interface Listenable {
@@ -139,3 +140,62 @@ export const transportModes: { name: string; options: { transports: TransportNam
   { name: "websocket", options: { transports: ["websocket"] } },
   { name: "polling+upgrade", options: { transports: ["polling", "websocket"] } },
 ];
+
+/**
+ * A client of the fake-server suites: WebSocket only, a new connection, fast reconnection
+ * (10–20 ms), tracked for {@link closeAll}; `extra` overrides.
+ */
+export const connectFast = (url: string, extra: Record<string, unknown> = {}): Socket =>
+  track(
+    io(url, {
+      forceNew: true,
+      transports: ["websocket"],
+      reconnectionDelay: 10,
+      reconnectionDelayMax: 20,
+      ...extra,
+    }),
+  );
+
+/**
+ * For a suite of fake servers: registers an `afterEach` that disconnects the tracked clients
+ * ({@link closeAll}) and closes every server handed to the returned function, which listens
+ * on a free loopback port and resolves with the server's URL.
+ */
+export function fakeServers(): (http: HttpServer) => Promise<string> {
+  const fakes: HttpServer[] = [];
+  afterEach(async () => {
+    await closeAll();
+    for (const http of fakes.splice(0)) {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    }
+  });
+  return async (http) => {
+    fakes.push(http);
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  };
+}
+
+/**
+ * For the hostile suites: every test must end without an unhandled rejection or uncaught
+ * exception (the client reports what a server does through its events, never by throwing);
+ * the returned list's functions run after each test, last first.
+ */
+export function expectNoFaults(): (() => unknown)[] {
+  let faults: unknown[] = [];
+  const onFault = (err: unknown) => faults.push(err);
+  const cleanups: (() => unknown)[] = [];
+  beforeEach(() => {
+    faults = [];
+    process.on("unhandledRejection", onFault);
+    process.on("uncaughtException", onFault);
+  });
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+    process.off("unhandledRejection", onFault);
+    process.off("uncaughtException", onFault);
+    expect(faults).toEqual([]);
+  });
+  return cleanups;
+}

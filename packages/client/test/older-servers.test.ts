@@ -1,15 +1,8 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import {
-  ClientErrorCode,
-  io,
-  type Socket,
-  type SocketError,
-  type TransportError,
-} from "@switchboard/client";
-import { afterEach, describe, expect, it } from "vitest";
+import { createServer } from "node:http";
+import { ClientErrorCode, type SocketError, type TransportError } from "@switchboard/client";
+import { describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
-import { closeAll, track, until, waitFor } from "./helpers.js";
+import { connectFast, fakeServers, until, waitFor } from "./helpers.js";
 
 /**
  * Valid traffic of older Socket.IO v5 servers, in the forms python-socketio 5.7.2 /
@@ -22,14 +15,7 @@ import { closeAll, track, until, waitFor } from "./helpers.js";
 const pythonOpen = (pingInterval = 25_000, pingTimeout = 20_000) =>
   `0${JSON.stringify({ sid: "py-sid", upgrades: [], pingTimeout, pingInterval })}`;
 
-const fakes: Server[] = [];
-afterEach(async () => {
-  await closeAll();
-  for (const http of fakes.splice(0)) {
-    http.closeAllConnections();
-    await new Promise((resolve) => http.close(resolve));
-  }
-});
+const listen = fakeServers();
 
 /**
  * A fake WebSocket-only server: `script(ws, n)` runs for connection n (from 1); every text
@@ -49,9 +35,7 @@ async function fakeServer(
     script(ws, ++n);
   });
   http.on("close", () => wss.close());
-  fakes.push(http);
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, received };
+  return { url: await listen(http), received };
 }
 
 /** Runs `reply` when the client's CONNECT for `/` arrives. */
@@ -60,16 +44,7 @@ const onConnectPacket = (ws: WebSocket, reply: () => void) =>
     if (String(data).startsWith("40")) reply();
   });
 
-const connect = (url: string, extra: Record<string, unknown> = {}): Socket =>
-  track(
-    io(url, {
-      forceNew: true,
-      transports: ["websocket"],
-      reconnectionDelay: 10,
-      reconnectionDelayMax: 20,
-      ...extra,
-    }),
-  );
+const connect = connectFast;
 
 describe("events a server sends before its CONNECT answer (python-socketio 5.7 order)", () => {
   it("are delivered right after `connect`, in order, with id set and acks working", async () => {

@@ -2,8 +2,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { io, type Socket } from "@switchboard/client";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
+import { expectNoFaults } from "../helpers.js";
 
 const SEED = 424242;
 
@@ -19,22 +20,7 @@ const REASONS = new Set([
   "ping timeout",
 ]);
 
-let faults: unknown[];
-const onFault = (err: unknown) => faults.push(err);
-const cleanups: (() => unknown)[] = [];
-
-beforeEach(() => {
-  faults = [];
-  process.on("unhandledRejection", onFault);
-  process.on("uncaughtException", onFault);
-});
-
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-  process.off("unhandledRejection", onFault);
-  process.off("uncaughtException", onFault);
-  expect(faults).toEqual([]);
-});
+const cleanups = expectNoFaults();
 
 /** A fake WebSocket-only server; `script` runs for every connection, numbered from 0. */
 async function fakeServer(script: (ws: WebSocket, n: number) => void): Promise<string> {

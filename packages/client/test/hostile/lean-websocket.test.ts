@@ -6,12 +6,13 @@ import { createHash } from "node:crypto";
 import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { io } from "@switchboard/client";
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   LeanWebSocket,
   type LeanWebSocketOptions,
   PONG_BUFFER_LIMIT,
 } from "../../dist/platform/lean-websocket.js";
+import { expectNoFaults } from "../helpers.js";
 
 const SEED = 20261203;
 const GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -20,22 +21,7 @@ const acceptOf = (key: string) =>
     .update(key + GUID)
     .digest("base64");
 
-let faults: unknown[];
-const onFault = (err: unknown) => faults.push(err);
-const cleanups: (() => unknown)[] = [];
-
-beforeEach(() => {
-  faults = [];
-  process.on("unhandledRejection", onFault);
-  process.on("uncaughtException", onFault);
-});
-
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-  process.off("unhandledRejection", onFault);
-  process.off("uncaughtException", onFault);
-  expect(faults).toEqual([]);
-});
+const cleanups = expectNoFaults();
 
 interface Upgrade {
   socket: Socket;
