@@ -5,9 +5,9 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { Server } from "@switchboard/server";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../../scripts/chromium.mjs";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { cleanupsAfterEach, sharedChromium } from "../../scripts/browser-suite.js";
 
 // socket.io-client 2.x's browser bundle in Debian's headless Chromium against
 // @switchboard/server with allowEIO3 (issue 13, part 4). A browser has XHR2, so over polling
@@ -93,18 +93,9 @@ const MODES = [
   { mode: "polling → upgrade", transports: ["polling", "websocket"], last: "websocket" },
 ] as const;
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = sharedChromium();
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupsAfterEach();
 
 /** Our server with allowEIO3 and the page; records the content types of polling traffic. */
 async function start(log: Log): Promise<{ io: Server; port: number; types: Set<string> }> {
@@ -139,7 +130,7 @@ async function start(log: Log): Promise<{ io: Server; port: number; types: Set<s
 }
 
 async function open(port: number, transports: readonly string[], log: Log): Promise<Page> {
-  const page = await browser.newPage();
+  const page = await browser().newPage();
   cleanups.push(() => page.close());
   page.on("pageerror", (err) => log.add("pageerror", String(err)));
   await page.exposeFunction("report", (name: string, value: unknown) => log.add(name, value));

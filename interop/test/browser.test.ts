@@ -5,10 +5,10 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { Server as SwitchboardServer } from "@switchboard/server";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { Server as OfficialServer } from "socket.io";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../../scripts/chromium.mjs";
+import { describe, expect, it } from "vitest";
+import { cleanupsAfterEach, sharedChromium } from "../../scripts/browser-suite.js";
 
 // Browsers both ways (issue 13): in Debian's headless Chromium, the official socket.io-client
 // browser bundle against our server, and our browser bundle against the official socket.io
@@ -215,18 +215,9 @@ const MODES = [
   },
 ] as const;
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = sharedChromium();
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupsAfterEach();
 
 /** Opens the page against `port`; uncaught page errors are collected. */
 async function open(
@@ -234,7 +225,7 @@ async function open(
   transports: readonly string[],
   log: Log,
 ): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage();
+  const page = await browser().newPage();
   cleanups.push(() => page.close());
   const errors: string[] = [];
   page.on("pageerror", (err) => errors.push(String(err)));

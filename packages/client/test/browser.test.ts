@@ -2,9 +2,9 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../../../scripts/chromium.mjs";
+import type { Page } from "playwright-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { sharedChromium } from "../../../scripts/browser-suite.js";
 import { closeAll, type ServerFactory, startServer } from "./helpers.js";
 import { serverKinds } from "./servers.js";
 
@@ -65,13 +65,7 @@ function setup(srv: any): void {
   });
 }
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = sharedChromium();
 
 let current: Page | undefined;
 afterEach(async () => {
@@ -92,7 +86,7 @@ describe.each(serverKinds)(
       async (_n, transports) => {
         const server = await startServer(withStaticFiles(factory), setup);
         const errors: string[] = [];
-        current = await browser.newPage();
+        current = await browser().newPage();
         current.on("pageerror", (err) => errors.push(String(err)));
         await current.goto(`${server.url}/`);
         expect(await current.evaluate(() => typeof (window as any).io)).toBe("function");
@@ -156,7 +150,7 @@ describe.each(serverKinds)(
     it("retries unanswered emits, times out acks and reports a refused namespace", async () => {
       const server = await startServer(withStaticFiles(factory), setup);
       const errors: string[] = [];
-      current = await browser.newPage();
+      current = await browser().newPage();
       current.on("pageerror", (err) => errors.push(String(err)));
       await current.goto(`${server.url}/`);
       const result = await current.evaluate(async () => {

@@ -8,28 +8,18 @@ import { createServer } from "node:http";
 import { io as sbio } from "@switchboard/client";
 import { Server } from "@switchboard/server";
 import { dashboard } from "@switchboard/server/dashboard";
-import type { Browser } from "playwright-core";
 import { io as ioc } from "socket.io-client";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "../../../scripts/chromium.mjs";
+import { describe, expect, it } from "vitest";
+import { cleanupsAfterEach, sharedChromium } from "../../../scripts/browser-suite.js";
 import { createAdapter } from "../src/index.js";
 import { clientPair, uniqueKey } from "./helpers/redis.js";
-import { listen, received, WAIT_MS } from "./helpers/sockets.js";
+import { listen, received, untilNodes, WAIT_MS } from "./helpers/sockets.js";
 
 const auth = { username: "ops", password: "browser-test" };
 
-let browser: Browser;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = sharedChromium();
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupsAfterEach();
 
 async function node(key: string) {
   const pair = await clientPair("ioredis");
@@ -58,11 +48,7 @@ describe("the dashboard page in chromium", () => {
     const key = uniqueKey("dashboard-e2e");
     const a = await node(key);
     const b = await node(key);
-    for (const n of [a, b]) {
-      await expect
-        .poll(() => n.io.of("/_switchboard").adapter.serverCount(), { timeout: WAIT_MS })
-        .toBe(2);
-    }
+    await untilNodes([a.io, b.io], 2, ["/_switchboard"]);
     const official = ioc(a.url, {
       auth: { name: "official" },
       transports: ["websocket"],
@@ -90,7 +76,7 @@ describe("the dashboard page in chromium", () => {
 
     // Without credentials: the browser gets a 401 (chromium then fails the navigation with
     // ERR_INVALID_AUTH_CREDENTIALS), the page never loads.
-    const anonymous = await browser.newContext();
+    const anonymous = await browser().newContext();
     cleanups.push(() => anonymous.close());
     const refused = await anonymous.request.get(`${a.url}/dashboard`);
     expect(refused.status()).toBe(401);
@@ -99,7 +85,7 @@ describe("the dashboard page in chromium", () => {
       /ERR_INVALID_AUTH_CREDENTIALS/,
     );
 
-    const context = await browser.newContext({
+    const context = await browser().newContext({
       httpCredentials: auth,
       viewport: { width: 1280, height: 900 },
     });

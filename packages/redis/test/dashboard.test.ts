@@ -16,7 +16,7 @@ import { type Socket as ClientSocket, io as ioc } from "socket.io-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { createAdapter } from "../src/index.js";
 import { type ClientPair, clientPair, uniqueKey } from "./helpers/redis.js";
-import { listen, received, WAIT_MS } from "./helpers/sockets.js";
+import { listen, received, untilNodes, WAIT_MS } from "./helpers/sockets.js";
 
 const auth = { username: "ops", password: "cluster-test" };
 const BASIC = `Basic ${Buffer.from("ops:cluster-test").toString("base64")}`;
@@ -91,12 +91,7 @@ describe("the dashboard of a cluster on the Redis adapter", () => {
     const key = uniqueKey("dashboard");
     const a = await node(key);
     const b = await node(key);
-    for (const n of [a, b]) {
-      await expect
-        .poll(() => n.io.of("/_switchboard").adapter.serverCount(), { timeout: WAIT_MS })
-        .toBe(2);
-      await expect.poll(() => n.io.of("/").adapter.serverCount(), { timeout: WAIT_MS }).toBe(2);
-    }
+    await untilNodes([a.io, b.io], 2, ["/_switchboard", "/"]);
     // One official client on node a, one of ours on node b.
     const onA = track(ioc(a.url, { transports: ["websocket"], reconnection: false }));
     const onB = track(
@@ -163,9 +158,7 @@ describe("the dashboard of a cluster on the Redis adapter", () => {
     const key = uniqueKey("dashboard-missing");
     const a = await node(key);
     const b = (await node(key)) as ClusterNode & { close(): Promise<void> };
-    await expect
-      .poll(() => a.io.of("/_switchboard").adapter.serverCount(), { timeout: WAIT_MS })
-      .toBe(2);
+    await untilNodes([a.io], 2, ["/_switchboard"]);
     const p = await page(a.url);
     await expect
       .poll(async () => (await ask<Overview>(p, "overview")).nodes.length, { timeout: WAIT_MS })

@@ -2,6 +2,7 @@
 // for an event with a bound.
 import type { Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { expect } from "vitest";
 
 /** How long a test waits for an event before failing. */
 export const WAIT_MS = 5000;
@@ -29,4 +30,22 @@ export function received(socket: Once, ev: string): Promise<unknown[]> {
       resolve(args);
     });
   });
+}
+
+/** Anything with namespaces whose adapters count the nodes: a Switchboard or socket.io Server. */
+interface WithAdapters {
+  of(nsp: string): { adapter: { serverCount(): Promise<number> | number } };
+}
+
+/** Waits until every server's adapter of each namespace in `nsps` counts `count` nodes. */
+export async function untilNodes(
+  servers: readonly WithAdapters[],
+  count: number,
+  nsps: readonly string[] = ["/"],
+): Promise<void> {
+  for (const io of servers) {
+    for (const nsp of nsps) {
+      await expect.poll(() => io.of(nsp).adapter.serverCount(), { timeout: WAIT_MS }).toBe(count);
+    }
+  }
 }
